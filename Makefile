@@ -1,0 +1,36 @@
+# flint: `make` builds, `make run` starts a CA on https://localhost:14000,
+# `make test` runs every test (unit, fuzz regression, end-to-end with real clients).
+BUILD ?= build
+TEST_BUILD ?= build-test
+DATA ?= $(CURDIR)/data
+LISTEN ?= localhost:14000
+JOBS ?= $(shell nproc)
+
+.PHONY: all deps test-deps run test clean lint
+
+all: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) -j$(JOBS)
+
+deps:
+	@./scripts/install-deps.sh
+
+test-deps:
+	@./scripts/install-deps.sh test
+
+run: all
+	$(BUILD)/flintd --listen $(LISTEN) --data-dir $(DATA)
+
+# The test build uses clang with ASan+UBSan and builds the libFuzzer targets.
+test: test-deps
+	CC=clang cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFLINT_SANITIZE=ON -DFLINT_FUZZ=ON >/dev/null
+	cmake --build $(TEST_BUILD) -j$(JOBS)
+	./scripts/run-tests.sh $(TEST_BUILD)
+
+lint:
+	cmake -S . -B $(BUILD) >/dev/null
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 \
+		--suppress=missingIncludeSystem -I src/lib -I src/server src
+
+clean:
+	rm -rf $(BUILD) $(TEST_BUILD)

@@ -1,0 +1,19 @@
+#!/bin/sh
+# Installs the Debian 12 packages flint needs to build, run and test, only
+# when something is missing (apt-get update first: fresh package lists may be empty).
+set -eu
+BUILD="cmake make pkg-config gcc clang libclang-rt-14-dev libssl-dev libjansson-dev
+libevent-dev libsqlite3-dev libcurl4-openssl-dev libunbound-dev openssl curl"
+TEST="certbot lego dehydrated pebble python3-acme python3-requests jq bc iproute2"
+want=$BUILD
+[ "${1:-}" = test ] && want="$BUILD $TEST"
+missing=""
+for p in $want; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "installing:$missing"
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO=sudo
+$SUDO apt-get update -q
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing

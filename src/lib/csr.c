@@ -1,0 +1,213 @@
+/* PKCS#10 requests (RFC 2986) as ACME finalize carries them (RFC 8555 §7.4):
+ * strict DER, self-signature, key policy, and the dns names requested. */
+#include "csr.h"
+
+#include <openssl/err.h>
+#include <openssl/objects.h>
+#include <openssl/x509v3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+
+static int csr_problem(struct flint_problem **ret_problem, int r, const char *detail,
+		       const char *name)
+{
+	if (ret_problem && !*ret_problem) {
+		if (r == FLINT_ENOMEM)
+			*ret_problem = flint_problem_new(FLINT_PROB_SERVER_INTERNAL, "out of memory");
+		else if (name)
+			*ret_problem = flint_problem_new(FLINT_PROB_BAD_CSR, "%s: %s", detail, name);
+		else
+			*ret_problem = flint_problem_new(FLINT_PROB_BAD_CSR, "%s", detail ? detail : "invalid CSR");
+	}
+	return r;
+}
+
+/* Normalises one raw name and appends it unless already present. */
+static int add_name(struct flint_csr *csr, const unsigned char *raw, int rawlen,
+		    struct flint_problem **ret_problem)
+{
+	struct flint_problem *why = NULL;
+	struct flint_identifier *grown;
+	char *copy, *norm = NULL;
+	int r;
+
+	if (rawlen < 0)
+		return csr_problem(ret_problem, FLINT_EINVAL, "CSR name unreadable", NULL);
+	copy = malloc((size_t)rawlen + 1);
+	if (!copy)
+		return csr_problem(ret_problem, FLINT_ENOMEM, NULL, NULL);
+	memcpy(copy, raw, (size_t)rawlen);
+	copy[rawlen] = '\0';
+	if (strlen(copy) != (size_t)rawlen) {
+		free(copy);
+		return csr_problem(ret_problem, FLINT_EINVAL, "CSR name contains NUL", NULL);
+	}
+	r = flint_dns_name_normalize(copy, &norm, &why);
+	if (r < 0) {
+		if (ret_problem && !*ret_problem && r != FLINT_ENOMEM) {
+			*ret_problem = flint_problem_new(FLINT_PROB_BAD_CSR, "CSR name \"%.255s\": %s",
+							 copy, why ? why->detail : "invalid");
+			if (*ret_problem)
+				flint_problem_add_sub(*ret_problem, FLINT_PROB_REJECTED_IDENTIFIER,
+						      "dns", copy, "%s", why ? why->detail : "invalid");
+		}
+		flint_problem_free(why);
+		free(copy);
+		return csr_problem(ret_problem, r, NULL, NULL);
+	}
+	free(copy);
+	for (size_t i = 0; i < csr->n_ids; i++) {
+		if (strcmp(csr->ids[i].value, norm) == 0) {
+			free(norm);
+			return 0;
+		}
+	}
+	if (csr->n_ids >= FLINT_CSR_MAX_NAMES) {
+		free(norm);
+		return csr_problem(ret_problem, FLINT_EINVAL, "CSR has too many names", NULL);
+	}
+	grown = realloc(csr->ids, (csr->n_ids + 1) * sizeof(*csr->ids));
+	if (!grown) {
+		free(norm);
+		return csr_problem(ret_problem, FLINT_ENOMEM, NULL, NULL);
+	}
+	csr->ids = grown;
+	csr->ids[csr->n_ids].type = strdup("dns");
+	if (!csr->ids[csr->n_ids].type) {
+		free(norm);
+		return csr_problem(ret_problem, FLINT_ENOMEM, NULL, NULL);
+	}
+	csr->ids[csr->n_ids].value = norm;
+	csr->n_ids++;
+	return 0;
+}
+
+static int collect_cn(struct flint_csr *csr, struct flint_problem **ret_problem)
+{
+	const X509_NAME *subj = X509_REQ_get_subject_name(csr->req);
+	int pos = -1, r;
+
+	if (!subj)
+		return 0;
+	while ((pos = X509_NAME_get_index_by_NID(subj, NID_commonName, pos)) >= 0) {
+		X509_NAME_ENTRY *e = X509_NAME_get_entry(subj, pos);
+		unsigned char *utf8 = NULL;
+		int len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(e));
+
+		if (len < 0)
+			return csr_problem(ret_problem, FLINT_EINVAL, "CSR common name unreadable",
+					   NULL);
+		r = add_name(csr, utf8, len, ret_problem);
+		OPENSSL_free(utf8);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int collect_san(struct flint_csr *csr, struct flint_problem **ret_problem)
+{
+	STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(csr->req);
+	GENERAL_NAMES *gens = NULL;
+	int r = 0, pos, crit = -1;
+
+	if (!exts)
+		return 0;
+	pos = X509v3_get_ext_by_NID(exts, NID_subject_alt_name, -1);
+	if (pos < 0)
+		goto out;
+	if (X509v3_get_ext_by_NID(exts, NID_subject_alt_name, pos) >= 0) {
+		r = csr_problem(ret_problem, FLINT_EINVAL, "CSR has two subjectAltName extensions",
+				NULL);
+		goto out;
+	}
+	gens = X509V3_get_d2i(exts, NID_subject_alt_name, &crit, NULL);
+	if (!gens) {
+		r = csr_problem(ret_problem, FLINT_EINVAL, "CSR subjectAltName unreadable", NULL);
+		goto out;
+	}
+	for (int i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
+		GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+
+		if (g->type != GEN_DNS) {
+			r = csr_problem(ret_problem, FLINT_EINVAL,
+					"CSR subjectAltName has a name type other than dNSName",
+					NULL);
+			goto out;
+		}
+		r = add_name(csr, ASN1_STRING_get0_data(g->d.dNSName),
+			     ASN1_STRING_length(g->d.dNSName), ret_problem);
+		if (r < 0)
+			goto out;
+	}
+out:
+	GENERAL_NAMES_free(gens);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	return r;
+}
+
+int flint_csr_parse_der(const unsigned char *der, size_t len, struct flint_csr **ret,
+			struct flint_problem **ret_problem)
+{
+	struct flint_csr *csr = NULL;
+	const unsigned char *p = der;
+	int r = FLINT_EINVAL;
+
+	if (ret_problem)
+		*ret_problem = NULL;
+	if (!ret || !der || len == 0)
+		return csr_problem(ret_problem, FLINT_EINVAL, "CSR missing", NULL);
+	if (len > FLINT_CSR_MAX_DER)
+		return csr_problem(ret_problem, FLINT_ETOOBIG, "CSR too large", NULL);
+	csr = calloc(1, sizeof(*csr));
+	if (!csr)
+		return csr_problem(ret_problem, FLINT_ENOMEM, NULL, NULL);
+	csr->req = d2i_X509_REQ(NULL, &p, (long)len);
+	if (!csr->req || p != der + len) {
+		r = csr_problem(ret_problem, FLINT_EINVAL, "CSR is not a single DER PKCS#10 request",
+				NULL);
+		goto out;
+	}
+	csr->pkey = X509_REQ_get_pubkey(csr->req);
+	if (!csr->pkey) {
+		r = csr_problem(ret_problem, FLINT_EINVAL, "CSR public key unreadable", NULL);
+		goto out;
+	}
+	if (X509_REQ_verify(csr->req, csr->pkey) != 1) {
+		r = csr_problem(ret_problem, FLINT_EBADSIG, "CSR signature does not verify", NULL);
+		goto out;
+	}
+	r = flint_key_type_of(csr->pkey, &csr->key_type);
+	if (r < 0) {
+		r = csr_problem(ret_problem, r == FLINT_EBADKEY ? FLINT_EBADKEY : FLINT_EINVAL,
+				"CSR uses a weak or disallowed key", NULL);
+		goto out;
+	}
+	if ((r = collect_cn(csr, ret_problem)) < 0 || (r = collect_san(csr, ret_problem)) < 0)
+		goto out;
+	if (csr->n_ids == 0) {
+		r = csr_problem(ret_problem, FLINT_EINVAL, "CSR requests no names", NULL);
+		goto out;
+	}
+	*ret = csr;
+	csr = NULL;
+	r = 0;
+out:
+	ERR_clear_error();
+	flint_csr_free(csr);
+	return r;
+}
+
+void flint_csr_free(struct flint_csr *csr)
+{
+	if (!csr)
+		return;
+	X509_REQ_free(csr->req);
+	EVP_PKEY_free(csr->pkey);
+	for (size_t i = 0; i < csr->n_ids; i++)
+		flint_identifier_clear(&csr->ids[i]);
+	free(csr->ids);
+	free(csr);
+}

@@ -1,0 +1,34 @@
+/* PKCS#10 certificate signing requests (RFC 2986) as ACME finalize carries
+ * them (RFC 8555 §7.4): signature, key policy, requested identifiers. */
+#ifndef FLINT_CSR_H
+#define FLINT_CSR_H
+
+#include <openssl/x509.h>
+#include <stddef.h>
+#include "identifier.h"
+#include "jwk.h"
+#include "problem.h"
+
+#define FLINT_CSR_MAX_DER (64 * 1024)
+#define FLINT_CSR_MAX_NAMES 100
+
+struct flint_csr {
+	X509_REQ *req;
+	EVP_PKEY *pkey;            /* the subject public key (owned reference) */
+	enum flint_key_type key_type;
+	struct flint_identifier *ids; /* deduplicated, normalised; CN and SAN dNSNames */
+	size_t n_ids;
+};
+
+/* Parses DER, checks the self-signature, applies the key policy of
+ * flint_key_type_of (RSA 2048..8192, P-256/384/521, Ed25519), and collects
+ * identifiers from the subject CN and the subjectAltName extension request
+ * (dNSName; any other SAN type is refused for now). Every name is normalised
+ * with flint_dns_name_normalize. On failure a badCSR problem (or
+ * badPublicKey for refused keys is NOT used: weak keys are badCSR too). */
+int flint_csr_parse_der(const unsigned char *der, size_t len, struct flint_csr **ret,
+			struct flint_problem **ret_problem);
+
+void flint_csr_free(struct flint_csr *csr);
+
+#endif

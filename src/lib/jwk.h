@@ -1,0 +1,51 @@
+/* JSON Web Keys (RFC 7517/7518, OKP per RFC 8037) for the key types ACME
+ * uses, and RFC 7638 thumbprints. */
+#ifndef FLINT_JWK_H
+#define FLINT_JWK_H
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stdbool.h>
+
+enum flint_key_type {
+	FLINT_KEY_RSA,   /* 2048..8192 bits */
+	FLINT_KEY_P256,
+	FLINT_KEY_P384,
+	FLINT_KEY_P521,
+	FLINT_KEY_ED25519,
+};
+
+struct flint_jwk {
+	enum flint_key_type type;
+	EVP_PKEY *pkey;      /* owned; public (imported) or private (generated/loaded) */
+	char *thumbprint;    /* RFC 7638, base64url SHA-256 */
+	json_t *public_json; /* canonical public JWK: only the required members */
+};
+
+/* Imports a public JWK. Rejects missing/extra-type members, non-canonical
+ * base64url, RSA outside 2048..8192 bits or even/small exponent, unknown
+ * curves, points not on the curve: FLINT_EINVAL (malformed) or
+ * FLINT_EBADKEY (well-formed but refused by policy). */
+int flint_jwk_from_json(const json_t *jwk, struct flint_jwk **ret);
+
+/* Wraps an existing key (public or private); takes a new reference on pkey. */
+int flint_jwk_from_pkey(EVP_PKEY *pkey, struct flint_jwk **ret);
+
+/* Generates a private key of the given type (bits only for RSA). */
+int flint_jwk_generate(enum flint_key_type type, int rsa_bits, struct flint_jwk **ret);
+
+/* Serialises the canonical public JWK with sorted keys and no whitespace. */
+int flint_jwk_to_string(const struct flint_jwk *jwk, char **ret);
+
+/* Constant meaning: the two keys are the same public key. */
+bool flint_jwk_equal(const struct flint_jwk *a, const struct flint_jwk *b);
+
+/* The JWS alg a key of this type signs with: RS256, ES256, ES384, ES512, EdDSA. */
+const char *flint_jwk_alg(const struct flint_jwk *jwk);
+
+/* Classifies an OpenSSL key by the same policy as import (for CSR keys too). */
+int flint_key_type_of(EVP_PKEY *pkey, enum flint_key_type *ret);
+
+void flint_jwk_free(struct flint_jwk *jwk);
+
+#endif

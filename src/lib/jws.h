@@ -1,0 +1,59 @@
+/* Flattened JSON JWS (RFC 7515 §7.2.2) with the ACME rules of RFC 8555 §6.2:
+ * parse, verify and sign. */
+#ifndef FLINT_JWS_H
+#define FLINT_JWS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "jwk.h"
+#include "problem.h"
+
+#define FLINT_JWS_MAX_BODY (256 * 1024)
+
+enum flint_jws_mode {
+	/* A request body: nonce and url required, exactly one of jwk/kid. */
+	FLINT_JWS_REQUEST,
+	/* keyChange inner JWS (§7.3.5): jwk required, kid and nonce forbidden, url required. */
+	FLINT_JWS_INNER_KEYCHANGE,
+};
+
+struct flint_jws {
+	char *alg;
+	char *nonce; /* NULL when absent (inner JWS) */
+	char *url;
+	char *kid;            /* exactly one of kid and jwk is set */
+	struct flint_jwk *jwk;
+	char *payload;        /* decoded payload, NUL-terminated */
+	size_t payload_len;
+	bool post_as_get;     /* the payload field was the empty string */
+	char *signing_input;  /* "<protected>.<payload>" as received */
+	unsigned char *signature;
+	size_t signature_len;
+};
+
+/* Parses a request body. Enforces: a JSON object with exactly "protected",
+ * "payload", "signature" (no "header", no "signatures"); base64url without
+ * padding; a protected header object with a string alg that is one of RS256,
+ * ES256, ES384, ES512, EdDSA ("none" and HS* -> badSignatureAlgorithm with an
+ * "algorithms" member), no "b64":false, no "crit"; nonce/url/kid/jwk rules
+ * per mode; the jwk imports (badPublicKey otherwise) and matches alg.
+ * On failure returns a negative code and, when ret_problem is non-NULL, a
+ * problem (malformed, badSignatureAlgorithm, badPublicKey). */
+int flint_jws_parse(const char *body, size_t len, enum flint_jws_mode mode,
+		    struct flint_jws **ret, struct flint_problem **ret_problem);
+
+/* Verifies the signature with key (the embedded jwk or the account's). The
+ * alg must suit the key type (badSignatureAlgorithm otherwise); ECDSA
+ * signatures must be raw r||s of exactly 2*field bytes. FLINT_EBADSIG and a
+ * malformed problem when the signature does not verify. */
+int flint_jws_verify(const struct flint_jws *jws, const struct flint_jwk *key,
+		     struct flint_problem **ret_problem);
+
+/* Signs payload (NULL or "" gives a POST-as-GET) into a flattened JWS JSON
+ * string. kid NULL embeds key's public jwk. nonce may be NULL (inner JWS). */
+int flint_jws_sign(const struct flint_jwk *key, const char *kid, const char *nonce,
+		   const char *url, const char *payload, char **ret);
+
+void flint_jws_free(struct flint_jws *jws);
+
+#endif

@@ -1,0 +1,228 @@
+/* Account resources (RFC 8555 §7.3): newAccount, account fetch, update and
+ * deactivation (§7.3.2, §7.3.6), and the paged orders list (§7.1.2.1). */
+#include <event2/keyvalq_struct.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "b64.h"
+#include "error.h"
+#include "policy.h"
+
+json_t *flint_account_json(const struct flint_req *r, const struct flint_account *a)
+{
+	char *orders = flint_url(r, "/acme/acct/%s/orders", a->id);
+	json_t *contact = json_loads(a->contact_json, 0, NULL);
+	json_t *key = json_loads(a->jwk_json, 0, NULL);
+	json_t *doc = NULL;
+	if (orders && contact && key)
+		doc = json_pack("{s:s, s:O, s:b, s:s, s:O}", "status", a->status, "contact",
+				contact, "termsOfServiceAgreed", a->tos_agreed, "orders", orders,
+				"key", key);
+	free(orders);
+	json_decref(contact);
+	json_decref(key);
+	return doc;
+}
+
+static void reply_account(struct flint_req *r, int status, const struct flint_account *a)
+{
+	char *loc = flint_url(r, "/acme/acct/%s", a->id);
+	if (loc)
+		flint_reply_add_header(r, "Location", loc);
+	free(loc);
+	flint_reply_json(r, status, flint_account_json(r, a));
+}
+
+void flint_api_new_account(struct flint_req *r, const char *rest)
+{
+	(void)rest;
+	struct flint_account *existing = NULL;
+	struct flint_problem *prob = NULL;
+	struct flint_account a = {0};
+	char *contact_s = NULL, *jwk_s = NULL;
+	int rc;
+
+	if (flint_req_authenticate(r, FLINT_AUTH_JWK) < 0)
+		return;
+	if (!r->payload) {
+		flint_reply_error(r, FLINT_PROB_MALFORMED, "newAccount needs a JSON payload");
+		return;
+	}
+	rc = r->store->ops->account_by_thumbprint(r->store, r->jws->jwk->thumbprint, &existing);
+	if (rc == 0) {
+		/* §7.3.1: the key is known; return that account unchanged. */
+		reply_account(r, 200, existing);
+		goto out;
+	} else if (rc != FLINT_ENOTFOUND) {
+		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "store: %s", flint_strerror(rc));
+		goto out;
+	}
+	if (json_is_true(json_object_get(r->payload, "onlyReturnExisting"))) {
+		flint_reply_error(r, FLINT_PROB_ACCOUNT_DOES_NOT_EXIST,
+				  "no account exists with this key");
+		goto out;
+	}
+	json_t *contact = json_object_get(r->payload, "contact");
+	json_t *tos = json_object_get(r->payload, "termsOfServiceAgreed");
+	if (tos && !json_is_boolean(tos)) {
+		flint_reply_error(r, FLINT_PROB_MALFORMED, "termsOfServiceAgreed must be a boolean");
+		goto out;
+	}
+	if (r->d->cfg->require_tos && !json_is_true(tos)) {
+		flint_reply_error(r, FLINT_PROB_MALFORMED,
+				  "you must agree to the terms of service at %s",
+				  r->d->cfg->terms_of_service);
+		goto out;
+	}
+	if (json_object_get(r->payload, "externalAccountBinding")) {
+		flint_reply_error(r, FLINT_PROB_MALFORMED,
+				  "this CA does not use external account binding");
+		goto out;
+	}
+	if (contact && !json_is_null(contact) &&
+	    flint_policy_check_contacts(contact, &prob) < 0) {
+		flint_reply_problem(r, prob);
+		goto out;
+	}
+	contact_s = json_dumps(contact && !json_is_null(contact) ? contact : json_array(),
+			       JSON_COMPACT);
+	if (!contact_s || (rc = flint_random_b64url(12, &a.id)) < 0 ||
+	    (rc = flint_jwk_to_string(r->jws->jwk, &jwk_s)) < 0) {
+		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "out of memory");
+		goto out;
+	}
+	a.jwk_json = jwk_s;
+	a.thumbprint = r->jws->jwk->thumbprint;
+	a.contact_json = contact_s;
+	a.status = "valid";
+	a.tos_agreed = json_is_true(tos);
+	a.created = flint_now();
+	rc = r->store->ops->account_insert(r->store, &a);
+	if (rc == FLINT_ECONFLICT &&
+	    r->store->ops->account_by_thumbprint(r->store, a.thumbprint, &existing) == 0) {
+		reply_account(r, 200, existing); /* a concurrent request created it */
+		goto out;
+	} else if (rc < 0) {
+		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "store: %s", flint_strerror(rc));
+		goto out;
+	}
+	fprintf(stderr, "state account=%s status=valid\n", a.id);
+	reply_account(r, 201, &a);
+out:
+	free(a.id);
+	free(contact_s);
+	free(jwk_s);
+	flint_account_free(existing);
+}
+
+static void orders_list(struct flint_req *r, const char *acct_id)
+{
+	char **ids = NULL;
+	size_t n = 0;
+	bool more = false;
+	char *cursor = NULL;
+	json_t *list = json_array();
+	if (r->query) {
+		struct evkeyvalq q;
+		if (evhttp_parse_query_str(r->query + 1, &q) == 0) {
+			const char *c = evhttp_find_header(&q, "cursor");
+			if (c)
+				cursor = strdup(c);
+			evhttp_clear_headers(&q);
+		}
+	}
+	int rc = r->store->ops->orders_by_account(r->store, acct_id, cursor,
+						  (size_t)r->d->cfg->orders_per_page, &ids, &n, &more);
+	if (rc < 0 || !list) {
+		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "store: %s", flint_strerror(rc));
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(list, json_string_nocheck(flint_url(r, "/acme/order/%s", ids[i])));
+	if (more && n) {
+		char *next = flint_url(r, "/acme/acct/%s/orders?cursor=%s", acct_id, ids[n - 1]);
+		if (next) {
+			char *link = NULL;
+			if (asprintf(&link, "<%s>;rel=\"next\"", next) >= 0) {
+				flint_reply_add_header(r, "Link", link);
+				free(link);
+			}
+		}
+		free(next);
+	}
+	flint_reply_json(r, 200, json_pack("{s:O}", "orders", list));
+out:
+	json_decref(list);
+	flint_string_list_free(ids, n);
+	free(cursor);
+}
+
+void flint_api_account(struct flint_req *r, const char *rest)
+{
+	struct flint_problem *prob = NULL;
+	char *id = strndup(rest, strcspn(rest, "/"));
+	const char *sub = rest + strcspn(rest, "/");
+	char *contact_s = NULL;
+	if (!id)
+		return;
+	if (*sub && strcmp(sub, "/orders") != 0) {
+		flint_reply_lookup_error(r, FLINT_ENOTFOUND, "resource");
+		goto out;
+	}
+	if (flint_req_authenticate(r, FLINT_AUTH_KID) < 0)
+		goto out;
+	if (strcmp(r->account->id, id) != 0) {
+		flint_reply_error(r, FLINT_PROB_UNAUTHORIZED, "the kid is not this account");
+		goto out;
+	}
+	if (*sub) {
+		orders_list(r, id);
+		goto out;
+	}
+	if (r->payload) {
+		json_t *status = json_object_get(r->payload, "status");
+		json_t *contact = json_object_get(r->payload, "contact");
+		struct flint_account upd = *r->account;
+		const char *want = json_string_value(status);
+		if (status && (!want || (strcmp(want, "deactivated") && strcmp(want, upd.status)))) {
+			flint_reply_error(r, FLINT_PROB_MALFORMED,
+					  "status may only be changed to \"deactivated\"");
+			goto out;
+		}
+		if (want && !strcmp(want, "deactivated"))
+			upd.status = "deactivated";
+		if (contact) {
+			if (flint_policy_check_contacts(contact, &prob) < 0) {
+				flint_reply_problem(r, prob);
+				goto out;
+			}
+			contact_s = json_dumps(contact, JSON_COMPACT);
+			if (!contact_s) {
+				flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "out of memory");
+				goto out;
+			}
+			upd.contact_json = contact_s;
+		}
+		int rc = r->store->ops->account_update(r->store, &upd);
+		if (rc < 0) {
+			flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "store: %s", flint_strerror(rc));
+			goto out;
+		}
+		if (upd.status != r->account->status) {
+			fprintf(stderr, "state account=%s status=deactivated\n", id);
+			free(r->account->status);
+			r->account->status = strdup("deactivated");
+		}
+		if (contact_s) {
+			free(r->account->contact_json);
+			r->account->contact_json = contact_s;
+			contact_s = NULL;
+		}
+	}
+	reply_account(r, 200, r->account);
+out:
+	free(contact_s);
+	free(id);
+}

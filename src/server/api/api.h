@@ -1,0 +1,54 @@
+/* The ACME API: one handler per resource (RFC 8555 §7), the shared request
+ * authentication (§6.2-6.5) and the JSON views handlers share. */
+#ifndef FLINTD_API_H
+#define FLINTD_API_H
+
+#include "server.h"
+
+enum flint_auth {
+	FLINT_AUTH_KID, /* an existing, valid account signs (kid) */
+	FLINT_AUTH_JWK, /* a key signs itself (newAccount) */
+	FLINT_AUTH_ANY, /* either (revokeCert) */
+};
+
+/* Content-Type, JWS syntax, url, nonce, key lookup, signature, account
+ * status, payload JSON. Returns 0 when the request is authentic; otherwise it
+ * has already replied with the problem and returns a negative code. */
+int flint_req_authenticate(struct flint_req *r, enum flint_auth kind);
+
+/* Account id from a kid URL of this server; NULL when kid is not one. */
+char *flint_account_id_from_url(const struct flint_req *r, const char *kid);
+
+/* Resource handlers; rest is the path after the route prefix. */
+void flint_api_directory(struct flint_req *r, const char *rest);
+void flint_api_new_nonce(struct flint_req *r, const char *rest);
+void flint_api_new_account(struct flint_req *r, const char *rest);
+void flint_api_account(struct flint_req *r, const char *rest);
+void flint_api_key_change(struct flint_req *r, const char *rest);
+void flint_api_new_order(struct flint_req *r, const char *rest);
+void flint_api_order(struct flint_req *r, const char *rest);
+void flint_api_finalize(struct flint_req *r, const char *order_id);
+void flint_api_authz(struct flint_req *r, const char *rest);
+void flint_api_challenge(struct flint_req *r, const char *rest);
+void flint_api_certificate(struct flint_req *r, const char *rest);
+void flint_api_revoke(struct flint_req *r, const char *rest);
+void flint_api_ca_file(struct flint_req *r, const char *rest);
+void flint_api_terms(struct flint_req *r, const char *rest);
+/* The CRL of revoked, unexpired certificates (in revoke.c). */
+void flint_api_crl(struct flint_req *r);
+
+/* Views shared between handlers. New references; NULL on OOM. */
+json_t *flint_account_json(const struct flint_req *r, const struct flint_account *a);
+/* Loads the order's authorizations, derives its status and renders it. */
+int flint_order_render(struct flint_req *r, const struct flint_order *o, json_t **ret,
+		       const char **ret_status);
+/* Replies with the order, its Location and, while processing, Retry-After. */
+void flint_order_reply(struct flint_req *r, int status, const struct flint_order *o);
+json_t *flint_authz_json(const struct flint_req *r, const struct flint_authz *a);
+json_t *flint_challenge_json(const struct flint_req *r, const struct flint_challenge *c);
+
+/* Replies 404 (malformed) for unknown objects and 403 unauthorized for
+ * objects of other accounts; returns true when it replied. */
+bool flint_reply_lookup_error(struct flint_req *r, int rc, const char *what);
+
+#endif

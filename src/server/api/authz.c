@@ -1,0 +1,163 @@
+/* Authorization and challenge resources (RFC 8555 §7.5): fetch, client
+ * deactivation (§7.5.2), and responding to a challenge (§7.5.1), which hands
+ * validation to the worker pool and answers at once. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "error.h"
+#include "policy.h"
+#include "timefmt.h"
+#include "validate/worker.h"
+
+json_t *flint_challenge_json(const struct flint_req *r, const struct flint_challenge *c)
+{
+	char *url = flint_url(r, "/acme/chall/%s", c->id);
+	json_t *doc = url ? json_pack("{s:s, s:s, s:s, s:s}", "type", c->type, "url", url,
+				      "status", c->status, "token", c->token)
+			  : NULL;
+	free(url);
+	if (!doc)
+		return NULL;
+	if (c->validated) {
+		char buf[FLINT_TIME_BUF];
+		flint_time_format(c->validated, buf);
+		json_object_set_new(doc, "validated", json_string(buf));
+	}
+	if (c->error_json)
+		json_object_set_new(doc, "error", json_loads(c->error_json, 0, NULL));
+	return doc;
+}
+
+json_t *flint_authz_json(const struct flint_req *r, const struct flint_authz *a)
+{
+	char buf[FLINT_TIME_BUF];
+	const char *status = flint_policy_authz_status(a, flint_now());
+	json_t *chals = json_array();
+	flint_time_format(a->expires, buf);
+	for (size_t i = 0; chals && i < a->n_challenges; i++) {
+		/* §7.1.4: once valid, list only the challenge that succeeded */
+		if (!strcmp(status, "valid") && strcmp(a->challenges[i].status, "valid") != 0)
+			continue;
+		json_array_append_new(chals, flint_challenge_json(r, &a->challenges[i]));
+	}
+	json_t *doc = chals ? json_pack("{s:s, s:{s:s, s:s}, s:s, s:o}", "status", status,
+					"identifier", "type", a->ident_type, "value", a->ident_value,
+					"expires", buf, "challenges", chals)
+			    : NULL;
+	if (doc && a->wildcard)
+		json_object_set_new(doc, "wildcard", json_true());
+	return doc;
+}
+
+static void link_up(struct flint_req *r, const char *authz_id)
+{
+	char *up = flint_url(r, "/acme/authz/%s", authz_id);
+	char *link = NULL;
+	if (up && asprintf(&link, "<%s>;rel=\"up\"", up) >= 0) {
+		flint_reply_add_header(r, "Link", link);
+		free(link);
+	}
+	free(up);
+}
+
+void flint_api_authz(struct flint_req *r, const char *rest)
+{
+	struct flint_authz *a = NULL;
+	if (flint_req_authenticate(r, FLINT_AUTH_KID) < 0)
+		return;
+	int rc = r->store->ops->authz_get(r->store, rest, &a);
+	if (flint_reply_lookup_error(r, rc, "authorization"))
+		goto out;
+	if (strcmp(a->account_id, r->account->id) != 0) {
+		flint_reply_error(r, FLINT_PROB_UNAUTHORIZED,
+				  "this authorization belongs to another account");
+		goto out;
+	}
+	if (r->payload) {
+		json_t *st = json_object_get(r->payload, "status");
+		const char *cur = flint_policy_authz_status(a, flint_now());
+		if (!json_is_string(st) || strcmp(json_string_value(st), "deactivated") != 0) {
+			flint_reply_error(r, FLINT_PROB_MALFORMED,
+					  "an authorization may only be changed to \"deactivated\"");
+			goto out;
+		}
+		if (strcmp(cur, "pending") != 0 && strcmp(cur, "valid") != 0) {
+			flint_reply_error(r, FLINT_PROB_MALFORMED, "cannot deactivate a %s authorization",
+					  cur);
+			goto out;
+		}
+		rc = r->store->ops->authz_set_status(r->store, a->id, a->status, "deactivated");
+		if (rc < 0) {
+			flint_reply_error(r, FLINT_PROB_MALFORMED,
+					  "the authorization changed concurrently; fetch it again");
+			goto out;
+		}
+		fprintf(stderr, "state authz=%s status=deactivated\n", a->id);
+		free(a->status);
+		a->status = strdup("deactivated");
+		if (!a->status) {
+			flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "out of memory");
+			goto out;
+		}
+	}
+	flint_reply_json(r, 200, flint_authz_json(r, a));
+out:
+	flint_authz_free(a);
+}
+
+void flint_api_challenge(struct flint_req *r, const char *rest)
+{
+	struct flint_challenge *c = NULL;
+	struct flint_authz *a = NULL;
+	if (flint_req_authenticate(r, FLINT_AUTH_KID) < 0)
+		return;
+	int rc = r->store->ops->challenge_get(r->store, rest, &c);
+	if (flint_reply_lookup_error(r, rc, "challenge"))
+		goto out;
+	rc = r->store->ops->authz_get(r->store, c->authz_id, &a);
+	if (flint_reply_lookup_error(r, rc, "authorization"))
+		goto out;
+	if (strcmp(a->account_id, r->account->id) != 0) {
+		flint_reply_error(r, FLINT_PROB_UNAUTHORIZED,
+				  "this challenge belongs to another account");
+		goto out;
+	}
+	/* Any JSON object is a response (§7.5.1: unknown fields are ignored);
+	 * POST-as-GET only fetches. */
+	if (r->payload && !strcmp(c->status, "pending")) {
+		const char *as = flint_policy_authz_status(a, flint_now());
+		if (strcmp(as, "pending") != 0) {
+			flint_reply_error(r, FLINT_PROB_MALFORMED,
+					  "the authorization is %s; its challenges can no longer be answered",
+					  as);
+			goto out;
+		}
+		rc = r->store->ops->challenge_start(r->store, c->id);
+		if (rc == 0) {
+			rc = flint_validation_pool_submit(r->d->pool, c->id);
+			if (rc < 0) {
+				flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL,
+						  "cannot queue validation: %s", flint_strerror(rc));
+				goto out;
+			}
+			fprintf(stderr, "state challenge=%s type=%s status=processing\n", c->id, c->type);
+		} else if (rc != FLINT_ECONFLICT) {
+			flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "store: %s", flint_strerror(rc));
+			goto out;
+		}
+		flint_challenge_free(c);
+		c = NULL;
+		rc = r->store->ops->challenge_get(r->store, rest, &c);
+		if (flint_reply_lookup_error(r, rc, "challenge"))
+			goto out;
+	}
+	if (!strcmp(c->status, "processing"))
+		flint_reply_add_header(r, "Retry-After", "1");
+	link_up(r, a->id);
+	flint_reply_json(r, 200, flint_challenge_json(r, c));
+out:
+	flint_challenge_free(c);
+	flint_authz_free(a);
+}

@@ -1,0 +1,193 @@
+/* Order finalization (RFC 8555 §7.4): the CSR must name exactly the order's
+ * identifiers (badCSR otherwise, the order stays ready), then the order goes
+ * processing -> valid while the issuer signs. */
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "b64.h"
+#include "csr.h"
+#include "error.h"
+
+/* Whether the CSR's identifiers equal the order's as sets (both normalised). */
+static bool same_identifiers(const struct flint_csr *csr, const json_t *order_ids,
+			     struct flint_problem *prob)
+{
+	bool ok = true;
+	size_t i;
+	json_t *v;
+	json_array_foreach(order_ids, i, v) {
+		const char *t = json_string_value(json_object_get(v, "type"));
+		const char *val = json_string_value(json_object_get(v, "value"));
+		bool found = false;
+		for (size_t k = 0; k < csr->n_ids; k++)
+			if (!strcmp(csr->ids[k].type, t) && !strcmp(csr->ids[k].value, val))
+				found = true;
+		if (!found) {
+			ok = false;
+			flint_problem_add_sub(prob, FLINT_PROB_BAD_CSR, t, val,
+					      "the CSR does not request %s", val);
+		}
+	}
+	for (size_t k = 0; k < csr->n_ids; k++) {
+		bool found = false;
+		json_array_foreach(order_ids, i, v)
+			if (!strcmp(csr->ids[k].type, json_string_value(json_object_get(v, "type"))) &&
+			    !strcmp(csr->ids[k].value, json_string_value(json_object_get(v, "value"))))
+				found = true;
+		if (!found) {
+			ok = false;
+			flint_problem_add_sub(prob, FLINT_PROB_BAD_CSR, csr->ids[k].type,
+					      csr->ids[k].value, "%s is not in the order",
+					      csr->ids[k].value);
+		}
+	}
+	return ok;
+}
+
+static int account_key(const struct flint_account *a, struct flint_jwk **ret)
+{
+	json_t *doc = json_loads(a->jwk_json, 0, NULL);
+	int rc = doc ? flint_jwk_from_json(doc, ret) : FLINT_EINVAL;
+	json_decref(doc);
+	return rc;
+}
+
+void flint_api_finalize(struct flint_req *r, const char *order_id)
+{
+	struct flint_order *o = NULL;
+	struct flint_csr *csr = NULL;
+	struct flint_problem *prob = NULL;
+	struct flint_issued *issued = NULL;
+	struct flint_jwk *acct_key = NULL;
+	json_t *doc = NULL, *order_ids = NULL, *names = NULL;
+	unsigned char *der = NULL;
+	size_t der_len = 0, n_ids = 0;
+	char *cert_id = NULL, *names_s = NULL;
+	const char *status = NULL;
+	int rc;
+
+	if (flint_req_authenticate(r, FLINT_AUTH_KID) < 0)
+		return;
+	rc = r->store->ops->order_get(r->store, order_id, &o);
+	if (flint_reply_lookup_error(r, rc, "order"))
+		goto out;
+	if (strcmp(o->account_id, r->account->id) != 0) {
+		flint_reply_error(r, FLINT_PROB_UNAUTHORIZED, "this order belongs to another account");
+		goto out;
+	}
+	if ((rc = flint_order_render(r, o, &doc, &status)) < 0) {
+		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "%s", flint_strerror(rc));
+		goto out;
+	}
+	if (strcmp(status, "ready") != 0) {
+		flint_reply_error(r, FLINT_PROB_ORDER_NOT_READY,
+				  "the order is %s, not ready: finalize needs every authorization valid",
+				  status);
+		goto out;
+	}
+	const char *csr_b64 = r->payload ? json_string_value(json_object_get(r->payload, "csr")) : NULL;
+	if (!csr_b64) {
+		flint_reply_error(r, FLINT_PROB_MALFORMED, "finalize needs a \"csr\" string");
+		goto out;
+	}
+	if (flint_b64url_decode(csr_b64, strlen(csr_b64), &der, &der_len) < 0) {
+		flint_reply_error(r, FLINT_PROB_MALFORMED, "csr is not base64url without padding");
+		goto out;
+	}
+	if (flint_csr_parse_der(der, der_len, &csr, &prob) < 0) {
+		flint_reply_problem(r, prob ? prob : flint_problem_new(FLINT_PROB_BAD_CSR, "invalid CSR"));
+		goto out;
+	}
+	order_ids = json_loads(o->identifiers_json, 0, NULL);
+	prob = flint_problem_new(FLINT_PROB_BAD_CSR,
+				 "the CSR's identifiers must equal the order's exactly");
+	if (!order_ids || !prob) {
+		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "out of memory");
+		goto out;
+	}
+	if (!same_identifiers(csr, order_ids, prob)) {
+		flint_reply_problem(r, prob);
+		prob = NULL;
+		goto out;
+	}
+	if (account_key(r->account, &acct_key) < 0 || EVP_PKEY_eq(acct_key->pkey, csr->pkey) == 1) {
+		flint_reply_error(r, FLINT_PROB_BAD_CSR,
+				  "the certificate key must differ from the account key");
+		goto out;
+	}
+
+	/* ready -> processing: only one finalize wins */
+	rc = r->store->ops->order_set_status(r->store, o->id, "pending", "processing", NULL, NULL);
+	if (rc == FLINT_ECONFLICT) {
+		flint_reply_error(r, FLINT_PROB_ORDER_NOT_READY, "the order is already being finalized");
+		goto out;
+	} else if (rc < 0) {
+		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "store: %s", flint_strerror(rc));
+		goto out;
+	}
+	fprintf(stderr, "state order=%s status=processing\n", o->id);
+
+	rc = FLINT_ENOMEM;
+	n_ids = csr->n_ids;
+	names = json_array();
+	if (!names || (rc = flint_random_b64url(12, &cert_id)) < 0)
+		goto fail;
+	for (size_t i = 0; i < n_ids; i++)
+		json_array_append_new(names, flint_identifier_to_json(&csr->ids[i]));
+	names_s = json_dumps(names, JSON_COMPACT);
+	int64_t not_after = o->not_after;
+	if (!not_after) {
+		int64_t nb = o->not_before ? o->not_before : flint_now();
+		not_after = nb + (int64_t)r->d->cfg->cert_lifetime_days * 86400;
+	}
+	rc = flint_issuer_issue(r->d->issuer, csr->pkey, csr->ids, n_ids, o->not_before, not_after,
+				&issued);
+	if (rc < 0 || !names_s)
+		goto fail;
+	struct flint_cert cert = {
+		.id = cert_id, .serial = issued->serial, .account_id = r->account->id,
+		.order_id = o->id, .der = issued->der, .der_len = issued->der_len,
+		.chain_pem = issued->chain_pem, .not_before = issued->not_before,
+		.not_after = issued->not_after, .names_json = names_s,
+	};
+	if ((rc = r->store->ops->cert_insert(r->store, &cert)) < 0 ||
+	    (rc = r->store->ops->order_set_status(r->store, o->id, "processing", "valid", NULL,
+						  cert_id)) < 0)
+		goto fail;
+	fprintf(stderr, "state order=%s status=valid cert=%s serial=%s\n", o->id, cert_id,
+		issued->serial);
+	flint_order_free(o);
+	o = NULL;
+	rc = r->store->ops->order_get(r->store, order_id, &o);
+	if (flint_reply_lookup_error(r, rc, "order"))
+		goto out;
+	flint_order_reply(r, 200, o);
+	goto out;
+fail: {
+	/* §7.1.6: an issuance error makes the order invalid */
+	struct flint_problem *p = flint_problem_new(FLINT_PROB_SERVER_INTERNAL,
+						    "issuance failed: %s", flint_strerror(rc));
+	json_t *pj = p ? flint_problem_to_json(p) : NULL;
+	char *ps = pj ? json_dumps(pj, JSON_COMPACT) : NULL;
+	r->store->ops->order_set_status(r->store, o->id, "processing", "invalid", ps, NULL);
+	fprintf(stderr, "state order=%s status=invalid error=%s\n", o->id, flint_strerror(rc));
+	free(ps);
+	json_decref(pj);
+	flint_reply_problem(r, p);
+}
+out:
+	flint_order_free(o);
+	flint_csr_free(csr);
+	flint_problem_free(prob);
+	flint_issued_free(issued);
+	flint_jwk_free(acct_key);
+	json_decref(doc);
+	json_decref(order_ids);
+	json_decref(names);
+	free(der);
+	free(cert_id);
+	free(names_s);
+}

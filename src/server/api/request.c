@@ -1,0 +1,162 @@
+/* Authenticates an ACME POST once for every handler (RFC 8555 §6.2-§6.5):
+ * Content-Type, JWS rules, url equality, single-use nonce, kid/jwk, signature. */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api.h"
+#include "error.h"
+
+static bool content_type_ok(struct flint_req *r)
+{
+	const char *ct = evhttp_find_header(evhttp_request_get_input_headers(r->ev), "Content-Type");
+	if (!ct)
+		return false;
+	size_t n = strcspn(ct, ";");
+	while (n && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
+		n--;
+	return n == strlen("application/jose+json") &&
+	       strncasecmp(ct, "application/jose+json", n) == 0;
+}
+
+char *flint_account_id_from_url(const struct flint_req *r, const char *kid)
+{
+	char *prefix = flint_url(r, "/acme/acct/");
+	char *id = NULL;
+	if (prefix && strncmp(kid, prefix, strlen(prefix)) == 0) {
+		const char *rest = kid + strlen(prefix);
+		if (*rest && strlen(rest) < 64 && !strchr(rest, '/'))
+			id = strdup(rest);
+	}
+	free(prefix);
+	return id;
+}
+
+static int fail(struct flint_req *r, struct flint_problem *p)
+{
+	flint_reply_problem(r, p);
+	return FLINT_EINVAL;
+}
+
+int flint_req_authenticate(struct flint_req *r, enum flint_auth kind)
+{
+	struct flint_problem *prob = NULL;
+	struct flint_jwk *key = NULL;
+	json_t *jwk_doc = NULL;
+	char *url = NULL, *acct_id = NULL;
+	int rc;
+
+	if (!content_type_ok(r)) {
+		struct flint_problem *p = flint_problem_new(
+			FLINT_PROB_MALFORMED, "Content-Type must be application/jose+json");
+		if (p)
+			p->status = 415;
+		return fail(r, p);
+	}
+	rc = flint_jws_parse(r->body, r->body_len, FLINT_JWS_REQUEST, &r->jws, &prob);
+	if (rc < 0)
+		return fail(r, prob ? prob : flint_problem_new(FLINT_PROB_MALFORMED, "invalid JWS"));
+
+	url = flint_url(r, "%s", r->uri);
+	if (!url) {
+		rc = fail(r, flint_problem_new(FLINT_PROB_SERVER_INTERNAL, "out of memory"));
+		goto out;
+	}
+	if (strcmp(url, r->jws->url) != 0) {
+		rc = fail(r, flint_problem_new(FLINT_PROB_UNAUTHORIZED,
+					       "JWS url \"%.200s\" does not match the request URL \"%s\"",
+					       r->jws->url, url));
+		goto out;
+	}
+	rc = r->store->ops->nonce_take(r->store, r->jws->nonce, flint_now());
+	if (rc == FLINT_ENOTFOUND) {
+		rc = fail(r, flint_problem_new(FLINT_PROB_BAD_NONCE, "JWS has an invalid anti-replay nonce"));
+		goto out;
+	} else if (rc < 0) {
+		rc = fail(r, flint_problem_new(FLINT_PROB_SERVER_INTERNAL, "nonce store: %s",
+					       flint_strerror(rc)));
+		goto out;
+	}
+
+	if (r->jws->jwk) {
+		if (kind == FLINT_AUTH_KID) {
+			rc = fail(r, flint_problem_new(FLINT_PROB_MALFORMED,
+						       "this resource requires a kid, not a jwk"));
+			goto out;
+		}
+		rc = flint_jws_verify(r->jws, r->jws->jwk, &prob);
+		if (rc < 0) {
+			rc = fail(r, prob);
+			goto out;
+		}
+	} else {
+		if (kind == FLINT_AUTH_JWK) {
+			rc = fail(r, flint_problem_new(FLINT_PROB_MALFORMED,
+						       "this resource requires a jwk, not a kid"));
+			goto out;
+		}
+		acct_id = flint_account_id_from_url(r, r->jws->kid);
+		if (acct_id)
+			rc = r->store->ops->account_get(r->store, acct_id, &r->account);
+		if (!acct_id || rc == FLINT_ENOTFOUND) {
+			rc = fail(r, flint_problem_new(FLINT_PROB_ACCOUNT_DOES_NOT_EXIST,
+						       "no account with kid \"%.200s\"", r->jws->kid));
+			goto out;
+		} else if (rc < 0) {
+			rc = fail(r, flint_problem_new(FLINT_PROB_SERVER_INTERNAL, "account store: %s",
+						       flint_strerror(rc)));
+			goto out;
+		}
+		jwk_doc = json_loads(r->account->jwk_json, 0, NULL);
+		if (!jwk_doc || flint_jwk_from_json(jwk_doc, &key) < 0) {
+			rc = fail(r, flint_problem_new(FLINT_PROB_SERVER_INTERNAL,
+						       "stored account key unreadable"));
+			goto out;
+		}
+		rc = flint_jws_verify(r->jws, key, &prob);
+		if (rc < 0) {
+			rc = fail(r, prob);
+			goto out;
+		}
+		if (strcmp(r->account->status, "valid") != 0) {
+			rc = fail(r, flint_problem_new(FLINT_PROB_UNAUTHORIZED, "account is %s",
+						       r->account->status));
+			goto out;
+		}
+	}
+
+	if (!r->jws->post_as_get) {
+		json_error_t err;
+		r->payload = json_loadb(r->jws->payload, r->jws->payload_len,
+					JSON_REJECT_DUPLICATES, &err);
+		if (!r->payload || !json_is_object(r->payload)) {
+			rc = fail(r, flint_problem_new(FLINT_PROB_MALFORMED,
+						       "JWS payload is not a JSON object"));
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	free(url);
+	free(acct_id);
+	json_decref(jwk_doc);
+	flint_jwk_free(key);
+	return rc;
+}
+
+bool flint_reply_lookup_error(struct flint_req *r, int rc, const char *what)
+{
+	if (rc == FLINT_ENOTFOUND) {
+		struct flint_problem *p = flint_problem_new(FLINT_PROB_MALFORMED, "no such %s", what);
+		if (p)
+			p->status = 404;
+		flint_reply_problem(r, p);
+		return true;
+	}
+	if (rc < 0) {
+		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "store: %s", flint_strerror(rc));
+		return true;
+	}
+	return false;
+}

@@ -1,0 +1,148 @@
+/* Certificate revocation (RFC 8555 §7.6) by the issuing account, by an
+ * account authorized for every name, or by the certificate's own key; and
+ * the CRL (RFC 5280 §5) that publishes the result. */
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "b64.h"
+#include "error.h"
+#include "policy.h"
+
+/* Whether the account holds valid authorizations for every name of the certificate. */
+static bool account_covers(struct flint_req *r, const struct flint_cert *c)
+{
+	json_t *names = json_loads(c->names_json, 0, NULL);
+	bool ok = json_array_size(names) > 0;
+	size_t i;
+	json_t *v;
+	json_array_foreach(names, i, v) {
+		const char *type = json_string_value(json_object_get(v, "type"));
+		const char *value = json_string_value(json_object_get(v, "value"));
+		bool wc = value && !strncmp(value, "*.", 2);
+		struct flint_authz *a = NULL;
+		if (!type || !value ||
+		    r->store->ops->authz_find_valid(r->store, r->account->id, type,
+						    wc ? value + 2 : value, wc, flint_now(), &a) < 0)
+			ok = false;
+		flint_authz_free(a);
+	}
+	json_decref(names);
+	return ok;
+}
+
+void flint_api_revoke(struct flint_req *r, const char *rest)
+{
+	(void)rest;
+	unsigned char *der = NULL;
+	size_t der_len = 0;
+	X509 *x = NULL;
+	EVP_PKEY *cert_key = NULL;
+	char *serial = NULL;
+	struct flint_cert *c = NULL;
+	int reason = 0;
+
+	if (flint_req_authenticate(r, FLINT_AUTH_ANY) < 0)
+		return;
+	const char *b64 = r->payload ? json_string_value(json_object_get(r->payload, "certificate"))
+				     : NULL;
+	json_t *jr = r->payload ? json_object_get(r->payload, "reason") : NULL;
+	if (!b64 || flint_b64url_decode(b64, strlen(b64), &der, &der_len) < 0) {
+		flint_reply_error(r, FLINT_PROB_MALFORMED,
+				  "revokeCert needs \"certificate\": base64url DER");
+		goto out;
+	}
+	if (jr && (!json_is_integer(jr) || !flint_policy_revocation_reason_ok((int)json_integer_value(jr)) ||
+		   json_integer_value(jr) > 10)) {
+		flint_reply_error(r, FLINT_PROB_BAD_REVOCATION_REASON,
+				  "reason must be an RFC 5280 CRLReason code (0-6, 8-10)");
+		goto out;
+	}
+	reason = jr ? (int)json_integer_value(jr) : 0;
+	const unsigned char *p = der;
+	x = d2i_X509(NULL, &p, (long)der_len);
+	if (!x || p != der + der_len || flint_issuer_serial_hex(x, &serial) < 0) {
+		flint_reply_error(r, FLINT_PROB_MALFORMED, "certificate is not DER X.509");
+		goto out;
+	}
+	int rc = r->store->ops->cert_by_serial(r->store, serial, &c);
+	if (rc == FLINT_ENOTFOUND || (rc == 0 && (c->der_len != der_len ||
+						  memcmp(c->der, der, der_len) != 0))) {
+		struct flint_problem *pr = flint_problem_new(FLINT_PROB_MALFORMED,
+							     "this CA did not issue that certificate");
+		if (pr)
+			pr->status = 404;
+		flint_reply_problem(r, pr);
+		goto out;
+	} else if (rc < 0) {
+		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "store: %s", flint_strerror(rc));
+		goto out;
+	}
+	if (r->jws->jwk) {
+		cert_key = X509_get_pubkey(x);
+		if (!cert_key || EVP_PKEY_eq(cert_key, r->jws->jwk->pkey) != 1) {
+			flint_reply_error(r, FLINT_PROB_UNAUTHORIZED,
+					  "the JWS key is not the certificate's key");
+			goto out;
+		}
+	} else if (strcmp(c->account_id, r->account->id) != 0 && !account_covers(r, c)) {
+		flint_reply_error(r, FLINT_PROB_UNAUTHORIZED,
+				  "this account neither holds the certificate nor authorizations "
+				  "for all its names");
+		goto out;
+	}
+	if (c->revoked_at) {
+		flint_reply_error(r, FLINT_PROB_ALREADY_REVOKED, "certificate already revoked");
+		goto out;
+	}
+	rc = r->store->ops->cert_revoke(r->store, c->id, reason, flint_now());
+	if (rc == FLINT_ECONFLICT) {
+		flint_reply_error(r, FLINT_PROB_ALREADY_REVOKED, "certificate already revoked");
+		goto out;
+	} else if (rc < 0) {
+		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "store: %s", flint_strerror(rc));
+		goto out;
+	}
+	fprintf(stderr, "state cert=%s serial=%s status=revoked reason=%d\n", c->id, serial, reason);
+	flint_reply_body(r, 200, NULL, NULL, 0);
+out:
+	free(der);
+	free(serial);
+	X509_free(x);
+	EVP_PKEY_free(cert_key);
+	flint_cert_free(c);
+}
+
+void flint_api_crl(struct flint_req *r)
+{
+	struct flint_cert **certs = NULL;
+	struct flint_revoked_entry *entries = NULL;
+	unsigned char *der = NULL;
+	size_t n = 0, len = 0;
+	int rc = r->store->ops->certs_revoked(r->store, flint_now(), &certs, &n);
+	if (rc < 0) {
+		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "store: %s", flint_strerror(rc));
+		return;
+	}
+	entries = calloc(n ? n : 1, sizeof(*entries));
+	if (!entries) {
+		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		entries[i] = (struct flint_revoked_entry){certs[i]->serial, certs[i]->revoked_at,
+							  certs[i]->reason};
+	rc = flint_issuer_crl(r->d->issuer, entries, n, &der, &len);
+	if (rc < 0) {
+		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "CRL: %s", flint_strerror(rc));
+		goto out;
+	}
+	flint_reply_add_header(r, "Cache-Control", "max-age=60");
+	flint_reply_body(r, 200, "application/pkix-crl", der, len);
+out:
+	free(der);
+	free(entries);
+	flint_cert_list_free(certs, n);
+}

@@ -1,0 +1,50 @@
+/* flintd configuration: one table of options that the file parser, the
+ * command-line parser, --help and docs/flintd.conf.5.md all come from. */
+#ifndef FLINTD_CONFIG_H
+#define FLINTD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct flintd_config {
+	char *listen;            /* "HOST:PORT" */
+	char *data_dir;
+	char *database;          /* store DSN; default DATA_DIR/flintd.db */
+	char *base_url;          /* default https://LISTEN */
+	char *intermediate_key;  /* ecdsa | rsa */
+	char *terms_of_service;
+	char *website;
+	char *caa_identities;    /* comma-separated */
+	bool require_tos;
+	int http_threads;
+	int validation_workers;
+	int max_connections;
+	int max_connections_per_ip;
+	int request_deadline;    /* seconds to receive a whole request */
+	int orders_per_page;
+	int nonce_lifetime;      /* seconds */
+	int order_lifetime;      /* seconds */
+	int authz_lifetime;      /* seconds a valid authorization is reusable */
+	int cert_lifetime_days;
+	/* test-only settings: off by default */
+	int http01_port;
+	int tlsalpn01_port;
+	char *dns_server;
+	bool allow_loopback_targets;
+
+	/* derived by flintd_config_finish */
+	char *listen_host;
+	int listen_port;
+};
+
+/* Defaults, then the file named by --config (if any), then the flags.
+ * Returns 0, 1 when the caller should exit 0 (--help/--version), or a
+ * negative code after printing a one-line message to stderr. */
+int flintd_config_load(int argc, char **argv, struct flintd_config *ret);
+void flintd_config_clear(struct flintd_config *cfg);
+
+/* The i-th option name (NULL past the end), for the documentation check. */
+const char *flintd_config_key(size_t i);
+
+#endif

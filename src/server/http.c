@@ -1,0 +1,504 @@
+/* The HTTPS front of flintd (RFC 8555 §6.1 requires HTTPS): per-core libevent
+ * loops on SO_REUSEPORT sockets, TLS 1.2/1.3, TCP_NODELAY, connection caps,
+ * an absolute per-request deadline, and the reply helpers with the log line. */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/thread.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "b64.h"
+#include "error.h"
+
+#define MAX_BODY (256 * 1024)
+#define MAX_HEADERS (16 * 1024)
+#define IP_SLOTS 1024
+
+struct conn_state {
+	struct flintd_loop *loop;
+	struct bufferevent *bev;
+	struct event *deadline;
+	bool counted; /* per-address accounting done (on the first request) */
+	unsigned ip_hash;
+};
+
+struct flintd_loop {
+	struct flintd_http *h;
+	struct event_base *base;
+	struct evhttp *http;
+	struct flint_store *store;
+	evutil_socket_t fd;
+	pthread_t thread;
+	int conns;
+	unsigned short per_ip[IP_SLOTS]; /* connections per hashed client address */
+	int rc;
+};
+
+struct flintd_http {
+	struct flintd *d;
+	struct flintd_loop *loops;
+	int n_loops;
+};
+
+static int conn_ex_index = -1;
+
+int64_t flint_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* ---- connection accounting: the state hangs off the SSL object, whose
+ * ex_data free callback runs exactly when evhttp drops the connection. */
+
+static void conn_state_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+			    void *argp)
+{
+	(void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
+	struct conn_state *cs = ptr;
+	if (!cs)
+		return;
+	cs->loop->conns--;
+	if (cs->counted && cs->loop->per_ip[cs->ip_hash])
+		cs->loop->per_ip[cs->ip_hash]--;
+	if (cs->deadline)
+		event_free(cs->deadline);
+	free(cs);
+}
+
+static void deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	struct conn_state *cs = arg;
+	/* evhttp notices EOF and frees the connection (and with it cs). */
+	evutil_socket_t s = bufferevent_getfd(cs->bev);
+	if (s >= 0)
+		shutdown(s, SHUT_RDWR);
+}
+
+static void arm_deadline(struct conn_state *cs)
+{
+	struct timeval tv = {cs->loop->h->d->cfg->request_deadline, 0};
+	evtimer_add(cs->deadline, &tv);
+}
+
+static unsigned hash_peer(evutil_socket_t fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	unsigned h = 2166136261u;
+	const unsigned char *p = NULL;
+	size_t n = 0;
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
+		if (ss.ss_family == AF_INET) {
+			p = (const unsigned char *)&((struct sockaddr_in *)&ss)->sin_addr;
+			n = 4;
+		} else if (ss.ss_family == AF_INET6) {
+			p = (const unsigned char *)&((struct sockaddr_in6 *)&ss)->sin6_addr;
+			n = 16;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h % IP_SLOTS;
+}
+
+static struct bufferevent *accept_bev(struct event_base *base, void *arg)
+{
+	struct flintd_loop *loop = arg;
+	SSL *ssl = SSL_new(loop->h->d->ssl_ctx);
+	struct conn_state *cs = calloc(1, sizeof(*cs));
+	if (!ssl || !cs) {
+		SSL_free(ssl);
+		free(cs);
+		return NULL;
+	}
+	struct bufferevent *bev = bufferevent_openssl_socket_new(
+		base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (!bev) {
+		free(cs);
+		return NULL; /* the bufferevent owns ssl only on success */
+	}
+	cs->loop = loop;
+	cs->bev = bev;
+	cs->deadline = evtimer_new(base, deadline_cb, cs);
+	loop->conns++;
+	SSL_set_ex_data(ssl, conn_ex_index, cs);
+	if (cs->deadline)
+		arm_deadline(cs); /* the first request must arrive whole within the deadline */
+	return bev;
+}
+
+/* evhttp sets the fd on the bufferevent after accept_bev returns, so the
+ * per-address policy runs on the connection's first request. */
+static void bind_conn(struct flint_req *r, struct conn_state **ret)
+{
+	struct evhttp_connection *c = evhttp_request_get_connection(r->ev);
+	struct bufferevent *bev = c ? evhttp_connection_get_bufferevent(c) : NULL;
+	SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+	*ret = ssl ? SSL_get_ex_data(ssl, conn_ex_index) : NULL;
+}
+
+/* ---- replies ---- */
+
+char *flint_url(const struct flint_req *r, const char *fmt, ...)
+{
+	va_list ap;
+	char *rel = NULL, *out = NULL;
+	va_start(ap, fmt);
+	int n = vasprintf(&rel, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return NULL;
+	if (asprintf(&out, "%s%s", r->base, rel) < 0)
+		out = NULL;
+	free(rel);
+	return out;
+}
+
+void flint_reply_add_header(struct flint_req *r, const char *name, const char *value)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(r->ev), name, value);
+}
+
+int flint_reply_add_nonce(struct flint_req *r)
+{
+	char *nonce = NULL;
+	int rc = flint_random_b64url(16, &nonce);
+	if (rc < 0)
+		return rc;
+	rc = r->store->ops->nonce_put(r->store, nonce, flint_now() + r->d->cfg->nonce_lifetime);
+	if (rc == 0)
+		flint_reply_add_header(r, "Replay-Nonce", nonce);
+	free(nonce);
+	return rc;
+}
+
+static void log_request(struct flint_req *r)
+{
+	struct timespec end;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	long us = (end.tv_sec - r->start.tv_sec) * 1000000L +
+		  (end.tv_nsec - r->start.tv_nsec) / 1000L;
+	static const char *names[] = {"GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS"};
+	const char *m = "OTHER";
+	for (unsigned i = 0; i < 6; i++)
+		if (r->method == (enum evhttp_cmd_type)(1 << i))
+			m = names[i];
+	fprintf(stderr, "req method=%s path=%s account=%s status=%d problem=%s us=%ld\n", m,
+		r->path ? r->path : "-", r->account ? r->account->id : "-", r->status,
+		r->problem_type ? r->problem_type : "-", us);
+}
+
+void flint_reply_body(struct flint_req *r, int status, const char *content_type,
+		      const void *body, size_t len)
+{
+	if (r->replied)
+		return;
+	struct evbuffer *buf = evbuffer_new();
+	if (buf && body && len)
+		evbuffer_add(buf, body, len);
+	if (content_type)
+		flint_reply_add_header(r, "Content-Type", content_type);
+	r->status = status;
+	r->replied = true;
+	evhttp_send_reply(r->ev, status, NULL, buf);
+	if (buf)
+		evbuffer_free(buf);
+}
+
+void flint_reply_json(struct flint_req *r, int status, json_t *doc)
+{
+	char *s = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(doc);
+	if (!s) {
+		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "out of memory");
+		return;
+	}
+	flint_reply_body(r, status, "application/json", s, strlen(s));
+	free(s);
+}
+
+void flint_reply_problem(struct flint_req *r, struct flint_problem *p)
+{
+	if (!p) {
+		flint_reply_body(r, 500, "text/plain", "out of memory\n", 14);
+		return;
+	}
+	json_t *doc = flint_problem_to_json(p);
+	char *s = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	r->problem_type = flint_problem_type_urn(p->type) + strlen("urn:ietf:params:acme:error:");
+	int status = p->status;
+	json_decref(doc);
+	flint_problem_free(p);
+	if (!s) {
+		flint_reply_body(r, 500, "text/plain", "out of memory\n", 14);
+		return;
+	}
+	flint_reply_body(r, status, "application/problem+json", s, strlen(s));
+	free(s);
+}
+
+void flint_reply_error(struct flint_req *r, enum flint_problem_type type, const char *fmt, ...)
+{
+	char *detail = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&detail, fmt, ap) < 0)
+		detail = NULL;
+	va_end(ap);
+	flint_reply_problem(r, flint_problem_new(type, "%s", detail ? detail : "error"));
+	free(detail);
+}
+
+/* ---- request entry ---- */
+
+/* "https://" + Host, validated to host/port characters; NULL when unusable. */
+static char *request_base(struct evhttp_request *ev, const struct flintd_config *cfg)
+{
+	const char *host = evhttp_find_header(evhttp_request_get_input_headers(ev), "Host");
+	char *out = NULL;
+	if (host && *host && strlen(host) < 300 &&
+	    strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") ==
+		    strlen(host)) {
+		if (asprintf(&out, "https://%s", host) < 0)
+			out = NULL;
+		return out;
+	}
+	return strdup(cfg->base_url);
+}
+
+static void request_cb(struct evhttp_request *ev, void *arg)
+{
+	struct flintd_loop *loop = arg;
+	struct flint_req r = {0};
+	struct conn_state *cs = NULL;
+	clock_gettime(CLOCK_MONOTONIC, &r.start);
+	r.d = loop->h->d;
+	r.loop = loop;
+	r.store = loop->store;
+	r.ev = ev;
+	r.method = evhttp_request_get_command(ev);
+	r.uri = evhttp_request_get_uri(ev);
+
+	bind_conn(&r, &cs);
+	if (cs && !cs->counted) {
+		/* first request on this connection: apply the connection policy */
+		cs->ip_hash = hash_peer(bufferevent_getfd(cs->bev));
+		cs->counted = true;
+		loop->per_ip[cs->ip_hash]++;
+		if (loop->conns > r.d->cfg->max_connections ||
+		    loop->per_ip[cs->ip_hash] > r.d->cfg->max_connections_per_ip) {
+			evhttp_add_header(evhttp_request_get_output_headers(ev), "Connection", "close");
+			evhttp_add_header(evhttp_request_get_output_headers(ev), "Retry-After", "5");
+			r.path = strdup("-");
+			r.status = 503;
+			evhttp_send_error(ev, 503, "too many connections");
+			log_request(&r);
+			free(r.path);
+			return;
+		}
+	}
+	if (cs && cs->deadline)
+		arm_deadline(cs); /* the next request must arrive whole within the deadline */
+
+	struct evhttp_uri *u = evhttp_uri_parse(r.uri);
+	const char *rawpath = u ? evhttp_uri_get_path(u) : NULL;
+	r.path = evhttp_uridecode(rawpath && *rawpath ? rawpath : "/", 0, NULL);
+	r.query = strchr(r.uri, '?');
+	r.base = request_base(ev, r.d->cfg);
+	struct evbuffer *in = evhttp_request_get_input_buffer(ev);
+	r.body_len = evbuffer_get_length(in);
+	r.body = malloc(r.body_len + 1);
+	if (!u || !r.path || !r.base || !r.body) {
+		flint_reply_body(&r, 400, "text/plain", "bad request\n", 12);
+		goto out;
+	}
+	evbuffer_remove(in, r.body, r.body_len);
+	r.body[r.body_len] = '\0';
+	flint_api_dispatch(&r);
+	if (!r.replied)
+		flint_reply_error(&r, FLINT_PROB_SERVER_INTERNAL, "no reply");
+out:
+	log_request(&r);
+	if (u)
+		evhttp_uri_free(u);
+	free(r.path);
+	free(r.base);
+	free(r.body);
+	flint_jws_free(r.jws);
+	flint_account_free(r.account);
+	json_decref(r.payload);
+}
+
+/* ---- setup ---- */
+
+static int listen_socket(const struct flintd_config *cfg, evutil_socket_t *ret)
+{
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_PASSIVE};
+	struct addrinfo *ai = NULL;
+	char port[8];
+	int fd = -1, one = 1, rc = FLINT_EIO;
+	snprintf(port, sizeof(port), "%d", cfg->listen_port);
+	int gai = getaddrinfo(cfg->listen_host, port, &hints, &ai);
+	if (gai) {
+		fprintf(stderr, "flintd: cannot resolve listen host %s: %s\n", cfg->listen_host,
+			gai_strerror(gai));
+		return FLINT_EINVAL;
+	}
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
+	    /* accepted sockets inherit it: no 40 ms Nagle stalls on small TLS records */
+	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0 ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 1024) < 0) {
+		fprintf(stderr, "flintd: cannot listen on %s: %s\n", cfg->listen, strerror(errno));
+		goto out;
+	}
+	*ret = fd;
+	fd = -1;
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	freeaddrinfo(ai);
+	return rc;
+}
+
+static SSL_CTX *make_ssl_ctx(struct flintd *d)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	if (!ctx)
+		return NULL;
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+	if (SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20") != 1 ||
+	    SSL_CTX_use_certificate_chain_file(ctx, flint_issuer_server_chain_path(d->issuer)) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, flint_issuer_server_key_path(d->issuer),
+					SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+int flintd_http_new(struct flintd *d, struct flintd_http **ret)
+{
+	struct flintd_http *h = calloc(1, sizeof(*h));
+	int rc = FLINT_ENOMEM;
+	if (!h)
+		return FLINT_ENOMEM;
+	h->d = d;
+	if (conn_ex_index < 0)
+		conn_ex_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, conn_state_free);
+	d->ssl_ctx = make_ssl_ctx(d);
+	if (!d->ssl_ctx) {
+		fprintf(stderr, "flintd: cannot load the serving certificate: %s\n",
+			ERR_reason_error_string(ERR_get_error()));
+		rc = FLINT_ECRYPTO;
+		goto out;
+	}
+	h->n_loops = d->cfg->http_threads > 0 ? d->cfg->http_threads
+					       : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (h->n_loops < 1)
+		h->n_loops = 1;
+	h->loops = calloc((size_t)h->n_loops, sizeof(*h->loops));
+	if (!h->loops)
+		goto out;
+	for (int i = 0; i < h->n_loops; i++)
+		h->loops[i].fd = -1;
+	for (int i = 0; i < h->n_loops; i++) {
+		struct flintd_loop *l = &h->loops[i];
+		l->h = h;
+		if ((rc = listen_socket(d->cfg, &l->fd)) < 0)
+			goto out;
+		if ((rc = flint_store_open(d->cfg->database, &l->store)) < 0) {
+			fprintf(stderr, "flintd: cannot open store %s: %s\n", d->cfg->database,
+				flint_strerror(rc));
+			goto out;
+		}
+		rc = FLINT_ENOMEM;
+		l->base = event_base_new();
+		l->http = l->base ? evhttp_new(l->base) : NULL;
+		if (!l->http)
+			goto out;
+		evhttp_set_bevcb(l->http, accept_bev, l);
+		evhttp_set_gencb(l->http, request_cb, l);
+		evhttp_set_max_body_size(l->http, MAX_BODY);
+		evhttp_set_max_headers_size(l->http, MAX_HEADERS);
+		evhttp_set_timeout(l->http, d->cfg->request_deadline * 3);
+		evhttp_set_allowed_methods(l->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+							  EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
+							  EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS);
+		if (evhttp_accept_socket(l->http, l->fd) != 0)
+			goto out;
+	}
+	*ret = h;
+	h = NULL;
+	rc = 0;
+out:
+	flintd_http_free(h);
+	return rc;
+}
+
+static void *loop_main(void *arg)
+{
+	struct flintd_loop *l = arg;
+	l->rc = event_base_dispatch(l->base);
+	return NULL;
+}
+
+int flintd_http_run(struct flintd_http *h)
+{
+	for (int i = 1; i < h->n_loops; i++)
+		if (pthread_create(&h->loops[i].thread, NULL, loop_main, &h->loops[i]) != 0)
+			return FLINT_EIO;
+	loop_main(&h->loops[0]);
+	for (int i = 1; i < h->n_loops; i++)
+		pthread_join(h->loops[i].thread, NULL);
+	return 0;
+}
+
+void flintd_http_stop(struct flintd_http *h)
+{
+	for (int i = 0; i < h->n_loops; i++)
+		event_base_loopbreak(h->loops[i].base);
+}
+
+void flintd_http_free(struct flintd_http *h)
+{
+	if (!h)
+		return;
+	for (int i = 0; h->loops && i < h->n_loops; i++) {
+		struct flintd_loop *l = &h->loops[i];
+		if (l->http)
+			evhttp_free(l->http); /* closes the accepted socket too */
+		else if (l->fd >= 0)
+			close(l->fd);
+		if (l->base)
+			event_base_free(l->base);
+		flint_store_close(l->store);
+	}
+	free(h->loops);
+	if (h->d->ssl_ctx) {
+		SSL_CTX_free(h->d->ssl_ctx);
+		h->d->ssl_ctx = NULL;
+	}
+	free(h);
+}

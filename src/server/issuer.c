@@ -1,0 +1,1367 @@
+/* The CA hierarchy and signing: root/intermediate/serving-certificate files,
+ * end-entity issuance (RFC 8555 §7.4.2, RFC 5280 §4 profile), CRLs (RFC 5280 §5). */
+#include "issuer.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+
+#define DAY (INT64_C(86400))
+#define ROOT_DAYS 3650
+#define INTERMEDIATE_DAYS 1825
+#define LEAF_DAYS 90
+#define SERVER_DAYS 90
+#define SERVER_RENEW_DAYS 7
+#define BACKDATE 3600
+#define CRL_HOURS 24
+
+struct flint_issuer {
+	char *root_path, *root_key_path, *inter_path, *inter_key_path;
+	char *server_path, *server_key_path;
+	char *aia_url, *crldp_url; /* NULL without base_url */
+	X509 *root, *inter;
+	EVP_PKEY *inter_key;
+	char *root_pem, *inter_pem;
+	unsigned char *inter_der;
+	size_t inter_der_len;
+	int64_t inter_not_after;
+	pthread_mutex_t lock; /* signing with inter_key and last_crl_number */
+	int64_t last_crl_number;
+};
+
+enum key_kind { KEY_P256, KEY_P384, KEY_RSA3072 };
+
+/* ---- files ---- */
+
+static char *path_join(const char *dir, const char *name)
+{
+	size_t a = strlen(dir), b = strlen(name);
+	char *p = malloc(a + b + 2);
+
+	if (!p)
+		return NULL;
+	memcpy(p, dir, a);
+	p[a] = '/';
+	memcpy(p + a + 1, name, b + 1);
+	return p;
+}
+
+static int mkdir_p(const char *path)
+{
+	char *p = strdup(path);
+	struct stat st;
+	int r = FLINT_EIO;
+
+	if (!p)
+		return FLINT_ENOMEM;
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST)
+			goto out;
+		*s = '/';
+	}
+	if (mkdir(p, 0700) < 0 && errno != EEXIST)
+		goto out;
+	if (stat(p, &st) < 0 || !S_ISDIR(st.st_mode))
+		goto out;
+	r = 0;
+out:
+	free(p);
+	return r;
+}
+
+/* 1 present, 0 absent, <0 error. */
+static int file_exists(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0)
+		return 1;
+	return errno == ENOENT ? 0 : FLINT_EIO;
+}
+
+static int fsync_dir_of(const char *path)
+{
+	char *d = strdup(path), *slash;
+	int fd = -1, r = FLINT_EIO;
+
+	if (!d)
+		return FLINT_ENOMEM;
+	slash = strrchr(d, '/');
+	if (slash == d)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else
+		strcpy(d, ".");
+	fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0)
+		goto out;
+	r = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(d);
+	return r;
+}
+
+/* Temp file beside path (mkostemp: O_CREAT|O_EXCL, 0600), fsync, rename. */
+static int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	size_t plen = strlen(path);
+	char *tmp = malloc(plen + sizeof(".tmp.XXXXXX"));
+	const unsigned char *p = data;
+	int fd = -1, r = FLINT_EIO;
+
+	if (!tmp)
+		return FLINT_ENOMEM;
+	memcpy(tmp, path, plen);
+	memcpy(tmp + plen, ".tmp.XXXXXX", sizeof(".tmp.XXXXXX"));
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		free(tmp);
+		return FLINT_EIO;
+	}
+	if (fchmod(fd, mode) < 0)
+		goto out;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto out;
+		p += n;
+		len -= (size_t)n;
+	}
+	if (fsync(fd) < 0)
+		goto out;
+	if (close(fd) < 0) {
+		fd = -1;
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0)
+		goto out;
+	r = fsync_dir_of(path);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (r < 0)
+		unlink(tmp);
+	free(tmp);
+	return r;
+}
+
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return -1;
+}
+
+static int load_cert(const char *path, X509 **ret)
+{
+	BIO *b = BIO_new_file(path, "r");
+	X509 *x;
+
+	if (!b)
+		return FLINT_EIO;
+	x = PEM_read_bio_X509(b, NULL, no_passphrase, NULL);
+	BIO_free(b);
+	if (!x)
+		return FLINT_ECRYPTO;
+	*ret = x;
+	return 0;
+}
+
+static int load_key(const char *path, EVP_PKEY **ret)
+{
+	BIO *b = BIO_new_file(path, "r");
+	EVP_PKEY *k;
+
+	if (!b)
+		return FLINT_EIO;
+	k = PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL);
+	BIO_free(b);
+	if (!k)
+		return FLINT_ECRYPTO;
+	*ret = k;
+	return 0;
+}
+
+/* Drains a memory BIO into a malloc'd NUL-terminated string. */
+static int bio_take(BIO *b, char **ret, size_t *ret_len)
+{
+	char *data;
+	long n = BIO_get_mem_data(b, &data);
+	char *s;
+
+	if (n < 0)
+		return FLINT_ECRYPTO;
+	s = malloc((size_t)n + 1);
+	if (!s)
+		return FLINT_ENOMEM;
+	memcpy(s, data, (size_t)n);
+	s[n] = '\0';
+	*ret = s;
+	if (ret_len)
+		*ret_len = (size_t)n;
+	return 0;
+}
+
+static int cert_pem(X509 *x, char **ret, size_t *ret_len)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	int r = FLINT_ECRYPTO;
+
+	if (!b)
+		return FLINT_ENOMEM;
+	if (PEM_write_bio_X509(b, x) != 1)
+		goto out;
+	r = bio_take(b, ret, ret_len);
+out:
+	BIO_free(b);
+	return r;
+}
+
+static int write_key(const char *path, EVP_PKEY *k)
+{
+	BIO *b = BIO_new(BIO_s_secmem());
+	char *data;
+	long n;
+	int r = FLINT_ECRYPTO;
+
+	if (!b)
+		return FLINT_ENOMEM;
+	if (PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL) != 1)
+		goto out;
+	n = BIO_get_mem_data(b, &data);
+	if (n <= 0)
+		goto out;
+	r = write_file_atomic(path, data, (size_t)n, 0600);
+out:
+	BIO_free(b); /* secmem BIO cleanses */
+	return r;
+}
+
+static int write_certs(const char *path, X509 *x, const char *extra_pem)
+{
+	char *pem = NULL, *all = NULL;
+	size_t len, elen = extra_pem ? strlen(extra_pem) : 0;
+	int r;
+
+	r = cert_pem(x, &pem, &len);
+	if (r < 0)
+		goto out;
+	all = malloc(len + elen + 1);
+	if (!all) {
+		r = FLINT_ENOMEM;
+		goto out;
+	}
+	memcpy(all, pem, len);
+	if (elen)
+		memcpy(all + len, extra_pem, elen);
+	r = write_file_atomic(path, all, len + elen, 0644);
+out:
+	free(pem);
+	free(all);
+	return r;
+}
+
+/* ---- certificate building ---- */
+
+static int gen_key(enum key_kind kind, EVP_PKEY **ret)
+{
+	EVP_PKEY *k = NULL;
+
+	switch (kind) {
+	case KEY_P256:
+		k = EVP_EC_gen("P-256");
+		break;
+	case KEY_P384:
+		k = EVP_EC_gen("P-384");
+		break;
+	case KEY_RSA3072:
+		k = EVP_RSA_gen(3072);
+		break;
+	}
+	if (!k)
+		return FLINT_ECRYPTO;
+	*ret = k;
+	return 0;
+}
+
+static const EVP_MD *sign_md(const EVP_PKEY *signer)
+{
+	if (EVP_PKEY_is_a(signer, "EC") && EVP_PKEY_get_bits(signer) >= 384)
+		return EVP_sha384();
+	return EVP_sha256();
+}
+
+static int to_asn1_time(int64_t t, ASN1_TIME **ret)
+{
+	ASN1_TIME *a;
+
+	if (t < 0 || (int64_t)(time_t)t != t)
+		return FLINT_EINVAL;
+	a = ASN1_TIME_set(NULL, (time_t)t);
+	if (!a)
+		return FLINT_ECRYPTO;
+	*ret = a;
+	return 0;
+}
+
+static int from_asn1_time(const ASN1_TIME *a, int64_t *ret)
+{
+	struct tm tm;
+
+	if (ASN1_TIME_to_tm(a, &tm) != 1)
+		return FLINT_ECRYPTO;
+	*ret = (int64_t)timegm(&tm);
+	return 0;
+}
+
+/* Positive 128-bit serial: 16 random bytes, top bit clear and the next set so
+ * every serial has the same length (126 random bits). */
+static int random_serial(ASN1_INTEGER **ret)
+{
+	unsigned char b[16];
+	BIGNUM *bn = NULL;
+	ASN1_INTEGER *ai = NULL;
+	int r = FLINT_ECRYPTO;
+
+	if (RAND_bytes(b, sizeof(b)) != 1)
+		goto out;
+	b[0] = (unsigned char)((b[0] & 0x7f) | 0x40);
+	bn = BN_bin2bn(b, sizeof(b), NULL);
+	if (!bn)
+		goto out;
+	ai = BN_to_ASN1_INTEGER(bn, NULL);
+	if (!ai)
+		goto out;
+	*ret = ai;
+	r = 0;
+out:
+	BN_free(bn);
+	return r;
+}
+
+/* Version 3, random serial, names, validity and public key. */
+static int cert_new(EVP_PKEY *pub, const X509_NAME *subject, const X509_NAME *issuer,
+		    int64_t nb, int64_t na, X509 **ret)
+{
+	X509 *x = X509_new();
+	ASN1_INTEGER *serial = NULL;
+	ASN1_TIME *tb = NULL, *ta = NULL;
+	int r;
+
+	if (!x)
+		return FLINT_ENOMEM;
+	r = random_serial(&serial);
+	if (r < 0)
+		goto out;
+	r = to_asn1_time(nb, &tb);
+	if (r < 0)
+		goto out;
+	r = to_asn1_time(na, &ta);
+	if (r < 0)
+		goto out;
+	r = FLINT_ECRYPTO;
+	if (X509_set_version(x, X509_VERSION_3) != 1 || X509_set_serialNumber(x, serial) != 1 ||
+	    X509_set_subject_name(x, subject) != 1 || X509_set_issuer_name(x, issuer) != 1 ||
+	    X509_set1_notBefore(x, tb) != 1 || X509_set1_notAfter(x, ta) != 1 ||
+	    X509_set_pubkey(x, pub) != 1)
+		goto out;
+	*ret = x;
+	x = NULL;
+	r = 0;
+out:
+	X509_free(x);
+	ASN1_INTEGER_free(serial);
+	ASN1_TIME_free(tb);
+	ASN1_TIME_free(ta);
+	return r;
+}
+
+/* Fixed-text extensions only; anything carrying configured strings (URLs,
+ * names) is built structurally so commas cannot change its meaning. */
+static int add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
+{
+	X509_EXTENSION *e = X509V3_EXT_nconf_nid(NULL, ctx, nid, value);
+	int r = FLINT_ECRYPTO;
+
+	if (!e)
+		return FLINT_ECRYPTO;
+	if (X509_add_ext(x, e, -1) == 1)
+		r = 0;
+	X509_EXTENSION_free(e);
+	return r;
+}
+
+static int ca_name(const char *what, X509_NAME **ret)
+{
+	unsigned char rnd[3];
+	char cn[64];
+	X509_NAME *n = NULL;
+
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return FLINT_ECRYPTO;
+	snprintf(cn, sizeof(cn), "flint %s CA %02x%02x%02x", what, rnd[0], rnd[1], rnd[2]);
+	n = X509_NAME_new();
+	if (!n)
+		return FLINT_ENOMEM;
+	if (X509_NAME_add_entry_by_txt(n, "O", MBSTRING_UTF8, (const unsigned char *)"flint", -1,
+				       -1, 0) != 1 ||
+	    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1,
+				       0) != 1) {
+		X509_NAME_free(n);
+		return FLINT_ECRYPTO;
+	}
+	*ret = n;
+	return 0;
+}
+
+static int make_root(EVP_PKEY *key, X509 **ret)
+{
+	X509_NAME *name = NULL;
+	X509 *x = NULL;
+	X509V3_CTX ctx;
+	int64_t now = (int64_t)time(NULL);
+	int r;
+
+	r = ca_name("root", &name);
+	if (r < 0)
+		goto out;
+	r = cert_new(key, name, name, now - BACKDATE, now + ROOT_DAYS * DAY, &x);
+	if (r < 0)
+		goto out;
+	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
+	if ((r = add_ext(x, &ctx, NID_basic_constraints, "critical,CA:TRUE")) < 0 ||
+	    (r = add_ext(x, &ctx, NID_key_usage, "critical,keyCertSign,cRLSign")) < 0 ||
+	    (r = add_ext(x, &ctx, NID_subject_key_identifier, "hash")) < 0)
+		goto out;
+	r = FLINT_ECRYPTO;
+	if (X509_sign(x, key, sign_md(key)) <= 0)
+		goto out;
+	*ret = x;
+	x = NULL;
+	r = 0;
+out:
+	X509_free(x);
+	X509_NAME_free(name);
+	return r;
+}
+
+static int make_intermediate(EVP_PKEY *key, X509 *root, EVP_PKEY *root_key, X509 **ret)
+{
+	X509_NAME *name = NULL;
+	X509 *x = NULL;
+	X509V3_CTX ctx;
+	int64_t now = (int64_t)time(NULL), na = now + INTERMEDIATE_DAYS * DAY, root_na;
+	int r;
+
+	r = from_asn1_time(X509_get0_notAfter(root), &root_na);
+	if (r < 0)
+		goto out;
+	if (root_na < na)
+		na = root_na;
+	r = ca_name("intermediate", &name);
+	if (r < 0)
+		goto out;
+	r = cert_new(key, name, X509_get_subject_name(root), now - BACKDATE, na, &x);
+	if (r < 0)
+		goto out;
+	X509V3_set_ctx(&ctx, root, x, NULL, NULL, 0);
+	if ((r = add_ext(x, &ctx, NID_basic_constraints, "critical,CA:TRUE,pathlen:0")) < 0 ||
+	    (r = add_ext(x, &ctx, NID_key_usage,
+			 "critical,keyCertSign,cRLSign,digitalSignature")) < 0 ||
+	    (r = add_ext(x, &ctx, NID_subject_key_identifier, "hash")) < 0 ||
+	    (r = add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always")) < 0 ||
+	    (r = add_ext(x, &ctx, NID_ext_key_usage, "serverAuth,clientAuth")) < 0)
+		goto out;
+	r = FLINT_ECRYPTO;
+	if (X509_sign(x, root_key, sign_md(root_key)) <= 0)
+		goto out;
+	*ret = x;
+	x = NULL;
+	r = 0;
+out:
+	X509_free(x);
+	X509_NAME_free(name);
+	return r;
+}
+
+/* SAN entries, one row per identifier type. */
+static int san_dns(const char *value, GENERAL_NAME **ret)
+{
+	GENERAL_NAME *g = GENERAL_NAME_new();
+	ASN1_IA5STRING *s = ASN1_IA5STRING_new();
+
+	if (!g || !s || ASN1_STRING_set(s, value, -1) != 1) {
+		GENERAL_NAME_free(g);
+		ASN1_IA5STRING_free(s);
+		return FLINT_ENOMEM;
+	}
+	GENERAL_NAME_set0_value(g, GEN_DNS, s);
+	*ret = g;
+	return 0;
+}
+
+static int san_ip(const char *value, GENERAL_NAME **ret)
+{
+	unsigned char buf[16];
+	int len;
+	GENERAL_NAME *g;
+	ASN1_OCTET_STRING *s;
+
+	if (inet_pton(AF_INET, value, buf) == 1)
+		len = 4;
+	else if (inet_pton(AF_INET6, value, buf) == 1)
+		len = 16;
+	else
+		return FLINT_EINVAL;
+	g = GENERAL_NAME_new();
+	s = ASN1_OCTET_STRING_new();
+	if (!g || !s || ASN1_OCTET_STRING_set(s, buf, len) != 1) {
+		GENERAL_NAME_free(g);
+		ASN1_OCTET_STRING_free(s);
+		return FLINT_ENOMEM;
+	}
+	GENERAL_NAME_set0_value(g, GEN_IPADD, s);
+	*ret = g;
+	return 0;
+}
+
+static const struct {
+	const char *type;
+	int (*make)(const char *value, GENERAL_NAME **ret);
+} san_types[] = {
+	{ "dns", san_dns },
+	{ "ip", san_ip },
+};
+
+/* Builds the SAN list from ids, dropping duplicates. */
+static int build_san(const struct flint_identifier *ids, size_t n, GENERAL_NAMES **ret)
+{
+	GENERAL_NAMES *names = sk_GENERAL_NAME_new_null();
+	GENERAL_NAME *g = NULL;
+	int r = FLINT_ENOMEM;
+
+	if (!names)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		size_t t;
+		bool dup = false;
+
+		if (!ids[i].type || !ids[i].value || !ids[i].value[0]) {
+			r = FLINT_EINVAL;
+			goto out;
+		}
+		for (t = 0; t < sizeof(san_types) / sizeof(san_types[0]); t++)
+			if (strcmp(san_types[t].type, ids[i].type) == 0)
+				break;
+		if (t == sizeof(san_types) / sizeof(san_types[0])) {
+			r = FLINT_EUNSUPPORTED;
+			goto out;
+		}
+		r = san_types[t].make(ids[i].value, &g);
+		if (r < 0)
+			goto out;
+		for (int j = 0; j < sk_GENERAL_NAME_num(names) && !dup; j++)
+			dup = GENERAL_NAME_cmp(sk_GENERAL_NAME_value(names, j), g) == 0;
+		if (dup) {
+			GENERAL_NAME_free(g);
+		} else if (!sk_GENERAL_NAME_push(names, g)) {
+			r = FLINT_ENOMEM;
+			goto out;
+		}
+		g = NULL;
+	}
+	if (sk_GENERAL_NAME_num(names) == 0) {
+		r = FLINT_EINVAL;
+		goto out;
+	}
+	*ret = names;
+	names = NULL;
+	r = 0;
+out:
+	GENERAL_NAME_free(g);
+	GENERAL_NAMES_free(names);
+	return r;
+}
+
+static int uri_name(const char *uri, GENERAL_NAME **ret)
+{
+	GENERAL_NAME *g = GENERAL_NAME_new();
+	ASN1_IA5STRING *s = ASN1_IA5STRING_new();
+
+	if (!g || !s || ASN1_STRING_set(s, uri, -1) != 1) {
+		GENERAL_NAME_free(g);
+		ASN1_IA5STRING_free(s);
+		return FLINT_ENOMEM;
+	}
+	GENERAL_NAME_set0_value(g, GEN_URI, s);
+	*ret = g;
+	return 0;
+}
+
+static int add_aia(X509 *x, const char *url)
+{
+	AUTHORITY_INFO_ACCESS *aia = AUTHORITY_INFO_ACCESS_new();
+	ACCESS_DESCRIPTION *ad = ACCESS_DESCRIPTION_new();
+	int r = FLINT_ENOMEM;
+
+	if (!aia || !ad)
+		goto out;
+	GENERAL_NAME_free(ad->location);
+	ad->location = NULL;
+	r = uri_name(url, &ad->location);
+	if (r < 0)
+		goto out;
+	ASN1_OBJECT_free(ad->method);
+	ad->method = OBJ_nid2obj(NID_ad_ca_issuers);
+	r = FLINT_ENOMEM;
+	if (!sk_ACCESS_DESCRIPTION_push(aia, ad))
+		goto out;
+	ad = NULL;
+	r = X509_add1_ext_i2d(x, NID_info_access, aia, 0, X509V3_ADD_REPLACE) == 1 ? 0
+										: FLINT_ECRYPTO;
+out:
+	ACCESS_DESCRIPTION_free(ad);
+	AUTHORITY_INFO_ACCESS_free(aia);
+	return r;
+}
+
+static int add_crldp(X509 *x, const char *url)
+{
+	CRL_DIST_POINTS *dps = sk_DIST_POINT_new_null();
+	DIST_POINT *dp = DIST_POINT_new();
+	GENERAL_NAME *g = NULL;
+	int r = FLINT_ENOMEM;
+
+	if (!dps || !dp)
+		goto out;
+	dp->distpoint = DIST_POINT_NAME_new();
+	if (!dp->distpoint)
+		goto out;
+	dp->distpoint->type = 0;
+	dp->distpoint->name.fullname = GENERAL_NAMES_new();
+	if (!dp->distpoint->name.fullname)
+		goto out;
+	r = uri_name(url, &g);
+	if (r < 0)
+		goto out;
+	r = FLINT_ENOMEM;
+	if (!sk_GENERAL_NAME_push(dp->distpoint->name.fullname, g))
+		goto out;
+	g = NULL;
+	if (!sk_DIST_POINT_push(dps, dp))
+		goto out;
+	dp = NULL;
+	r = X509_add1_ext_i2d(x, NID_crl_distribution_points, dps, 0, X509V3_ADD_REPLACE) == 1
+		    ? 0
+		    : FLINT_ECRYPTO;
+out:
+	GENERAL_NAME_free(g);
+	DIST_POINT_free(dp);
+	CRL_DIST_POINTS_free(dps);
+	return r;
+}
+
+/* End-entity certificate with an empty subject (SAN critical, RFC 5280
+ * §4.2.1.6). Times already validated by the caller. */
+static int make_leaf(struct flint_issuer *is, EVP_PKEY *key, const GENERAL_NAMES *san,
+		     int64_t nb, int64_t na, X509 **ret)
+{
+	X509_NAME *empty = X509_NAME_new();
+	X509 *x = NULL;
+	X509V3_CTX ctx;
+	bool locked = false;
+	int r = FLINT_ENOMEM;
+
+	if (!empty)
+		goto out;
+	if (pthread_mutex_lock(&is->lock) != 0) {
+		r = FLINT_EIO;
+		goto out;
+	}
+	locked = true;
+	r = cert_new(key, empty, X509_get_subject_name(is->inter), nb, na, &x);
+	if (r < 0)
+		goto out;
+	X509V3_set_ctx(&ctx, is->inter, x, NULL, NULL, 0);
+	if ((r = add_ext(x, &ctx, NID_basic_constraints, "critical,CA:FALSE")) < 0 ||
+	    (r = add_ext(x, &ctx, NID_key_usage,
+			 EVP_PKEY_is_a(key, "RSA") ? "critical,digitalSignature,keyEncipherment"
+						   : "critical,digitalSignature")) < 0 ||
+	    (r = add_ext(x, &ctx, NID_ext_key_usage, "serverAuth")) < 0 ||
+	    (r = add_ext(x, &ctx, NID_subject_key_identifier, "hash")) < 0 ||
+	    (r = add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always")) < 0)
+		goto out;
+	r = FLINT_ECRYPTO;
+	if (X509_add1_ext_i2d(x, NID_subject_alt_name, (void *)san, 1, X509V3_ADD_REPLACE) != 1)
+		goto out;
+	if (is->aia_url && (r = add_aia(x, is->aia_url)) < 0)
+		goto out;
+	if (is->crldp_url && (r = add_crldp(x, is->crldp_url)) < 0)
+		goto out;
+	r = FLINT_ECRYPTO;
+	if (X509_sign(x, is->inter_key, sign_md(is->inter_key)) <= 0)
+		goto out;
+	*ret = x;
+	x = NULL;
+	r = 0;
+out:
+	if (locked)
+		pthread_mutex_unlock(&is->lock);
+	X509_free(x);
+	X509_NAME_free(empty);
+	return r;
+}
+
+/* ---- serving certificate ---- */
+
+/* listen_host without IPv6 brackets; *ret_ip says whether it is an IP literal. */
+static int host_plain(const char *host, char **ret, bool *ret_ip)
+{
+	size_t len = strlen(host);
+	char *h;
+	unsigned char buf[16];
+
+	if (len >= 2 && host[0] == '[' && host[len - 1] == ']')
+		h = strndup(host + 1, len - 2);
+	else
+		h = strdup(host);
+	if (!h)
+		return FLINT_ENOMEM;
+	*ret_ip = inet_pton(AF_INET, h, buf) == 1 || inet_pton(AF_INET6, h, buf) == 1;
+	*ret = h;
+	return 0;
+}
+
+static bool server_cert_ok(struct flint_issuer *is, const char *host, bool host_ip)
+{
+	X509 *x = NULL;
+	EVP_PKEY *k = NULL;
+	time_t renew = time(NULL) + (time_t)(SERVER_RENEW_DAYS * DAY);
+	bool ok = false;
+
+	if (load_cert(is->server_path, &x) < 0 || load_key(is->server_key_path, &k) < 0)
+		goto out;
+	if (X509_check_private_key(x, k) != 1 || X509_check_issued(is->inter, x) != X509_V_OK ||
+	    X509_verify(x, is->inter_key) != 1)
+		goto out;
+	if (X509_cmp_time(X509_get0_notAfter(x), &renew) <= 0)
+		goto out;
+	if (host_ip)
+		ok = X509_check_ip_asc(x, host, 0) == 1;
+	else
+		ok = X509_check_host(x, host, 0,
+				     X509_CHECK_FLAG_NEVER_CHECK_SUBJECT |
+					     X509_CHECK_FLAG_NO_WILDCARDS,
+				     NULL) == 1;
+out:
+	ERR_clear_error(); /* a stale certificate is not an error */
+	X509_free(x);
+	EVP_PKEY_free(k);
+	return ok;
+}
+
+static int ensure_server(struct flint_issuer *is, const char *listen_host)
+{
+	char *host = NULL;
+	bool host_ip = false;
+	struct flint_identifier ids[4];
+	size_t n = 0;
+	GENERAL_NAMES *san = NULL;
+	EVP_PKEY *key = NULL;
+	X509 *x = NULL;
+	int64_t now = (int64_t)time(NULL);
+	int r;
+
+	r = host_plain(listen_host && listen_host[0] ? listen_host : "localhost", &host, &host_ip);
+	if (r < 0)
+		goto out;
+	if (server_cert_ok(is, host, host_ip))
+		goto out;
+	ids[n++] = (struct flint_identifier){ host_ip ? "ip" : "dns", host };
+	ids[n++] = (struct flint_identifier){ "dns", "localhost" };
+	ids[n++] = (struct flint_identifier){ "ip", "127.0.0.1" };
+	ids[n++] = (struct flint_identifier){ "ip", "::1" };
+	r = build_san(ids, n, &san);
+	if (r < 0)
+		goto out;
+	r = gen_key(KEY_P256, &key);
+	if (r < 0)
+		goto out;
+	r = make_leaf(is, key, san, now - BACKDATE, now + SERVER_DAYS * DAY, &x);
+	if (r < 0)
+		goto out;
+	r = write_key(is->server_key_path, key);
+	if (r < 0)
+		goto out;
+	r = write_certs(is->server_path, x, is->inter_pem);
+out:
+	free(host);
+	GENERAL_NAMES_free(san);
+	EVP_PKEY_free(key);
+	X509_free(x);
+	return r;
+}
+
+/* ---- open ---- */
+
+/* Loads a key, or generates and stores one when the file is absent.
+ * *ret_new tells the caller that any existing certificate is stale. */
+static int load_or_gen_key(const char *path, enum key_kind kind, EVP_PKEY **ret, bool *ret_new)
+{
+	EVP_PKEY *k = NULL;
+	int r = file_exists(path);
+
+	if (r < 0)
+		return r;
+	if (r == 1) {
+		r = load_key(path, &k);
+		if (r < 0)
+			return r;
+		*ret = k;
+		*ret_new = false;
+		return 0;
+	}
+	r = gen_key(kind, &k);
+	if (r < 0)
+		return r;
+	r = write_key(path, k);
+	if (r < 0) {
+		EVP_PKEY_free(k);
+		return r;
+	}
+	*ret = k;
+	*ret_new = true;
+	return 0;
+}
+
+static int set_paths(struct flint_issuer *is, const struct flint_issuer_options *opt)
+{
+	const char *d = opt->data_dir;
+
+	is->root_path = path_join(d, "root.pem");
+	is->root_key_path = path_join(d, "root.key");
+	is->inter_path = path_join(d, "intermediate.pem");
+	is->inter_key_path = path_join(d, "intermediate.key");
+	is->server_path = path_join(d, "server.pem");
+	is->server_key_path = path_join(d, "server.key");
+	if (!is->root_path || !is->root_key_path || !is->inter_path || !is->inter_key_path ||
+	    !is->server_path || !is->server_key_path)
+		return FLINT_ENOMEM;
+	if (opt->base_url && opt->base_url[0]) {
+		size_t len = strlen(opt->base_url);
+
+		while (len > 0 && opt->base_url[len - 1] == '/')
+			len--;
+		if (asprintf(&is->aia_url, "%.*s/ca/intermediate.der", (int)len, opt->base_url) < 0) {
+			is->aia_url = NULL;
+			return FLINT_ENOMEM;
+		}
+		if (asprintf(&is->crldp_url, "%.*s/ca/crl", (int)len, opt->base_url) < 0) {
+			is->crldp_url = NULL;
+			return FLINT_ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static int load_hierarchy(struct flint_issuer *is, const struct flint_issuer_options *opt)
+{
+	EVP_PKEY *root_key = NULL;
+	bool new_key, rsa = opt->intermediate_key && strcmp(opt->intermediate_key, "rsa") == 0;
+	int r;
+
+	/* Root: a certificate without its key is an operator problem, not
+	 * something to paper over by minting a new trust anchor. */
+	r = file_exists(is->root_key_path);
+	if (r == 0 && (r = file_exists(is->root_path)) == 1)
+		r = FLINT_EIO;
+	if (r < 0)
+		goto out;
+	r = load_or_gen_key(is->root_key_path, KEY_P384, &root_key, &new_key);
+	if (r < 0)
+		goto out;
+	r = new_key ? 0 : file_exists(is->root_path);
+	if (r < 0)
+		goto out;
+	if (r == 1) {
+		r = load_cert(is->root_path, &is->root);
+		if (r < 0)
+			goto out;
+		r = FLINT_ECRYPTO;
+		if (X509_check_private_key(is->root, root_key) != 1)
+			goto out;
+	} else {
+		r = make_root(root_key, &is->root);
+		if (r < 0)
+			goto out;
+		r = write_certs(is->root_path, is->root, NULL);
+		if (r < 0)
+			goto out;
+	}
+
+	/* Intermediate: an existing key keeps its type whatever the option says. */
+	r = load_or_gen_key(is->inter_key_path, rsa ? KEY_RSA3072 : KEY_P256, &is->inter_key,
+			    &new_key);
+	if (r < 0)
+		goto out;
+	r = new_key ? 0 : file_exists(is->inter_path);
+	if (r < 0)
+		goto out;
+	if (r == 1) {
+		r = load_cert(is->inter_path, &is->inter);
+		if (r < 0)
+			goto out;
+		if (X509_check_private_key(is->inter, is->inter_key) != 1 ||
+		    X509_check_issued(is->root, is->inter) != X509_V_OK ||
+		    X509_verify(is->inter, root_key) != 1) {
+			ERR_clear_error(); /* stale: re-issued below */
+			X509_free(is->inter);
+			is->inter = NULL;
+		}
+	}
+	if (!is->inter) {
+		r = make_intermediate(is->inter_key, is->root, root_key, &is->inter);
+		if (r < 0)
+			goto out;
+		r = write_certs(is->inter_path, is->inter, NULL);
+		if (r < 0)
+			goto out;
+	}
+	r = from_asn1_time(X509_get0_notAfter(is->inter), &is->inter_not_after);
+out:
+	EVP_PKEY_free(root_key);
+	return r;
+}
+
+static int make_blobs(struct flint_issuer *is)
+{
+	unsigned char *p;
+	int len, r;
+
+	r = cert_pem(is->root, &is->root_pem, NULL);
+	if (r < 0)
+		return r;
+	r = cert_pem(is->inter, &is->inter_pem, NULL);
+	if (r < 0)
+		return r;
+	len = i2d_X509(is->inter, NULL);
+	if (len <= 0)
+		return FLINT_ECRYPTO;
+	is->inter_der = malloc((size_t)len);
+	if (!is->inter_der)
+		return FLINT_ENOMEM;
+	p = is->inter_der;
+	if (i2d_X509(is->inter, &p) != len)
+		return FLINT_ECRYPTO;
+	is->inter_der_len = (size_t)len;
+	return 0;
+}
+
+int flint_issuer_open(const struct flint_issuer_options *opt, struct flint_issuer **ret)
+{
+	struct flint_issuer *is = NULL;
+	char *lock_path = NULL;
+	int lock_fd = -1, r;
+
+	if (!opt || !opt->data_dir || !opt->data_dir[0] || !ret)
+		return FLINT_EINVAL;
+	if (opt->intermediate_key && opt->intermediate_key[0] &&
+	    strcmp(opt->intermediate_key, "ecdsa") != 0 && strcmp(opt->intermediate_key, "rsa") != 0)
+		return FLINT_EINVAL;
+	is = calloc(1, sizeof(*is));
+	if (!is)
+		return FLINT_ENOMEM;
+	if (pthread_mutex_init(&is->lock, NULL) != 0) {
+		free(is);
+		return FLINT_ENOMEM;
+	}
+	r = set_paths(is, opt);
+	if (r < 0)
+		goto out;
+	r = mkdir_p(opt->data_dir);
+	if (r < 0)
+		goto out;
+	/* Two flintd processes on one data_dir must not both mint a root. */
+	r = FLINT_ENOMEM;
+	lock_path = path_join(opt->data_dir, ".issuer.lock");
+	if (!lock_path)
+		goto out;
+	r = FLINT_EIO;
+	lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock_fd < 0 || flock(lock_fd, LOCK_EX) < 0)
+		goto out;
+	r = load_hierarchy(is, opt);
+	if (r < 0)
+		goto out;
+	r = make_blobs(is);
+	if (r < 0)
+		goto out;
+	r = ensure_server(is, opt->listen_host);
+	if (r < 0)
+		goto out;
+	*ret = is;
+	is = NULL;
+out:
+	if (lock_fd >= 0)
+		close(lock_fd); /* releases the flock */
+	free(lock_path);
+	flint_issuer_free(is);
+	return r;
+}
+
+/* ---- accessors ---- */
+
+const char *flint_issuer_server_chain_path(const struct flint_issuer *is)
+{
+	return is->server_path;
+}
+
+const char *flint_issuer_server_key_path(const struct flint_issuer *is)
+{
+	return is->server_key_path;
+}
+
+const char *flint_issuer_root_path(const struct flint_issuer *is)
+{
+	return is->root_path;
+}
+
+const char *flint_issuer_root_pem(const struct flint_issuer *is)
+{
+	return is->root_pem;
+}
+
+const char *flint_issuer_intermediate_pem(const struct flint_issuer *is)
+{
+	return is->inter_pem;
+}
+
+const unsigned char *flint_issuer_intermediate_der(const struct flint_issuer *is, size_t *ret_len)
+{
+	if (ret_len)
+		*ret_len = is->inter_der_len;
+	return is->inter_der;
+}
+
+/* ---- issuance ---- */
+
+int flint_issuer_serial_hex(const X509 *x, char **ret)
+{
+	BIGNUM *bn = NULL;
+	char *hex = NULL, *s = NULL;
+	int r = FLINT_EINVAL;
+
+	if (!x || !ret)
+		return FLINT_EINVAL;
+	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+	if (!bn)
+		goto out;
+	r = FLINT_ECRYPTO;
+	hex = BN_bn2hex(bn);
+	if (!hex)
+		goto out;
+	r = FLINT_ENOMEM;
+	s = strdup(hex);
+	if (!s)
+		goto out;
+	for (char *p = s; *p; p++)
+		if (*p >= 'A' && *p <= 'F')
+			*p = (char)(*p - 'A' + 'a');
+	*ret = s;
+	r = 0;
+out:
+	OPENSSL_free(hex);
+	BN_free(bn);
+	return r;
+}
+
+static int der_of(X509 *x, unsigned char **ret, size_t *ret_len)
+{
+	int len = i2d_X509(x, NULL);
+	unsigned char *buf, *p;
+
+	if (len <= 0)
+		return FLINT_ECRYPTO;
+	buf = malloc((size_t)len);
+	if (!buf)
+		return FLINT_ENOMEM;
+	p = buf;
+	if (i2d_X509(x, &p) != len) {
+		free(buf);
+		return FLINT_ECRYPTO;
+	}
+	*ret = buf;
+	*ret_len = (size_t)len;
+	return 0;
+}
+
+int flint_issuer_issue(struct flint_issuer *is, EVP_PKEY *subject_key,
+		       const struct flint_identifier *ids, size_t n_ids, int64_t not_before,
+		       int64_t not_after, struct flint_issued **ret)
+{
+	struct flint_issued *c = NULL;
+	GENERAL_NAMES *san = NULL;
+	X509 *x = NULL;
+	char *pem = NULL;
+	size_t pem_len, inter_len;
+	int64_t earliest = (int64_t)time(NULL) - BACKDATE, nb, na;
+	int r = FLINT_EINVAL;
+
+	if (!is || !subject_key || !ids || n_ids == 0 || !ret || not_before < 0 || not_after < 0)
+		goto out;
+	nb = not_before > earliest ? not_before : earliest;
+	na = not_after ? not_after : nb + LEAF_DAYS * DAY;
+	/* Nothing outlives the intermediate that vouches for it. */
+	if (na > is->inter_not_after)
+		na = is->inter_not_after;
+	if (na <= nb)
+		goto out;
+	r = build_san(ids, n_ids, &san);
+	if (r < 0)
+		goto out;
+	r = make_leaf(is, subject_key, san, nb, na, &x);
+	if (r < 0)
+		goto out;
+	r = FLINT_ENOMEM;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		goto out;
+	c->not_before = nb;
+	c->not_after = na;
+	r = der_of(x, &c->der, &c->der_len);
+	if (r < 0)
+		goto out;
+	r = flint_issuer_serial_hex(x, &c->serial);
+	if (r < 0)
+		goto out;
+	r = cert_pem(x, &pem, &pem_len);
+	if (r < 0)
+		goto out;
+	inter_len = strlen(is->inter_pem);
+	r = FLINT_ENOMEM;
+	c->chain_pem = malloc(pem_len + inter_len + 1);
+	if (!c->chain_pem)
+		goto out;
+	memcpy(c->chain_pem, pem, pem_len);
+	memcpy(c->chain_pem + pem_len, is->inter_pem, inter_len + 1);
+	*ret = c;
+	c = NULL;
+	r = 0;
+out:
+	flint_issued_free(c);
+	GENERAL_NAMES_free(san);
+	X509_free(x);
+	free(pem);
+	return r;
+}
+
+/* ---- CRL ---- */
+
+static int serial_from_hex(const char *hex, ASN1_INTEGER **ret)
+{
+	BIGNUM *bn = NULL;
+	ASN1_INTEGER *ai = NULL;
+	size_t len = hex ? strlen(hex) : 0;
+	int r = FLINT_EINVAL;
+
+	if (len == 0 || len > 64 || strspn(hex, "0123456789abcdefABCDEF") != len)
+		goto out;
+	r = FLINT_ECRYPTO;
+	if (BN_hex2bn(&bn, hex) != (int)len)
+		goto out;
+	ai = BN_to_ASN1_INTEGER(bn, NULL);
+	if (!ai)
+		goto out;
+	*ret = ai;
+	r = 0;
+out:
+	BN_free(bn);
+	return r;
+}
+
+static int add_revoked(X509_CRL *crl, const struct flint_revoked_entry *e)
+{
+	X509_REVOKED *rev = NULL;
+	ASN1_INTEGER *serial = NULL;
+	ASN1_TIME *when = NULL;
+	ASN1_ENUMERATED *reason = NULL;
+	int r = FLINT_EINVAL;
+
+	/* RFC 5280 §5.3.1: 7 is unused; 0 (unspecified) is expressed by absence. */
+	if (e->reason < 0 || e->reason > 10 || e->reason == 7)
+		goto out;
+	r = serial_from_hex(e->serial, &serial);
+	if (r < 0)
+		goto out;
+	r = to_asn1_time(e->revoked_at, &when);
+	if (r < 0)
+		goto out;
+	r = FLINT_ECRYPTO;
+	rev = X509_REVOKED_new();
+	if (!rev || X509_REVOKED_set_serialNumber(rev, serial) != 1 ||
+	    X509_REVOKED_set_revocationDate(rev, when) != 1)
+		goto out;
+	if (e->reason != 0) {
+		reason = ASN1_ENUMERATED_new();
+		if (!reason || ASN1_ENUMERATED_set(reason, e->reason) != 1 ||
+		    X509_REVOKED_add1_ext_i2d(rev, NID_crl_reason, reason, 0, 0) != 1)
+			goto out;
+	}
+	if (X509_CRL_add0_revoked(crl, rev) != 1)
+		goto out;
+	rev = NULL;
+	r = 0;
+out:
+	X509_REVOKED_free(rev);
+	ASN1_INTEGER_free(serial);
+	ASN1_TIME_free(when);
+	ASN1_ENUMERATED_free(reason);
+	return r;
+}
+
+int flint_issuer_crl(struct flint_issuer *is, const struct flint_revoked_entry *entries,
+		     size_t n, unsigned char **ret_der, size_t *ret_len)
+{
+	X509_CRL *crl = NULL;
+	ASN1_TIME *this_update = NULL, *next_update = NULL;
+	ASN1_INTEGER *number = NULL;
+	X509_EXTENSION *aki = NULL;
+	X509V3_CTX ctx;
+	unsigned char *der = NULL, *p;
+	int64_t now = (int64_t)time(NULL), num;
+	bool locked = false;
+	int len, r = FLINT_EINVAL;
+
+	if (!is || (n && !entries) || !ret_der || !ret_len)
+		goto out;
+	r = FLINT_ENOMEM;
+	crl = X509_CRL_new();
+	if (!crl)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		r = add_revoked(crl, &entries[i]);
+		if (r < 0)
+			goto out;
+	}
+	r = to_asn1_time(now, &this_update);
+	if (r < 0)
+		goto out;
+	r = to_asn1_time(now + CRL_HOURS * 3600, &next_update);
+	if (r < 0)
+		goto out;
+	r = FLINT_EIO;
+	if (pthread_mutex_lock(&is->lock) != 0)
+		goto out;
+	locked = true;
+	/* crlNumber must increase (RFC 5280 §5.2.3): the clock across restarts,
+	 * a counter within one second. */
+	num = now > is->last_crl_number ? now : is->last_crl_number + 1;
+	is->last_crl_number = num;
+	r = FLINT_ECRYPTO;
+	number = ASN1_INTEGER_new();
+	if (!number || ASN1_INTEGER_set_int64(number, num) != 1)
+		goto out;
+	if (X509_CRL_set_version(crl, X509_CRL_VERSION_2) != 1 ||
+	    X509_CRL_set_issuer_name(crl, X509_get_subject_name(is->inter)) != 1 ||
+	    X509_CRL_set1_lastUpdate(crl, this_update) != 1 ||
+	    X509_CRL_set1_nextUpdate(crl, next_update) != 1 ||
+	    X509_CRL_add1_ext_i2d(crl, NID_crl_number, number, 0, 0) != 1)
+		goto out;
+	X509V3_set_ctx(&ctx, is->inter, NULL, NULL, crl, 0);
+	aki = X509V3_EXT_nconf_nid(NULL, &ctx, NID_authority_key_identifier, "keyid:always");
+	if (!aki || X509_CRL_add_ext(crl, aki, -1) != 1)
+		goto out;
+	X509_CRL_sort(crl);
+	if (X509_CRL_sign(crl, is->inter_key, sign_md(is->inter_key)) <= 0)
+		goto out;
+	pthread_mutex_unlock(&is->lock);
+	locked = false;
+	len = i2d_X509_CRL(crl, NULL);
+	if (len <= 0)
+		goto out;
+	r = FLINT_ENOMEM;
+	der = malloc((size_t)len);
+	if (!der)
+		goto out;
+	p = der;
+	r = FLINT_ECRYPTO;
+	if (i2d_X509_CRL(crl, &p) != len)
+		goto out;
+	*ret_der = der;
+	*ret_len = (size_t)len;
+	der = NULL;
+	r = 0;
+out:
+	if (locked)
+		pthread_mutex_unlock(&is->lock);
+	free(der);
+	X509_EXTENSION_free(aki);
+	ASN1_INTEGER_free(number);
+	ASN1_TIME_free(this_update);
+	ASN1_TIME_free(next_update);
+	X509_CRL_free(crl);
+	return r;
+}
+
+/* ---- free ---- */
+
+void flint_issued_free(struct flint_issued *c)
+{
+	if (!c)
+		return;
+	free(c->der);
+	free(c->serial);
+	free(c->chain_pem);
+	free(c);
+}
+
+void flint_issuer_free(struct flint_issuer *is)
+{
+	if (!is)
+		return;
+	free(is->root_path);
+	free(is->root_key_path);
+	free(is->inter_path);
+	free(is->inter_key_path);
+	free(is->server_path);
+	free(is->server_key_path);
+	free(is->aia_url);
+	free(is->crldp_url);
+	X509_free(is->root);
+	X509_free(is->inter);
+	EVP_PKEY_free(is->inter_key);
+	free(is->root_pem);
+	free(is->inter_pem);
+	free(is->inter_der);
+	pthread_mutex_destroy(&is->lock);
+	free(is);
+}

@@ -1,0 +1,78 @@
+/* The certificate authority's keys and signing: a root (P-384) and an
+ * intermediate (P-256 by default, RSA optional) created on first start, a
+ * serving certificate for flintd's own HTTPS, end-entity issuance per the
+ * profile RFC 8555 clients expect, and CRLs (RFC 5280 §5). */
+#ifndef FLINT_ISSUER_H
+#define FLINT_ISSUER_H
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "identifier.h"
+
+struct flint_issuer_options {
+	const char *data_dir;     /* root.pem, root.key, intermediate.pem, intermediate.key,
+				     server.pem (chain), server.key; keys 0600 */
+	const char *intermediate_key; /* "ecdsa" (P-256, default) or "rsa" (RSA-3072) */
+	const char *listen_host;  /* DNS name or IP literal for the serving certificate */
+	const char *base_url;     /* "https://host:port"; AIA caIssuers = base_url + "/ca/intermediate.der",
+				     CRL distribution point = base_url + "/ca/crl" */
+};
+
+struct flint_issuer;
+
+struct flint_issued {
+	unsigned char *der;   /* end-entity certificate */
+	size_t der_len;
+	char *serial;         /* lowercase hex of the 128-bit (positive) serial */
+	char *chain_pem;      /* leaf PEM then intermediate PEM */
+	int64_t not_before;
+	int64_t not_after;
+};
+
+/* Loads the hierarchy from data_dir, creating whatever is missing (the root
+ * and intermediate once; the serving certificate again when it lacks
+ * listen_host or expires within 7 days). Thread-safe after open. */
+int flint_issuer_open(const struct flint_issuer_options *opt, struct flint_issuer **ret);
+
+/* Paths of the serving certificate chain and key for the TLS server. */
+const char *flint_issuer_server_chain_path(const struct flint_issuer *is);
+const char *flint_issuer_server_key_path(const struct flint_issuer *is);
+const char *flint_issuer_root_path(const struct flint_issuer *is);
+/* PEM / DER blobs for download endpoints (owned by the issuer). */
+const char *flint_issuer_root_pem(const struct flint_issuer *is);
+const char *flint_issuer_intermediate_pem(const struct flint_issuer *is);
+const unsigned char *flint_issuer_intermediate_der(const struct flint_issuer *is, size_t *ret_len);
+
+/* Issues an end-entity certificate for subject_key and the identifiers ids
+ * (dns -> SAN dNSName; empty subject), 128-bit random serial, notBefore =
+ * max(not_before, now - 1h) (0 means now - 1h), notAfter = not_after or
+ * notBefore + default_lifetime_days (90), EKU serverAuth, KU
+ * digitalSignature (+keyEncipherment for RSA keys), basicConstraints CA:FALSE
+ * critical, SKI, AKI, AIA caIssuers, CRL distribution point. */
+int flint_issuer_issue(struct flint_issuer *is, EVP_PKEY *subject_key,
+		       const struct flint_identifier *ids, size_t n_ids, int64_t not_before,
+		       int64_t not_after, struct flint_issued **ret);
+
+/* A revoked entry for a CRL. */
+struct flint_revoked_entry {
+	const char *serial; /* hex */
+	int64_t revoked_at;
+	int reason;
+};
+/* A DER CRL signed by the intermediate, thisUpdate now, nextUpdate now+24h,
+ * with a crlNumber of now (monotonic across restarts). */
+/* *ret_der is malloc'd (free()). Bad serial hex or reason -> FLINT_EINVAL. */
+int flint_issuer_crl(struct flint_issuer *is, const struct flint_revoked_entry *entries,
+		     size_t n, unsigned char **ret_der, size_t *ret_len);
+
+/* The serial of x in the same lowercase hex as flint_issued.serial, so a
+ * certificate presented for revocation maps to its stored record. *ret is
+ * malloc'd. */
+int flint_issuer_serial_hex(const X509 *x, char **ret);
+
+void flint_issued_free(struct flint_issued *c);
+void flint_issuer_free(struct flint_issuer *is);
+
+#endif

@@ -1,0 +1,111 @@
+/* flintd: an ACME (RFC 8555) certificate authority. Loads the configuration,
+ * creates or loads the CA, starts the validation workers and the HTTPS API. */
+#include <curl/curl.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "error.h"
+#include "http.h"
+#include "issuer.h"
+#include "server.h"
+#include "validate/worker.h"
+
+static void *signal_thread(void *arg)
+{
+	struct flintd_http *h = arg;
+	sigset_t set;
+	int sig = 0;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigwait(&set, &sig);
+	fprintf(stderr, "flintd: signal %d, stopping\n", sig);
+	flintd_http_stop(h);
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	struct flintd_config cfg;
+	struct flintd d = {.cfg = &cfg};
+	struct flintd_http *http = NULL;
+	struct flint_store *st = NULL;
+	pthread_t sigthr;
+	sigset_t set;
+	int rc, exit_code = 1;
+
+	rc = flintd_config_load(argc, argv, &cfg);
+	if (rc != 0) {
+		flintd_config_clear(&cfg);
+		return rc > 0 ? 0 : 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL); /* every thread inherits this */
+	if (evthread_use_pthreads() != 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "flintd: cannot initialise libevent threads or libcurl\n");
+		goto out;
+	}
+	if (mkdir(cfg.data_dir, 0700) < 0 && errno != EEXIST) {
+		fprintf(stderr, "flintd: cannot create %s: %s\n", cfg.data_dir, strerror(errno));
+		goto out;
+	}
+	struct flint_issuer_options io = {
+		.data_dir = cfg.data_dir, .intermediate_key = cfg.intermediate_key,
+		.listen_host = cfg.listen_host, .base_url = cfg.base_url,
+	};
+	if ((rc = flint_issuer_open(&io, &d.issuer)) < 0) {
+		fprintf(stderr, "flintd: cannot load or create the CA in %s: %s\n", cfg.data_dir,
+			flint_strerror(rc));
+		goto out;
+	}
+	/* Open once here so migrations run before any thread uses the store. */
+	if ((rc = flint_store_open(cfg.database, &st)) < 0) {
+		fprintf(stderr, "flintd: cannot open store %s: %s\n", cfg.database, flint_strerror(rc));
+		goto out;
+	}
+	st->ops->nonce_purge(st, flint_now());
+	if ((rc = flint_validation_pool_new(&cfg, &d.pool)) < 0) {
+		fprintf(stderr, "flintd: cannot start validation workers: %s\n", flint_strerror(rc));
+		goto out;
+	}
+	if ((rc = flintd_http_new(&d, &http)) < 0)
+		goto out;
+	if (pthread_create(&sigthr, NULL, signal_thread, http) != 0)
+		goto out;
+	pthread_detach(sigthr);
+
+	char root[PATH_MAX];
+	if (!realpath(flint_issuer_root_path(d.issuer), root))
+		snprintf(root, sizeof(root), "%s", flint_issuer_root_path(d.issuer));
+	printf("flintd: directory %s/directory\n", cfg.base_url);
+	printf("flintd: root certificate %s (also at %s/ca/root.pem)\n", root, cfg.base_url);
+	if (cfg.allow_loopback_targets || cfg.dns_server || cfg.http01_port != 80 ||
+	    cfg.tlsalpn01_port != 443)
+		printf("flintd: TEST SETTINGS ACTIVE (validation ports %d/%d, dns %s, loopback %s)\n",
+		       cfg.http01_port, cfg.tlsalpn01_port, cfg.dns_server ? cfg.dns_server : "system",
+		       cfg.allow_loopback_targets ? "allowed" : "refused");
+	fflush(stdout);
+	rc = flintd_http_run(http);
+	exit_code = rc < 0 ? 1 : 0;
+out:
+	flintd_http_free(http);
+	flint_validation_pool_free(d.pool);
+	flint_store_close(st);
+	flint_issuer_free(d.issuer);
+	curl_global_cleanup();
+	flintd_config_clear(&cfg);
+	libevent_global_shutdown();
+	return exit_code;
+}

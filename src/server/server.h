@@ -1,0 +1,75 @@
+/* flintd's process-wide state and the per-request context every API
+ * handler receives; handlers reply through the helpers below, exactly once. */
+#ifndef FLINTD_SERVER_H
+#define FLINTD_SERVER_H
+
+#include <event2/http.h>
+#include <jansson.h>
+#include <openssl/ssl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "config.h"
+#include "issuer.h"
+#include "jws.h"
+#include "problem.h"
+#include "store/store.h"
+
+struct flint_validation_pool;
+
+struct flintd {
+	struct flintd_config *cfg;
+	struct flint_issuer *issuer;
+	struct flint_validation_pool *pool;
+	SSL_CTX *ssl_ctx;
+};
+
+/* One event loop, its store handle and connection accounting. */
+struct flintd_loop;
+
+struct flint_req {
+	struct flintd *d;
+	struct flintd_loop *loop;
+	struct flint_store *store;
+	struct evhttp_request *ev;
+	enum evhttp_cmd_type method;
+	const char *uri;       /* as received: path and query */
+	char *path;            /* decoded path */
+	const char *query;     /* NULL when absent */
+	char *base;            /* "https://host[:port]" this request was addressed to */
+	char *body;
+	size_t body_len;
+	/* set by flint_req_authenticate */
+	struct flint_jws *jws;
+	struct flint_account *account; /* the kid's account, NULL for jwk requests */
+	json_t *payload;       /* parsed JSON payload, NULL for POST-as-GET */
+	/* for the log line */
+	int status;
+	const char *problem_type;
+	struct timespec start;
+	bool replied;
+};
+
+int64_t flint_now(void);
+
+/* URLs for the API resources, relative to r->base. Caller frees. */
+char *flint_url(const struct flint_req *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+void flint_reply_add_header(struct flint_req *r, const char *name, const char *value);
+/* Replies with a JSON document (takes the reference on doc). */
+void flint_reply_json(struct flint_req *r, int status, json_t *doc);
+void flint_reply_body(struct flint_req *r, int status, const char *content_type,
+		      const void *body, size_t len);
+/* Replies with an RFC 7807 document; frees p. */
+void flint_reply_problem(struct flint_req *r, struct flint_problem *p);
+/* Shorthand: a new problem of type with a printf detail. */
+void flint_reply_error(struct flint_req *r, enum flint_problem_type type, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Adds a fresh Replay-Nonce header (stored so it is valid on every node). */
+int flint_reply_add_nonce(struct flint_req *r);
+
+#endif

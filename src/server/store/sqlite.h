@@ -1,0 +1,10 @@
+/* The SQLite store backend: one sqlite3 connection per handle, one handle per
+ * thread; WAL lets handles in many threads (and processes) share one file. */
+#ifndef FLINT_STORE_SQLITE_H
+#define FLINT_STORE_SQLITE_H
+
+#include "store/store.h"
+
+extern const struct flint_store_ops flint_store_sqlite;
+
+#endif

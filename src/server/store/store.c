@@ -1,0 +1,137 @@
+/* Backend selection by DSN and the destructors of the stored ACME objects
+ * (RFC 8555 §7.1): everything in store.h that does not depend on a backend. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "store/sqlite.h"
+#include "store/store.h"
+
+const struct flint_store_ops *flint_store_backend(const char *dsn, const char **ret_rest)
+{
+	const char *p;
+
+	if (!dsn)
+		return NULL;
+	/* A leading "scheme:" names the backend; anything else is a file path. */
+	for (p = dsn; *p && (isalnum((unsigned char)*p) || *p == '+' || *p == '-'); p++)
+		;
+	if (*p != ':' || p == dsn || !isalpha((unsigned char)*dsn)) {
+		if (ret_rest)
+			*ret_rest = dsn;
+		return &flint_store_sqlite;
+	}
+	if ((p - dsn == 6 && strncmp(dsn, "sqlite", 6) == 0) ||
+	    (p - dsn == 7 && strncmp(dsn, "sqlite3", 7) == 0)) {
+		if (ret_rest)
+			*ret_rest = p + 1;
+		return &flint_store_sqlite;
+	}
+	return NULL; /* postgres: and friends are not implemented yet */
+}
+
+int flint_store_open(const char *dsn, struct flint_store **ret)
+{
+	const struct flint_store_ops *ops;
+	const char *rest = NULL;
+
+	if (!dsn || !ret)
+		return FLINT_EINVAL;
+	ops = flint_store_backend(dsn, &rest);
+	if (!ops)
+		return FLINT_EUNSUPPORTED;
+	return ops->open(rest, ret);
+}
+
+void flint_account_free(struct flint_account *a)
+{
+	if (!a)
+		return;
+	free(a->id);
+	free(a->jwk_json);
+	free(a->thumbprint);
+	free(a->contact_json);
+	free(a->status);
+	free(a);
+}
+
+void flint_challenge_clear(struct flint_challenge *c)
+{
+	if (!c)
+		return;
+	free(c->id);
+	free(c->authz_id);
+	free(c->type);
+	free(c->token);
+	free(c->status);
+	free(c->error_json);
+	memset(c, 0, sizeof(*c));
+}
+
+void flint_challenge_free(struct flint_challenge *c)
+{
+	flint_challenge_clear(c);
+	free(c);
+}
+
+void flint_authz_free(struct flint_authz *a)
+{
+	if (!a)
+		return;
+	free(a->id);
+	free(a->account_id);
+	free(a->ident_type);
+	free(a->ident_value);
+	free(a->status);
+	for (size_t i = 0; i < a->n_challenges; i++)
+		flint_challenge_clear(&a->challenges[i]);
+	free(a->challenges);
+	free(a);
+}
+
+void flint_order_free(struct flint_order *o)
+{
+	if (!o)
+		return;
+	free(o->id);
+	free(o->account_id);
+	free(o->status);
+	free(o->identifiers_json);
+	free(o->error_json);
+	free(o->cert_id);
+	flint_string_list_free(o->authz_ids, o->n_authz);
+	free(o);
+}
+
+void flint_cert_free(struct flint_cert *c)
+{
+	if (!c)
+		return;
+	free(c->id);
+	free(c->serial);
+	free(c->account_id);
+	free(c->order_id);
+	free(c->der);
+	free(c->chain_pem);
+	free(c->names_json);
+	free(c);
+}
+
+void flint_cert_list_free(struct flint_cert **certs, size_t n)
+{
+	if (!certs)
+		return;
+	for (size_t i = 0; i < n; i++)
+		flint_cert_free(certs[i]);
+	free(certs);
+}
+
+void flint_string_list_free(char **list, size_t n)
+{
+	if (!list)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+}

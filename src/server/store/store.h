@@ -1,0 +1,176 @@
+/* The storage interface of flintd: every ACME object and nonce lives behind
+ * this table of functions; backends (sqlite, later postgres) are one file each.
+ * Handlers never see SQL; the store never sees HTTP. */
+#ifndef FLINT_STORE_H
+#define FLINT_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Status strings are the RFC 8555 §7.1.6 names ("pending", "valid", ...). */
+
+struct flint_account {
+	char *id;
+	char *jwk_json;     /* canonical public JWK */
+	char *thumbprint;   /* RFC 7638; unique across accounts */
+	char *contact_json; /* JSON array of strings, "[]" when none */
+	char *status;       /* valid | deactivated | revoked */
+	bool tos_agreed;
+	int64_t created;
+};
+
+struct flint_challenge {
+	char *id;
+	char *authz_id;
+	char *type;   /* "http-01", "dns-01", ... */
+	char *token;
+	char *status; /* pending | processing | valid | invalid */
+	int64_t validated; /* 0 when not validated */
+	char *error_json;  /* problem document or NULL */
+};
+
+struct flint_authz {
+	char *id;
+	char *account_id;
+	char *ident_type;
+	char *ident_value; /* without "*." for wildcards */
+	bool wildcard;
+	char *status;      /* pending | valid | invalid | deactivated | expired | revoked (stored) */
+	int64_t expires;
+	int64_t created;
+	struct flint_challenge *challenges;
+	size_t n_challenges;
+};
+
+struct flint_order {
+	char *id;
+	char *account_id;
+	/* Stored status: "pending" until finalize; then processing | valid |
+	 * invalid. pending/ready/invalid(by authz) are derived by policy. */
+	char *status;
+	int64_t expires;
+	int64_t not_before; /* 0 when not requested */
+	int64_t not_after;  /* 0 when not requested */
+	int64_t created;
+	char *identifiers_json; /* JSON array of {type,value} as requested, normalised */
+	char *error_json;       /* problem or NULL */
+	char *cert_id;          /* NULL until issued */
+	char **authz_ids;       /* in identifier order */
+	size_t n_authz;
+};
+
+struct flint_cert {
+	char *id;
+	char *serial;     /* lowercase hex, no leading zeros stripped: as issued */
+	char *account_id;
+	char *order_id;
+	unsigned char *der; /* end-entity certificate */
+	size_t der_len;
+	char *chain_pem;  /* leaf then intermediates, as served */
+	int64_t not_before;
+	int64_t not_after;
+	int64_t revoked_at; /* 0 when not revoked */
+	int reason;         /* RFC 5280 CRLReason when revoked */
+	char *names_json;   /* JSON array of identifiers {type,value} in the certificate */
+};
+
+struct flint_store;
+
+struct flint_store_ops {
+	const char *name;
+	/* dsn: for sqlite a file path. Applies schema migrations. */
+	int (*open)(const char *dsn, struct flint_store **ret);
+	void (*close)(struct flint_store *st);
+
+	/* Nonces: single use across all nodes sharing the store. */
+	int (*nonce_put)(struct flint_store *st, const char *nonce, int64_t expires);
+	/* Deletes the nonce; FLINT_ENOTFOUND when unknown, used or expired at now. */
+	int (*nonce_take)(struct flint_store *st, const char *nonce, int64_t now);
+	/* Deletes expired nonces. */
+	int (*nonce_purge)(struct flint_store *st, int64_t now);
+
+	/* FLINT_ECONFLICT when the thumbprint already belongs to an account. */
+	int (*account_insert)(struct flint_store *st, const struct flint_account *acct);
+	int (*account_get)(struct flint_store *st, const char *id, struct flint_account **ret);
+	int (*account_by_thumbprint)(struct flint_store *st, const char *thumbprint,
+				     struct flint_account **ret);
+	/* Replaces jwk_json, thumbprint, contact_json, status, tos_agreed of acct->id.
+	 * FLINT_ECONFLICT when the new thumbprint belongs to another account. */
+	int (*account_update)(struct flint_store *st, const struct flint_account *acct);
+
+	/* In one transaction: inserts each authz in new_authzs (with its
+	 * challenges), then the order with its authz_ids (which may name both
+	 * new and reused authorizations). */
+	int (*order_insert)(struct flint_store *st, const struct flint_order *order,
+			    const struct flint_authz *new_authzs, size_t n_new);
+	int (*order_get)(struct flint_store *st, const char *id, struct flint_order **ret);
+	/* Compare-and-set: sets status (and error_json/cert_id when non-NULL) only
+	 * when the stored status equals expect; FLINT_ECONFLICT otherwise. */
+	int (*order_set_status)(struct flint_store *st, const char *id, const char *expect,
+				const char *status, const char *error_json, const char *cert_id);
+	/* Order ids of an account, oldest first, strictly after after_id (NULL for
+	 * the start); at most limit; *ret_more says whether more exist. */
+	int (*orders_by_account)(struct flint_store *st, const char *account_id,
+				 const char *after_id, size_t limit, char ***ret_ids,
+				 size_t *ret_n, bool *ret_more);
+
+	int (*authz_get)(struct flint_store *st, const char *id, struct flint_authz **ret);
+	/* A valid authz of the account for (type, value, wildcard) expiring after
+	 * min_expires, the latest-expiring one; FLINT_ENOTFOUND when none. */
+	int (*authz_find_valid)(struct flint_store *st, const char *account_id,
+				const char *ident_type, const char *ident_value, bool wildcard,
+				int64_t min_expires, struct flint_authz **ret);
+	/* Sets an authz status (deactivate, expire); compare-and-set on expect when non-NULL. */
+	int (*authz_set_status)(struct flint_store *st, const char *id, const char *expect,
+				const char *status);
+
+	int (*challenge_get)(struct flint_store *st, const char *id, struct flint_challenge **ret);
+	/* pending -> processing, only when the challenge is pending and its authz
+	 * pending; FLINT_ECONFLICT otherwise. */
+	int (*challenge_start)(struct flint_store *st, const char *id);
+	/* Records a validation outcome in one transaction: challenge processing
+	 * -> valid/invalid (validated, error_json), and its authz pending ->
+	 * valid (with authz_expires) or invalid. FLINT_ECONFLICT when the
+	 * challenge was not processing. */
+	int (*challenge_finish)(struct flint_store *st, const char *id, bool valid,
+				int64_t validated, const char *error_json, int64_t authz_expires);
+	/* Ids of challenges in "processing" (to resume validation after a restart). */
+	int (*challenges_processing)(struct flint_store *st, char ***ret_ids, size_t *ret_n);
+
+	int (*cert_insert)(struct flint_store *st, const struct flint_cert *cert);
+	int (*cert_get)(struct flint_store *st, const char *id, struct flint_cert **ret);
+	int (*cert_by_serial)(struct flint_store *st, const char *serial, struct flint_cert **ret);
+	/* FLINT_ECONFLICT when already revoked. */
+	int (*cert_revoke)(struct flint_store *st, const char *id, int reason, int64_t when);
+	/* All revoked certificates not yet expired at now (for CRLs). */
+	int (*certs_revoked)(struct flint_store *st, int64_t now, struct flint_cert ***ret,
+			     size_t *ret_n);
+};
+
+/* The backend for a DSN: "sqlite:PATH" or a bare path -> sqlite. NULL when unknown. */
+const struct flint_store_ops *flint_store_backend(const char *dsn, const char **ret_rest);
+
+/* Every store handle begins with its ops, so callers can dispatch. */
+struct flint_store {
+	const struct flint_store_ops *ops;
+};
+
+/* Convenience: opens dsn with the right backend. */
+int flint_store_open(const char *dsn, struct flint_store **ret);
+static inline void flint_store_close(struct flint_store *st)
+{
+	if (st)
+		st->ops->close(st);
+}
+
+void flint_account_free(struct flint_account *a);
+void flint_challenge_clear(struct flint_challenge *c);
+void flint_challenge_free(struct flint_challenge *c);
+void flint_authz_free(struct flint_authz *a);
+void flint_order_free(struct flint_order *o);
+void flint_cert_free(struct flint_cert *c);
+void flint_cert_list_free(struct flint_cert **certs, size_t n);
+void flint_string_list_free(char **list, size_t n);
+
+#endif

@@ -1,0 +1,382 @@
+/* DNS lookups for challenge validation (RFC 8555 §8.3, §8.4) through libunbound,
+ * and the address policy that keeps validation off non-public networks (§10.2). */
+#include "resolver.h"
+
+#include <arpa/inet.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unbound.h>
+#include <unistd.h>
+
+#include "error.h"
+
+#define ROOT_KEY_FILE "/usr/share/dns/root.key"
+#define RR_TYPE_A 1
+#define RR_TYPE_TXT 16
+#define RR_TYPE_AAAA 28
+#define RR_CLASS_IN 1
+/* Hard caps on what one answer may make us allocate. */
+#define MAX_RECORDS 64
+
+struct flint_resolver {
+	struct ub_ctx *ub;
+};
+
+/* "HOST", "HOST:PORT", "[V6]:PORT" or a bare IPv6 address -> unbound's "IP@PORT". */
+static int forwarder_spec(const char *fwd, char **ret)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *port = "53", *colon;
+	size_t hlen;
+	char *s = NULL;
+
+	if (fwd[0] == '[') {
+		const char *end = strchr(fwd, ']');
+		if (!end)
+			return FLINT_EINVAL;
+		hlen = (size_t)(end - fwd - 1);
+		if (end[1] == ':')
+			port = end + 2;
+		else if (end[1] != '\0')
+			return FLINT_EINVAL;
+		fwd++;
+	} else if ((colon = strchr(fwd, ':')) && !strchr(colon + 1, ':')) {
+		hlen = (size_t)(colon - fwd);
+		port = colon + 1;
+	} else {
+		hlen = strlen(fwd);
+	}
+	if (hlen == 0 || hlen >= sizeof(host) || *port == '\0' ||
+	    strspn(port, "0123456789") != strlen(port) || strlen(port) > 5 || atoi(port) > 65535)
+		return FLINT_EINVAL;
+	memcpy(host, fwd, hlen);
+	host[hlen] = '\0';
+	if (asprintf(&s, "%s@%s", host, port) < 0)
+		return FLINT_ENOMEM;
+	*ret = s;
+	return 0;
+}
+
+int flint_resolver_new(const char *forwarder, struct flint_resolver **ret)
+{
+	struct flint_resolver *r = NULL;
+	char *spec = NULL;
+	int err = FLINT_ENOMEM;
+
+	if (!ret)
+		return FLINT_EINVAL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		goto out;
+	r->ub = ub_ctx_create();
+	if (!r->ub)
+		goto out;
+	err = FLINT_EINVAL;
+	/* Challenge records are usually just changed by the applicant: never answer
+	 * from our own cache; the upstream resolver caches. */
+	if (ub_ctx_set_option(r->ub, "cache-max-ttl:", "0") != 0 ||
+	    ub_ctx_set_option(r->ub, "cache-max-negative-ttl:", "0") != 0 ||
+	    /* Loopback forwarders: test servers, and systemd-resolved's 127.0.0.53. */
+	    ub_ctx_set_option(r->ub, "do-not-query-localhost:", "no") != 0)
+		goto out;
+	if (forwarder) {
+		err = forwarder_spec(forwarder, &spec);
+		if (err < 0)
+			goto out;
+		err = FLINT_EINVAL;
+		/* Test forwarders are unsigned: no trust anchor. */
+		if (ub_ctx_set_fwd(r->ub, spec) != 0)
+			goto out;
+	} else {
+		err = FLINT_EIO;
+		if (ub_ctx_resolvconf(r->ub, NULL) != 0)
+			goto out;
+		if (access(ROOT_KEY_FILE, R_OK) == 0 && ub_ctx_add_ta_file(r->ub, ROOT_KEY_FILE) != 0)
+			goto out;
+	}
+	*ret = r;
+	r = NULL;
+	err = 0;
+out:
+	free(spec);
+	flint_resolver_free(r);
+	return err;
+}
+
+void flint_resolver_free(struct flint_resolver *r)
+{
+	if (!r)
+		return;
+	if (r->ub)
+		ub_ctx_delete(r->ub);
+	free(r);
+}
+
+/* Runs one query; a failure becomes FLINT_EIO and a dns problem. A NULL
+ * *ret_result with 0 means "no data" (NXDOMAIN or empty answer). */
+static int query(struct flint_resolver *r, const char *name, int type, const char *tname,
+		 struct ub_result **ret_result, struct flint_problem **ret_problem)
+{
+	struct ub_result *res = NULL;
+	struct flint_problem *p = NULL;
+	int ub_err, err = FLINT_EIO;
+
+	ub_err = ub_resolve(r->ub, name, type, RR_CLASS_IN, &res);
+	if (ub_err != 0) {
+		p = flint_problem_new(FLINT_PROB_DNS, "DNS problem: %s looking up %s for %s",
+				      ub_strerror(ub_err), tname, name);
+		goto out;
+	}
+	if (res->bogus) {
+		p = flint_problem_new(FLINT_PROB_DNS, "DNS problem: DNSSEC validation failed looking up %s for %s: %s",
+				      tname, name, res->why_bogus ? res->why_bogus : "bogus");
+		goto out;
+	}
+	if (res->rcode != 0 && res->rcode != 3 /* NXDOMAIN */) {
+		p = flint_problem_new(FLINT_PROB_DNS, "DNS problem: %s looking up %s for %s",
+				      res->rcode == 2 ? "SERVFAIL" : res->rcode == 5 ? "REFUSED" : "server failure",
+				      tname, name);
+		goto out;
+	}
+	if (res->havedata) {
+		*ret_result = res;
+		res = NULL;
+	} else {
+		*ret_result = NULL;
+	}
+	err = 0;
+out:
+	if (res)
+		ub_resolve_free(res);
+	if (err < 0 && ret_problem) {
+		*ret_problem = p;
+		p = NULL;
+	}
+	flint_problem_free(p);
+	return err;
+}
+
+static void free_strv(char **v, size_t n)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* TXT rdata (RFC 1035 §3.3.14): one or more <length><bytes> strings. */
+static int txt_concat(const unsigned char *d, size_t len, char **ret)
+{
+	char *s;
+	size_t i = 0, o = 0;
+
+	s = malloc(len + 1);
+	if (!s)
+		return FLINT_ENOMEM;
+	while (i < len) {
+		size_t n = d[i++];
+		if (n > len - i) {
+			free(s);
+			return FLINT_EINVAL;
+		}
+		memcpy(s + o, d + i, n);
+		o += n;
+		i += n;
+	}
+	s[o] = '\0';
+	*ret = s;
+	return 0;
+}
+
+int flint_resolver_txt(struct flint_resolver *r, const char *name, char ***ret, size_t *ret_n,
+		       struct flint_problem **ret_problem)
+{
+	struct ub_result *res = NULL;
+	char **v = NULL;
+	size_t n = 0, cap = 0;
+	int err;
+
+	if (!r || !name || !ret || !ret_n)
+		return FLINT_EINVAL;
+	err = query(r, name, RR_TYPE_TXT, "TXT", &res, ret_problem);
+	if (err < 0)
+		return err;
+	if (res) {
+		while (cap < MAX_RECORDS && res->data[cap])
+			cap++;
+		v = calloc(cap ? cap : 1, sizeof(*v));
+		err = FLINT_ENOMEM;
+		if (!v)
+			goto out;
+		for (size_t i = 0; i < cap; i++) {
+			err = txt_concat((const unsigned char *)res->data[i], (size_t)res->len[i], &v[n]);
+			if (err == FLINT_EINVAL)
+				continue; /* a malformed record cannot match anything */
+			if (err < 0)
+				goto out;
+			n++;
+		}
+	}
+	*ret = v;
+	*ret_n = n;
+	v = NULL;
+	n = 0;
+	err = 0;
+out:
+	free_strv(v, n);
+	if (res)
+		ub_resolve_free(res);
+	return err;
+}
+
+static int append_addrs(const struct ub_result *res, int family, struct sockaddr_storage **v,
+			size_t *n)
+{
+	size_t want = family == AF_INET6 ? 16 : 4;
+
+	for (size_t i = 0; res->data[i] && *n < MAX_RECORDS; i++) {
+		struct sockaddr_storage *grown, *ss;
+
+		if ((size_t)res->len[i] != want)
+			continue;
+		grown = realloc(*v, (*n + 1) * sizeof(**v));
+		if (!grown)
+			return FLINT_ENOMEM;
+		*v = grown;
+		ss = &grown[*n];
+		memset(ss, 0, sizeof(*ss));
+		if (family == AF_INET6) {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+			s6->sin6_family = AF_INET6;
+			memcpy(&s6->sin6_addr, res->data[i], 16);
+		} else {
+			struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+			s4->sin_family = AF_INET;
+			memcpy(&s4->sin_addr, res->data[i], 4);
+		}
+		(*n)++;
+	}
+	return 0;
+}
+
+int flint_resolver_addrs(struct flint_resolver *r, const char *name,
+			 struct sockaddr_storage **ret, size_t *ret_n,
+			 struct flint_problem **ret_problem)
+{
+	static const struct {
+		int type, family;
+		const char *tname;
+	} q[] = {{RR_TYPE_AAAA, AF_INET6, "AAAA"}, {RR_TYPE_A, AF_INET, "A"}};
+	struct sockaddr_storage *v = NULL;
+	size_t n = 0;
+	int err = FLINT_EINVAL;
+
+	if (!r || !name || !ret || !ret_n)
+		return FLINT_EINVAL;
+	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+		struct ub_result *res = NULL;
+
+		err = query(r, name, q[i].type, q[i].tname, &res, ret_problem);
+		if (err < 0)
+			goto out;
+		if (res) {
+			err = append_addrs(res, q[i].family, &v, &n);
+			ub_resolve_free(res);
+			if (err < 0)
+				goto out;
+		}
+	}
+	if (n == 0) {
+		err = FLINT_ENOTFOUND;
+		if (ret_problem)
+			*ret_problem = flint_problem_new(FLINT_PROB_DNS,
+							 "DNS problem: no valid A or AAAA records found for %s",
+							 name);
+		goto out;
+	}
+	*ret = v;
+	*ret_n = n;
+	v = NULL;
+	err = 0;
+out:
+	free(v);
+	return err;
+}
+
+struct prefix {
+	uint8_t addr[16];
+	unsigned bits;
+	bool loopback; /* permitted when allow_loopback */
+};
+
+static const struct prefix v4_denied[] = {
+	{{0, 0, 0, 0}, 8, false},        {{10, 0, 0, 0}, 8, false},
+	{{100, 64, 0, 0}, 10, false},    {{127, 0, 0, 0}, 8, true},
+	{{169, 254, 0, 0}, 16, false},   {{172, 16, 0, 0}, 12, false},
+	{{192, 0, 0, 0}, 24, false},     {{192, 0, 2, 0}, 24, false},
+	{{192, 168, 0, 0}, 16, false},   {{198, 18, 0, 0}, 15, false},
+	{{198, 51, 100, 0}, 24, false},  {{203, 0, 113, 0}, 24, false},
+	{{224, 0, 0, 0}, 4, false},      {{240, 0, 0, 0}, 4, false}, /* includes 255.255.255.255 */
+};
+
+static const struct prefix v6_denied[] = {
+	{{0}, 128, false},                                  /* :: */
+	{{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 128, true}, /* ::1 */
+	{{0}, 8, false},                                    /* reserved, IPv4-compatible */
+	{{0x01, 0x00}, 64, false},                          /* 100::/64 discard */
+	{{0x20, 0x01, 0x0d, 0xb8}, 32, false},              /* documentation */
+	{{0xfc}, 7, false},                                 /* unique local */
+	{{0xfe, 0x80}, 10, false},                          /* link-local */
+	{{0xfe, 0xc0}, 10, false},                          /* deprecated site-local */
+	{{0xff}, 8, false},                                 /* multicast */
+};
+
+static bool prefix_match(const uint8_t *a, const struct prefix *p)
+{
+	unsigned full = p->bits / 8, rest = p->bits % 8;
+
+	if (memcmp(a, p->addr, full) != 0)
+		return false;
+	if (rest) {
+		uint8_t mask = (uint8_t)(0xff << (8 - rest));
+		if ((a[full] & mask) != (p->addr[full] & mask))
+			return false;
+	}
+	return true;
+}
+
+static bool denied(const uint8_t *a, const struct prefix *table, size_t n, bool allow_loopback)
+{
+	for (size_t i = 0; i < n; i++)
+		if (prefix_match(a, &table[i]))
+			return !(table[i].loopback && allow_loopback);
+	return false;
+}
+
+static bool v4_allowed(const uint8_t *a, bool allow_loopback)
+{
+	return !denied(a, v4_denied, sizeof(v4_denied) / sizeof(v4_denied[0]), allow_loopback);
+}
+
+bool flint_address_allowed(const struct sockaddr_storage *addr, bool allow_loopback)
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	static const uint8_t nat64[12] = {0x00, 0x64, 0xff, 0x9b};
+	const uint8_t *a;
+
+	if (!addr)
+		return false;
+	if (addr->ss_family == AF_INET)
+		return v4_allowed((const uint8_t *)&((const struct sockaddr_in *)addr)->sin_addr,
+				  allow_loopback);
+	if (addr->ss_family != AF_INET6)
+		return false;
+	a = (const uint8_t *)&((const struct sockaddr_in6 *)addr)->sin6_addr;
+	/* An embedded IPv4 address reaches that IPv4 host: same rules. */
+	if (memcmp(a, mapped, 12) == 0 || memcmp(a, nat64, 12) == 0)
+		return v4_allowed(a + 12, allow_loopback);
+	return !denied(a, v6_denied, sizeof(v6_denied) / sizeof(v6_denied[0]), allow_loopback);
+}

@@ -1,0 +1,36 @@
+/* DNS lookups for validation through libunbound: a configured forwarder in
+ * tests, the system resolver otherwise (DNSSEC-validating when a root trust
+ * anchor is installed), and the address policy for validation targets. */
+#ifndef FLINT_RESOLVER_H
+#define FLINT_RESOLVER_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include "problem.h"
+
+struct flint_resolver;
+
+/* forwarder "HOST:PORT" (port optional, default 53) or NULL. */
+int flint_resolver_new(const char *forwarder, struct flint_resolver **ret);
+void flint_resolver_free(struct flint_resolver *r);
+
+/* TXT records at name (CNAMEs followed), each record's strings concatenated.
+ * NXDOMAIN / no data -> 0 with *ret_n = 0. SERVFAIL, timeout, bogus DNSSEC
+ * -> FLINT_EIO and a dns problem. */
+int flint_resolver_txt(struct flint_resolver *r, const char *name, char ***ret, size_t *ret_n,
+		       struct flint_problem **ret_problem);
+
+/* A and AAAA addresses of name (IPv6 first). No address at all -> FLINT_ENOTFOUND
+ * and a dns problem. */
+int flint_resolver_addrs(struct flint_resolver *r, const char *name,
+			 struct sockaddr_storage **ret, size_t *ret_n,
+			 struct flint_problem **ret_problem);
+
+/* Whether validation may connect to addr: public unicast only, unless
+ * allow_loopback, which additionally permits 127.0.0.0/8 and ::1 (never
+ * RFC 1918, link-local, multicast, unspecified ...). */
+bool flint_address_allowed(const struct sockaddr_storage *addr, bool allow_loopback);
+
+#endif

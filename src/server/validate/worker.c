@@ -1,0 +1,258 @@
+/* The validation worker pool (RFC 8555 §7.5.1: validation is asynchronous):
+ * a queue of challenge ids, threads that run the challenge's validator and
+ * record the outcome in the store, and resumption after a restart. */
+#include "validate/worker.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "error.h"
+#include "keyauth.h"
+#include "store/store.h"
+#include "validate/resolver.h"
+
+#define QUEUE_MAX 65536
+
+struct job {
+	char *challenge_id;
+	struct job *next;
+};
+
+struct worker {
+	struct flint_validation_pool *pool;
+	pthread_t thread;
+	bool started;
+};
+
+struct flint_validation_pool {
+	const struct flintd_config *cfg;
+	struct flint_validation_config vcfg;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct job *head, *tail;
+	size_t queued;
+	bool stopping;
+	struct worker *workers;
+	int n_workers;
+};
+
+static char *problem_string(struct flint_problem *p)
+{
+	json_t *doc = p ? flint_problem_to_json(p) : NULL;
+	char *s = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	json_decref(doc);
+	return s;
+}
+
+/* Validates one challenge and records the result; all failures become the
+ * challenge's error so the client always sees a final state. */
+static void validate_one(struct flint_validation_pool *pool, struct flint_store *st,
+			 struct flint_resolver *res, const char *id)
+{
+	struct flint_challenge *c = NULL;
+	struct flint_authz *a = NULL;
+	struct flint_account *acct = NULL;
+	struct flint_jwk *key = NULL;
+	struct flint_problem *prob = NULL;
+	json_t *jwk = NULL;
+	char *keyauth = NULL, *err = NULL;
+	int rc;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+
+	if ((rc = st->ops->challenge_get(st, id, &c)) < 0 ||
+	    (rc = st->ops->authz_get(st, c->authz_id, &a)) < 0 ||
+	    (rc = st->ops->account_get(st, a->account_id, &acct)) < 0) {
+		fprintf(stderr, "validate challenge=%s error=%s\n", id, flint_strerror(rc));
+		goto out;
+	}
+	if (strcmp(c->status, "processing") != 0)
+		goto out;
+	const struct flint_validator *v = flint_validator_find(c->type);
+	jwk = json_loads(acct->jwk_json, 0, NULL);
+	if (!v) {
+		prob = flint_problem_new(FLINT_PROB_SERVER_INTERNAL, "no validator for %s", c->type);
+		rc = FLINT_EUNSUPPORTED;
+	} else if (!jwk || (rc = flint_jwk_from_json(jwk, &key)) < 0 ||
+		   (rc = flint_keyauth(c->token, key, &keyauth)) < 0) {
+		prob = flint_problem_new(FLINT_PROB_SERVER_INTERNAL, "cannot compute key authorization");
+		rc = rc < 0 ? rc : FLINT_EINVAL;
+	} else {
+		char *acct_url = NULL;
+		if (asprintf(&acct_url, "%s/acme/acct/%s", pool->cfg->base_url, acct->id) < 0)
+			acct_url = NULL;
+		struct flint_validation val = {
+			.ident_type = a->ident_type, .ident_value = a->ident_value,
+			.token = c->token, .key_authorization = keyauth, .account_url = acct_url,
+		};
+		struct flint_validator_ctx ctx = {.cfg = &pool->vcfg, .resolver = res};
+		rc = v->validate(&ctx, &val, &prob);
+		free(acct_url);
+	}
+	if (rc < 0 && !prob)
+		prob = flint_problem_new(FLINT_PROB_SERVER_INTERNAL, "validation failed: %s",
+					 flint_strerror(rc));
+	if (rc < 0 && prob) {
+		/* §6.7.1: the error names the identifier it is about */
+		flint_problem_add_sub(prob, prob->type, a->ident_type, a->ident_value, "%s",
+				      prob->detail);
+		err = problem_string(prob);
+	}
+	int64_t now = (int64_t)time(NULL);
+	int frc = st->ops->challenge_finish(st, c->id, rc == 0, now, err,
+					    now + pool->cfg->authz_lifetime);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	fprintf(stderr, "state challenge=%s type=%s identifier=%s status=%s problem=%s us=%ld%s\n",
+		c->id, c->type, a->ident_value, rc == 0 ? "valid" : "invalid",
+		prob ? flint_problem_type_urn(prob->type) + 27 : "-",
+		(t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000L,
+		frc < 0 ? " (not recorded: state changed)" : "");
+	if (prob && prob->detail)
+		fprintf(stderr, "validate challenge=%s detail=\"%s\"\n", c->id, prob->detail);
+out:
+	flint_challenge_free(c);
+	flint_authz_free(a);
+	flint_account_free(acct);
+	flint_jwk_free(key);
+	flint_problem_free(prob);
+	json_decref(jwk);
+	free(keyauth);
+	free(err);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct flint_validation_pool *pool = w->pool;
+	struct flint_store *st = NULL;
+	struct flint_resolver *res = NULL;
+	int rc = flint_store_open(pool->cfg->database, &st);
+	if (rc == 0)
+		rc = flint_resolver_new(pool->cfg->dns_server, &res);
+	if (rc < 0) {
+		fprintf(stderr, "flintd: validation worker cannot start: %s\n", flint_strerror(rc));
+		goto out;
+	}
+	for (;;) {
+		pthread_mutex_lock(&pool->lock);
+		while (!pool->head && !pool->stopping)
+			pthread_cond_wait(&pool->cond, &pool->lock);
+		if (pool->stopping) {
+			pthread_mutex_unlock(&pool->lock);
+			break;
+		}
+		struct job *j = pool->head;
+		pool->head = j->next;
+		if (!pool->head)
+			pool->tail = NULL;
+		pool->queued--;
+		pthread_mutex_unlock(&pool->lock);
+		validate_one(pool, st, res, j->challenge_id);
+		free(j->challenge_id);
+		free(j);
+	}
+out:
+	flint_resolver_free(res);
+	flint_store_close(st);
+	return NULL;
+}
+
+int flint_validation_pool_submit(struct flint_validation_pool *p, const char *challenge_id)
+{
+	struct job *j = calloc(1, sizeof(*j));
+	if (!j || !(j->challenge_id = strdup(challenge_id))) {
+		free(j);
+		return FLINT_ENOMEM;
+	}
+	pthread_mutex_lock(&p->lock);
+	if (p->queued >= QUEUE_MAX) {
+		pthread_mutex_unlock(&p->lock);
+		free(j->challenge_id);
+		free(j);
+		return FLINT_ETOOBIG;
+	}
+	if (p->tail)
+		p->tail->next = j;
+	else
+		p->head = j;
+	p->tail = j;
+	p->queued++;
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
+int flint_validation_pool_new(const struct flintd_config *cfg, struct flint_validation_pool **ret)
+{
+	struct flint_validation_pool *p = calloc(1, sizeof(*p));
+	struct flint_store *st = NULL;
+	char **ids = NULL;
+	size_t n = 0;
+	int rc = FLINT_ENOMEM;
+	if (!p)
+		return FLINT_ENOMEM;
+	p->cfg = cfg;
+	p->vcfg = (struct flint_validation_config){
+		.http01_port = (uint16_t)cfg->http01_port,
+		.tlsalpn01_port = (uint16_t)cfg->tlsalpn01_port,
+		.dns_server = cfg->dns_server,
+		.allow_loopback = cfg->allow_loopback_targets,
+		.timeout_seconds = 10,
+	};
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->cond, NULL);
+	p->workers = calloc((size_t)cfg->validation_workers, sizeof(*p->workers));
+	if (!p->workers)
+		goto out;
+	/* Resume what a previous run left in processing. */
+	if ((rc = flint_store_open(cfg->database, &st)) < 0 ||
+	    (rc = st->ops->challenges_processing(st, &ids, &n)) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if ((rc = flint_validation_pool_submit(p, ids[i])) < 0)
+			goto out;
+	for (int i = 0; i < cfg->validation_workers; i++) {
+		p->workers[i].pool = p;
+		if (pthread_create(&p->workers[i].thread, NULL, worker_main, &p->workers[i]) != 0) {
+			rc = FLINT_EIO;
+			goto out;
+		}
+		p->workers[i].started = true;
+		p->n_workers = i + 1;
+	}
+	*ret = p;
+	p = NULL;
+	rc = 0;
+out:
+	flint_string_list_free(ids, n);
+	flint_store_close(st);
+	flint_validation_pool_free(p);
+	return rc;
+}
+
+void flint_validation_pool_free(struct flint_validation_pool *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->stopping = true;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	for (int i = 0; i < p->n_workers; i++)
+		if (p->workers[i].started)
+			pthread_join(p->workers[i].thread, NULL);
+	while (p->head) {
+		struct job *j = p->head;
+		p->head = j->next;
+		free(j->challenge_id);
+		free(j);
+	}
+	free(p->workers);
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->cond);
+	free(p);
+}

@@ -1,0 +1,20 @@
+/* The validation worker pool: challenges are validated on these threads,
+ * never on an event loop, each worker with its own store handle and resolver. */
+#ifndef FLINTD_WORKER_H
+#define FLINTD_WORKER_H
+
+#include "config.h"
+#include "validate/validator.h"
+
+struct flint_validation_pool;
+
+/* Starts cfg->validation_workers threads and re-queues challenges left in
+ * "processing" by a previous run. */
+int flint_validation_pool_new(const struct flintd_config *cfg,
+			      struct flint_validation_pool **ret);
+/* Queues a challenge (already moved to processing) for validation. */
+int flint_validation_pool_submit(struct flint_validation_pool *p, const char *challenge_id);
+/* Stops the workers after their current validation and frees the pool. */
+void flint_validation_pool_free(struct flint_validation_pool *p);
+
+#endif

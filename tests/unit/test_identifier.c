@@ -1,0 +1,180 @@
+/* Unit tests for identifier.c: dns normalisation (RFC 1035 LDH, RFC 5890
+ * A-labels checked by RFC 3492 decoding), RFC 8555 §7.1.4 identifier objects. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "error.h"
+#include "identifier.h"
+
+static void test_normalize_ok(void)
+{
+	static const struct {
+		const char *in, *out;
+	} v[] = {
+		{"example.com", "example.com"},
+		{"WWW.Example.COM", "www.example.com"},
+		{"*.example.com", "*.example.com"},
+		{"*.EXAMPLE.com", "*.example.com"},
+		{"a-b.c-d.example", "a-b.c-d.example"},
+		{"xn--bcher-kva.example", "xn--bcher-kva.example"},
+		{"XN--MNCHEN-3YA.de", "xn--mnchen-3ya.de"},
+		{"xn--ls8h.la", "xn--ls8h.la"},
+		{"1.2.3.example", "1.2.3.example"},
+		{"localhost.localdomain", "localhost.localdomain"},
+		{"a.b0", "a.b0"},
+	};
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		char *out = NULL;
+		struct flint_problem *p = NULL;
+		CHECK_INT(flint_dns_name_normalize(v[i].in, &out, &p), 0);
+		CHECK_STR(out, v[i].out);
+		CHECK(p == NULL);
+		free(out);
+	}
+}
+
+static void test_normalize_rejects(void)
+{
+	char long_label[80], long_name[300];
+	static const char *bad[] = {
+		"",
+		"com",
+		"example.com.",
+		".example.com",
+		"example..com",
+		"-example.com",
+		"example-.com",
+		"exa_mple.com",
+		"exa mple.com",
+		"ex*ample.com",
+		"*example.com",
+		"foo.*.example.com",
+		"*.*.example.com",
+		"*.com",
+		"*.",
+		("b\xc3\xbc" "cher.example"),   /* U-label: must be sent as A-label */
+		"xn--bcher-kv.example",       /* truncated punycode */
+		"xn--abc-.example",           /* decodes to pure ASCII */
+		"xn--99999999999.example",    /* overflow / incomplete */
+		"xn--zzzzzzzz.example",
+		"xn---9ya.example",           /* leading delimiter with no basic code points */
+		"ab--cd.example",             /* reserved R-LDH label */
+		"127.0.0.1",                  /* IP address */
+		"10.0.0.256",
+		"example.123",
+		"[::1]",
+		"::1",
+		"example.com:443",
+		"exa/mple.com",
+	};
+	memset(long_label, 'a', 64);
+	long_label[64] = '\0';
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *out = (char *)0x1;
+		struct flint_problem *p = NULL;
+		CHECK_INT(flint_dns_name_normalize(bad[i], &out, &p), FLINT_EINVAL);
+		CHECK(out == (char *)0x1);
+		CHECK(p && p->type == FLINT_PROB_REJECTED_IDENTIFIER);
+		if (!p || out != (char *)0x1)
+			fprintf(stderr, "  input: %s\n", bad[i]);
+		flint_problem_free(p);
+	}
+	{
+		char buf[100];
+		char *out = NULL;
+		snprintf(buf, sizeof(buf), "%s.example", long_label);
+		CHECK_INT(flint_dns_name_normalize(buf, &out, NULL), FLINT_EINVAL);
+		long_label[63] = '\0'; /* 63 is fine */
+		snprintf(buf, sizeof(buf), "%s.example", long_label);
+		CHECK_INT(flint_dns_name_normalize(buf, &out, NULL), 0);
+		free(out);
+	}
+	{
+		/* 253 octets accepted, 254 refused. */
+		char *out = NULL;
+		size_t n = 0;
+		while (n + 2 < 253) {
+			long_name[n++] = 'a';
+			long_name[n++] = '.';
+		}
+		while (n < 253)
+			long_name[n++] = 'b';
+		long_name[n] = '\0';
+		CHECK_INT(strlen(long_name), 253);
+		CHECK_INT(flint_dns_name_normalize(long_name, &out, NULL), 0);
+		free(out);
+		long_name[253] = 'c';
+		long_name[254] = '\0';
+		CHECK_INT(flint_dns_name_normalize(long_name, &out, NULL), FLINT_EINVAL);
+	}
+	CHECK_INT(flint_dns_name_normalize(NULL, NULL, NULL), FLINT_EINVAL);
+}
+
+static void test_from_json(void)
+{
+	struct flint_identifier id = {0};
+	struct flint_problem *p = NULL;
+	json_t *o;
+
+	o = json_pack("{s:s, s:s, s:i}", "type", "dns", "value", "*.Example.COM", "extra", 1);
+	CHECK_INT(flint_identifier_from_json(o, &id, &p), 0);
+	CHECK_STR(id.type, "dns");
+	CHECK_STR(id.value, "*.example.com");
+	CHECK(flint_identifier_is_wildcard(&id));
+	json_decref(o);
+	o = flint_identifier_to_json(&id);
+	CHECK_STR(json_string_value(json_object_get(o, "value")), "*.example.com");
+	CHECK_STR(json_string_value(json_object_get(o, "type")), "dns");
+	json_decref(o);
+	flint_identifier_clear(&id);
+	CHECK(id.type == NULL && id.value == NULL);
+	flint_identifier_clear(&id);
+
+	o = json_pack("{s:s, s:s}", "type", "ip", "value", "127.0.0.1");
+	CHECK_INT(flint_identifier_from_json(o, &id, &p), FLINT_EUNSUPPORTED);
+	CHECK(p && p->type == FLINT_PROB_UNSUPPORTED_IDENTIFIER);
+	CHECK(id.type == NULL);
+	flint_problem_free(p);
+	p = NULL;
+	json_decref(o);
+
+	o = json_pack("{s:s, s:i}", "type", "dns", "value", 5);
+	CHECK_INT(flint_identifier_from_json(o, &id, &p), FLINT_EINVAL);
+	CHECK(p && p->type == FLINT_PROB_MALFORMED);
+	flint_problem_free(p);
+	p = NULL;
+	json_decref(o);
+
+	o = json_string("example.com");
+	CHECK_INT(flint_identifier_from_json(o, &id, &p), FLINT_EINVAL);
+	CHECK(p && p->type == FLINT_PROB_MALFORMED);
+	flint_problem_free(p);
+	p = NULL;
+	json_decref(o);
+
+	o = json_pack("{s:s, s:s}", "type", "dns", "value", "127.0.0.1");
+	CHECK_INT(flint_identifier_from_json(o, &id, &p), FLINT_EINVAL);
+	CHECK(p && p->type == FLINT_PROB_REJECTED_IDENTIFIER);
+	flint_problem_free(p);
+	p = NULL;
+	json_decref(o);
+
+	o = json_pack("{s:s, s:s%}", "type", "dns", "value", "a.com\0.evil", (size_t)11);
+	CHECK_INT(flint_identifier_from_json(o, &id, &p), FLINT_EINVAL);
+	CHECK(p && p->type == FLINT_PROB_REJECTED_IDENTIFIER);
+	flint_problem_free(p);
+	json_decref(o);
+
+	CHECK(flint_identifier_type_find("dns") != NULL);
+	CHECK(flint_identifier_type_find("DNS") == NULL);
+	CHECK(flint_identifier_type_find(NULL) == NULL);
+}
+
+int main(void)
+{
+	RUN(test_normalize_ok);
+	RUN(test_normalize_rejects);
+	RUN(test_from_json);
+	return CHECK_DONE();
+}

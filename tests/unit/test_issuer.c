@@ -1,0 +1,618 @@
+/* Unit tests for the issuer: hierarchy creation and reload, end-entity
+ * profile (RFC 5280 §4, RFC 8555 §7.4.2), serving certificate and CRLs (§5). */
+#include <ftw.h>
+#include <openssl/bn.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "error.h"
+#include "issuer.h"
+
+static char tmpdir[] = "/tmp/flint-issuer-XXXXXX";
+static char dir[4096];
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void rm_rf(const char *path)
+{
+	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static char *path_in(const char *d, const char *name)
+{
+	static char buf[4096 + 64];
+
+	if (strlen(d) + strlen(name) + 2 > sizeof(buf))
+		abort();
+	snprintf(buf, sizeof(buf), "%.4096s/%.62s", d, name);
+	return buf;
+}
+
+static X509 *read_cert(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	X509 *x;
+
+	if (!f)
+		return NULL;
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	return x;
+}
+
+static X509 *pem_cert(const char *pem)
+{
+	BIO *b = BIO_new_mem_buf(pem, -1);
+	X509 *x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+
+	BIO_free(b);
+	return x;
+}
+
+static void fingerprint(X509 *x, unsigned char md[32])
+{
+	unsigned int len = 32;
+
+	X509_digest(x, EVP_sha256(), md, &len);
+}
+
+static bool has_dns(X509 *x, const char *name)
+{
+	return X509_check_host(x, name, 0, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT, NULL) == 1;
+}
+
+static int verify_chain(X509 *leaf, X509 *root, X509 *inter)
+{
+	X509_STORE *store = X509_STORE_new();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	STACK_OF(X509) *untrusted = sk_X509_new_null();
+	int ok;
+
+	X509_STORE_add_cert(store, root);
+	sk_X509_push(untrusted, inter);
+	X509_STORE_CTX_init(ctx, store, leaf, untrusted);
+	X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_SERVER);
+	ok = X509_verify_cert(ctx);
+	if (ok != 1)
+		fprintf(stderr, "verify: %s\n",
+			X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+	X509_STORE_CTX_free(ctx);
+	sk_X509_free(untrusted);
+	X509_STORE_free(store);
+	return ok;
+}
+
+static struct flint_issuer *open_with(const char *d, const char *host, const char *ikey)
+{
+	struct flint_issuer_options opt = {
+		.data_dir = d,
+		.intermediate_key = ikey,
+		.listen_host = host,
+		.base_url = "https://acme.test:14000",
+	};
+	struct flint_issuer *is = NULL;
+	int r = flint_issuer_open(&opt, &is);
+
+	CHECK_INT(r, 0);
+	return is;
+}
+
+static void test_files(void)
+{
+	static const char *keys[] = { "root.key", "intermediate.key", "server.key" };
+	static const char *certs[] = { "root.pem", "intermediate.pem", "server.pem" };
+	struct flint_issuer *is = open_with(dir, "acme.test", NULL);
+	struct stat st;
+
+	CHECK(is != NULL);
+	CHECK(stat(dir, &st) == 0 && (st.st_mode & 0777) == 0700);
+	for (size_t i = 0; i < 3; i++) {
+		CHECK(stat(path_in(dir, keys[i]), &st) == 0);
+		CHECK_INT(st.st_mode & 0777, 0600);
+		CHECK(stat(path_in(dir, certs[i]), &st) == 0);
+		CHECK_INT(st.st_mode & 0777, 0644);
+	}
+	if (is) {
+		X509 *root = pem_cert(flint_issuer_root_pem(is));
+		X509 *inter = pem_cert(flint_issuer_intermediate_pem(is));
+		size_t der_len = 0;
+		const unsigned char *der = flint_issuer_intermediate_der(is, &der_len);
+		X509 *inter2 = d2i_X509(NULL, &der, (long)der_len);
+		EVP_PKEY *rk = root ? X509_get0_pubkey(root) : NULL;
+		char buf[256];
+
+		CHECK(root && inter && inter2);
+		CHECK(inter && inter2 && X509_cmp(inter, inter2) == 0);
+		CHECK(rk && EVP_PKEY_is_a(rk, "EC") && EVP_PKEY_get_bits(rk) == 384);
+		CHECK(inter && EVP_PKEY_is_a(X509_get0_pubkey(inter), "EC") &&
+		      EVP_PKEY_get_bits(X509_get0_pubkey(inter)) == 256);
+		CHECK(root && X509_check_ca(root) >= 1 && X509_verify(root, rk) == 1);
+		CHECK(inter && X509_verify(inter, rk) == 1);
+		CHECK(inter && X509_get_pathlen(inter) == 0);
+		CHECK(inter && X509_get_signature_nid(inter) == NID_ecdsa_with_SHA384);
+		CHECK(inter && X509_get0_authority_key_id(inter) && X509_get0_subject_key_id(inter));
+		CHECK(root && X509_NAME_get_text_by_NID(X509_get_subject_name(root), NID_commonName,
+							buf, sizeof(buf)) > 0 &&
+		      strncmp(buf, "flint root CA ", 14) == 0 && strlen(buf) == 20);
+		CHECK_STR(flint_issuer_root_path(is), path_in(dir, "root.pem"));
+		CHECK_STR(flint_issuer_server_key_path(is), path_in(dir, "server.key"));
+		X509_free(root);
+		X509_free(inter);
+		X509_free(inter2);
+	}
+	flint_issuer_free(is);
+}
+
+static void test_reopen_same_root(void)
+{
+	struct flint_issuer *a = open_with(dir, "acme.test", NULL);
+	unsigned char fa[32] = { 0 }, fb[32] = { 1 };
+	X509 *ra = a ? pem_cert(flint_issuer_root_pem(a)) : NULL;
+	X509 *sa = read_cert(path_in(dir, "server.pem"));
+	struct flint_issuer *b;
+	X509 *rb, *sb;
+
+	flint_issuer_free(a);
+	b = open_with(dir, "acme.test", "rsa"); /* existing ECDSA intermediate kept */
+	rb = b ? pem_cert(flint_issuer_root_pem(b)) : NULL;
+	sb = read_cert(path_in(dir, "server.pem"));
+	CHECK(ra && rb);
+	if (ra && rb) {
+		fingerprint(ra, fa);
+		fingerprint(rb, fb);
+	}
+	CHECK(memcmp(fa, fb, 32) == 0);
+	CHECK(sa && sb && X509_cmp(sa, sb) == 0); /* still valid: not regenerated */
+	if (b) {
+		X509 *inter = pem_cert(flint_issuer_intermediate_pem(b));
+
+		CHECK(inter && EVP_PKEY_is_a(X509_get0_pubkey(inter), "EC"));
+		X509_free(inter);
+	}
+	X509_free(ra);
+	X509_free(rb);
+	X509_free(sa);
+	X509_free(sb);
+	flint_issuer_free(b);
+}
+
+static void check_leaf(struct flint_issuer *is, struct flint_issued *c, EVP_PKEY *key,
+		       const char *n1, const char *n2)
+{
+	const unsigned char *p = c->der;
+	X509 *x = d2i_X509(NULL, &p, (long)c->der_len);
+	X509 *root = pem_cert(flint_issuer_root_pem(is));
+	X509 *inter = pem_cert(flint_issuer_intermediate_pem(is));
+	GENERAL_NAMES *san = NULL;
+	AUTHORITY_INFO_ACCESS *aia = NULL;
+	BIGNUM *bn = NULL;
+	int64_t now = (int64_t)time(NULL);
+	char *hex = NULL;
+	int crit = -1;
+
+	CHECK(x && root && inter);
+	if (!x || !root || !inter)
+		goto out;
+	CHECK_INT(verify_chain(x, root, inter), 1);
+	CHECK(EVP_PKEY_eq(X509_get0_pubkey(x), key) == 1);
+	/* SANs exactly n1, n2; critical since the subject is empty. */
+	san = X509_get_ext_d2i(x, NID_subject_alt_name, &crit, NULL);
+	CHECK(san && sk_GENERAL_NAME_num(san) == 2);
+	CHECK_INT(crit, 1);
+	CHECK(has_dns(x, n1) && has_dns(x, n2));
+	CHECK_INT(X509_NAME_entry_count(X509_get_subject_name(x)), 0);
+	CHECK(X509_get_extended_key_usage(x) == XKU_SSL_SERVER);
+	CHECK(X509_get_key_usage(x) & KU_DIGITAL_SIGNATURE);
+	CHECK(!(X509_get_extension_flags(x) & EXFLAG_CA));
+	CHECK(X509_get0_authority_key_id(x) && X509_get0_subject_key_id(x));
+	/* Serial: positive, 128 bits at most, matches the reported hex. */
+	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+	CHECK(bn && !BN_is_negative(bn) && !BN_is_zero(bn) && BN_num_bits(bn) <= 128 &&
+	      BN_num_bits(bn) > 120);
+	CHECK_INT(flint_issuer_serial_hex(x, &hex), 0);
+	CHECK_STR(hex, c->serial);
+	CHECK(strspn(c->serial, "0123456789abcdef") == strlen(c->serial));
+	/* Validity. */
+	CHECK(c->not_before >= now - 3600 - 5 && c->not_before <= now + 5);
+	CHECK_INT(c->not_after, c->not_before + 90 * 86400);
+	{
+		struct tm tm;
+		CHECK(ASN1_TIME_to_tm(X509_get0_notBefore(x), &tm) == 1);
+		CHECK_INT(timegm(&tm), c->not_before);
+	}
+	/* AIA caIssuers. */
+	aia = X509_get_ext_d2i(x, NID_info_access, NULL, NULL);
+	CHECK(aia && sk_ACCESS_DESCRIPTION_num(aia) == 1);
+	if (aia && sk_ACCESS_DESCRIPTION_num(aia) == 1) {
+		ACCESS_DESCRIPTION *ad = sk_ACCESS_DESCRIPTION_value(aia, 0);
+
+		CHECK(OBJ_obj2nid(ad->method) == NID_ad_ca_issuers);
+		CHECK(ad->location->type == GEN_URI);
+		CHECK_STR((const char *)ASN1_STRING_get0_data(ad->location->d.uniformResourceIdentifier),
+			  "https://acme.test:14000/ca/intermediate.der");
+	}
+	/* chain_pem: leaf then intermediate. */
+	{
+		BIO *b = BIO_new_mem_buf(c->chain_pem, -1);
+		X509 *c1 = PEM_read_bio_X509(b, NULL, NULL, NULL);
+		X509 *c2 = PEM_read_bio_X509(b, NULL, NULL, NULL);
+
+		CHECK(c1 && X509_cmp(c1, x) == 0);
+		CHECK(c2 && X509_cmp(c2, inter) == 0);
+		CHECK(strncmp(c->chain_pem, "-----BEGIN CERTIFICATE-----\n", 28) == 0);
+		X509_free(c1);
+		X509_free(c2);
+		BIO_free(b);
+	}
+out:
+	free(hex);
+	BN_free(bn);
+	GENERAL_NAMES_free(san);
+	AUTHORITY_INFO_ACCESS_free(aia);
+	X509_free(x);
+	X509_free(root);
+	X509_free(inter);
+}
+
+static void test_issue(void)
+{
+	struct flint_issuer *is = open_with(dir, "acme.test", NULL);
+	struct flint_identifier ids[] = { { "dns", "a.example.com" }, { "dns", "*.b.example.org" } };
+	EVP_PKEY *ec = EVP_EC_gen("P-256"), *rsa = EVP_RSA_gen(2048);
+	struct flint_issued *c1 = NULL, *c2 = NULL, *c3 = NULL;
+	int64_t now = (int64_t)time(NULL);
+
+	CHECK(is && ec && rsa);
+	if (!is || !ec || !rsa)
+		goto out;
+	CHECK_INT(flint_issuer_issue(is, ec, ids, 2, 0, 0, &c1), 0);
+	CHECK_INT(flint_issuer_issue(is, rsa, ids, 2, 0, 0, &c2), 0);
+	if (c1)
+		check_leaf(is, c1, ec, "a.example.com", "x.b.example.org");
+	if (c2) {
+		const unsigned char *p = c2->der;
+		X509 *x = d2i_X509(NULL, &p, (long)c2->der_len);
+
+		check_leaf(is, c2, rsa, "a.example.com", "x.b.example.org");
+		CHECK(x && (X509_get_key_usage(x) & KU_KEY_ENCIPHERMENT));
+		X509_free(x);
+	}
+	CHECK(c1 && c2 && strcmp(c1->serial, c2->serial) != 0);
+	/* Requested window: a future notBefore is kept, an old one is clamped. */
+	CHECK_INT(flint_issuer_issue(is, ec, ids, 1, now + 600, now + 7200, &c3), 0);
+	CHECK(c3 && c3->not_before == now + 600 && c3->not_after == now + 7200);
+	flint_issued_free(c3);
+	c3 = NULL;
+	CHECK_INT(flint_issuer_issue(is, ec, ids, 1, now - 86400, 0, &c3), 0);
+	CHECK(c3 && c3->not_before >= now - 3600 && c3->not_before <= now - 3600 + 5);
+	flint_issued_free(c3);
+	c3 = NULL;
+	/* Refusals leave *ret alone. */
+	CHECK_INT(flint_issuer_issue(is, ec, ids, 1, now + 600, now + 600, &c3), FLINT_EINVAL);
+	CHECK_INT(flint_issuer_issue(is, ec, ids, 0, 0, 0, &c3), FLINT_EINVAL);
+	{
+		struct flint_identifier bad[] = { { "email", "a@example.com" } };
+
+		CHECK_INT(flint_issuer_issue(is, ec, bad, 1, 0, 0, &c3), FLINT_EUNSUPPORTED);
+	}
+	CHECK(c3 == NULL);
+out:
+	flint_issued_free(c1);
+	flint_issued_free(c2);
+	EVP_PKEY_free(ec);
+	EVP_PKEY_free(rsa);
+	flint_issuer_free(is);
+}
+
+static void check_server(const char *d, const char *host, bool ip)
+{
+	X509 *x = read_cert(path_in(d, "server.pem"));
+	int crit = -1;
+	EXTENDED_KEY_USAGE *eku = NULL;
+
+	CHECK(x != NULL);
+	if (!x)
+		return;
+	if (ip)
+		CHECK_INT(X509_check_ip_asc(x, host, 0), 1);
+	else
+		CHECK(has_dns(x, host));
+	CHECK(has_dns(x, "localhost"));
+	CHECK_INT(X509_check_ip_asc(x, "127.0.0.1", 0), 1);
+	CHECK_INT(X509_check_ip_asc(x, "::1", 0), 1);
+	eku = X509_get_ext_d2i(x, NID_ext_key_usage, &crit, NULL);
+	CHECK(eku != NULL);
+	CHECK(X509_get_extended_key_usage(x) == XKU_SSL_SERVER);
+	EXTENDED_KEY_USAGE_free(eku);
+	X509_free(x);
+}
+
+static void test_server_cert(void)
+{
+	char d2[4096];
+	struct flint_issuer *is;
+	X509 *root1, *root2, *s1, *s2;
+	GENERAL_NAMES *san;
+
+	snprintf(d2, sizeof(d2), "%s/srv/nested", tmpdir);
+	is = open_with(d2, "127.0.0.1", NULL);
+	flint_issuer_free(is);
+	check_server(d2, "127.0.0.1", true);
+	/* deduplicated: 127.0.0.1 appears once */
+	s1 = read_cert(path_in(d2, "server.pem"));
+	san = s1 ? X509_get_ext_d2i(s1, NID_subject_alt_name, NULL, NULL) : NULL;
+	CHECK(san && sk_GENERAL_NAME_num(san) == 3);
+	GENERAL_NAMES_free(san);
+	root1 = read_cert(path_in(d2, "root.pem"));
+
+	is = open_with(d2, "ca.internal.test", NULL);
+	flint_issuer_free(is);
+	check_server(d2, "ca.internal.test", false);
+	s2 = read_cert(path_in(d2, "server.pem"));
+	root2 = read_cert(path_in(d2, "root.pem"));
+	CHECK(s1 && s2 && X509_cmp(s1, s2) != 0);
+	CHECK(root1 && root2 && X509_cmp(root1, root2) == 0);
+	X509_free(s1);
+	X509_free(s2);
+	X509_free(root1);
+	X509_free(root2);
+
+	is = open_with(d2, "[::1]", NULL);
+	flint_issuer_free(is);
+	check_server(d2, "::1", true);
+}
+
+static void test_intermediate_only_missing(void)
+{
+	char d3[4096];
+	struct flint_issuer *is;
+	X509 *root1, *root2, *i1, *i2;
+
+	snprintf(d3, sizeof(d3), "%s/regen", tmpdir);
+	flint_issuer_free(open_with(d3, "localhost", NULL));
+	root1 = read_cert(path_in(d3, "root.pem"));
+	i1 = read_cert(path_in(d3, "intermediate.pem"));
+	unlink(path_in(d3, "intermediate.pem"));
+	unlink(path_in(d3, "intermediate.key"));
+	is = open_with(d3, "localhost", NULL);
+	root2 = read_cert(path_in(d3, "root.pem"));
+	i2 = read_cert(path_in(d3, "intermediate.pem"));
+	CHECK(root1 && root2 && X509_cmp(root1, root2) == 0);
+	CHECK(i1 && i2 && X509_cmp(i1, i2) != 0);
+	CHECK(root2 && i2 && X509_verify(i2, X509_get0_pubkey(root2)) == 1);
+	/* the server certificate was re-issued under the new intermediate */
+	{
+		X509 *s = read_cert(path_in(d3, "server.pem"));
+
+		CHECK(s && i2 && X509_verify(s, X509_get0_pubkey(i2)) == 1);
+		X509_free(s);
+	}
+	/* root key gone but root cert present: refuse rather than re-mint */
+	flint_issuer_free(is);
+	unlink(path_in(d3, "root.key"));
+	{
+		struct flint_issuer_options opt = { .data_dir = d3, .listen_host = "localhost" };
+
+		is = NULL;
+		CHECK_INT(flint_issuer_open(&opt, &is), FLINT_EIO);
+		CHECK(is == NULL);
+	}
+	X509_free(root1);
+	X509_free(root2);
+	X509_free(i1);
+	X509_free(i2);
+}
+
+static void test_rsa_intermediate(void)
+{
+	char d4[4096];
+	struct flint_issuer *is;
+	struct flint_identifier ids[] = { { "dns", "rsa.example.com" } };
+	EVP_PKEY *ec = EVP_EC_gen("P-256");
+	struct flint_issued *c = NULL;
+
+	snprintf(d4, sizeof(d4), "%s/rsa", tmpdir);
+	is = open_with(d4, "localhost", "rsa");
+	CHECK(is && ec);
+	if (is && ec) {
+		X509 *inter = pem_cert(flint_issuer_intermediate_pem(is));
+		X509 *root = pem_cert(flint_issuer_root_pem(is));
+
+		CHECK(inter && EVP_PKEY_is_a(X509_get0_pubkey(inter), "RSA") &&
+		      EVP_PKEY_get_bits(X509_get0_pubkey(inter)) == 3072);
+		CHECK_INT(flint_issuer_issue(is, ec, ids, 1, 0, 0, &c), 0);
+		if (c && inter && root) {
+			const unsigned char *p = c->der;
+			X509 *x = d2i_X509(NULL, &p, (long)c->der_len);
+
+			CHECK(x && X509_get_signature_nid(x) == NID_sha256WithRSAEncryption);
+			CHECK(x && verify_chain(x, root, inter) == 1);
+			X509_free(x);
+		}
+		X509_free(inter);
+		X509_free(root);
+	}
+	flint_issued_free(c);
+	EVP_PKEY_free(ec);
+	flint_issuer_free(is);
+}
+
+static void test_crl(void)
+{
+	struct flint_issuer *is = open_with(dir, "acme.test", NULL);
+	struct flint_identifier ids[] = { { "dns", "revoked.example.com" } };
+	EVP_PKEY *ec = EVP_EC_gen("P-256");
+	struct flint_issued *c = NULL;
+	unsigned char *der = NULL, *der2 = NULL;
+	size_t len = 0, len2 = 0;
+	int64_t now = (int64_t)time(NULL);
+
+	CHECK(is && ec);
+	if (!is || !ec)
+		goto out;
+	CHECK_INT(flint_issuer_issue(is, ec, ids, 1, 0, 0, &c), 0);
+	if (!c)
+		goto out;
+	{
+		struct flint_revoked_entry e[] = {
+			{ c->serial, now - 10, 1 /* keyCompromise */ },
+			{ "0abc", now - 20, 0 },
+		};
+		const unsigned char *p;
+		X509_CRL *crl, *crl2;
+		X509 *inter = pem_cert(flint_issuer_intermediate_pem(is));
+		const unsigned char *cp = c->der;
+		X509 *leaf = d2i_X509(NULL, &cp, (long)c->der_len);
+		X509_REVOKED *rev = NULL;
+		int crit = -1;
+
+		CHECK_INT(flint_issuer_crl(is, e, 2, &der, &len), 0);
+		CHECK_INT(flint_issuer_crl(is, e, 2, &der2, &len2), 0);
+		p = der;
+		crl = der ? d2i_X509_CRL(NULL, &p, (long)len) : NULL;
+		p = der2;
+		crl2 = der2 ? d2i_X509_CRL(NULL, &p, (long)len2) : NULL;
+		CHECK(crl && crl2 && inter && leaf);
+		if (crl && crl2 && inter && leaf) {
+			ASN1_INTEGER *n1 = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL, NULL);
+			ASN1_INTEGER *n2 = X509_CRL_get_ext_d2i(crl2, NID_crl_number, NULL, NULL);
+			ASN1_ENUMERATED *reason;
+			AUTHORITY_KEYID *akid;
+
+			CHECK_INT(X509_CRL_get_version(crl), X509_CRL_VERSION_2);
+			CHECK_INT(X509_CRL_verify(crl, X509_get0_pubkey(inter)), 1);
+			CHECK_INT(X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(inter)),
+				  0);
+			CHECK(n1 && n2 && ASN1_INTEGER_cmp(n1, n2) < 0);
+			CHECK(n1 && ASN1_INTEGER_get(n1) >= now);
+			CHECK_INT(X509_CRL_get0_by_cert(crl, &rev, leaf), 1);
+			reason = rev ? X509_REVOKED_get_ext_d2i(rev, NID_crl_reason, &crit, NULL) : NULL;
+			CHECK(reason && ASN1_ENUMERATED_get(reason) == 1);
+			ASN1_ENUMERATED_free(reason);
+			CHECK_INT(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)), 2);
+			/* reason 0 is expressed by omission */
+			{
+				ASN1_INTEGER *s = ASN1_INTEGER_new();
+
+				ASN1_INTEGER_set(s, 0xabc);
+				rev = NULL;
+				CHECK_INT(X509_CRL_get0_by_serial(crl, &rev, s), 1);
+				CHECK(rev && X509_REVOKED_get_ext_count(rev) == 0);
+				ASN1_INTEGER_free(s);
+			}
+			akid = X509_CRL_get_ext_d2i(crl, NID_authority_key_identifier, NULL, NULL);
+			CHECK(akid && akid->keyid &&
+			      ASN1_OCTET_STRING_cmp(akid->keyid, X509_get0_subject_key_id(inter)) == 0);
+			AUTHORITY_KEYID_free(akid);
+			{
+				struct tm tu, tn;
+				CHECK(ASN1_TIME_to_tm(X509_CRL_get0_lastUpdate(crl), &tu) == 1);
+				CHECK(ASN1_TIME_to_tm(X509_CRL_get0_nextUpdate(crl), &tn) == 1);
+				CHECK_INT(timegm(&tn) - timegm(&tu), 86400);
+				CHECK(timegm(&tu) >= now && timegm(&tu) <= now + 5);
+			}
+			ASN1_INTEGER_free(n1);
+			ASN1_INTEGER_free(n2);
+		}
+		X509_CRL_free(crl);
+		X509_CRL_free(crl2);
+		X509_free(inter);
+		X509_free(leaf);
+	}
+	{
+		struct flint_revoked_entry bad[] = { { "xyz", now, 0 } }, bad2[] = { { "01", now, 7 } };
+		unsigned char *d = NULL;
+		size_t l = 0;
+
+		CHECK_INT(flint_issuer_crl(is, bad, 1, &d, &l), FLINT_EINVAL);
+		CHECK_INT(flint_issuer_crl(is, bad2, 1, &d, &l), FLINT_EINVAL);
+		CHECK(d == NULL && l == 0);
+		CHECK_INT(flint_issuer_crl(is, NULL, 0, &d, &l), 0);
+		free(d);
+	}
+out:
+	free(der);
+	free(der2);
+	flint_issued_free(c);
+	EVP_PKEY_free(ec);
+	flint_issuer_free(is);
+}
+
+struct thread_arg {
+	struct flint_issuer *is;
+	EVP_PKEY *key;
+	int failures;
+};
+
+static void *issue_thread(void *p)
+{
+	struct thread_arg *a = p;
+	struct flint_identifier ids[] = { { "dns", "threads.example.com" } };
+
+	for (int i = 0; i < 20; i++) {
+		struct flint_issued *c = NULL;
+
+		if (flint_issuer_issue(a->is, a->key, ids, 1, 0, 0, &c) != 0)
+			a->failures++;
+		flint_issued_free(c);
+	}
+	return NULL;
+}
+
+static void test_threads(void)
+{
+	struct flint_issuer *is = open_with(dir, "acme.test", NULL);
+	EVP_PKEY *ec = EVP_EC_gen("P-256");
+	pthread_t t[4];
+	struct thread_arg a[4];
+
+	CHECK(is && ec);
+	if (!is || !ec)
+		goto out;
+	for (int i = 0; i < 4; i++) {
+		a[i] = (struct thread_arg){ is, ec, 0 };
+		CHECK_INT(pthread_create(&t[i], NULL, issue_thread, &a[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		CHECK_INT(a[i].failures, 0);
+	}
+out:
+	EVP_PKEY_free(ec);
+	flint_issuer_free(is);
+}
+
+int main(void)
+{
+	int rc;
+
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(dir, sizeof(dir), "%s/data", tmpdir);
+	RUN(test_files);
+	RUN(test_reopen_same_root);
+	RUN(test_issue);
+	RUN(test_server_cert);
+	RUN(test_intermediate_only_missing);
+	RUN(test_rsa_intermediate);
+	RUN(test_crl);
+	RUN(test_threads);
+	rc = CHECK_DONE();
+	rm_rf(tmpdir);
+	return rc;
+}

@@ -1,0 +1,195 @@
+/* Unit tests for the validation resolver's address policy (RFC 8555 §10.2):
+ * both sides of every denied range, IPv4-mapped IPv6, and the loopback switch. */
+#include <arpa/inet.h>
+#include <stdbool.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "error.h"
+#include "validate/resolver.h"
+
+static bool allowed(const char *ip, bool loopback)
+{
+	struct sockaddr_storage ss;
+
+	memset(&ss, 0, sizeof(ss));
+	if (strchr(ip, ':')) {
+		ss.ss_family = AF_INET6;
+		if (inet_pton(AF_INET6, ip, &((struct sockaddr_in6 *)&ss)->sin6_addr) != 1)
+			return false;
+	} else {
+		ss.ss_family = AF_INET;
+		if (inet_pton(AF_INET, ip, &((struct sockaddr_in *)&ss)->sin_addr) != 1)
+			return false;
+	}
+	return flint_address_allowed(&ss, loopback);
+}
+
+static const struct {
+	const char *ip;
+	bool ok;          /* allow_loopback = false */
+	bool ok_loopback; /* allow_loopback = true */
+} cases[] = {
+	/* 0.0.0.0/8 */
+	{"0.0.0.0", false, false},
+	{"0.255.255.255", false, false},
+	{"1.0.0.0", true, true},
+	/* 10/8 */
+	{"9.255.255.255", true, true},
+	{"10.0.0.0", false, false},
+	{"10.255.255.255", false, false},
+	{"11.0.0.0", true, true},
+	/* 100.64/10 */
+	{"100.63.255.255", true, true},
+	{"100.64.0.0", false, false},
+	{"100.127.255.255", false, false},
+	{"100.128.0.0", true, true},
+	/* 127/8 */
+	{"126.255.255.255", true, true},
+	{"127.0.0.1", false, true},
+	{"127.255.255.255", false, true},
+	{"128.0.0.0", true, true},
+	/* 169.254/16 */
+	{"169.253.255.255", true, true},
+	{"169.254.0.0", false, false},
+	{"169.254.255.255", false, false},
+	{"169.255.0.0", true, true},
+	/* 172.16/12 */
+	{"172.15.255.255", true, true},
+	{"172.16.0.0", false, false},
+	{"172.31.255.255", false, false},
+	{"172.32.0.0", true, true},
+	/* 192.0.0/24, 192.0.2/24 */
+	{"191.255.255.255", true, true},
+	{"192.0.0.0", false, false},
+	{"192.0.0.255", false, false},
+	{"192.0.1.0", true, true},
+	{"192.0.1.255", true, true},
+	{"192.0.2.0", false, false},
+	{"192.0.2.255", false, false},
+	{"192.0.3.0", true, true},
+	/* 192.168/16 */
+	{"192.167.255.255", true, true},
+	{"192.168.0.0", false, false},
+	{"192.168.255.255", false, false},
+	{"192.169.0.0", true, true},
+	/* 198.18/15 */
+	{"198.17.255.255", true, true},
+	{"198.18.0.0", false, false},
+	{"198.19.255.255", false, false},
+	{"198.20.0.0", true, true},
+	/* 198.51.100/24 */
+	{"198.51.99.255", true, true},
+	{"198.51.100.0", false, false},
+	{"198.51.100.255", false, false},
+	{"198.51.101.0", true, true},
+	/* 203.0.113/24 */
+	{"203.0.112.255", true, true},
+	{"203.0.113.0", false, false},
+	{"203.0.113.255", false, false},
+	{"203.0.114.0", true, true},
+	/* 224/4, 240/4, broadcast */
+	{"223.255.255.255", true, true},
+	{"224.0.0.0", false, false},
+	{"239.255.255.255", false, false},
+	{"240.0.0.0", false, false},
+	{"255.255.255.254", false, false},
+	{"255.255.255.255", false, false},
+	{"8.8.8.8", true, true},
+	/* IPv6 */
+	{"::", false, false},
+	{"::1", false, true},
+	{"::2", false, false},
+	{"::8.8.8.8", false, false}, /* deprecated IPv4-compatible, in ::/8 */
+	{"2001:4860:4860::8888", true, true},
+	/* v4-mapped: IPv4 rules on the embedded address */
+	{"::ffff:8.8.8.8", true, true},
+	{"::ffff:10.0.0.1", false, false},
+	{"::ffff:127.0.0.1", false, true},
+	{"::ffff:192.168.1.1", false, false},
+	{"::fffe:8.8.8.8", false, false},
+	/* NAT64: also IPv4 rules on the embedded address */
+	{"64:ff9b::8.8.8.8", true, true},
+	{"64:ff9b::10.0.0.1", false, false},
+	/* 100::/64 */
+	{"ff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", false, false}, /* reserved ::/8 */
+	{"100::", false, false},
+	{"100::ffff:ffff:ffff:ffff", false, false},
+	{"100:0:0:1::", true, true},
+	/* 2001:db8::/32 */
+	{"2001:db7:ffff:ffff:ffff:ffff:ffff:ffff", true, true},
+	{"2001:db8::", false, false},
+	{"2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", false, false},
+	{"2001:db9::", true, true},
+	/* fc00::/7 */
+	{"fbff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", true, true},
+	{"fc00::", false, false},
+	{"fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", false, false},
+	{"fe00::", true, true},
+	/* fe80::/10 (and deprecated site-local fec0::/10) */
+	{"fe7f:ffff:ffff:ffff:ffff:ffff:ffff:ffff", true, true},
+	{"fe80::", false, false},
+	{"febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff", false, false},
+	{"fec0::", false, false},
+	{"feff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", false, false},
+	/* ff00::/8 */
+	{"ff00::", false, false},
+	{"ff02::1", false, false},
+	{"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", false, false},
+};
+
+static void test_policy_table(void)
+{
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool a = allowed(cases[i].ip, false), b = allowed(cases[i].ip, true);
+		if (a != cases[i].ok || b != cases[i].ok_loopback)
+			fprintf(stderr, "  %s: got %d/%d, expected %d/%d\n", cases[i].ip, a, b,
+				cases[i].ok, cases[i].ok_loopback);
+		CHECK(a == cases[i].ok);
+		CHECK(b == cases[i].ok_loopback);
+	}
+}
+
+static void test_policy_odd(void)
+{
+	struct sockaddr_storage ss;
+
+	CHECK(!flint_address_allowed(NULL, true));
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_family = AF_UNIX;
+	CHECK(!flint_address_allowed(&ss, true));
+}
+
+static void test_resolver_new(void)
+{
+	struct flint_resolver *r = NULL;
+
+	CHECK_INT(flint_resolver_new("127.0.0.1:20099", &r), 0);
+	flint_resolver_free(r);
+	r = NULL;
+	CHECK_INT(flint_resolver_new("[::1]:53", &r), 0);
+	flint_resolver_free(r);
+	r = NULL;
+	CHECK_INT(flint_resolver_new("127.0.0.1", &r), 0);
+	flint_resolver_free(r);
+	r = NULL;
+	CHECK_INT(flint_resolver_new("127.0.0.1:99999", &r), FLINT_EINVAL);
+	CHECK_INT(flint_resolver_new("127.0.0.1:", &r), FLINT_EINVAL);
+	CHECK_INT(flint_resolver_new("[::1", &r), FLINT_EINVAL);
+	CHECK(r == NULL);
+	flint_resolver_free(NULL);
+	/* The system resolver (DNSSEC-validating when the root key is installed). */
+	if (access("/etc/resolv.conf", R_OK) == 0) {
+		CHECK_INT(flint_resolver_new(NULL, &r), 0);
+		flint_resolver_free(r);
+	}
+}
+
+int main(void)
+{
+	RUN(test_policy_table);
+	RUN(test_policy_odd);
+	RUN(test_resolver_new);
+	return CHECK_DONE();
+}

@@ -1,0 +1,817 @@
+/* Unit tests of the store contract (store.h) against the SQLite backend: every
+ * operation, its state rules and error codes, reopening, and two threads. */
+#include <dirent.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "error.h"
+#include "store/store.h"
+
+static char tmpdir[64];
+static char dbpath[128];
+static struct flint_store *st;
+
+#define OPS (st->ops)
+
+static void add_account(const char *id, const char *thumb)
+{
+	struct flint_account a = {
+		.id = (char *)id,
+		.jwk_json = "{\"kty\":\"EC\"}",
+		.thumbprint = (char *)thumb,
+		.contact_json = "[\"mailto:a@example.org\"]",
+		.status = "valid",
+		.tos_agreed = true,
+		.created = 1000,
+	};
+	CHECK_INT(OPS->account_insert(st, &a), 0);
+}
+
+static void test_open_dsn(void)
+{
+	const char *rest = NULL;
+	char dsn[160];
+	struct flint_store *s2 = NULL;
+
+	CHECK(flint_store_backend("sqlite:/x.db", &rest) != NULL);
+	CHECK_STR(rest, "/x.db");
+	CHECK(flint_store_backend("/var/lib/flint/x.db", &rest) != NULL);
+	CHECK_STR(rest, "/var/lib/flint/x.db");
+	CHECK(flint_store_backend("./x.db", &rest) != NULL);
+	CHECK_STR(flint_store_backend("x.db", NULL)->name, "sqlite");
+	CHECK(flint_store_backend("postgres://u@h/db", &rest) == NULL);
+	CHECK(flint_store_backend(NULL, &rest) == NULL);
+	CHECK_INT(flint_store_open("postgres://u@h/db", &s2), FLINT_EUNSUPPORTED);
+	CHECK(s2 == NULL);
+	CHECK_INT(flint_store_open("sqlite:", &s2), FLINT_EINVAL);
+	snprintf(dsn, sizeof(dsn), "sqlite:%s/nodir/x.db", tmpdir);
+	CHECK_INT(flint_store_open(dsn, &s2), FLINT_EIO);
+	CHECK(s2 == NULL);
+
+	snprintf(dsn, sizeof(dsn), "sqlite:%s", dbpath);
+	CHECK_INT(flint_store_open(dsn, &st), 0);
+	CHECK(st != NULL);
+	CHECK_STR(st->ops->name, "sqlite");
+}
+
+static void test_nonces(void)
+{
+	CHECK_INT(OPS->nonce_put(st, "n1", 100), 0);
+	CHECK_INT(OPS->nonce_put(st, "n1", 100), FLINT_ECONFLICT);
+	CHECK_INT(OPS->nonce_put(st, "n2", 100), 0);
+	CHECK_INT(OPS->nonce_put(st, "n3", 200), 0);
+	CHECK_INT(OPS->nonce_put(st, NULL, 200), FLINT_EINVAL);
+	CHECK_INT(OPS->nonce_take(st, "n1", 50), 0);
+	CHECK_INT(OPS->nonce_take(st, "n1", 50), FLINT_ENOTFOUND); /* single use */
+	CHECK_INT(OPS->nonce_take(st, "nope", 50), FLINT_ENOTFOUND);
+	CHECK_INT(OPS->nonce_take(st, "n2", 100), FLINT_ENOTFOUND); /* expired at now */
+	CHECK_INT(OPS->nonce_purge(st, 150), 0);
+	CHECK_INT(OPS->nonce_take(st, "n2", 10), FLINT_ENOTFOUND); /* purged */
+	CHECK_INT(OPS->nonce_take(st, "n3", 150), 0);              /* survived the purge */
+}
+
+static void test_accounts(void)
+{
+	struct flint_account *a = NULL, *b = NULL, up;
+
+	add_account("acct1", "thumb1");
+	add_account("acct2", "thumb2");
+	{
+		struct flint_account dup = {.id = "acct3", .jwk_json = "{}", .thumbprint = "thumb1",
+					    .contact_json = "[]", .status = "valid"};
+		CHECK_INT(OPS->account_insert(st, &dup), FLINT_ECONFLICT);
+		dup.thumbprint = "thumb3";
+		dup.id = "acct1";
+		CHECK_INT(OPS->account_insert(st, &dup), FLINT_ECONFLICT);
+		dup.id = "acct3";
+		dup.contact_json = NULL; /* stored as "[]" */
+		dup.status = NULL;
+		CHECK_INT(OPS->account_insert(st, &dup), FLINT_EINVAL);
+		dup.status = "valid";
+		CHECK_INT(OPS->account_insert(st, &dup), 0);
+		CHECK_INT(OPS->account_get(st, "acct3", &a), 0);
+		if (a)
+			CHECK_STR(a->contact_json, "[]");
+		flint_account_free(a);
+		a = NULL;
+	}
+
+	CHECK_INT(OPS->account_get(st, "acct1", &a), 0);
+	if (a) {
+		CHECK_STR(a->id, "acct1");
+		CHECK_STR(a->jwk_json, "{\"kty\":\"EC\"}");
+		CHECK_STR(a->thumbprint, "thumb1");
+		CHECK_STR(a->contact_json, "[\"mailto:a@example.org\"]");
+		CHECK_STR(a->status, "valid");
+		CHECK(a->tos_agreed);
+		CHECK_INT(a->created, 1000);
+	}
+	CHECK_INT(OPS->account_by_thumbprint(st, "thumb2", &b), 0);
+	if (b)
+		CHECK_STR(b->id, "acct2");
+	flint_account_free(b);
+	b = NULL;
+	CHECK_INT(OPS->account_get(st, "missing", &b), FLINT_ENOTFOUND);
+	CHECK(b == NULL);
+	CHECK_INT(OPS->account_by_thumbprint(st, "missing", &b), FLINT_ENOTFOUND);
+	CHECK(b == NULL);
+
+	/* Key change onto a fresh thumbprint, then onto acct2's. */
+	up = (struct flint_account){.id = "acct1", .jwk_json = "{\"kty\":\"OKP\"}",
+				    .thumbprint = "thumb1b", .contact_json = "[]",
+				    .status = "deactivated", .tos_agreed = false};
+	CHECK_INT(OPS->account_update(st, &up), 0);
+	CHECK_INT(OPS->account_by_thumbprint(st, "thumb1", &b), FLINT_ENOTFOUND);
+	CHECK_INT(OPS->account_by_thumbprint(st, "thumb1b", &b), 0);
+	if (b) {
+		CHECK_STR(b->id, "acct1");
+		CHECK_STR(b->jwk_json, "{\"kty\":\"OKP\"}");
+		CHECK_STR(b->contact_json, "[]");
+		CHECK_STR(b->status, "deactivated");
+		CHECK(!b->tos_agreed);
+		CHECK_INT(b->created, 1000); /* not updated */
+	}
+	flint_account_free(b);
+	b = NULL;
+	up.thumbprint = "thumb2";
+	CHECK_INT(OPS->account_update(st, &up), FLINT_ECONFLICT);
+	up.id = "missing";
+	up.thumbprint = "thumb9";
+	CHECK_INT(OPS->account_update(st, &up), FLINT_ENOTFOUND);
+	/* Restore acct1 for later tests. */
+	up = (struct flint_account){.id = "acct1", .jwk_json = "{\"kty\":\"EC\"}",
+				    .thumbprint = "thumb1", .contact_json = "[]",
+				    .status = "valid", .tos_agreed = true};
+	CHECK_INT(OPS->account_update(st, &up), 0);
+
+	flint_account_free(a);
+	flint_account_free(NULL);
+}
+
+static struct flint_challenge chal(const char *id, const char *type, const char *token)
+{
+	return (struct flint_challenge){
+		.id = (char *)id, .type = (char *)type, .token = (char *)token, .status = "pending"};
+}
+
+static void test_orders(void)
+{
+	struct flint_challenge c1[] = {chal("c1a", "http-01", "tok1a"),
+				       chal("c1b", "dns-01", "tok1b"),
+				       chal("c1c", "tls-alpn-01", "tok1c")};
+	struct flint_challenge c2[] = {chal("c2a", "dns-01", "tok2a")};
+	struct flint_authz az[] = {
+		{.id = "az1", .account_id = "acct1", .ident_type = "dns",
+		 .ident_value = "example.org", .status = "pending", .expires = 5000,
+		 .created = 1000, .challenges = c1, .n_challenges = 3},
+		{.id = "az2", .account_id = "acct1", .ident_type = "dns",
+		 .ident_value = "example.org", .wildcard = true, .status = "pending",
+		 .expires = 5000, .created = 1000, .challenges = c2, .n_challenges = 1},
+	};
+	char *ids1[] = {"az1", "az2"};
+	struct flint_order o1 = {.id = "ord1", .account_id = "acct1", .status = "pending",
+				 .expires = 6000, .not_before = 10, .not_after = 20,
+				 .created = 1000,
+				 .identifiers_json = "[{\"type\":\"dns\",\"value\":\"example.org\"}]",
+				 .authz_ids = ids1, .n_authz = 2};
+	struct flint_order *o = NULL;
+	struct flint_authz *a = NULL;
+
+	CHECK_INT(OPS->order_insert(st, &o1, az, 2), 0);
+	CHECK_INT(OPS->order_get(st, "ord1", &o), 0);
+	if (o) {
+		CHECK_STR(o->id, "ord1");
+		CHECK_STR(o->account_id, "acct1");
+		CHECK_STR(o->status, "pending");
+		CHECK_INT(o->expires, 6000);
+		CHECK_INT(o->not_before, 10);
+		CHECK_INT(o->not_after, 20);
+		CHECK_INT(o->created, 1000);
+		CHECK_STR(o->identifiers_json, "[{\"type\":\"dns\",\"value\":\"example.org\"}]");
+		CHECK(o->error_json == NULL);
+		CHECK(o->cert_id == NULL);
+		CHECK_INT(o->n_authz, 2);
+		if (o->n_authz == 2) {
+			CHECK_STR(o->authz_ids[0], "az1");
+			CHECK_STR(o->authz_ids[1], "az2");
+		}
+	}
+	flint_order_free(o);
+	o = NULL;
+
+	CHECK_INT(OPS->authz_get(st, "az1", &a), 0);
+	if (a) {
+		CHECK_STR(a->account_id, "acct1");
+		CHECK_STR(a->ident_type, "dns");
+		CHECK_STR(a->ident_value, "example.org");
+		CHECK(!a->wildcard);
+		CHECK_STR(a->status, "pending");
+		CHECK_INT(a->expires, 5000);
+		CHECK_INT(a->n_challenges, 3);
+		if (a->n_challenges == 3) {
+			CHECK_STR(a->challenges[0].id, "c1a");
+			CHECK_STR(a->challenges[1].id, "c1b");
+			CHECK_STR(a->challenges[2].id, "c1c");
+			CHECK_STR(a->challenges[1].type, "dns-01");
+			CHECK_STR(a->challenges[1].token, "tok1b");
+			CHECK_STR(a->challenges[1].authz_id, "az1");
+			CHECK_STR(a->challenges[1].status, "pending");
+			CHECK_INT(a->challenges[1].validated, 0);
+			CHECK(a->challenges[1].error_json == NULL);
+		}
+	}
+	flint_authz_free(a);
+	a = NULL;
+	CHECK_INT(OPS->authz_get(st, "az2", &a), 0);
+	if (a) {
+		CHECK(a->wildcard);
+		CHECK_INT(a->n_challenges, 1);
+	}
+	flint_authz_free(a);
+	a = NULL;
+
+	/* A second order reusing az1 plus a new authz. */
+	{
+		struct flint_challenge c3[] = {chal("c3a", "http-01", "tok3a")};
+		struct flint_authz az3 = {.id = "az3", .account_id = "acct1", .ident_type = "dns",
+					  .ident_value = "www.example.org", .status = "pending",
+					  .expires = 5000, .created = 1001, .challenges = c3,
+					  .n_challenges = 1};
+		char *ids2[] = {"az3", "az1"};
+		struct flint_order o2 = {.id = "ord2", .account_id = "acct1", .status = "pending",
+					 .expires = 6000, .created = 1001,
+					 .identifiers_json = "[]", .authz_ids = ids2, .n_authz = 2};
+		CHECK_INT(OPS->order_insert(st, &o2, &az3, 1), 0);
+		CHECK_INT(OPS->order_get(st, "ord2", &o), 0);
+		if (o && o->n_authz == 2) {
+			CHECK_STR(o->authz_ids[0], "az3");
+			CHECK_STR(o->authz_ids[1], "az1");
+		}
+		flint_order_free(o);
+		o = NULL;
+	}
+
+	/* A failing order insert leaves nothing behind: the new authz is rolled back. */
+	{
+		struct flint_challenge c4[] = {chal("c4a", "http-01", "tok4a")};
+		struct flint_authz az4 = {.id = "az4", .account_id = "acct1", .ident_type = "dns",
+					  .ident_value = "x.example.org", .status = "pending",
+					  .expires = 5000, .created = 1002, .challenges = c4,
+					  .n_challenges = 1};
+		char *ids3[] = {"az4", "az-missing"};
+		struct flint_order o3 = {.id = "ord3", .account_id = "acct1", .status = "pending",
+					 .expires = 6000, .created = 1002,
+					 .identifiers_json = "[]", .authz_ids = ids3, .n_authz = 2};
+		CHECK_INT(OPS->order_insert(st, &o3, &az4, 1), FLINT_ENOTFOUND);
+		CHECK_INT(OPS->authz_get(st, "az4", &a), FLINT_ENOTFOUND);
+		CHECK(a == NULL);
+		CHECK_INT(OPS->order_get(st, "ord3", &o), FLINT_ENOTFOUND);
+		CHECK(o == NULL);
+		/* Duplicate order id */
+		o3.id = "ord1";
+		o3.n_authz = 1;
+		CHECK_INT(OPS->order_insert(st, &o3, &az4, 1), FLINT_ECONFLICT);
+		CHECK_INT(OPS->authz_get(st, "az4", &a), FLINT_ENOTFOUND);
+		/* Unknown account */
+		o3.id = "ord3";
+		o3.account_id = "nobody";
+		CHECK_INT(OPS->order_insert(st, &o3, NULL, 0), FLINT_ENOTFOUND);
+	}
+
+	/* Compare-and-set on order status. */
+	CHECK_INT(OPS->order_set_status(st, "ord1", "ready", "processing", NULL, NULL),
+		  FLINT_ECONFLICT);
+	CHECK_INT(OPS->order_set_status(st, "nope", "pending", "processing", NULL, NULL),
+		  FLINT_ENOTFOUND);
+	CHECK_INT(OPS->order_set_status(st, "ord1", "pending", "processing", NULL, NULL), 0);
+	CHECK_INT(OPS->order_set_status(st, "ord1", "processing", "valid", NULL, "cert1"), 0);
+	CHECK_INT(OPS->order_set_status(st, "ord2", "pending", "invalid", "{\"type\":\"x\"}", NULL),
+		  0);
+	CHECK_INT(OPS->order_get(st, "ord1", &o), 0);
+	if (o) {
+		CHECK_STR(o->status, "valid");
+		CHECK_STR(o->cert_id, "cert1");
+		CHECK(o->error_json == NULL);
+	}
+	flint_order_free(o);
+	o = NULL;
+	CHECK_INT(OPS->order_get(st, "ord2", &o), 0);
+	if (o) {
+		CHECK_STR(o->status, "invalid");
+		CHECK_STR(o->error_json, "{\"type\":\"x\"}");
+		CHECK(o->cert_id == NULL);
+	}
+	flint_order_free(o);
+	o = NULL;
+	/* error_json kept when NULL is passed */
+	CHECK_INT(OPS->order_set_status(st, "ord2", "invalid", "invalid", NULL, NULL), 0);
+	CHECK_INT(OPS->order_get(st, "ord2", &o), 0);
+	if (o)
+		CHECK_STR(o->error_json, "{\"type\":\"x\"}");
+	flint_order_free(o);
+	o = NULL;
+	CHECK_INT(OPS->order_get(st, "nope", &o), FLINT_ENOTFOUND);
+	CHECK(o == NULL);
+	flint_order_free(NULL);
+	flint_authz_free(NULL);
+}
+
+static void test_challenges(void)
+{
+	struct flint_challenge *c = NULL;
+	struct flint_authz *a = NULL;
+	char **ids = NULL;
+	size_t n = 99;
+
+	CHECK_INT(OPS->challenges_processing(st, &ids, &n), 0);
+	CHECK_INT(n, 0);
+	flint_string_list_free(ids, n);
+	ids = NULL;
+
+	CHECK_INT(OPS->challenge_finish(st, "c1a", true, 2000, NULL, 9000), FLINT_ECONFLICT);
+	CHECK_INT(OPS->challenge_finish(st, "nope", true, 2000, NULL, 9000), FLINT_ENOTFOUND);
+	CHECK_INT(OPS->challenge_start(st, "nope"), FLINT_ENOTFOUND);
+	CHECK_INT(OPS->challenge_start(st, "c1a"), 0);
+	CHECK_INT(OPS->challenge_start(st, "c1a"), FLINT_ECONFLICT);
+	CHECK_INT(OPS->challenge_start(st, "c2a"), 0);
+
+	CHECK_INT(OPS->challenges_processing(st, &ids, &n), 0);
+	CHECK_INT(n, 2);
+	if (n == 2) {
+		CHECK_STR(ids[0], "c1a");
+		CHECK_STR(ids[1], "c2a");
+	}
+	flint_string_list_free(ids, n);
+	ids = NULL;
+
+	CHECK_INT(OPS->challenge_get(st, "c1a", &c), 0);
+	if (c) {
+		CHECK_STR(c->status, "processing");
+		CHECK_STR(c->authz_id, "az1");
+		CHECK_STR(c->token, "tok1a");
+	}
+	flint_challenge_free(c);
+	c = NULL;
+	CHECK_INT(OPS->challenge_get(st, "nope", &c), FLINT_ENOTFOUND);
+	CHECK(c == NULL);
+
+	/* Success: challenge valid, authz valid with the new expiry. */
+	CHECK_INT(OPS->challenge_finish(st, "c1a", true, 2000, NULL, 9000), 0);
+	CHECK_INT(OPS->challenge_finish(st, "c1a", true, 2000, NULL, 9000), FLINT_ECONFLICT);
+	CHECK_INT(OPS->authz_get(st, "az1", &a), 0);
+	if (a) {
+		CHECK_STR(a->status, "valid");
+		CHECK_INT(a->expires, 9000);
+		if (a->n_challenges == 3) {
+			CHECK_STR(a->challenges[0].status, "valid");
+			CHECK_INT(a->challenges[0].validated, 2000);
+			CHECK_STR(a->challenges[1].status, "pending");
+		}
+	}
+	flint_authz_free(a);
+	a = NULL;
+	/* Other challenges of a no-longer-pending authz cannot start. */
+	CHECK_INT(OPS->challenge_start(st, "c1b"), FLINT_ECONFLICT);
+
+	/* Failure: challenge invalid with its problem, authz invalid, expiry kept. */
+	CHECK_INT(OPS->challenge_finish(st, "c2a", false, 2001, "{\"type\":\"bad\"}", 9999), 0);
+	CHECK_INT(OPS->challenge_get(st, "c2a", &c), 0);
+	if (c) {
+		CHECK_STR(c->status, "invalid");
+		CHECK_STR(c->error_json, "{\"type\":\"bad\"}");
+	}
+	flint_challenge_free(c);
+	c = NULL;
+	CHECK_INT(OPS->authz_get(st, "az2", &a), 0);
+	if (a) {
+		CHECK_STR(a->status, "invalid");
+		CHECK_INT(a->expires, 5000);
+	}
+	flint_authz_free(a);
+	a = NULL;
+
+	CHECK_INT(OPS->challenges_processing(st, &ids, &n), 0);
+	CHECK_INT(n, 0);
+	flint_string_list_free(ids, n);
+
+	/* authz_set_status: compare-and-set, or unconditional with NULL expect. */
+	CHECK_INT(OPS->authz_set_status(st, "az3", "valid", "deactivated"), FLINT_ECONFLICT);
+	CHECK_INT(OPS->authz_set_status(st, "nope", NULL, "deactivated"), FLINT_ENOTFOUND);
+	CHECK_INT(OPS->challenge_start(st, "c3a"), 0);
+	CHECK_INT(OPS->authz_set_status(st, "az3", "pending", "deactivated"), 0);
+	/* The authz moved on: finishing records the challenge, keeps the authz. */
+	CHECK_INT(OPS->challenge_finish(st, "c3a", true, 2002, NULL, 9000), 0);
+	CHECK_INT(OPS->authz_get(st, "az3", &a), 0);
+	if (a) {
+		CHECK_STR(a->status, "deactivated");
+		CHECK_INT(a->expires, 5000);
+	}
+	flint_authz_free(a);
+	a = NULL;
+	CHECK_INT(OPS->authz_set_status(st, "az3", NULL, "expired"), 0);
+	flint_challenge_free(NULL);
+	flint_challenge_clear(NULL);
+}
+
+static void insert_simple_authz(const char *id, const char *acct, const char *value, bool wc,
+				const char *status, int64_t expires)
+{
+	struct flint_authz az = {.id = (char *)id, .account_id = (char *)acct,
+				 .ident_type = "dns", .ident_value = (char *)value,
+				 .wildcard = wc, .status = (char *)status, .expires = expires,
+				 .created = 1000};
+	char oid[64];
+	struct flint_order o = {.id = oid, .account_id = (char *)acct, .status = "pending",
+				.expires = expires, .created = 1000, .identifiers_json = "[]",
+				.authz_ids = (char **)&az.id, .n_authz = 1};
+	snprintf(oid, sizeof(oid), "o-%s", id);
+	CHECK_INT(OPS->order_insert(st, &o, &az, 1), 0);
+}
+
+static void test_authz_find_valid(void)
+{
+	struct flint_authz *a = NULL;
+
+	insert_simple_authz("f1", "acct2", "find.example", false, "valid", 7000);
+	insert_simple_authz("f2", "acct2", "find.example", false, "valid", 8000);
+	insert_simple_authz("f3", "acct2", "find.example", false, "pending", 9500);
+	insert_simple_authz("f4", "acct2", "find.example", false, "invalid", 9600);
+	insert_simple_authz("f5", "acct2", "find.example", true, "valid", 9700);
+	insert_simple_authz("f6", "acct3", "find.example", false, "valid", 9800);
+	insert_simple_authz("f7", "acct2", "other.example", false, "valid", 9900);
+
+	CHECK_INT(OPS->authz_find_valid(st, "acct2", "dns", "find.example", false, 6000, &a), 0);
+	if (a) {
+		CHECK_STR(a->id, "f2"); /* the latest-expiring valid one */
+		CHECK_INT(a->n_challenges, 0);
+	}
+	flint_authz_free(a);
+	a = NULL;
+	CHECK_INT(OPS->authz_find_valid(st, "acct2", "dns", "find.example", false, 7500, &a), 0);
+	if (a)
+		CHECK_STR(a->id, "f2");
+	flint_authz_free(a);
+	a = NULL;
+	CHECK_INT(OPS->authz_find_valid(st, "acct2", "dns", "find.example", false, 8000, &a),
+		  FLINT_ENOTFOUND);
+	CHECK(a == NULL);
+	CHECK_INT(OPS->authz_find_valid(st, "acct2", "dns", "find.example", true, 6000, &a), 0);
+	if (a) {
+		CHECK_STR(a->id, "f5");
+		CHECK(a->wildcard);
+	}
+	flint_authz_free(a);
+	a = NULL;
+	CHECK_INT(OPS->authz_find_valid(st, "acct3", "dns", "find.example", false, 6000, &a), 0);
+	if (a)
+		CHECK_STR(a->id, "f6");
+	flint_authz_free(a);
+	a = NULL;
+	CHECK_INT(OPS->authz_find_valid(st, "acct1", "dns", "find.example", false, 0, &a),
+		  FLINT_ENOTFOUND);
+	CHECK_INT(OPS->authz_find_valid(st, "acct2", "ip", "find.example", false, 0, &a),
+		  FLINT_ENOTFOUND);
+	/* The valid az1 of the challenge test, with its challenges. */
+	CHECK_INT(OPS->authz_find_valid(st, "acct1", "dns", "example.org", false, 8999, &a), 0);
+	if (a) {
+		CHECK_STR(a->id, "az1");
+		CHECK_INT(a->n_challenges, 3);
+	}
+	flint_authz_free(a);
+}
+
+static void test_orders_by_account(void)
+{
+	char **ids = NULL;
+	size_t n = 0;
+	bool more = false;
+	char *seen[32];
+	size_t total = 0;
+	const char *after = NULL;
+
+	/* acct1 owns ord1, ord2; add ten more. */
+	for (int i = 0; i < 10; i++) {
+		char id[32];
+		char *none[] = {NULL};
+		struct flint_order o = {.id = id, .account_id = "acct1", .status = "pending",
+					.expires = 6000, .created = 2000 + i,
+					.identifiers_json = "[]", .authz_ids = none, .n_authz = 0};
+		/* Ids that do not sort in creation order. */
+		snprintf(id, sizeof(id), "p%02d", 50 - i);
+		CHECK_INT(OPS->order_insert(st, &o, NULL, 0), 0);
+	}
+	for (int page = 0; page < 10; page++) {
+		CHECK_INT(OPS->orders_by_account(st, "acct1", after, 5, &ids, &n, &more), 0);
+		for (size_t i = 0; i < n && total < 32; i++)
+			seen[total++] = ids[i];
+		free(ids);
+		ids = NULL;
+		if (!more)
+			break;
+		after = seen[total - 1];
+	}
+	CHECK_INT(total, 12);
+	if (total == 12) {
+		CHECK_STR(seen[0], "ord1");
+		CHECK_STR(seen[1], "ord2");
+		CHECK_STR(seen[2], "p50");
+		CHECK_STR(seen[11], "p41");
+	}
+	for (size_t i = 0; i < total; i++)
+		free(seen[i]);
+
+	CHECK_INT(OPS->orders_by_account(st, "acct1", NULL, 12, &ids, &n, &more), 0);
+	CHECK_INT(n, 12);
+	CHECK(!more);
+	flint_string_list_free(ids, n);
+	ids = NULL;
+	CHECK_INT(OPS->orders_by_account(st, "acct1", NULL, 0, &ids, &n, &more), 0);
+	CHECK_INT(n, 0);
+	CHECK(more);
+	flint_string_list_free(ids, n);
+	ids = NULL;
+	CHECK_INT(OPS->orders_by_account(st, "acct1", "p41", 5, &ids, &n, &more), 0);
+	CHECK_INT(n, 0);
+	CHECK(!more);
+	flint_string_list_free(ids, n);
+	ids = NULL;
+	CHECK_INT(OPS->orders_by_account(st, "nobody", NULL, 5, &ids, &n, &more), 0);
+	CHECK_INT(n, 0);
+	CHECK(!more);
+	flint_string_list_free(ids, n);
+	ids = NULL;
+	/* A cursor that is not an order of this account. */
+	n = 77;
+	CHECK_INT(OPS->orders_by_account(st, "acct2", "ord1", 5, &ids, &n, &more),
+		  FLINT_ENOTFOUND);
+	CHECK_INT(n, 77);
+	flint_string_list_free(NULL, 0);
+}
+
+static void test_certs(void)
+{
+	unsigned char der[] = {0x30, 0x82, 0x00, 0x00, 0x01, 0x00, 0xff};
+	struct flint_cert c = {.id = "cert1", .serial = "00ab12", .account_id = "acct1",
+			       .order_id = "ord1", .der = der, .der_len = sizeof(der),
+			       .chain_pem = "-----BEGIN CERTIFICATE-----\n",
+			       .not_before = 1000, .not_after = 3000,
+			       .names_json = "[{\"type\":\"dns\",\"value\":\"example.org\"}]"};
+	struct flint_cert *g = NULL, **list = NULL;
+	size_t n = 0;
+
+	CHECK_INT(OPS->cert_insert(st, &c), 0);
+	CHECK_INT(OPS->cert_insert(st, &c), FLINT_ECONFLICT);
+	c.id = "cert2";
+	CHECK_INT(OPS->cert_insert(st, &c), FLINT_ECONFLICT); /* same serial */
+	c.serial = "00ab13";
+	c.not_after = 5000;
+	CHECK_INT(OPS->cert_insert(st, &c), 0);
+	c.id = "cert3";
+	c.serial = "00ab14";
+	c.not_after = 2000;
+	CHECK_INT(OPS->cert_insert(st, &c), 0);
+
+	CHECK_INT(OPS->cert_get(st, "cert1", &g), 0);
+	if (g) {
+		CHECK_STR(g->serial, "00ab12");
+		CHECK_STR(g->account_id, "acct1");
+		CHECK_STR(g->order_id, "ord1");
+		CHECK_INT(g->der_len, sizeof(der));
+		CHECK(g->der && memcmp(g->der, der, sizeof(der)) == 0);
+		CHECK_STR(g->chain_pem, "-----BEGIN CERTIFICATE-----\n");
+		CHECK_INT(g->not_before, 1000);
+		CHECK_INT(g->not_after, 3000);
+		CHECK_INT(g->revoked_at, 0);
+		CHECK_STR(g->names_json, "[{\"type\":\"dns\",\"value\":\"example.org\"}]");
+	}
+	flint_cert_free(g);
+	g = NULL;
+	CHECK_INT(OPS->cert_by_serial(st, "00ab13", &g), 0);
+	if (g)
+		CHECK_STR(g->id, "cert2");
+	flint_cert_free(g);
+	g = NULL;
+	CHECK_INT(OPS->cert_by_serial(st, "ffff", &g), FLINT_ENOTFOUND);
+	CHECK_INT(OPS->cert_get(st, "nope", &g), FLINT_ENOTFOUND);
+	CHECK(g == NULL);
+
+	CHECK_INT(OPS->certs_revoked(st, 0, &list, &n), 0);
+	CHECK_INT(n, 0);
+	flint_cert_list_free(list, n);
+	list = NULL;
+
+	CHECK_INT(OPS->cert_revoke(st, "cert1", 1, 1500), 0);
+	CHECK_INT(OPS->cert_revoke(st, "cert1", 4, 1600), FLINT_ECONFLICT);
+	CHECK_INT(OPS->cert_revoke(st, "nope", 1, 1500), FLINT_ENOTFOUND);
+	CHECK_INT(OPS->cert_revoke(st, "cert2", 0, 1700), 0);
+	CHECK_INT(OPS->cert_revoke(st, "cert3", 4, 1800), 0);
+	CHECK_INT(OPS->cert_get(st, "cert1", &g), 0);
+	if (g) {
+		CHECK_INT(g->revoked_at, 1500);
+		CHECK_INT(g->reason, 1);
+	}
+	flint_cert_free(g);
+
+	/* At 2500 cert3 has expired and leaves the CRL. */
+	CHECK_INT(OPS->certs_revoked(st, 2500, &list, &n), 0);
+	CHECK_INT(n, 2);
+	if (n == 2) {
+		CHECK_STR(list[0]->id, "cert1");
+		CHECK_STR(list[1]->id, "cert2");
+		CHECK_INT(list[1]->reason, 0);
+	}
+	flint_cert_list_free(list, n);
+	list = NULL;
+	CHECK_INT(OPS->certs_revoked(st, 4000, &list, &n), 0);
+	CHECK_INT(n, 1);
+	flint_cert_list_free(list, n);
+	flint_cert_free(NULL);
+	flint_cert_list_free(NULL, 0);
+}
+
+static void test_reopen(void)
+{
+	struct flint_account *a = NULL;
+	struct flint_authz *az = NULL;
+	struct flint_store *s2 = NULL;
+
+	/* A second handle on the same file while the first is open. */
+	CHECK_INT(flint_store_open(dbpath, &s2), 0);
+	if (s2) {
+		CHECK_INT(s2->ops->account_get(s2, "acct2", &a), 0);
+		flint_account_free(a);
+		a = NULL;
+	}
+	flint_store_close(s2);
+	flint_store_close(st);
+	st = NULL;
+	flint_store_close(NULL);
+
+	CHECK_INT(flint_store_open(dbpath, &st), 0);
+	if (!st)
+		return;
+	CHECK_INT(OPS->account_by_thumbprint(st, "thumb1", &a), 0);
+	if (a)
+		CHECK_STR(a->id, "acct1");
+	flint_account_free(a);
+	CHECK_INT(OPS->authz_get(st, "az1", &az), 0);
+	if (az) {
+		CHECK_STR(az->status, "valid");
+		CHECK_INT(az->n_challenges, 3);
+	}
+	flint_authz_free(az);
+}
+
+#define NONCES 300
+
+struct worker {
+	int id;
+	int puts_ok, takes_ok, errors;
+};
+
+static void *nonce_worker(void *arg)
+{
+	struct worker *w = arg;
+	struct flint_store *s = NULL;
+	char nonce[64];
+	int err;
+
+	if (flint_store_open(dbpath, &s) < 0) {
+		w->errors++;
+		return NULL;
+	}
+	for (int i = 0; i < NONCES; i++) {
+		/* Each thread puts its own nonces and races the other for the shared ones. */
+		snprintf(nonce, sizeof(nonce), "t%d-%d", w->id, i);
+		err = s->ops->nonce_put(s, nonce, 10000);
+		if (err == 0)
+			w->puts_ok++;
+		else
+			w->errors++;
+		snprintf(nonce, sizeof(nonce), "shared-%d", i);
+		err = s->ops->nonce_take(s, nonce, 100);
+		if (err == 0)
+			w->takes_ok++;
+		else if (err != FLINT_ENOTFOUND)
+			w->errors++;
+		snprintf(nonce, sizeof(nonce), "t%d-%d", w->id, i);
+		if (s->ops->nonce_take(s, nonce, 100) != 0)
+			w->errors++;
+	}
+	flint_store_close(s);
+	return NULL;
+}
+
+static void test_threads(void)
+{
+	struct worker w[2] = {{.id = 0}, {.id = 1}};
+	pthread_t t[2];
+	char nonce[64];
+
+	if (!st)
+		return;
+	for (int i = 0; i < NONCES; i++) {
+		snprintf(nonce, sizeof(nonce), "shared-%d", i);
+		CHECK_INT(OPS->nonce_put(st, nonce, 10000), 0);
+	}
+	for (int i = 0; i < 2; i++)
+		CHECK_INT(pthread_create(&t[i], NULL, nonce_worker, &w[i]), 0);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	CHECK_INT(w[0].errors, 0);
+	CHECK_INT(w[1].errors, 0);
+	CHECK_INT(w[0].puts_ok, NONCES);
+	CHECK_INT(w[1].puts_ok, NONCES);
+	/* Each shared nonce was taken exactly once. */
+	CHECK_INT(w[0].takes_ok + w[1].takes_ok, NONCES);
+	CHECK_INT(OPS->nonce_take(st, "shared-0", 100), FLINT_ENOTFOUND);
+}
+
+static char fresh_path[160];
+
+static void *open_worker(void *arg)
+{
+	struct flint_store *s = NULL;
+	int *err = arg;
+
+	*err = flint_store_open(fresh_path, &s);
+	if (*err == 0) {
+		*err = s->ops->nonce_put(s, "x", 1);
+		if (*err == FLINT_ECONFLICT) /* another worker was first */
+			*err = 0;
+	}
+	flint_store_close(s);
+	return NULL;
+}
+
+/* Several handles migrating a new file at once: one migrates, the others wait. */
+static void test_concurrent_first_open(void)
+{
+	pthread_t t[4];
+	int err[4];
+	int puts = 0;
+	struct flint_store *s = NULL;
+
+	snprintf(fresh_path, sizeof(fresh_path), "%s/fresh.db", tmpdir);
+	for (int i = 0; i < 4; i++)
+		CHECK_INT(pthread_create(&t[i], NULL, open_worker, &err[i]), 0);
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		CHECK_INT(err[i], 0);
+	}
+	CHECK_INT(flint_store_open(fresh_path, &s), 0);
+	if (s) {
+		puts = s->ops->nonce_put(s, "x", 1);
+		CHECK_INT(puts, FLINT_ECONFLICT); /* put exactly once by the workers */
+	}
+	flint_store_close(s);
+}
+
+static void rm_tmpdir(void)
+{
+	DIR *d = opendir(tmpdir);
+	struct dirent *e;
+	char p[512];
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", tmpdir, e->d_name);
+		unlink(p);
+	}
+	closedir(d);
+	rmdir(tmpdir);
+}
+
+int main(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/flint-store-XXXXXX");
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(dbpath, sizeof(dbpath), "%s/flint.db", tmpdir);
+
+	RUN(test_open_dsn);
+	if (st) {
+		RUN(test_nonces);
+		RUN(test_accounts);
+		RUN(test_orders);
+		RUN(test_challenges);
+		RUN(test_authz_find_valid);
+		RUN(test_orders_by_account);
+		RUN(test_certs);
+		RUN(test_reopen);
+		RUN(test_threads);
+		RUN(test_concurrent_first_open);
+	}
+	flint_store_close(st);
+	rm_tmpdir();
+	return CHECK_DONE();
+}
