@@ -42,6 +42,7 @@ struct flintd_loop {
 	struct event_base *base;
 	struct evhttp *http;
 	struct flint_store *store;
+	struct event *purge; /* periodic removal of expired nonces (loop 0 only) */
 	evutil_socket_t fd;
 	pthread_t thread;
 	int conns;
@@ -347,6 +348,17 @@ out:
 
 /* ---- setup ---- */
 
+#define NONCE_PURGE_SECONDS 300
+
+static void purge_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	struct flintd_loop *l = arg;
+	int rc = l->store->ops->nonce_purge(l->store, flint_now());
+	if (rc < 0)
+		fprintf(stderr, "flintd: nonce purge failed: %s\n", flint_strerror(rc));
+}
+
 static int listen_socket(const struct flintd_config *cfg, evutil_socket_t *ret)
 {
 	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
@@ -449,6 +461,10 @@ int flintd_http_new(struct flintd *d, struct flintd_http **ret)
 		if (evhttp_accept_socket(l->http, l->fd) != 0)
 			goto out;
 	}
+	struct timeval every = {NONCE_PURGE_SECONDS, 0};
+	h->loops[0].purge = event_new(h->loops[0].base, -1, EV_PERSIST, purge_cb, &h->loops[0]);
+	if (!h->loops[0].purge || event_add(h->loops[0].purge, &every) != 0)
+		goto out;
 	*ret = h;
 	h = NULL;
 	rc = 0;
@@ -487,6 +503,8 @@ void flintd_http_free(struct flintd_http *h)
 		return;
 	for (int i = 0; h->loops && i < h->n_loops; i++) {
 		struct flintd_loop *l = &h->loops[i];
+		if (l->purge)
+			event_free(l->purge);
 		if (l->http)
 			evhttp_free(l->http); /* closes the accepted socket too */
 		else if (l->fd >= 0)

@@ -16,6 +16,9 @@ FLINT_SRC=${FLINT_SRC:-$(cd "$E2E_DIR/../.." && pwd)}
 TOOLS_DIR=$FLINT_SRC/tests/tools
 TEST_NAME=${TEST_NAME:-$(basename "$0" .sh)}
 PY=/usr/bin/python3                 # Debian's python3 with python3-acme/cryptography/requests
+export PYTHONDONTWRITEBYTECODE=1
+# everything is on loopback: no proxies; CA bundles are always given explicitly
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
 E2E_LIFETIME=${E2E_LIFETIME:-900}
 READY_TIMEOUT=${READY_TIMEOUT:-60}
 

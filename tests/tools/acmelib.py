@@ -203,6 +203,8 @@ class Client:
         self.ca = ca
         self.timeout = timeout
         self.s = requests.Session()
+        # no REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE (they would override verify) and no proxies
+        self.s.trust_env = False
         self.s.verify = ca
         self.s.headers["User-Agent"] = "flint-e2e-acmelib/1"
         r = self.s.get(dir_url, timeout=timeout)
