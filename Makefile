@@ -5,8 +5,9 @@ TEST_BUILD ?= build-test
 DATA ?= $(CURDIR)/data
 LISTEN ?= localhost:14000
 JOBS ?= $(shell nproc)
+MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps test-deps run test clean lint
+.PHONY: all deps test-deps run run-ca test clean lint
 
 all: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -18,7 +19,12 @@ deps:
 test-deps:
 	@./scripts/install-deps.sh test
 
-run: all
+# A local CA whose validation is pointed at loopback (see scripts/run-local.sh).
+run: all test-deps
+	./scripts/run-local.sh $(BUILD)/flintd $(DATA) $(LISTEN)
+
+# The CA with its safe defaults: validates real names on ports 80/443.
+run-ca: all
 	$(BUILD)/flintd --listen $(LISTEN) --data-dir $(DATA)
 
 # The test build uses clang with ASan+UBSan and builds the libFuzzer targets.

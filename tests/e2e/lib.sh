@@ -6,7 +6,7 @@
 # Environment: FLINTD (flintd binary, required), FLINT_SRC (repo root; defaults to
 # this file's ../..), KEEP=1 keeps the temp dir, READY_TIMEOUT (s, default 60).
 # Every process a test starts is wrapped in `timeout` (max lifetime E2E_LIFETIME,
-# default 900 s) so nothing outlives a killed test run, and is stopped by the EXIT trap.
+# default 600 s = the CTest TIMEOUT) so nothing outlives a killed test run, and is stopped by the EXIT trap.
 # Nothing here ever skips: a missing program is a failure.
 
 set -uo pipefail
@@ -19,7 +19,7 @@ PY=/usr/bin/python3                 # Debian's python3 with python3-acme/cryptog
 export PYTHONDONTWRITEBYTECODE=1
 # everything is on loopback: no proxies; CA bundles are always given explicitly
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
-E2E_LIFETIME=${E2E_LIFETIME:-900}
+E2E_LIFETIME=${E2E_LIFETIME:-600}
 READY_TIMEOUT=${READY_TIMEOUT:-60}
 
 PIDS=()             # every background process we started (timeout wrappers)

@@ -258,6 +258,46 @@ def case_new_order_bad_identifier():
     expect_problem(r, 400, ["unsupportedIdentifier", "malformed"], "identifier type foo")
 
 
+def case_unknown_order():
+    A, u = need("A", "order0_url")
+    bad = re.sub(r"/acme/order/[^/]+$", "/acme/order/doesnotexist1234", u)
+    check(bad != u, "order URL %r does not look like .../acme/order/ID" % u)
+    r = A.get(bad)
+    expect_problem(r, 404, ["malformed", "unauthorized"], "POST-as-GET of an unknown order")
+
+
+def case_empty_identifiers():
+    (A,) = need("A")
+    r = A.new_order(None, expect=None, identifiers=[])
+    expect_problem(r, 400, ["malformed", "rejectedIdentifier"], "newOrder without identifiers")
+
+
+def case_payload_not_json():
+    (A,) = need("A")
+    r = A.post(c.url("newOrder"), b64u("this is not json"))
+    expect_problem(r, 400, "malformed")
+
+
+def case_body_not_json():
+    (A,) = need("A")
+    r = c.post_raw(c.url("newOrder"), "{not json")
+    expect_problem(r, 400, "malformed")
+
+
+def case_authz_deactivation():
+    (A,) = need("A")
+    r = A.new_order([n("deactz")])
+    url, o = r.headers["Location"], r.json()
+    az = o["authorizations"][0]
+    r = A.post(az, {"status": "deactivated"})
+    expect_status(r, 200, "deactivate authorization")
+    check(r.json().get("status") == "deactivated", "authz status after deactivation %r" % r.json().get("status"))
+    st = _order_status(A, url)
+    check(st == "invalid", "order with a deactivated authorization has status %r (want invalid)" % st)
+    r = A.new_order([n("deactz")])
+    check(r.json()["authorizations"] != [az], "a new order reuses the deactivated authorization")
+
+
 def case_finalize_not_ready():
     (A,) = need("A")
     r = A.new_order([n("notready")])
@@ -323,6 +363,25 @@ def case_csr_account_key():
     check(st == "ready", "order status after a rejected CSR is %r (want ready)" % st)
 
 
+def case_csr_bad_signature():
+    A, url, o = need("A", "issue_url", "issue_order")
+    der = bytearray(make_csr(Key.ec256(), [n("issue")]))
+    der[-5] ^= 0x01  # inside the signature BIT STRING (last element of the CSR)
+    r = A.post(o["finalize"], {"csr": b64u(bytes(der))})
+    p = expect_problem(r, 400, ["badCSR", "malformed"], "CSR with a broken self-signature")
+    st = _order_status(A, url)
+    check(st == "ready", "order status after a rejected CSR is %r (want ready)" % st)
+    return p.get("type", "").rsplit(":", 1)[-1]
+
+
+def case_csr_cn_not_in_sans():
+    A, url, o = need("A", "issue_url", "issue_order")
+    r = A.post(o["finalize"], {"csr": b64u(make_csr(Key.ec256(), [n("issue")], cn=n("other")))})
+    expect_problem(r, 400, "badCSR", "CSR whose CN is not among its SANs")
+    st = _order_status(A, url)
+    check(st == "ready", "order status after a rejected CSR is %r (want ready)" % st)
+
+
 def case_finalize_and_download():
     A, url, o = need("A", "issue_url", "issue_order")
     key = Key.ec256()
@@ -348,6 +407,13 @@ def case_finalize_and_download():
     check(ok, "openssl verify: " + out)
     S["cert1"] = {"pem": certs[0], "der": leaf.public_bytes(serialization.Encoding.DER), "key": key}
     S["intermediate_pem"] = certs[1]
+
+
+def case_finalize_valid_order():
+    A, url, o = need("A", "issue_url", "issue_order")
+    need("cert1")
+    r = A.post(o["finalize"], {"csr": b64u(make_csr(Key.ec256(), [n("issue")]))})
+    expect_problem(r, 403, "orderNotReady", "finalize of an order that is already valid")
 
 
 def case_ca_files():
@@ -536,13 +602,21 @@ CASES = [
     ("new_order", case_new_order),
     ("plain_get_order", case_plain_get_order),
     ("new_order_bad_identifier", case_new_order_bad_identifier),
+    ("unknown_order", case_unknown_order),
+    ("empty_identifiers", case_empty_identifiers),
+    ("payload_not_json", case_payload_not_json),
+    ("body_not_json", case_body_not_json),
+    ("authz_deactivation", case_authz_deactivation),
     ("finalize_not_ready", case_finalize_not_ready),
     ("wildcard_dns01_only", case_wildcard_dns01_only),
     ("foreign_access_denied", case_foreign_access_denied),
     ("http01_ready", case_http01_ready),
     ("csr_extra_name", case_csr_extra_name),
     ("csr_account_key", case_csr_account_key),
+    ("csr_bad_signature", case_csr_bad_signature),
+    ("csr_cn_not_in_sans", case_csr_cn_not_in_sans),
     ("finalize_and_download", case_finalize_and_download),
+    ("finalize_valid_order", case_finalize_valid_order),
     ("ca_files", case_ca_files),
     ("authz_reuse", case_authz_reuse),
     ("wrong_key_authorization", case_wrong_key_authorization),
