@@ -171,6 +171,22 @@ char *flint_url(const struct flint_req *r, const char *fmt, ...)
 	return out;
 }
 
+json_t *flint_url_json(const struct flint_req *r, const char *fmt, ...)
+{
+	va_list ap;
+	char *rel = NULL;
+	va_start(ap, fmt);
+	int n = vasprintf(&rel, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return NULL;
+	char *url = flint_url(r, "%s", rel);
+	json_t *j = url ? json_string(url) : NULL;
+	free(rel);
+	free(url);
+	return j;
+}
+
 void flint_reply_add_header(struct flint_req *r, const char *name, const char *value)
 {
 	evhttp_add_header(evhttp_request_get_output_headers(r->ev), name, value);

@@ -58,6 +58,10 @@ int64_t flint_now(void);
 char *flint_url(const struct flint_req *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* The same URL as a JSON string (new reference; NULL on OOM). */
+json_t *flint_url_json(const struct flint_req *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 void flint_reply_add_header(struct flint_req *r, const char *name, const char *value);
 /* Replies with a JSON document (takes the reference on doc). */
 void flint_reply_json(struct flint_req *r, int status, json_t *doc);

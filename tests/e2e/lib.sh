@@ -12,7 +12,7 @@
 set -uo pipefail
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-FLINT_SRC=${FLINT_SRC:-$(cd "$E2E_DIR/../.." && pwd)}
+export FLINT_SRC=${FLINT_SRC:-$(cd "$E2E_DIR/../.." && pwd)}
 TOOLS_DIR=$FLINT_SRC/tests/tools
 TEST_NAME=${TEST_NAME:-$(basename "$0" .sh)}
 PY=/usr/bin/python3                 # Debian's python3 with python3-acme/cryptography/requests
@@ -83,9 +83,8 @@ dump_logs() {
 		echo "---- flintd stdout ----" >&2
 		tail -n 10 "$T/flintd.out" >&2
 	fi
-	for f in "$T"/cts.log; do
-		[ -s "$f" ] && { echo "---- last 10 lines of $f ----" >&2; tail -n 10 "$f" >&2; }
-	done
+	f="$T/cts.log"
+	[ -s "$f" ] && { echo "---- last 10 lines of $f ----" >&2; tail -n 10 "$f" >&2; }
 	return 0
 }
 
@@ -220,6 +219,20 @@ check_dir_url_printed() {
 	return 1
 }
 
+# flintd_alive: 0 while flintd runs; otherwise reaps it and sets FLINTD_DEATH
+# (e.g. "flintd died: exit status 139 (signal SEGV)").
+flintd_alive() {
+	[ -n "$FLINTD_PID" ] || { FLINTD_DEATH="flintd is not running"; return 1; }
+	alive "$FLINTD_PID" && return 0
+	wait "$FLINTD_PID" 2>/dev/null
+	local rc=$?
+	forget_pid "$FLINTD_PID"
+	FLINTD_PID=
+	FLINTD_DEATH="flintd died unexpectedly: exit status $rc"
+	[ "$rc" -gt 128 ] && FLINTD_DEATH+=" (signal $(kill -l $((rc - 128)) 2>/dev/null))"
+	return 1
+}
+
 # stop_flintd: SIGTERM and a bounded wait (15 s). Sets FLINTD_RC, FLINTD_KILLED.
 stop_flintd() {
 	[ -n "$FLINTD_PID" ] || return 0
@@ -238,6 +251,18 @@ step_fail() {
 	STEPS_FAILED+=("$1")
 }
 finish() {
+	if [ -n "$FLINTD_PID" ]; then
+		if flintd_alive; then step_ok flintd_still_running; else step_fail flintd_still_running "$FLINTD_DEATH"; fi
+	fi
+	# A clean shutdown exits 0; under the sanitizers a leak or error makes it non-zero.
+	if [ -n "$FLINTD_PID" ]; then
+		stop_flintd
+		if [ "$FLINTD_RC" = 0 ]; then
+			step_ok flintd_clean_exit
+		else
+			step_fail flintd_clean_exit "flintd exited with status $FLINTD_RC after SIGTERM (see its log for sanitizer reports)"
+		fi
+	fi
 	if [ ${#STEPS_FAILED[@]} -gt 0 ]; then
 		echo "FAILED steps: ${STEPS_FAILED[*]}"
 		exit 1
@@ -246,19 +271,46 @@ finish() {
 	exit 0
 }
 
+# run_bounded SECONDS OUTFILE cmd...: runs cmd under timeout in the background with
+# output appended to OUTFILE and waits for it, so that a signal to the test is
+# handled at once (the EXIT trap then stops cmd). Returns cmd's status (124: timed out).
+run_bounded() {
+	local secs=$1 out=$2 p rc
+	shift 2
+	timeout -k 5 "$secs" "$@" >>"$out" 2>&1 </dev/null &
+	p=$!
+	PIDS+=("$p")
+	wait "$p"
+	rc=$?
+	forget_pid "$p"
+	return $rc
+}
+
 # run_logged LOGNAME SECONDS cmd...: bounded run, output to $T/LOGNAME.log; on
 # failure shows the last 30 lines. Returns the command's status.
 run_logged() {
 	local name=$1 secs=$2 rc
 	shift 2
 	echo "+ $*" >>"$T/$name.log"
-	timeout -k 5 "$secs" "$@" >>"$T/$name.log" 2>&1
+	run_bounded "$secs" "$T/$name.log" "$@"
 	rc=$?
 	if [ $rc -ne 0 ]; then
 		echo "---- $name exited $rc$([ $rc = 124 ] && echo ' (timed out)'); last 30 lines of $T/$name.log ----"
 		tail -n 30 "$T/$name.log"
 		echo "----"
 	fi
+	return $rc
+}
+
+# run_tool LOGNAME SECONDS cmd...: bounded run of a test tool whose whole output
+# (ok/FAIL lines) is then printed. Returns the tool's status.
+run_tool() {
+	local name=$1 secs=$2 rc
+	shift 2
+	run_bounded "$secs" "$T/$name.log" "$@"
+	rc=$?
+	cat "$T/$name.log"
+	[ $rc = 124 ] && echo "FAIL $name: timed out after ${secs}s"
 	return $rc
 }
 

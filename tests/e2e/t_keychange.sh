@@ -8,9 +8,9 @@ PORT=21400 HTTP01=21402 DNS=21453 MGMT=21455
 start_challtestsrv "$DNS" "$MGMT"
 start_flintd "$PORT" "$HTTP01" "$DNS"
 
-FLINT_SRC="$FLINT_SRC" timeout -k 5 300 "$PY" "$E2E_DIR/t_keychange.py" --dir "$DIR_URL" --ca "$ROOT" 2>&1 \
-	| tee "$T/keychange.log"
-rc=${PIPESTATUS[0]}
-[ "$rc" = 124 ] && echo "FAIL: t_keychange.py timed out"
-[ "$rc" = 0 ] || fail "t_keychange.py: exit status $rc ($(grep -c '^FAIL' "$T/keychange.log") failed cases)"
-log "all cases passed"
+if run_tool keychange 300 "$PY" "$E2E_DIR/t_keychange.py" --dir "$DIR_URL" --ca "$ROOT"; then
+	step_ok keychange_cases
+else
+	step_fail keychange_cases "$(grep -c '^FAIL' "$T/keychange.log") case(s) failed (see FAIL lines above)"
+fi
+finish

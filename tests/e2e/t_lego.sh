@@ -37,7 +37,7 @@ fi
 # ---- 2. dns-01 with the exec provider, name and wildcard
 printf '#!/bin/sh\nexec bash "%s" lego-exec "$@"\n' "$E2E_DIR/hook.sh" >"$T/lego-exec.sh"
 chmod +x "$T/lego-exec.sh"
-if EXEC_PATH="$T/lego-exec.sh" EXEC_PROPAGATION_TIMEOUT=30 EXEC_POLLING_INTERVAL=1 \
+if EXEC_PATH="$T/lego-exec.sh" EXEC_PROPAGATION_TIMEOUT=30 EXEC_POLLING_INTERVAL=1 EXEC_SEQUENCE_INTERVAL=1 \
 	run_logged lego-dns "$TMO" "${L[@]}" --domains "$N_DNS" --domains "*.$N_DNS" --dns exec \
 	--dns.resolvers "$CTS_DNS" --dns.disable-cp run; then
 	if verify_fullchain "$CERTS/$N_DNS.crt" "$N_DNS" "*.$N_DNS"; then

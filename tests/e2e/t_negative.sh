@@ -12,9 +12,10 @@ start_flintd "$PORT" "$HTTP01" "$DNS"
 
 ONLY=()
 [ -n "${NEG_ONLY:-}" ] && read -r -a ONLY <<<"$NEG_ONLY" && ONLY=(--only "${ONLY[@]}")
-timeout -k 5 400 "$PY" "$TOOLS_DIR/acme_negative.py" --dir "$DIR_URL" --ca "$ROOT" \
-	--http01-port "$HTTP01" "${ONLY[@]}" 2>&1 | tee "$T/negative.log"
-rc=${PIPESTATUS[0]}
-[ "$rc" = 124 ] && echo "FAIL: acme_negative.py timed out"
-[ "$rc" = 0 ] || fail "acme_negative.py: exit status $rc ($(grep -c '^FAIL' "$T/negative.log") failed cases)"
-log "all cases passed"
+if run_tool negative 400 "$PY" "$TOOLS_DIR/acme_negative.py" --dir "$DIR_URL" --ca "$ROOT" \
+	--http01-port "$HTTP01" --cts-mgmt "$CTS_MGMT" "${ONLY[@]}"; then
+	step_ok acme_negative
+else
+	step_fail acme_negative "$(grep -c '^FAIL' "$T/negative.log") case(s) failed (see FAIL lines above)"
+fi
+finish

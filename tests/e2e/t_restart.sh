@@ -21,7 +21,7 @@ curl -sf --max-time 5 --cacert "$ROOT" "$BASE_URL/ca/intermediate.der" -o "$T/in
 	|| step_fail ca_intermediate "GET /ca/intermediate.der failed before restart"
 
 ACME=("$PY" "$TOOLS_DIR/acme_tool.py" --dir "$DIR_URL" --ca "$ROOT")
-timeout -k 5 180 "${ACME[@]}" restart-phase1 --state "$T/state.json" --http01-port "$HTTP01" \
+run_tool phase1 180 "${ACME[@]}" restart-phase1 --state "$T/state.json" --http01-port "$HTTP01" \
 	|| fail "phase 1 (before restart) failed; nothing to compare after a restart"
 
 stop_flintd
@@ -45,7 +45,7 @@ else
 	step_fail intermediate_unchanged "/ca/intermediate.der missing or changed across the restart"
 fi
 
-if timeout -k 5 180 "${ACME[@]}" restart-phase2 --state "$T/state.json" --http01-port "$HTTP01"; then
+if run_tool phase2 180 "${ACME[@]}" restart-phase2 --state "$T/state.json" --http01-port "$HTTP01"; then
 	step_ok state_after_restart
 else
 	step_fail state_after_restart "see the FAIL lines above"

@@ -9,19 +9,21 @@ The server must validate http-01 against 127.0.0.1:<http01-port> (flintd
 --http01-port N --allow-loopback-targets with a DNS answering 127.0.0.1).
 """
 import argparse
+import concurrent.futures
 import json
 import os
 import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from acmelib import (POST_AS_GET, Account, ChallServer, Client, Key, Runner,  # noqa: E402
+from acmelib import (JOSE, POST_AS_GET, Account, ChallServer, Client, Key, Runner,  # noqa: E402
                      TestFailure, b64u, cert_names, cert_serial_hex, check, describe,
                      download_cert, expect_problem, expect_status, find_chall, issue,
-                     make_csr, openssl_verify, split_pem_certs, validate_http01)
+                     make_csr, make_jws, openssl_verify, split_pem_certs, validate_http01)
 from cryptography import x509  # noqa: E402
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 
@@ -30,6 +32,7 @@ ap.add_argument("--dir", required=True)
 ap.add_argument("--ca", required=True, help="CA file verifying the server's HTTPS (DATA/root.pem)")
 ap.add_argument("--root", default=None, help="root verifying issued certificates (default: --ca)")
 ap.add_argument("--http01-port", type=int, required=True)
+ap.add_argument("--cts-mgmt", default=None, help="pebble-challtestsrv management URL (dns-01 cases)")
 ap.add_argument("--suffix", default="neg.example.com")
 ap.add_argument("--orders", type=int, default=12, help="orders created for the paging case")
 ap.add_argument("--only", nargs="*", default=None)
@@ -129,6 +132,19 @@ def case_only_return_existing_known():
     r = c.post(c.url("newAccount"), {"onlyReturnExisting": True}, A.key)
     expect_status(r, 200, "onlyReturnExisting for an existing key")
     check(r.headers.get("Location") == A.url, "Location %r != %r" % (r.headers.get("Location"), A.url))
+
+
+def case_account_update_contact():
+    (A,) = need("A")
+    r = A.post(A.url, {"contact": ["mailto:neg-a2@example.com"]})
+    expect_status(r, 200, "account update")
+    check(r.json().get("contact") == ["mailto:neg-a2@example.com"], "contact after update %r" % r.json().get("contact"))
+    expect_problem(A.post(A.url, {"contact": ["mailto:not-an-email"]}), 400, "invalidContact", "update to a bad contact")
+    expect_problem(A.post(A.url, {"contact": ["tel:+1555"]}), 400, "unsupportedContact", "update to a tel: contact")
+    r = A.get_ok(A.url)
+    check(r.json().get("contact") == ["mailto:neg-a2@example.com"], "a refused update changed the contact to %r" % r.json().get("contact"))
+    r = A.post(A.url, {"contact": ["mailto:neg-a@example.com"]})
+    expect_status(r, 200, "account update back")
 
 
 def case_unsupported_contact():
@@ -241,6 +257,7 @@ def case_new_order():
         check(ch.get("status") == "pending" and ch.get("url") and ch.get("token"), "challenge %r" % ch)
     # POST-as-GET on the challenge and on the order
     A.get_ok(a["challenges"][0]["url"], "POST-as-GET challenge")
+    S["order0_chall"] = a["challenges"][0]["url"]
     A.get_ok(S["order0_url"], "POST-as-GET order")
 
 
@@ -322,7 +339,8 @@ def case_foreign_access_denied():
     A, u = need("A", "order0_url")
     B = Account(c)
     B.register(expect=201)
-    for what, url in (("order", u), ("authz", S["order0"]["authorizations"][0]), ("account", A.url)):
+    for what, url in (("order", u), ("authz", S["order0"]["authorizations"][0]), ("account", A.url),
+                      ("orders list", A.body["orders"]), ("challenge", S["order0_chall"])):
         r = B.get(url)
         check(r.status_code in (401, 403, 404),
               "another account's POST-as-GET of A's %s: want 401/403/404, got %s" % (what, describe(r)))
@@ -363,12 +381,30 @@ def case_csr_account_key():
     check(st == "ready", "order status after a rejected CSR is %r (want ready)" % st)
 
 
+def _ready_order():
+    """A new order for n("issue"): ready at once through authorization reuse."""
+    A, _ = need("A", "issue_authz")
+    r = A.new_order([n("issue")])
+    url, o = r.headers["Location"], r.json()
+    check(o.get("status") == "ready", "order for an authorized name is %r, want ready" % o.get("status"))
+    return A, url, o
+
+
 def case_csr_bad_signature():
-    A, url, o = need("A", "issue_url", "issue_order")
+    A, url, o = _ready_order()
     der = bytearray(make_csr(Key.ec256(), [n("issue")]))
     der[-5] ^= 0x01  # inside the signature BIT STRING (last element of the CSR)
     r = A.post(o["finalize"], {"csr": b64u(bytes(der))})
     p = expect_problem(r, 400, ["badCSR", "malformed"], "CSR with a broken self-signature")
+    st = _order_status(A, url)
+    check(st == "ready", "order status after a rejected CSR is %r (want ready)" % st)
+    return p.get("type", "").rsplit(":", 1)[-1]
+
+
+def case_csr_garbage():
+    A, url, o = _ready_order()
+    r = A.post(o["finalize"], {"csr": b64u(b"\x30\x03\x02\x01\x00 this is no CSR")})
+    p = expect_problem(r, 400, ["badCSR", "malformed"], "CSR that is not DER PKCS#10")
     st = _order_status(A, url)
     check(st == "ready", "order status after a rejected CSR is %r (want ready)" % st)
     return p.get("type", "").rsplit(":", 1)[-1]
@@ -454,6 +490,63 @@ def case_wrong_key_authorization():
           "challenge error %r (want type incorrectResponse)" % err)
     o = A.poll(url, lambda x: x.get("status") != "pending", 15, what="order to invalid")
     check(o.get("status") == "invalid", "order status %r (want invalid)" % o.get("status"))
+
+
+def _dns01(A, name, value_for):
+    """Order `name`, put value_for(key_authz_digest) into TXT, answer dns-01; final authz, order url."""
+    import base64 as _b
+    import hashlib as _h
+    import requests as _rq
+    check(args.cts_mgmt, "needs --cts-mgmt (pebble-challtestsrv management URL)")
+    r = A.new_order([name])
+    url, o = r.headers["Location"], r.json()
+    az = o["authorizations"][0]
+    a = A.get_ok(az, "GET authz").json()
+    ch = find_chall(a, "dns-01")
+    digest = _b.urlsafe_b64encode(_h.sha256(A.key.key_authorization(ch["token"]).encode()).digest()).rstrip(b"=").decode()
+    host = "_acme-challenge.%s." % name.lstrip("*.")
+    rr = _rq.post(args.cts_mgmt + "/set-txt", json={"host": host, "value": value_for(digest)}, timeout=5)
+    check(rr.status_code == 200, "challtestsrv set-txt: %d" % rr.status_code)
+    try:
+        expect_status(A.post(ch["url"], {}), 200, "respond to dns-01")
+        a = A.poll(az, lambda x: x.get("status") != "pending", 30, what="dns-01 authz")
+    finally:
+        _rq.post(args.cts_mgmt + "/clear-txt", json={"host": host}, timeout=5)
+    return a, url
+
+
+def case_dns01_valid():
+    (A,) = need("A")
+    a, url = _dns01(A, n("dns-ok"), lambda d: d)
+    check(a.get("status") == "valid", "dns-01 authz ended %r: %s" % (a.get("status"), json.dumps(a)[:400]))
+    o = A.poll(url, lambda x: x.get("status") != "pending", 15, what="order to ready")
+    check(o.get("status") == "ready", "order %r" % o.get("status"))
+
+
+def case_dns01_wrong_txt():
+    (A,) = need("A")
+    a, url = _dns01(A, n("dns-wrong"), lambda d: "wrong" + d[5:])
+    check(a.get("status") == "invalid", "authz status %r (want invalid)" % a.get("status"))
+    ch = find_chall(a, "dns-01")
+    err = ch.get("error") or {}
+    check(ch.get("status") == "invalid" and err.get("type") == "urn:ietf:params:acme:error:incorrectResponse",
+          "challenge %s / error %r (want invalid, incorrectResponse)" % (ch.get("status"), err))
+    o = A.poll(url, lambda x: x.get("status") != "pending", 15, what="order to invalid")
+    check(o.get("status") == "invalid", "order status %r (want invalid)" % o.get("status"))
+
+
+def case_dns01_wildcard_issue():
+    (A,) = need("A")
+    name = "*.wc." + SFX
+    a, url = _dns01(A, name, lambda d: d)
+    check(a.get("status") == "valid" and a.get("wildcard") is True, "wildcard authz: %s" % json.dumps(a)[:300])
+    o = A.poll(url, lambda x: x.get("status") != "pending", 15, what="order to ready")
+    from acmelib import finalize as _fin
+    o = _fin(A, url, o, make_csr(Key.ec256(), [name]))
+    certs = split_pem_certs(download_cert(A, o["certificate"]))
+    check(cert_names(certs[0]) == [name], "SANs %r" % cert_names(certs[0]))
+    ok, out = openssl_verify(ROOT, certs[0], certs[1:])
+    check(ok, "openssl verify: " + out)
 
 
 # ------------------------------------------------------------- revocation
@@ -564,6 +657,166 @@ def case_orders_paging():
     return "%d orders in %d pages" % (len(seen), pages)
 
 
+# ------------------------------------------------------ more hostile JWS
+def _foreign_host(url):
+    return re.sub(r"^https://[^/]+", "https://evil.example.net", url)
+
+
+def case_kid_foreign_host():
+    (A,) = need("A")
+    r = c.post(A.url, POST_AS_GET, A.key, kid=_foreign_host(A.url))
+    check(r.status_code in (400, 401, 403) and r.headers.get("Content-Type", "").startswith("application/problem+json"),
+          "kid naming the account under another host must be refused, got %s" % describe(r))
+    return "%d %s" % (r.status_code, r.json().get("type", "").rsplit(":", 1)[-1])
+
+
+def case_url_foreign_host():
+    (A,) = need("A")
+    expect_problem(A.get(A.url, sign_url=_foreign_host(A.url)), 401, "unauthorized",
+                   "protected url with the right path but another host")
+
+
+def case_crit_header():
+    (A,) = need("A")
+    r = A.get(A.url, extra={"crit": ["b64"], "b64": False})
+    expect_problem(r, 400, "malformed", "JWS with crit/b64 (RFC 7515 §4.1.11, RFC 7797)")
+
+
+def case_unprotected_header():
+    (A,) = need("A")
+    body = make_jws(POST_AS_GET, A.key, url=A.url, nonce=c.nonce(), kid=A.url)
+    body["header"] = {"kid": A.url}
+    expect_problem(c.post_raw(A.url, body), 400, "malformed", "JWS with an unprotected header (RFC 8555 §6.2)")
+
+
+def case_multiple_signatures():
+    (A,) = need("A")
+    j = make_jws(POST_AS_GET, A.key, url=A.url, nonce=c.nonce(), kid=A.url)
+    body = {"payload": j["payload"], "signatures": [{"protected": j["protected"], "signature": j["signature"]},
+                                                     {"protected": j["protected"], "signature": j["signature"]}]}
+    expect_problem(c.post_raw(A.url, body), 400, "malformed", "general JWS serialization with two signatures")
+
+
+def case_compact_serialization():
+    (A,) = need("A")
+    j = make_jws(POST_AS_GET, A.key, url=A.url, nonce=c.nonce(), kid=A.url)
+    body = "%s.%s.%s" % (j["protected"], j["payload"], j["signature"])
+    expect_problem(c.post_raw(A.url, body), 400, "malformed", "compact JWS serialization")
+
+
+def case_jwk_invalid_point():
+    k = Key.ec256()
+    bad = dict(k.jwk())
+    bad["y"] = b64u(b"\x01" * 32)  # not on the curve
+    r = c.post(c.url("newAccount"), {"termsOfServiceAgreed": True}, k, jwk=False, extra={"jwk": bad})
+    p = expect_problem(r, 400, ["malformed", "badPublicKey"], "jwk with a point not on P-256")
+    return p.get("type", "").rsplit(":", 1)[-1]
+
+
+def case_rsa1024_account():
+    k = Key(__import__("cryptography.hazmat.primitives.asymmetric.rsa", fromlist=["rsa"])
+            .generate_private_key(public_exponent=65537, key_size=1024))
+    r = c.post(c.url("newAccount"), {"termsOfServiceAgreed": True}, k)
+    expect_problem(r, 400, "badPublicKey", "account key RSA-1024")
+
+
+def case_oversized_body():
+    (A,) = need("A")
+    big = {"identifiers": [{"type": "dns", "value": n("big")}], "pad": "x" * (2 * 1024 * 1024)}
+    try:
+        r = A.post(c.url("newOrder"), big)
+    except Exception as e:  # noqa: BLE001 - a closed connection is an acceptable refusal
+        return "connection closed (%s)" % type(e).__name__
+    check(r.status_code in (400, 413) and r.headers.get("Content-Type", "").startswith("application/problem+json"),
+          "2 MiB request: want 400/413 problem, got %s" % describe(r))
+    return "%d" % r.status_code
+
+
+def case_too_many_identifiers():
+    (A,) = need("A")
+    ids = [{"type": "dns", "value": "m%d.%s" % (i, SFX)} for i in range(1000)]
+    r = A.new_order(None, expect=None, identifiers=ids)
+    p = expect_problem(r, 400, ["malformed", "rejectedIdentifier", "rateLimited"], "order with 1000 identifiers")
+    return p.get("type", "").rsplit(":", 1)[-1]
+
+
+def case_bad_wildcards():
+    (A,) = need("A")
+    for v in ("a.*." + SFX, "*.*." + SFX, "*" + SFX, "*"):
+        r = A.new_order(None, expect=None, identifiers=[{"type": "dns", "value": v}])
+        expect_problem(r, 400, ["rejectedIdentifier", "malformed"], "identifier %r" % v)
+
+
+# ------------------------------------------------------------ races
+def _fire(bodies, url, ctype=JOSE):
+    """POSTs every body at once from its own thread and session; returns the responses."""
+    barrier = threading.Barrier(len(bodies))
+
+    def one(body):
+        s = c.session()
+        barrier.wait(timeout=10)
+        return s.post(url, data=json.dumps(body), headers={"Content-Type": ctype}, timeout=30)
+
+    with concurrent.futures.ThreadPoolExecutor(len(bodies)) as ex:
+        return list(ex.map(one, bodies))
+
+
+def case_nonce_race():
+    (A,) = need("A")
+    nonce = c.new_nonce()
+    bodies = [make_jws(POST_AS_GET, A.key, url=A.url, nonce=nonce, kid=A.url) for _ in range(8)]
+    rs = _fire(bodies, A.url)
+    codes = sorted(r.status_code for r in rs)
+    ok = [r for r in rs if r.status_code == 200]
+    check(len(ok) == 1, "one nonce used by 8 concurrent requests: %d accepted (statuses %s)" % (len(ok), codes))
+    for r in rs:
+        if r.status_code != 200:
+            expect_problem(r, 400, "badNonce", "concurrent reuse of a nonce")
+
+
+def case_finalize_race():
+    A, url, o = _ready_order()
+    bodies = [make_jws({"csr": b64u(make_csr(Key.ec256(), [n("issue")]))}, A.key, url=o["finalize"],
+                       nonce=c.new_nonce(), kid=A.url) for _ in range(6)]
+    rs = _fire(bodies, o["finalize"])
+    ok = [r for r in rs if r.status_code == 200]
+    check(len(ok) == 1, "6 concurrent finalize requests: %d succeeded (statuses %s)" %
+          (len(ok), sorted(r.status_code for r in rs)))
+    for r in rs:
+        if r.status_code != 200:
+            expect_problem(r, 403, "orderNotReady", "concurrent finalize")
+    o2 = A.poll(url, lambda x: x.get("status") not in ("processing", "ready"), 30, what="order to valid")
+    check(o2.get("status") == "valid", "order after concurrent finalize: %r" % o2.get("status"))
+    leaf = split_pem_certs(download_cert(A, o2["certificate"]))[0]
+    want = x509.load_pem_x509_certificate(leaf.encode()).public_key().public_numbers()
+    keys = [b["payload"] for b, r in zip(bodies, rs) if r.status_code == 200]
+    check(len(keys) == 1, "internal")
+    import base64 as _b
+    csr_der = _b.urlsafe_b64decode(json.loads(_b.urlsafe_b64decode(keys[0] + "==="))["csr"] + "===")
+    got = x509.load_der_x509_csr(csr_der).public_key().public_numbers()
+    check(want == got, "the certificate is not for the CSR of the finalize request that succeeded")
+
+
+def case_csr_weak_key():
+    A, url, o = _ready_order()
+    k = Key(__import__("cryptography.hazmat.primitives.asymmetric.rsa", fromlist=["rsa"])
+            .generate_private_key(public_exponent=65537, key_size=1024))
+    r = A.post(o["finalize"], {"csr": b64u(make_csr(k, [n("issue")]))})
+    expect_problem(r, 400, ["badCSR", "badPublicKey"], "CSR with an RSA-1024 key")
+    st = _order_status(A, url)
+    check(st == "ready", "order status after a rejected CSR is %r (want ready)" % st)
+
+
+def case_replay_nonce_on_every_post():
+    miss = sorted(set(re.sub(r"/[A-Za-z0-9_-]{8,}(?=/|$)", "/ID", m) for m in c.missing_nonce))
+    check(not miss, "successful POST responses without Replay-Nonce (RFC 8555 §6.5 MUST): %s" % miss)
+
+
+def case_index_link_everywhere():
+    miss = sorted(set(re.sub(r"/[A-Za-z0-9_-]{8,}(?=/|$)", "/ID", m) for m in c.missing_index))
+    check(not miss, "ACME responses without Link rel=\"index\" (RFC 8555 §7.1): %s" % miss)
+
+
 def case_deactivate_account():
     D = Account(c)
     D.register(expect=201)
@@ -585,6 +838,7 @@ CASES = [
     ("account_post_as_get", case_account_post_as_get),
     ("only_return_existing_unknown", case_only_return_existing_unknown),
     ("only_return_existing_known", case_only_return_existing_known),
+    ("account_update_contact", case_account_update_contact),
     ("unsupported_contact", case_unsupported_contact),
     ("invalid_contact", case_invalid_contact),
     ("bad_signature", case_bad_signature),
@@ -613,13 +867,15 @@ CASES = [
     ("http01_ready", case_http01_ready),
     ("csr_extra_name", case_csr_extra_name),
     ("csr_account_key", case_csr_account_key),
-    ("csr_bad_signature", case_csr_bad_signature),
     ("csr_cn_not_in_sans", case_csr_cn_not_in_sans),
     ("finalize_and_download", case_finalize_and_download),
     ("finalize_valid_order", case_finalize_valid_order),
     ("ca_files", case_ca_files),
     ("authz_reuse", case_authz_reuse),
     ("wrong_key_authorization", case_wrong_key_authorization),
+    ("dns01_valid", case_dns01_valid),
+    ("dns01_wrong_txt", case_dns01_wrong_txt),
+    ("dns01_wildcard_issue", case_dns01_wildcard_issue),
     ("bad_revocation_reason", case_bad_revocation_reason),
     ("revoke_twice", case_revoke_twice),
     ("revoke_by_cert_key", case_revoke_by_cert_key),
@@ -628,6 +884,25 @@ CASES = [
     ("crl_lists_revoked", case_crl),
     ("orders_paging", case_orders_paging),
     ("deactivate_account", case_deactivate_account),
+    ("kid_foreign_host", case_kid_foreign_host),
+    ("url_foreign_host", case_url_foreign_host),
+    ("crit_header", case_crit_header),
+    ("unprotected_header", case_unprotected_header),
+    ("multiple_signatures", case_multiple_signatures),
+    ("compact_serialization", case_compact_serialization),
+    ("jwk_invalid_point", case_jwk_invalid_point),
+    ("rsa1024_account", case_rsa1024_account),
+    ("oversized_body", case_oversized_body),
+    ("too_many_identifiers", case_too_many_identifiers),
+    ("bad_wildcards", case_bad_wildcards),
+    ("nonce_race", case_nonce_race),
+    ("finalize_race", case_finalize_race),
+    ("replay_nonce_on_every_post", case_replay_nonce_on_every_post),
+    ("index_link_everywhere", case_index_link_everywhere),
+    # last: a server crash here must not hide the results above
+    ("csr_bad_signature", case_csr_bad_signature),
+    ("csr_garbage", case_csr_garbage),
+    ("csr_weak_key", case_csr_weak_key),
 ]
 
 if args.only:

@@ -214,6 +214,15 @@ class Client:
             check(k in self.directory, "directory lacks %s: %s" % (k, r.text[:300]))
         self._nonce = None
         self.last = None
+        self.missing_nonce = []  # successful POSTs answered without Replay-Nonce (RFC 8555 §6.5)
+        self.missing_index = []  # ACME responses without Link rel="index" (RFC 8555 §7.1)
+
+    def session(self):
+        """A separate session (requests.Session is not shared between threads)."""
+        s = requests.Session()
+        s.trust_env = False
+        s.verify = self.ca
+        return s
 
     def url(self, name):
         return self.directory[name]
@@ -223,6 +232,10 @@ class Client:
         n = r.headers.get("Replay-Nonce")
         if n:
             self._nonce = n
+        elif r.request.method == "POST" and 200 <= r.status_code < 300:
+            self.missing_nonce.append("%s %d" % (r.request.url, r.status_code))
+        if "/acme/" in r.request.url and r.status_code != 405 and "index" not in r.links:
+            self.missing_index.append("%s %s %d" % (r.request.method, r.request.url, r.status_code))
         return r
 
     def new_nonce(self):

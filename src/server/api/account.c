@@ -86,8 +86,8 @@ void flint_api_new_account(struct flint_req *r, const char *rest)
 		flint_reply_problem(r, prob);
 		goto out;
 	}
-	contact_s = json_dumps(contact && !json_is_null(contact) ? contact : json_array(),
-			       JSON_COMPACT);
+	contact_s = contact && !json_is_null(contact) ? json_dumps(contact, JSON_COMPACT)
+						       : strdup("[]");
 	if (!contact_s || (rc = flint_random_b64url(12, &a.id)) < 0 ||
 	    (rc = flint_jwk_to_string(r->jws->jwk, &jwk_s)) < 0) {
 		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "out of memory");
@@ -140,7 +140,7 @@ static void orders_list(struct flint_req *r, const char *acct_id)
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(list, json_string_nocheck(flint_url(r, "/acme/order/%s", ids[i])));
+		json_array_append_new(list, flint_url_json(r, "/acme/order/%s", ids[i]));
 	if (more && n) {
 		char *next = flint_url(r, "/acme/acct/%s/orders?cursor=%s", acct_id, ids[n - 1]);
 		if (next) {
@@ -174,7 +174,7 @@ void flint_api_account(struct flint_req *r, const char *rest)
 	if (flint_req_authenticate(r, FLINT_AUTH_KID) < 0)
 		goto out;
 	if (strcmp(r->account->id, id) != 0) {
-		flint_reply_error(r, FLINT_PROB_UNAUTHORIZED, "the kid is not this account");
+		flint_reply_forbidden(r, "the kid is not this account");
 		goto out;
 	}
 	if (*sub) {

@@ -71,7 +71,7 @@ void flint_api_authz(struct flint_req *r, const char *rest)
 	if (flint_reply_lookup_error(r, rc, "authorization"))
 		goto out;
 	if (strcmp(a->account_id, r->account->id) != 0) {
-		flint_reply_error(r, FLINT_PROB_UNAUTHORIZED,
+		flint_reply_forbidden(r,
 				  "this authorization belongs to another account");
 		goto out;
 	}
@@ -120,7 +120,7 @@ void flint_api_challenge(struct flint_req *r, const char *rest)
 	if (flint_reply_lookup_error(r, rc, "authorization"))
 		goto out;
 	if (strcmp(a->account_id, r->account->id) != 0) {
-		flint_reply_error(r, FLINT_PROB_UNAUTHORIZED,
+		flint_reply_forbidden(r,
 				  "this challenge belongs to another account");
 		goto out;
 	}

@@ -15,7 +15,7 @@ void flint_api_certificate(struct flint_req *r, const char *rest)
 	if (flint_reply_lookup_error(r, rc, "certificate"))
 		goto out;
 	if (strcmp(c->account_id, r->account->id) != 0) {
-		flint_reply_error(r, FLINT_PROB_UNAUTHORIZED,
+		flint_reply_forbidden(r,
 				  "this certificate belongs to another account");
 		goto out;
 	}

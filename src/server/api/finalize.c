@@ -75,7 +75,7 @@ void flint_api_finalize(struct flint_req *r, const char *order_id)
 	if (flint_reply_lookup_error(r, rc, "order"))
 		goto out;
 	if (strcmp(o->account_id, r->account->id) != 0) {
-		flint_reply_error(r, FLINT_PROB_UNAUTHORIZED, "this order belongs to another account");
+		flint_reply_forbidden(r, "this order belongs to another account");
 		goto out;
 	}
 	if ((rc = flint_order_render(r, o, &doc, &status)) < 0) {
@@ -99,6 +99,7 @@ void flint_api_finalize(struct flint_req *r, const char *order_id)
 	}
 	if (flint_csr_parse_der(der, der_len, &csr, &prob) < 0) {
 		flint_reply_problem(r, prob ? prob : flint_problem_new(FLINT_PROB_BAD_CSR, "invalid CSR"));
+		prob = NULL; /* the reply owns it */
 		goto out;
 	}
 	order_ids = json_loads(o->identifiers_json, 0, NULL);

@@ -57,7 +57,7 @@ void flint_api_key_change(struct flint_req *r, const char *rest)
 		goto out;
 	}
 	if (strcmp(account, r->jws->kid) != 0) {
-		flint_reply_error(r, FLINT_PROB_UNAUTHORIZED,
+		flint_reply_forbidden(r,
 				  "inner \"account\" is not the signing account");
 		goto out;
 	}

@@ -33,8 +33,7 @@ int flint_order_render(struct flint_req *r, const struct flint_order *o, json_t 
 		rc = r->store->ops->authz_get(r->store, o->authz_ids[loaded], &authzs[loaded]);
 		if (rc < 0)
 			goto out;
-		json_array_append_new(urls, json_string_nocheck(
-						    flint_url(r, "/acme/authz/%s", o->authz_ids[loaded])));
+		json_array_append_new(urls, flint_url_json(r, "/acme/authz/%s", o->authz_ids[loaded]));
 	}
 	const char *status = flint_policy_order_status(o, authzs, o->n_authz, flint_now());
 	fin = flint_url(r, "/acme/order/%s/finalize", o->id);
@@ -55,7 +54,7 @@ int flint_order_render(struct flint_req *r, const struct flint_order *o, json_t 
 		json_object_set_new(doc, "error", json_loads(o->error_json, 0, NULL));
 	if (o->cert_id && !strcmp(status, "valid"))
 		json_object_set_new(doc, "certificate",
-				    json_string_nocheck(flint_url(r, "/acme/cert/%s", o->cert_id)));
+				    flint_url_json(r, "/acme/cert/%s", o->cert_id));
 	*ret = doc;
 	doc = NULL;
 	if (ret_status)
@@ -280,7 +279,7 @@ void flint_api_order(struct flint_req *r, const char *rest)
 	if (flint_reply_lookup_error(r, rc, "order"))
 		goto out;
 	if (strcmp(o->account_id, r->account->id) != 0) {
-		flint_reply_error(r, FLINT_PROB_UNAUTHORIZED, "this order belongs to another account");
+		flint_reply_forbidden(r, "this order belongs to another account");
 		goto out;
 	}
 	flint_order_reply(r, 200, o);

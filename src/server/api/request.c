@@ -1,6 +1,8 @@
 /* Authenticates an ACME POST once for every handler (RFC 8555 §6.2-§6.5):
  * Content-Type, JWS rules, url equality, single-use nonce, kid/jwk, signature. */
 #include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -159,4 +161,20 @@ bool flint_reply_lookup_error(struct flint_req *r, int rc, const char *what)
 		return true;
 	}
 	return false;
+}
+
+void flint_reply_forbidden(struct flint_req *r, const char *fmt, ...)
+{
+	char *detail = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&detail, fmt, ap) < 0)
+		detail = NULL;
+	va_end(ap);
+	struct flint_problem *p =
+		flint_problem_new(FLINT_PROB_UNAUTHORIZED, "%s", detail ? detail : "forbidden");
+	if (p)
+		p->status = 403;
+	free(detail);
+	flint_reply_problem(r, p);
 }

@@ -83,12 +83,12 @@ void flint_api_revoke(struct flint_req *r, const char *rest)
 	if (r->jws->jwk) {
 		cert_key = X509_get_pubkey(x);
 		if (!cert_key || EVP_PKEY_eq(cert_key, r->jws->jwk->pkey) != 1) {
-			flint_reply_error(r, FLINT_PROB_UNAUTHORIZED,
+			flint_reply_forbidden(r,
 					  "the JWS key is not the certificate's key");
 			goto out;
 		}
 	} else if (strcmp(c->account_id, r->account->id) != 0 && !account_covers(r, c)) {
-		flint_reply_error(r, FLINT_PROB_UNAUTHORIZED,
+		flint_reply_forbidden(r,
 				  "this account neither holds the certificate nor authorizations "
 				  "for all its names");
 		goto out;
