@@ -270,16 +270,33 @@ void flint_reply_problem(struct flint_req *r, struct flint_problem *p)
 	free(s);
 }
 
-void flint_reply_error(struct flint_req *r, enum flint_problem_type type, const char *fmt, ...)
+static void reply_errorv(struct flint_req *r, enum flint_problem_type type, int status,
+			 const char *fmt, va_list ap)
 {
 	char *detail = NULL;
-	va_list ap;
-	va_start(ap, fmt);
 	if (vasprintf(&detail, fmt, ap) < 0)
 		detail = NULL;
-	va_end(ap);
-	flint_reply_problem(r, flint_problem_new(type, "%s", detail ? detail : "error"));
+	struct flint_problem *p = flint_problem_new(type, "%s", detail ? detail : "error");
+	if (p && status)
+		p->status = status;
 	free(detail);
+	flint_reply_problem(r, p);
+}
+
+void flint_reply_error(struct flint_req *r, enum flint_problem_type type, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	reply_errorv(r, type, 0, fmt, ap);
+	va_end(ap);
+}
+
+void flint_reply_forbidden(struct flint_req *r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	reply_errorv(r, FLINT_PROB_UNAUTHORIZED, 403, fmt, ap);
+	va_end(ap);
 }
 
 /* ---- request entry ---- */

@@ -73,6 +73,11 @@ void flint_reply_problem(struct flint_req *r, struct flint_problem *p);
 void flint_reply_error(struct flint_req *r, enum flint_problem_type type, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* An authenticated account may not act on this object: 403 unauthorized
+ * (401 is kept for requests whose signer cannot be trusted at all). */
+void flint_reply_forbidden(struct flint_req *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* Adds a fresh Replay-Nonce header (stored so it is valid on every node). */
 int flint_reply_add_nonce(struct flint_req *r);
 

@@ -2,6 +2,7 @@
  * both sides of every denied range, IPv4-mapped IPv6, and the loopback switch. */
 #include <arpa/inet.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -186,8 +187,39 @@ static void test_resolver_new(void)
 	}
 }
 
+static void test_txt_rdata(void)
+{
+	static const struct {
+		const char *rdata;
+		size_t len;
+		const char *want; /* NULL: refused */
+	} cases[] = {
+		{"\x03" "abc", 4, "abc"},
+		{"\x03" "abc\x02" "de", 7, "abcde"},  /* strings of one record concatenate */
+		{"\x00", 1, ""},
+		{"", 0, ""},
+		{"\x05" "ab", 3, NULL},            /* length beyond the rdata */
+		{"\x03" "abc\x01", 5, NULL},        /* truncated second string */
+		{"\x03" "a\x00" "c", 4, NULL},         /* embedded NUL would truncate */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *s = NULL;
+		int rc = flint_dns_txt_rdata_parse((const unsigned char *)cases[i].rdata, cases[i].len,
+						   &s);
+		if (cases[i].want) {
+			CHECK_INT(rc, 0);
+			CHECK_STR(s, cases[i].want);
+		} else {
+			CHECK(rc < 0);
+			CHECK(s == NULL);
+		}
+		free(s);
+	}
+}
+
 int main(void)
 {
+	RUN(test_txt_rdata);
 	RUN(test_policy_table);
 	RUN(test_policy_odd);
 	RUN(test_resolver_new);

@@ -47,11 +47,6 @@ void flint_order_reply(struct flint_req *r, int status, const struct flint_order
 json_t *flint_authz_json(const struct flint_req *r, const struct flint_authz *a);
 json_t *flint_challenge_json(const struct flint_req *r, const struct flint_challenge *c);
 
-/* An authenticated account may not act on this object: 403 unauthorized
- * (401 is kept for requests whose signer cannot be trusted at all). */
-void flint_reply_forbidden(struct flint_req *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
 /* Replies 404 (malformed) for unknown objects and 403 unauthorized for
  * objects of other accounts; returns true when it replied. */
 bool flint_reply_lookup_error(struct flint_req *r, int rc, const char *what);

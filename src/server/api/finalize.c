@@ -47,14 +47,6 @@ static bool same_identifiers(const struct flint_csr *csr, const json_t *order_id
 	return ok;
 }
 
-static int account_key(const struct flint_account *a, struct flint_jwk **ret)
-{
-	json_t *doc = json_loads(a->jwk_json, 0, NULL);
-	int rc = doc ? flint_jwk_from_json(doc, ret) : FLINT_EINVAL;
-	json_decref(doc);
-	return rc;
-}
-
 void flint_api_finalize(struct flint_req *r, const char *order_id)
 {
 	struct flint_order *o = NULL;
@@ -114,7 +106,7 @@ void flint_api_finalize(struct flint_req *r, const char *order_id)
 		prob = NULL;
 		goto out;
 	}
-	if (account_key(r->account, &acct_key) < 0 || EVP_PKEY_eq(acct_key->pkey, csr->pkey) == 1) {
+	if (flint_account_jwk(r->account, &acct_key) < 0 || EVP_PKEY_eq(acct_key->pkey, csr->pkey) == 1) {
 		flint_reply_error(r, FLINT_PROB_BAD_CSR,
 				  "the certificate key must differ from the account key");
 		goto out;

@@ -14,7 +14,7 @@ void flint_api_key_change(struct flint_req *r, const char *rest)
 	struct flint_problem *prob = NULL;
 	struct flint_jwk *old_key = NULL, *claimed_old = NULL;
 	struct flint_account *other = NULL;
-	json_t *inner_payload = NULL, *stored = NULL;
+	json_t *inner_payload = NULL;
 	char *inner_s = NULL, *new_jwk_s = NULL;
 	int rc;
 
@@ -61,8 +61,7 @@ void flint_api_key_change(struct flint_req *r, const char *rest)
 				  "inner \"account\" is not the signing account");
 		goto out;
 	}
-	stored = json_loads(r->account->jwk_json, 0, NULL);
-	if (!stored || flint_jwk_from_json(stored, &old_key) < 0) {
+	if (flint_account_jwk(r->account, &old_key) < 0) {
 		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "stored account key unreadable");
 		goto out;
 	}
@@ -114,7 +113,6 @@ out:
 	flint_jwk_free(claimed_old);
 	flint_account_free(other);
 	json_decref(inner_payload);
-	json_decref(stored);
 	free(inner_s);
 	free(new_jwk_s);
 }

@@ -1,8 +1,6 @@
 /* Authenticates an ACME POST once for every handler (RFC 8555 §6.2-§6.5):
  * Content-Type, JWS rules, url equality, single-use nonce, kid/jwk, signature. */
 #include <jansson.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -45,7 +43,6 @@ int flint_req_authenticate(struct flint_req *r, enum flint_auth kind)
 {
 	struct flint_problem *prob = NULL;
 	struct flint_jwk *key = NULL;
-	json_t *jwk_doc = NULL;
 	char *url = NULL, *acct_id = NULL;
 	int rc;
 
@@ -110,8 +107,7 @@ int flint_req_authenticate(struct flint_req *r, enum flint_auth kind)
 						       flint_strerror(rc)));
 			goto out;
 		}
-		jwk_doc = json_loads(r->account->jwk_json, 0, NULL);
-		if (!jwk_doc || flint_jwk_from_json(jwk_doc, &key) < 0) {
+		if (flint_account_jwk(r->account, &key) < 0) {
 			rc = fail(r, flint_problem_new(FLINT_PROB_SERVER_INTERNAL,
 						       "stored account key unreadable"));
 			goto out;
@@ -142,7 +138,6 @@ int flint_req_authenticate(struct flint_req *r, enum flint_auth kind)
 out:
 	free(url);
 	free(acct_id);
-	json_decref(jwk_doc);
 	flint_jwk_free(key);
 	return rc;
 }
@@ -161,20 +156,4 @@ bool flint_reply_lookup_error(struct flint_req *r, int rc, const char *what)
 		return true;
 	}
 	return false;
-}
-
-void flint_reply_forbidden(struct flint_req *r, const char *fmt, ...)
-{
-	char *detail = NULL;
-	va_list ap;
-	va_start(ap, fmt);
-	if (vasprintf(&detail, fmt, ap) < 0)
-		detail = NULL;
-	va_end(ap);
-	struct flint_problem *p =
-		flint_problem_new(FLINT_PROB_UNAUTHORIZED, "%s", detail ? detail : "forbidden");
-	if (p)
-		p->status = 403;
-	free(detail);
-	flint_reply_problem(r, p);
 }

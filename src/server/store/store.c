@@ -5,8 +5,17 @@
 #include <string.h>
 
 #include "error.h"
+#include "jwk.h"
 #include "store/sqlite.h"
 #include "store/store.h"
+
+int flint_account_jwk(const struct flint_account *a, struct flint_jwk **ret)
+{
+	json_t *doc = a->jwk_json ? json_loads(a->jwk_json, 0, NULL) : NULL;
+	int rc = doc ? flint_jwk_from_json(doc, ret) : FLINT_EINVAL;
+	json_decref(doc);
+	return rc;
+}
 
 const struct flint_store_ops *flint_store_backend(const char *dsn, const char **ret_rest)
 {

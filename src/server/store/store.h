@@ -164,6 +164,10 @@ static inline void flint_store_close(struct flint_store *st)
 		st->ops->close(st);
 }
 
+struct flint_jwk;
+/* Imports the account's stored public key. */
+int flint_account_jwk(const struct flint_account *a, struct flint_jwk **ret);
+
 void flint_account_free(struct flint_account *a);
 void flint_challenge_clear(struct flint_challenge *c);
 void flint_challenge_free(struct flint_challenge *c);

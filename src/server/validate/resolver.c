@@ -167,8 +167,7 @@ static void free_strv(char **v, size_t n)
 	free(v);
 }
 
-/* TXT rdata (RFC 1035 §3.3.14): one or more <length><bytes> strings. */
-static int txt_concat(const unsigned char *d, size_t len, char **ret)
+int flint_dns_txt_rdata_parse(const unsigned char *d, size_t len, char **ret)
 {
 	char *s;
 	size_t i = 0, o = 0;
@@ -179,6 +178,10 @@ static int txt_concat(const unsigned char *d, size_t len, char **ret)
 	while (i < len) {
 		size_t n = d[i++];
 		if (n > len - i) {
+			free(s);
+			return FLINT_EINVAL;
+		}
+		if (memchr(d + i, '\0', n)) { /* would truncate: never a valid digest */
 			free(s);
 			return FLINT_EINVAL;
 		}
@@ -212,7 +215,7 @@ int flint_resolver_txt(struct flint_resolver *r, const char *name, char ***ret, 
 		if (!v)
 			goto out;
 		for (size_t i = 0; i < cap; i++) {
-			err = txt_concat((const unsigned char *)res->data[i], (size_t)res->len[i], &v[n]);
+			err = flint_dns_txt_rdata_parse((const unsigned char *)res->data[i], (size_t)res->len[i], &v[n]);
 			if (err == FLINT_EINVAL)
 				continue; /* a malformed record cannot match anything */
 			if (err < 0)

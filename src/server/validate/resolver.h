@@ -22,6 +22,11 @@ void flint_resolver_free(struct flint_resolver *r);
 int flint_resolver_txt(struct flint_resolver *r, const char *name, char ***ret, size_t *ret_n,
 		       struct flint_problem **ret_problem);
 
+/* TXT rdata (RFC 1035 §3.3.14): one or more <length><bytes> strings,
+ * concatenated into *ret (malloc'd). FLINT_EINVAL for a truncated string or
+ * an embedded NUL. Exposed for its unit test and fuzz target. */
+int flint_dns_txt_rdata_parse(const unsigned char *d, size_t len, char **ret);
+
 /* A and AAAA addresses of name (IPv6 first). No address at all -> FLINT_ENOTFOUND
  * and a dns problem. */
 int flint_resolver_addrs(struct flint_resolver *r, const char *name,

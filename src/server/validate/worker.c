@@ -58,7 +58,6 @@ static void validate_one(struct flint_validation_pool *pool, struct flint_store 
 	struct flint_account *acct = NULL;
 	struct flint_jwk *key = NULL;
 	struct flint_problem *prob = NULL;
-	json_t *jwk = NULL;
 	char *keyauth = NULL, *err = NULL;
 	int rc;
 	struct timespec t0, t1;
@@ -73,11 +72,10 @@ static void validate_one(struct flint_validation_pool *pool, struct flint_store 
 	if (strcmp(c->status, "processing") != 0)
 		goto out;
 	const struct flint_validator *v = flint_validator_find(c->type);
-	jwk = json_loads(acct->jwk_json, 0, NULL);
 	if (!v) {
 		prob = flint_problem_new(FLINT_PROB_SERVER_INTERNAL, "no validator for %s", c->type);
 		rc = FLINT_EUNSUPPORTED;
-	} else if (!jwk || (rc = flint_jwk_from_json(jwk, &key)) < 0 ||
+	} else if ((rc = flint_account_jwk(acct, &key)) < 0 ||
 		   (rc = flint_keyauth(c->token, key, &keyauth)) < 0) {
 		prob = flint_problem_new(FLINT_PROB_SERVER_INTERNAL, "cannot compute key authorization");
 		rc = rc < 0 ? rc : FLINT_EINVAL;
@@ -119,7 +117,6 @@ out:
 	flint_account_free(acct);
 	flint_jwk_free(key);
 	flint_problem_free(prob);
-	json_decref(jwk);
 	free(keyauth);
 	free(err);
 }
