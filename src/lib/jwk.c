@@ -440,10 +440,10 @@ int flint_jwk_from_json(const json_t *jwk, struct flint_jwk **ret)
 	return r;
 }
 
-int flint_jwk_generate(enum flint_key_type type, int rsa_bits, struct flint_jwk **ret)
+int flint_key_generate(enum flint_key_type type, int rsa_bits, EVP_PKEY **ret)
 {
 	EVP_PKEY *pkey = NULL;
-	int idx = key_index(type), r;
+	int idx = key_index(type);
 
 	if (!ret || idx < 0)
 		return FLINT_EINVAL;
@@ -464,6 +464,20 @@ int flint_jwk_generate(enum flint_key_type type, int rsa_bits, struct flint_jwk 
 	}
 	if (!pkey)
 		return FLINT_ECRYPTO;
+	*ret = pkey;
+	return 0;
+}
+
+int flint_jwk_generate(enum flint_key_type type, int rsa_bits, struct flint_jwk **ret)
+{
+	EVP_PKEY *pkey = NULL;
+	int r;
+
+	if (!ret)
+		return FLINT_EINVAL;
+	r = flint_key_generate(type, rsa_bits, &pkey);
+	if (r < 0)
+		return r;
 	r = jwk_new(pkey, type, ret);
 	EVP_PKEY_free(pkey);
 	return r;

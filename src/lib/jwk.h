@@ -34,6 +34,9 @@ int flint_jwk_from_pkey(EVP_PKEY *pkey, struct flint_jwk **ret);
 /* Generates a private key of the given type (bits only for RSA). */
 int flint_jwk_generate(enum flint_key_type type, int rsa_bits, struct flint_jwk **ret);
 
+/* The same key without the JWK around it, for keys that are never one (the CA's). */
+int flint_key_generate(enum flint_key_type type, int rsa_bits, EVP_PKEY **ret);
+
 /* Serialises the canonical public JWK with sorted keys and no whitespace. */
 int flint_jwk_to_string(const struct flint_jwk *jwk, char **ret);
 

@@ -47,7 +47,6 @@ struct flintd_loop {
 	pthread_t thread;
 	int conns;
 	unsigned short per_ip[IP_SLOTS]; /* connections per hashed client address */
-	int rc;
 };
 
 struct flintd_http {
@@ -118,6 +117,31 @@ static unsigned hash_peer(evutil_socket_t fd)
 	return h % IP_SLOTS;
 }
 
+/* The per-address cap is applied when the TLS handshake starts, the first
+ * moment the socket is known: a refused connection is shut down before any
+ * request is read, and one that never starts a handshake meets the deadline. */
+static void tls_info_cb(const SSL *ssl, int where, int ret)
+{
+	(void)ret;
+	if (!(where & SSL_CB_HANDSHAKE_START))
+		return;
+	struct conn_state *cs = SSL_get_ex_data(ssl, conn_ex_index);
+	if (!cs || cs->counted)
+		return;
+	struct flintd_loop *loop = cs->loop;
+	const struct flintd_config *cfg = loop->h->d->cfg;
+	int fd = SSL_get_fd(ssl);
+	cs->ip_hash = hash_peer(fd);
+	cs->counted = true;
+	loop->per_ip[cs->ip_hash]++;
+	if (loop->conns > cfg->max_connections ||
+	    loop->per_ip[cs->ip_hash] > cfg->max_connections_per_ip) {
+		fprintf(stderr, "conn refused: over %s cap\n",
+			loop->conns > cfg->max_connections ? "connection" : "per-address");
+		shutdown(fd, SHUT_RDWR);
+	}
+}
+
 static struct bufferevent *accept_bev(struct event_base *base, void *arg)
 {
 	struct flintd_loop *loop = arg;
@@ -144,8 +168,6 @@ static struct bufferevent *accept_bev(struct event_base *base, void *arg)
 	return bev;
 }
 
-/* evhttp sets the fd on the bufferevent after accept_bev returns, so the
- * per-address policy runs on the connection's first request. */
 static void bind_conn(struct flint_req *r, struct conn_state **ret)
 {
 	struct evhttp_connection *c = evhttp_request_get_connection(r->ev);
@@ -205,6 +227,25 @@ int flint_reply_add_nonce(struct flint_req *r)
 	return rc;
 }
 
+/* Copies s for a log line: control bytes, spaces, '"' and non-ASCII become
+ * %XX so a request cannot forge or split lines; long values are cut. */
+static void log_escape(const char *s, char *out, size_t size)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+	for (; *s && o + 4 < size; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c <= 0x20 || c >= 0x7f || c == '"' || c == '%') {
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		} else {
+			out[o++] = (char)c;
+		}
+	}
+	out[o] = '\0';
+}
+
 static void log_request(struct flint_req *r)
 {
 	struct timespec end;
@@ -216,8 +257,10 @@ static void log_request(struct flint_req *r)
 	for (unsigned i = 0; i < 6; i++)
 		if (r->method == (enum evhttp_cmd_type)(1 << i))
 			m = names[i];
-	fprintf(stderr, "req method=%s path=%s account=%s status=%d problem=%s us=%ld\n", m,
-		r->path ? r->path : "-", r->account ? r->account->id : "-", r->status,
+	char path[512];
+	log_escape(r->path ? r->path : "-", path, sizeof(path));
+	fprintf(stderr, "req method=%s path=%s account=%s status=%d problem=%s us=%ld\n", m, path,
+		r->account ? r->account->id : "-", r->status,
 		r->problem_type ? r->problem_type : "-", us);
 }
 
@@ -291,6 +334,24 @@ void flint_reply_error(struct flint_req *r, enum flint_problem_type type, const 
 	va_end(ap);
 }
 
+void flint_reply_error_status(struct flint_req *r, enum flint_problem_type type, int status,
+			      const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	reply_errorv(r, type, status, fmt, ap);
+	va_end(ap);
+}
+
+void flint_reply_add_link(struct flint_req *r, const char *url, const char *rel)
+{
+	char *link = NULL;
+	if (url && asprintf(&link, "<%s>;rel=\"%s\"", url, rel) >= 0) {
+		flint_reply_add_header(r, "Link", link);
+		free(link);
+	}
+}
+
 void flint_reply_forbidden(struct flint_req *r, const char *fmt, ...)
 {
 	va_list ap;
@@ -300,21 +361,6 @@ void flint_reply_forbidden(struct flint_req *r, const char *fmt, ...)
 }
 
 /* ---- request entry ---- */
-
-/* "https://" + Host, validated to host/port characters; NULL when unusable. */
-static char *request_base(struct evhttp_request *ev, const struct flintd_config *cfg)
-{
-	const char *host = evhttp_find_header(evhttp_request_get_input_headers(ev), "Host");
-	char *out = NULL;
-	if (host && *host && strlen(host) < 300 &&
-	    strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") ==
-		    strlen(host)) {
-		if (asprintf(&out, "https://%s", host) < 0)
-			out = NULL;
-		return out;
-	}
-	return strdup(cfg->base_url);
-}
 
 static void request_cb(struct evhttp_request *ev, void *arg)
 {
@@ -330,31 +376,16 @@ static void request_cb(struct evhttp_request *ev, void *arg)
 	r.uri = evhttp_request_get_uri(ev);
 
 	bind_conn(&r, &cs);
-	if (cs && !cs->counted) {
-		/* first request on this connection: apply the connection policy */
-		cs->ip_hash = hash_peer(bufferevent_getfd(cs->bev));
-		cs->counted = true;
-		loop->per_ip[cs->ip_hash]++;
-		if (loop->conns > r.d->cfg->max_connections ||
-		    loop->per_ip[cs->ip_hash] > r.d->cfg->max_connections_per_ip) {
-			evhttp_add_header(evhttp_request_get_output_headers(ev), "Connection", "close");
-			evhttp_add_header(evhttp_request_get_output_headers(ev), "Retry-After", "5");
-			r.path = strdup("-");
-			r.status = 503;
-			evhttp_send_error(ev, 503, "too many connections");
-			log_request(&r);
-			free(r.path);
-			return;
-		}
-	}
 	if (cs && cs->deadline)
 		arm_deadline(cs); /* the next request must arrive whole within the deadline */
 
 	struct evhttp_uri *u = evhttp_uri_parse(r.uri);
 	const char *rawpath = u ? evhttp_uri_get_path(u) : NULL;
-	r.path = evhttp_uridecode(rawpath && *rawpath ? rawpath : "/", 0, NULL);
+	/* Routed undecoded: resource ids never need percent-encoding. */
+	r.path = strdup(rawpath && *rawpath ? rawpath : "/");
 	r.query = strchr(r.uri, '?');
-	r.base = request_base(ev, r.d->cfg);
+	/* URLs come from configuration, never from the Host header (cache poisoning). */
+	r.base = r.d->cfg->base_url;
 	struct evbuffer *in = evhttp_request_get_input_buffer(ev);
 	r.body_len = evbuffer_get_length(in);
 	r.body = malloc(r.body_len + 1);
@@ -364,7 +395,7 @@ static void request_cb(struct evhttp_request *ev, void *arg)
 	}
 	evbuffer_remove(in, r.body, r.body_len);
 	r.body[r.body_len] = '\0';
-	flint_api_dispatch(&r);
+	r.d->dispatch(&r);
 	if (!r.replied)
 		flint_reply_error(&r, FLINT_PROB_SERVER_INTERNAL, "no reply");
 out:
@@ -372,7 +403,6 @@ out:
 	if (u)
 		evhttp_uri_free(u);
 	free(r.path);
-	free(r.base);
 	free(r.body);
 	flint_jws_free(r.jws);
 	flint_account_free(r.account);
@@ -432,6 +462,7 @@ static SSL_CTX *make_ssl_ctx(struct flintd *d)
 		return NULL;
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+	SSL_CTX_set_info_callback(ctx, tls_info_cb);
 	if (SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20") != 1 ||
 	    SSL_CTX_use_certificate_chain_file(ctx, flint_issuer_server_chain_path(d->issuer)) != 1 ||
 	    SSL_CTX_use_PrivateKey_file(ctx, flint_issuer_server_key_path(d->issuer),
@@ -509,25 +540,33 @@ out:
 static void *loop_main(void *arg)
 {
 	struct flintd_loop *l = arg;
-	l->rc = event_base_dispatch(l->base);
+	event_base_dispatch(l->base);
 	return NULL;
 }
 
 int flintd_http_run(struct flintd_http *h)
 {
-	for (int i = 1; i < h->n_loops; i++)
-		if (pthread_create(&h->loops[i].thread, NULL, loop_main, &h->loops[i]) != 0)
-			return FLINT_EIO;
-	loop_main(&h->loops[0]);
-	for (int i = 1; i < h->n_loops; i++)
+	int started = 1, rc = 0;
+	for (; started < h->n_loops; started++) {
+		if (pthread_create(&h->loops[started].thread, NULL, loop_main,
+				   &h->loops[started]) != 0) {
+			fprintf(stderr, "flintd: cannot start event loop thread %d\n", started);
+			flintd_http_stop(h);
+			rc = FLINT_EIO;
+			break;
+		}
+	}
+	if (rc == 0)
+		loop_main(&h->loops[0]);
+	for (int i = 1; i < started; i++)
 		pthread_join(h->loops[i].thread, NULL);
-	return 0;
+	return rc;
 }
 
 void flintd_http_stop(struct flintd_http *h)
 {
 	for (int i = 0; i < h->n_loops; i++)
-		event_base_loopbreak(h->loops[i].base);
+		event_base_loopexit(h->loops[i].base, NULL); /* also stops a loop not yet running */
 }
 
 void flintd_http_free(struct flintd_http *h)

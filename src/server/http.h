@@ -14,7 +14,4 @@ int flintd_http_run(struct flintd_http *h);
 void flintd_http_stop(struct flintd_http *h);
 void flintd_http_free(struct flintd_http *h);
 
-/* The router, in api/router.c. */
-void flint_api_dispatch(struct flint_req *r);
-
 #endif

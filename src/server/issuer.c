@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "jwk.h"
 
 #define DAY (INT64_C(86400))
 #define ROOT_DAYS 3650
@@ -31,6 +32,7 @@
 #define SERVER_RENEW_DAYS 7
 #define BACKDATE 3600
 #define CRL_HOURS 24
+#define INTER_RSA_BITS 3072 /* the only RSA key: intermediate_key "rsa" */
 
 struct flint_issuer {
 	char *root_path, *root_key_path, *inter_path, *inter_key_path;
@@ -45,8 +47,6 @@ struct flint_issuer {
 	pthread_mutex_t lock; /* signing with inter_key and last_crl_number */
 	int64_t last_crl_number;
 };
-
-enum key_kind { KEY_P256, KEY_P384, KEY_RSA3072 };
 
 /* ---- files ---- */
 
@@ -266,52 +266,62 @@ out:
 	return r;
 }
 
-static int write_certs(const char *path, X509 *x, const char *extra_pem)
+/* x in PEM followed by extra_pem (NULL: nothing), NUL-terminated. */
+static int chain_pem(X509 *x, const char *extra_pem, char **ret, size_t *ret_len)
 {
-	char *pem = NULL, *all = NULL;
+	char *pem = NULL, *all;
 	size_t len, elen = extra_pem ? strlen(extra_pem) : 0;
 	int r;
 
 	r = cert_pem(x, &pem, &len);
 	if (r < 0)
-		goto out;
-	all = malloc(len + elen + 1);
+		return r;
+	all = realloc(pem, len + elen + 1);
 	if (!all) {
-		r = FLINT_ENOMEM;
-		goto out;
+		free(pem);
+		return FLINT_ENOMEM;
 	}
-	memcpy(all, pem, len);
-	if (elen)
-		memcpy(all + len, extra_pem, elen);
-	r = write_file_atomic(path, all, len + elen, 0644);
-out:
+	memcpy(all + len, elen ? extra_pem : "", elen + 1);
+	*ret = all;
+	if (ret_len)
+		*ret_len = len + elen;
+	return 0;
+}
+
+static int write_certs(const char *path, X509 *x, const char *extra_pem)
+{
+	char *pem = NULL;
+	size_t len;
+	int r;
+
+	r = chain_pem(x, extra_pem, &pem, &len);
+	if (r == 0)
+		r = write_file_atomic(path, pem, len, 0644);
 	free(pem);
-	free(all);
 	return r;
 }
 
-/* ---- certificate building ---- */
-
-static int gen_key(enum key_kind kind, EVP_PKEY **ret)
+static int der_of(X509 *x, unsigned char **ret, size_t *ret_len)
 {
-	EVP_PKEY *k = NULL;
+	int len = i2d_X509(x, NULL);
+	unsigned char *buf, *p;
 
-	switch (kind) {
-	case KEY_P256:
-		k = EVP_EC_gen("P-256");
-		break;
-	case KEY_P384:
-		k = EVP_EC_gen("P-384");
-		break;
-	case KEY_RSA3072:
-		k = EVP_RSA_gen(3072);
-		break;
-	}
-	if (!k)
+	if (len <= 0)
 		return FLINT_ECRYPTO;
-	*ret = k;
+	buf = malloc((size_t)len);
+	if (!buf)
+		return FLINT_ENOMEM;
+	p = buf;
+	if (i2d_X509(x, &p) != len) {
+		free(buf);
+		return FLINT_ECRYPTO;
+	}
+	*ret = buf;
+	*ret_len = (size_t)len;
 	return 0;
 }
+
+/* ---- certificate building ---- */
 
 static const EVP_MD *sign_md(const EVP_PKEY *signer)
 {
@@ -443,78 +453,106 @@ static int ca_name(const char *what, X509_NAME **ret)
 	return 0;
 }
 
-static int make_root(EVP_PKEY *key, X509 **ret)
+/* A fixed-text extension, for add_ext. */
+struct ext {
+	int nid;
+	const char *value;
+};
+
+#define N_EXTS(a) (sizeof(a) / sizeof((a)[0]))
+
+/* An unsigned certificate for pub (cert_new) carrying the extensions exts,
+ * issued by issuer or, when that is NULL, by itself. */
+static int cert_start(EVP_PKEY *pub, const X509_NAME *subject, X509 *issuer, int64_t nb,
+		      int64_t na, const struct ext *exts, size_t n, X509 **ret)
+{
+	X509 *x = NULL;
+	X509V3_CTX ctx;
+	int r;
+
+	r = cert_new(pub, subject, issuer ? X509_get_subject_name(issuer) : subject, nb, na, &x);
+	if (r < 0)
+		return r;
+	X509V3_set_ctx(&ctx, issuer ? issuer : x, x, NULL, NULL, 0);
+	for (size_t i = 0; i < n; i++) {
+		r = add_ext(x, &ctx, exts[i].nid, exts[i].value);
+		if (r < 0) {
+			X509_free(x);
+			return r;
+		}
+	}
+	*ret = x;
+	return 0;
+}
+
+/* Signs *x with key and moves it to *ret. */
+static int cert_sign(X509 **x, EVP_PKEY *key, X509 **ret)
+{
+	if (X509_sign(*x, key, sign_md(key)) <= 0)
+		return FLINT_ECRYPTO;
+	*ret = *x;
+	*x = NULL;
+	return 0;
+}
+
+/* A CA certificate for key with a fresh "flint <what> CA" name, issued by
+ * issuer with issuer_key (issuer NULL: self-signed with key). */
+static int make_ca(const char *what, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key,
+		   int64_t nb, int64_t na, const struct ext *exts, size_t n, X509 **ret)
 {
 	X509_NAME *name = NULL;
 	X509 *x = NULL;
-	X509V3_CTX ctx;
-	int64_t now = (int64_t)time(NULL);
 	int r;
 
-	r = ca_name("root", &name);
+	r = ca_name(what, &name);
 	if (r < 0)
 		goto out;
-	r = cert_new(key, name, name, now - BACKDATE, now + ROOT_DAYS * DAY, &x);
+	r = cert_start(key, name, issuer, nb, na, exts, n, &x);
 	if (r < 0)
 		goto out;
-	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
-	if ((r = add_ext(x, &ctx, NID_basic_constraints, "critical,CA:TRUE")) < 0 ||
-	    (r = add_ext(x, &ctx, NID_key_usage, "critical,keyCertSign,cRLSign")) < 0 ||
-	    (r = add_ext(x, &ctx, NID_subject_key_identifier, "hash")) < 0)
-		goto out;
-	r = FLINT_ECRYPTO;
-	if (X509_sign(x, key, sign_md(key)) <= 0)
-		goto out;
-	*ret = x;
-	x = NULL;
-	r = 0;
+	r = cert_sign(&x, issuer_key, ret);
 out:
 	X509_free(x);
 	X509_NAME_free(name);
 	return r;
 }
 
+static int make_root(EVP_PKEY *key, X509 **ret)
+{
+	static const struct ext exts[] = {
+		{ NID_basic_constraints, "critical,CA:TRUE" },
+		{ NID_key_usage, "critical,keyCertSign,cRLSign" },
+		{ NID_subject_key_identifier, "hash" },
+	};
+	int64_t now = (int64_t)time(NULL);
+
+	return make_ca("root", key, NULL, key, now - BACKDATE, now + ROOT_DAYS * DAY, exts,
+		       N_EXTS(exts), ret);
+}
+
 static int make_intermediate(EVP_PKEY *key, X509 *root, EVP_PKEY *root_key, X509 **ret)
 {
-	X509_NAME *name = NULL;
-	X509 *x = NULL;
-	X509V3_CTX ctx;
+	static const struct ext exts[] = {
+		{ NID_basic_constraints, "critical,CA:TRUE,pathlen:0" },
+		{ NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature" },
+		{ NID_subject_key_identifier, "hash" },
+		{ NID_authority_key_identifier, "keyid:always" },
+		{ NID_ext_key_usage, "serverAuth,clientAuth" },
+	};
 	int64_t now = (int64_t)time(NULL), na = now + INTERMEDIATE_DAYS * DAY, root_na;
 	int r;
 
 	r = from_asn1_time(X509_get0_notAfter(root), &root_na);
 	if (r < 0)
-		goto out;
+		return r;
 	if (root_na < na)
 		na = root_na;
-	r = ca_name("intermediate", &name);
-	if (r < 0)
-		goto out;
-	r = cert_new(key, name, X509_get_subject_name(root), now - BACKDATE, na, &x);
-	if (r < 0)
-		goto out;
-	X509V3_set_ctx(&ctx, root, x, NULL, NULL, 0);
-	if ((r = add_ext(x, &ctx, NID_basic_constraints, "critical,CA:TRUE,pathlen:0")) < 0 ||
-	    (r = add_ext(x, &ctx, NID_key_usage,
-			 "critical,keyCertSign,cRLSign,digitalSignature")) < 0 ||
-	    (r = add_ext(x, &ctx, NID_subject_key_identifier, "hash")) < 0 ||
-	    (r = add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always")) < 0 ||
-	    (r = add_ext(x, &ctx, NID_ext_key_usage, "serverAuth,clientAuth")) < 0)
-		goto out;
-	r = FLINT_ECRYPTO;
-	if (X509_sign(x, root_key, sign_md(root_key)) <= 0)
-		goto out;
-	*ret = x;
-	x = NULL;
-	r = 0;
-out:
-	X509_free(x);
-	X509_NAME_free(name);
-	return r;
+	return make_ca("intermediate", key, root, root_key, now - BACKDATE, na, exts,
+		       N_EXTS(exts), ret);
 }
 
-/* SAN entries, one row per identifier type. */
-static int san_dns(const char *value, GENERAL_NAME **ret)
+/* A GeneralName of an IA5String type (GEN_DNS, GEN_URI). */
+static int ia5_name(int type, const char *value, GENERAL_NAME **ret)
 {
 	GENERAL_NAME *g = GENERAL_NAME_new();
 	ASN1_IA5STRING *s = ASN1_IA5STRING_new();
@@ -524,9 +562,15 @@ static int san_dns(const char *value, GENERAL_NAME **ret)
 		ASN1_IA5STRING_free(s);
 		return FLINT_ENOMEM;
 	}
-	GENERAL_NAME_set0_value(g, GEN_DNS, s);
+	GENERAL_NAME_set0_value(g, type, s);
 	*ret = g;
 	return 0;
+}
+
+/* SAN entries, one row per identifier type. */
+static int san_dns(const char *value, GENERAL_NAME **ret)
+{
+	return ia5_name(GEN_DNS, value, ret);
 }
 
 static int san_ip(const char *value, GENERAL_NAME **ret)
@@ -612,21 +656,6 @@ out:
 	return r;
 }
 
-static int uri_name(const char *uri, GENERAL_NAME **ret)
-{
-	GENERAL_NAME *g = GENERAL_NAME_new();
-	ASN1_IA5STRING *s = ASN1_IA5STRING_new();
-
-	if (!g || !s || ASN1_STRING_set(s, uri, -1) != 1) {
-		GENERAL_NAME_free(g);
-		ASN1_IA5STRING_free(s);
-		return FLINT_ENOMEM;
-	}
-	GENERAL_NAME_set0_value(g, GEN_URI, s);
-	*ret = g;
-	return 0;
-}
-
 static int add_aia(X509 *x, const char *url)
 {
 	AUTHORITY_INFO_ACCESS *aia = AUTHORITY_INFO_ACCESS_new();
@@ -637,7 +666,7 @@ static int add_aia(X509 *x, const char *url)
 		goto out;
 	GENERAL_NAME_free(ad->location);
 	ad->location = NULL;
-	r = uri_name(url, &ad->location);
+	r = ia5_name(GEN_URI, url, &ad->location);
 	if (r < 0)
 		goto out;
 	ASN1_OBJECT_free(ad->method);
@@ -670,7 +699,7 @@ static int add_crldp(X509 *x, const char *url)
 	dp->distpoint->name.fullname = GENERAL_NAMES_new();
 	if (!dp->distpoint->name.fullname)
 		goto out;
-	r = uri_name(url, &g);
+	r = ia5_name(GEN_URI, url, &g);
 	if (r < 0)
 		goto out;
 	r = FLINT_ENOMEM;
@@ -695,9 +724,16 @@ out:
 static int make_leaf(struct flint_issuer *is, EVP_PKEY *key, const GENERAL_NAMES *san,
 		     int64_t nb, int64_t na, X509 **ret)
 {
+	const struct ext exts[] = {
+		{ NID_basic_constraints, "critical,CA:FALSE" },
+		{ NID_key_usage, EVP_PKEY_is_a(key, "RSA") ? "critical,digitalSignature,keyEncipherment"
+							   : "critical,digitalSignature" },
+		{ NID_ext_key_usage, "serverAuth" },
+		{ NID_subject_key_identifier, "hash" },
+		{ NID_authority_key_identifier, "keyid:always" },
+	};
 	X509_NAME *empty = X509_NAME_new();
 	X509 *x = NULL;
-	X509V3_CTX ctx;
 	bool locked = false;
 	int r = FLINT_ENOMEM;
 
@@ -708,17 +744,8 @@ static int make_leaf(struct flint_issuer *is, EVP_PKEY *key, const GENERAL_NAMES
 		goto out;
 	}
 	locked = true;
-	r = cert_new(key, empty, X509_get_subject_name(is->inter), nb, na, &x);
+	r = cert_start(key, empty, is->inter, nb, na, exts, N_EXTS(exts), &x);
 	if (r < 0)
-		goto out;
-	X509V3_set_ctx(&ctx, is->inter, x, NULL, NULL, 0);
-	if ((r = add_ext(x, &ctx, NID_basic_constraints, "critical,CA:FALSE")) < 0 ||
-	    (r = add_ext(x, &ctx, NID_key_usage,
-			 EVP_PKEY_is_a(key, "RSA") ? "critical,digitalSignature,keyEncipherment"
-						   : "critical,digitalSignature")) < 0 ||
-	    (r = add_ext(x, &ctx, NID_ext_key_usage, "serverAuth")) < 0 ||
-	    (r = add_ext(x, &ctx, NID_subject_key_identifier, "hash")) < 0 ||
-	    (r = add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always")) < 0)
 		goto out;
 	r = FLINT_ECRYPTO;
 	if (X509_add1_ext_i2d(x, NID_subject_alt_name, (void *)san, 1, X509V3_ADD_REPLACE) != 1)
@@ -727,12 +754,7 @@ static int make_leaf(struct flint_issuer *is, EVP_PKEY *key, const GENERAL_NAMES
 		goto out;
 	if (is->crldp_url && (r = add_crldp(x, is->crldp_url)) < 0)
 		goto out;
-	r = FLINT_ECRYPTO;
-	if (X509_sign(x, is->inter_key, sign_md(is->inter_key)) <= 0)
-		goto out;
-	*ret = x;
-	x = NULL;
-	r = 0;
+	r = cert_sign(&x, is->inter_key, ret);
 out:
 	if (locked)
 		pthread_mutex_unlock(&is->lock);
@@ -761,6 +783,13 @@ static int host_plain(const char *host, char **ret, bool *ret_ip)
 	return 0;
 }
 
+/* Is x the certificate of key, validly signed by issuer with issuer_key? */
+static bool cert_fits(X509 *x, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key)
+{
+	return X509_check_private_key(x, key) == 1 &&
+	       X509_check_issued(issuer, x) == X509_V_OK && X509_verify(x, issuer_key) == 1;
+}
+
 static bool server_cert_ok(struct flint_issuer *is, const char *host, bool host_ip)
 {
 	X509 *x = NULL;
@@ -770,8 +799,7 @@ static bool server_cert_ok(struct flint_issuer *is, const char *host, bool host_
 
 	if (load_cert(is->server_path, &x) < 0 || load_key(is->server_key_path, &k) < 0)
 		goto out;
-	if (X509_check_private_key(x, k) != 1 || X509_check_issued(is->inter, x) != X509_V_OK ||
-	    X509_verify(x, is->inter_key) != 1)
+	if (!cert_fits(x, k, is->inter, is->inter_key))
 		goto out;
 	if (X509_cmp_time(X509_get0_notAfter(x), &renew) <= 0)
 		goto out;
@@ -813,7 +841,7 @@ static int ensure_server(struct flint_issuer *is, const char *listen_host)
 	r = build_san(ids, n, &san);
 	if (r < 0)
 		goto out;
-	r = gen_key(KEY_P256, &key);
+	r = flint_key_generate(FLINT_KEY_P256, 0, &key);
 	if (r < 0)
 		goto out;
 	r = make_leaf(is, key, san, now - BACKDATE, now + SERVER_DAYS * DAY, &x);
@@ -833,34 +861,43 @@ out:
 
 /* ---- open ---- */
 
-/* Loads a key, or generates and stores one when the file is absent.
- * *ret_new tells the caller that any existing certificate is stale. */
-static int load_or_gen_key(const char *path, enum key_kind kind, EVP_PKEY **ret, bool *ret_new)
+/* Loads a CA key and its certificate. A key file that is absent is generated
+ * and stored; its certificate is then stale and, like an absent one, comes
+ * back NULL. */
+static int load_ca(const char *key_path, const char *cert_path, enum flint_key_type type,
+		   EVP_PKEY **ret_key, X509 **ret_cert)
 {
 	EVP_PKEY *k = NULL;
-	int r = file_exists(path);
+	X509 *x = NULL;
+	int r;
 
+	r = file_exists(key_path);
 	if (r < 0)
-		return r;
-	if (r == 1) {
-		r = load_key(path, &k);
+		goto out;
+	if (r == 0) {
+		r = flint_key_generate(type, INTER_RSA_BITS, &k);
 		if (r < 0)
-			return r;
-		*ret = k;
-		*ret_new = false;
-		return 0;
+			goto out;
+		r = write_key(key_path, k);
+		if (r < 0)
+			goto out;
+	} else {
+		r = load_key(key_path, &k);
+		if (r < 0)
+			goto out;
+		r = file_exists(cert_path);
+		if (r == 1)
+			r = load_cert(cert_path, &x);
+		if (r < 0)
+			goto out;
 	}
-	r = gen_key(kind, &k);
-	if (r < 0)
-		return r;
-	r = write_key(path, k);
-	if (r < 0) {
-		EVP_PKEY_free(k);
-		return r;
-	}
-	*ret = k;
-	*ret_new = true;
-	return 0;
+	*ret_key = k;
+	*ret_cert = x;
+	k = NULL;
+	r = 0;
+out:
+	EVP_PKEY_free(k);
+	return r;
 }
 
 static int set_paths(struct flint_issuer *is, const struct flint_issuer_options *opt)
@@ -896,7 +933,7 @@ static int set_paths(struct flint_issuer *is, const struct flint_issuer_options 
 static int load_hierarchy(struct flint_issuer *is, const struct flint_issuer_options *opt)
 {
 	EVP_PKEY *root_key = NULL;
-	bool new_key, rsa = opt->intermediate_key && strcmp(opt->intermediate_key, "rsa") == 0;
+	bool rsa = opt->intermediate_key && strcmp(opt->intermediate_key, "rsa") == 0;
 	int r;
 
 	/* Root: a certificate without its key is an operator problem, not
@@ -906,16 +943,10 @@ static int load_hierarchy(struct flint_issuer *is, const struct flint_issuer_opt
 		r = FLINT_EIO;
 	if (r < 0)
 		goto out;
-	r = load_or_gen_key(is->root_key_path, KEY_P384, &root_key, &new_key);
+	r = load_ca(is->root_key_path, is->root_path, FLINT_KEY_P384, &root_key, &is->root);
 	if (r < 0)
 		goto out;
-	r = new_key ? 0 : file_exists(is->root_path);
-	if (r < 0)
-		goto out;
-	if (r == 1) {
-		r = load_cert(is->root_path, &is->root);
-		if (r < 0)
-			goto out;
+	if (is->root) {
 		r = FLINT_ECRYPTO;
 		if (X509_check_private_key(is->root, root_key) != 1)
 			goto out;
@@ -929,24 +960,14 @@ static int load_hierarchy(struct flint_issuer *is, const struct flint_issuer_opt
 	}
 
 	/* Intermediate: an existing key keeps its type whatever the option says. */
-	r = load_or_gen_key(is->inter_key_path, rsa ? KEY_RSA3072 : KEY_P256, &is->inter_key,
-			    &new_key);
+	r = load_ca(is->inter_key_path, is->inter_path, rsa ? FLINT_KEY_RSA : FLINT_KEY_P256,
+		    &is->inter_key, &is->inter);
 	if (r < 0)
 		goto out;
-	r = new_key ? 0 : file_exists(is->inter_path);
-	if (r < 0)
-		goto out;
-	if (r == 1) {
-		r = load_cert(is->inter_path, &is->inter);
-		if (r < 0)
-			goto out;
-		if (X509_check_private_key(is->inter, is->inter_key) != 1 ||
-		    X509_check_issued(is->root, is->inter) != X509_V_OK ||
-		    X509_verify(is->inter, root_key) != 1) {
-			ERR_clear_error(); /* stale: re-issued below */
-			X509_free(is->inter);
-			is->inter = NULL;
-		}
+	if (is->inter && !cert_fits(is->inter, is->inter_key, is->root, root_key)) {
+		ERR_clear_error(); /* stale: re-issued below */
+		X509_free(is->inter);
+		is->inter = NULL;
 	}
 	if (!is->inter) {
 		r = make_intermediate(is->inter_key, is->root, root_key, &is->inter);
@@ -964,8 +985,7 @@ out:
 
 static int make_blobs(struct flint_issuer *is)
 {
-	unsigned char *p;
-	int len, r;
+	int r;
 
 	r = cert_pem(is->root, &is->root_pem, NULL);
 	if (r < 0)
@@ -973,17 +993,7 @@ static int make_blobs(struct flint_issuer *is)
 	r = cert_pem(is->inter, &is->inter_pem, NULL);
 	if (r < 0)
 		return r;
-	len = i2d_X509(is->inter, NULL);
-	if (len <= 0)
-		return FLINT_ECRYPTO;
-	is->inter_der = malloc((size_t)len);
-	if (!is->inter_der)
-		return FLINT_ENOMEM;
-	p = is->inter_der;
-	if (i2d_X509(is->inter, &p) != len)
-		return FLINT_ECRYPTO;
-	is->inter_der_len = (size_t)len;
-	return 0;
+	return der_of(is->inter, &is->inter_der, &is->inter_der_len);
 }
 
 int flint_issuer_open(const struct flint_issuer_options *opt, struct flint_issuer **ret)
@@ -1104,26 +1114,6 @@ out:
 	return r;
 }
 
-static int der_of(X509 *x, unsigned char **ret, size_t *ret_len)
-{
-	int len = i2d_X509(x, NULL);
-	unsigned char *buf, *p;
-
-	if (len <= 0)
-		return FLINT_ECRYPTO;
-	buf = malloc((size_t)len);
-	if (!buf)
-		return FLINT_ENOMEM;
-	p = buf;
-	if (i2d_X509(x, &p) != len) {
-		free(buf);
-		return FLINT_ECRYPTO;
-	}
-	*ret = buf;
-	*ret_len = (size_t)len;
-	return 0;
-}
-
 int flint_issuer_issue(struct flint_issuer *is, EVP_PKEY *subject_key,
 		       const struct flint_identifier *ids, size_t n_ids, int64_t not_before,
 		       int64_t not_after, struct flint_issued **ret)
@@ -1131,8 +1121,6 @@ int flint_issuer_issue(struct flint_issuer *is, EVP_PKEY *subject_key,
 	struct flint_issued *c = NULL;
 	GENERAL_NAMES *san = NULL;
 	X509 *x = NULL;
-	char *pem = NULL;
-	size_t pem_len, inter_len;
 	int64_t earliest = (int64_t)time(NULL) - BACKDATE, nb, na;
 	int r = FLINT_EINVAL;
 
@@ -1163,16 +1151,9 @@ int flint_issuer_issue(struct flint_issuer *is, EVP_PKEY *subject_key,
 	r = flint_issuer_serial_hex(x, &c->serial);
 	if (r < 0)
 		goto out;
-	r = cert_pem(x, &pem, &pem_len);
+	r = chain_pem(x, is->inter_pem, &c->chain_pem, NULL);
 	if (r < 0)
 		goto out;
-	inter_len = strlen(is->inter_pem);
-	r = FLINT_ENOMEM;
-	c->chain_pem = malloc(pem_len + inter_len + 1);
-	if (!c->chain_pem)
-		goto out;
-	memcpy(c->chain_pem, pem, pem_len);
-	memcpy(c->chain_pem + pem_len, is->inter_pem, inter_len + 1);
 	*ret = c;
 	c = NULL;
 	r = 0;
@@ -1180,7 +1161,6 @@ out:
 	flint_issued_free(c);
 	GENERAL_NAMES_free(san);
 	X509_free(x);
-	free(pem);
 	return r;
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "api/api.h"
 #include "config.h"
 #include "error.h"
 #include "http.h"
@@ -36,7 +37,7 @@ static void *signal_thread(void *arg)
 int main(int argc, char **argv)
 {
 	struct flintd_config cfg;
-	struct flintd d = {.cfg = &cfg};
+	struct flintd d = {.cfg = &cfg, .dispatch = flint_api_dispatch};
 	struct flintd_http *http = NULL;
 	struct flint_store *st = NULL;
 	pthread_t sigthr;
@@ -76,6 +77,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	st->ops->nonce_purge(st, flint_now());
+	flint_store_close(st);
+	st = NULL;
 	if ((rc = flint_validation_pool_new(&cfg, &d.pool)) < 0) {
 		fprintf(stderr, "flintd: cannot start validation workers: %s\n", flint_strerror(rc));
 		goto out;

@@ -170,5 +170,7 @@ out:
 
 bool flint_policy_revocation_reason_ok(int reason)
 {
-	return reason >= 0 && reason <= 10 && reason != 7;
+	/* 7 is unassigned; certificateHold (6) cannot be undone here and
+	 * removeFromCRL (8) belongs to delta CRLs only. */
+	return reason >= 0 && reason <= 10 && reason != 6 && reason != 7 && reason != 8;
 }

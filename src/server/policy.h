@@ -33,7 +33,8 @@ int flint_policy_check_contacts(const json_t *contact, struct flint_problem **re
 int flint_policy_order_identifiers(const json_t *identifiers, struct flint_identifier **ret,
 				   size_t *ret_n, struct flint_problem **ret_problem);
 
-/* RFC 5280 CRLReason codes a revocation request may use (not 7, not > 10). */
+/* RFC 5280 CRLReason codes a revocation request may use: 0-5, 9, 10 (not the
+ * unassigned 7, not certificateHold 6 nor the delta-CRL-only removeFromCRL 8). */
 bool flint_policy_revocation_reason_ok(int reason);
 
 #endif

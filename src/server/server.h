@@ -19,8 +19,13 @@
 
 struct flint_validation_pool;
 
+struct flint_req;
+
 struct flintd {
 	struct flintd_config *cfg;
+	/* The API entry point (api/router.c), handed down so the HTTP layer
+	 * does not depend on the layer above it. */
+	void (*dispatch)(struct flint_req *r);
 	struct flint_issuer *issuer;
 	struct flint_validation_pool *pool;
 	SSL_CTX *ssl_ctx;
@@ -38,7 +43,7 @@ struct flint_req {
 	const char *uri;       /* as received: path and query */
 	char *path;            /* decoded path */
 	const char *query;     /* NULL when absent */
-	char *base;            /* "https://host[:port]" this request was addressed to */
+	const char *base;      /* cfg->base_url: resources are named under it */
 	char *body;
 	size_t body_len;
 	/* set by flint_req_authenticate */
@@ -72,6 +77,12 @@ void flint_reply_problem(struct flint_req *r, struct flint_problem *p);
 /* Shorthand: a new problem of type with a printf detail. */
 void flint_reply_error(struct flint_req *r, enum flint_problem_type type, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Like flint_reply_error with an explicit HTTP status (404, 405, 415 ...). */
+void flint_reply_error_status(struct flint_req *r, enum flint_problem_type type, int status,
+			      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Adds `Link: <url>;rel="rel"` (RFC 8288); nothing when url is NULL. */
+void flint_reply_add_link(struct flint_req *r, const char *url, const char *rel);
 
 /* An authenticated account may not act on this object: 403 unauthorized
  * (401 is kept for requests whose signer cannot be trusted at all). */

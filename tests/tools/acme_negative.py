@@ -559,9 +559,11 @@ def revoke(signer, der, reason=None, kid=None, jwk=False):
 
 def case_bad_revocation_reason():
     A, cert = need("A", "cert1")
-    for reason in (7, 11):
+    # 7 unassigned, 11 unknown, 6 (hold) and 8 (delta CRLs only) refused,
+    # negatives and values that wrap to a valid code in 32 bits, non-integers
+    for reason in (7, 11, 6, 8, -1, -4294967295, 4294967297, "1", 1.5):
         expect_problem(revoke(A.key, cert["der"], reason, kid=A.url), 400, "badRevocationReason",
-                       "reason %d" % reason)
+                       "reason %r" % (reason,))
 
 
 def case_revoke_twice():

@@ -121,10 +121,15 @@ static void test_accounts(void)
 	CHECK(b == NULL);
 
 	/* Key change onto a fresh thumbprint, then onto acct2's. */
+	struct flint_account was = {.id = "acct1", .thumbprint = "thumb1", .status = "valid"};
 	up = (struct flint_account){.id = "acct1", .jwk_json = "{\"kty\":\"OKP\"}",
 				    .thumbprint = "thumb1b", .contact_json = "[]",
 				    .status = "deactivated", .tos_agreed = false};
-	CHECK_INT(OPS->account_update(st, &up), 0);
+	CHECK_INT(OPS->account_update(st, &up, &was), 0);
+	/* a second writer that read the old row must not undo it */
+	CHECK_INT(OPS->account_update(st, &up, &was), FLINT_ECONFLICT);
+	was.thumbprint = "thumb1b";
+	was.status = "deactivated";
 	CHECK_INT(OPS->account_by_thumbprint(st, "thumb1", &b), FLINT_ENOTFOUND);
 	CHECK_INT(OPS->account_by_thumbprint(st, "thumb1b", &b), 0);
 	if (b) {
@@ -138,15 +143,15 @@ static void test_accounts(void)
 	flint_account_free(b);
 	b = NULL;
 	up.thumbprint = "thumb2";
-	CHECK_INT(OPS->account_update(st, &up), FLINT_ECONFLICT);
+	CHECK_INT(OPS->account_update(st, &up, &was), FLINT_ECONFLICT);
 	up.id = "missing";
 	up.thumbprint = "thumb9";
-	CHECK_INT(OPS->account_update(st, &up), FLINT_ENOTFOUND);
+	CHECK_INT(OPS->account_update(st, &up, &was), FLINT_ENOTFOUND);
 	/* Restore acct1 for later tests. */
 	up = (struct flint_account){.id = "acct1", .jwk_json = "{\"kty\":\"EC\"}",
 				    .thumbprint = "thumb1", .contact_json = "[]",
 				    .status = "valid", .tos_agreed = true};
-	CHECK_INT(OPS->account_update(st, &up), 0);
+	CHECK_INT(OPS->account_update(st, &up, &was), 0);
 
 	flint_account_free(a);
 	flint_account_free(NULL);

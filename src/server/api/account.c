@@ -52,6 +52,12 @@ void flint_api_new_account(struct flint_req *r, const char *rest)
 	}
 	rc = r->store->ops->account_by_thumbprint(r->store, r->jws->jwk->thumbprint, &existing);
 	if (rc == 0) {
+		/* §7.3.6: a deactivated account's key authorizes nothing more */
+		if (strcmp(existing->status, "valid") != 0) {
+			flint_reply_error(r, FLINT_PROB_UNAUTHORIZED, "the account of this key is %s",
+					  existing->status);
+			goto out;
+		}
 		/* §7.3.1: the key is known; return that account unchanged. */
 		reply_account(r, 200, existing);
 		goto out;
@@ -135,6 +141,10 @@ static void orders_list(struct flint_req *r, const char *acct_id)
 	}
 	int rc = r->store->ops->orders_by_account(r->store, acct_id, cursor,
 						  (size_t)r->d->cfg->orders_per_page, &ids, &n, &more);
+	if (rc == FLINT_ENOTFOUND) {
+		flint_reply_error(r, FLINT_PROB_MALFORMED, "unknown cursor");
+		goto out;
+	}
 	if (rc < 0 || !list) {
 		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "store: %s", flint_strerror(rc));
 		goto out;
@@ -143,13 +153,7 @@ static void orders_list(struct flint_req *r, const char *acct_id)
 		json_array_append_new(list, flint_url_json(r, "/acme/order/%s", ids[i]));
 	if (more && n) {
 		char *next = flint_url(r, "/acme/acct/%s/orders?cursor=%s", acct_id, ids[n - 1]);
-		if (next) {
-			char *link = NULL;
-			if (asprintf(&link, "<%s>;rel=\"next\"", next) >= 0) {
-				flint_reply_add_header(r, "Link", link);
-				free(link);
-			}
-		}
+		flint_reply_add_link(r, next, "next");
 		free(next);
 	}
 	flint_reply_json(r, 200, json_pack("{s:O}", "orders", list));
@@ -178,7 +182,10 @@ void flint_api_account(struct flint_req *r, const char *rest)
 		goto out;
 	}
 	if (*sub) {
-		orders_list(r, id);
+		if (r->payload)
+			flint_reply_error(r, FLINT_PROB_MALFORMED, "fetch the orders list with POST-as-GET");
+		else
+			orders_list(r, id);
 		goto out;
 	}
 	if (r->payload) {
@@ -205,8 +212,12 @@ void flint_api_account(struct flint_req *r, const char *rest)
 			}
 			upd.contact_json = contact_s;
 		}
-		int rc = r->store->ops->account_update(r->store, &upd);
-		if (rc < 0) {
+		int rc = r->store->ops->account_update(r->store, &upd, r->account);
+		if (rc == FLINT_ECONFLICT) {
+			flint_reply_error(r, FLINT_PROB_CONFLICT,
+					  "the account changed concurrently; fetch it and retry");
+			goto out;
+		} else if (rc < 0) {
 			flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "store: %s", flint_strerror(rc));
 			goto out;
 		}

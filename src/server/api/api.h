@@ -19,6 +19,9 @@ int flint_req_authenticate(struct flint_req *r, enum flint_auth kind);
 /* Account id from a kid URL of this server; NULL when kid is not one. */
 char *flint_account_id_from_url(const struct flint_req *r, const char *kid);
 
+/* The router: picks the handler for r->path and method. */
+void flint_api_dispatch(struct flint_req *r);
+
 /* Resource handlers; rest is the path after the route prefix. */
 void flint_api_directory(struct flint_req *r, const char *rest);
 void flint_api_new_nonce(struct flint_req *r, const char *rest);
@@ -27,7 +30,7 @@ void flint_api_account(struct flint_req *r, const char *rest);
 void flint_api_key_change(struct flint_req *r, const char *rest);
 void flint_api_new_order(struct flint_req *r, const char *rest);
 void flint_api_order(struct flint_req *r, const char *rest);
-void flint_api_finalize(struct flint_req *r, const char *order_id);
+void flint_api_finalize(struct flint_req *r, const char *order_id); /* .../order/ID/finalize */
 void flint_api_authz(struct flint_req *r, const char *rest);
 void flint_api_challenge(struct flint_req *r, const char *rest);
 void flint_api_certificate(struct flint_req *r, const char *rest);
@@ -39,7 +42,9 @@ void flint_api_crl(struct flint_req *r);
 
 /* Views shared between handlers. New references; NULL on OOM. */
 json_t *flint_account_json(const struct flint_req *r, const struct flint_account *a);
-/* Loads the order's authorizations, derives its status and renders it. */
+/* Loads the order's authorizations and derives its status (§7.1.6). */
+int flint_order_status(struct flint_req *r, const struct flint_order *o, const char **ret);
+/* Renders the order with its derived status. */
 int flint_order_render(struct flint_req *r, const struct flint_order *o, json_t **ret,
 		       const char **ret_status);
 /* Replies with the order, its Location and, while processing, Retry-After. */

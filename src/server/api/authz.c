@@ -51,17 +51,6 @@ json_t *flint_authz_json(const struct flint_req *r, const struct flint_authz *a)
 	return doc;
 }
 
-static void link_up(struct flint_req *r, const char *authz_id)
-{
-	char *up = flint_url(r, "/acme/authz/%s", authz_id);
-	char *link = NULL;
-	if (up && asprintf(&link, "<%s>;rel=\"up\"", up) >= 0) {
-		flint_reply_add_header(r, "Link", link);
-		free(link);
-	}
-	free(up);
-}
-
 void flint_api_authz(struct flint_req *r, const char *rest)
 {
 	struct flint_authz *a = NULL;
@@ -138,8 +127,11 @@ void flint_api_challenge(struct flint_req *r, const char *rest)
 		if (rc == 0) {
 			rc = flint_validation_pool_submit(r->d->pool, c->id);
 			if (rc < 0) {
-				flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL,
-						  "cannot queue validation: %s", flint_strerror(rc));
+				/* never leave a challenge processing with no job behind it */
+				flint_validation_fail(r->store, c->id, FLINT_PROB_RATE_LIMITED,
+						      "the validation queue is full; try again later");
+				flint_reply_error(r, FLINT_PROB_RATE_LIMITED,
+						  "the validation queue is full; try again later");
 				goto out;
 			}
 			fprintf(stderr, "state challenge=%s type=%s status=processing\n", c->id, c->type);
@@ -155,7 +147,9 @@ void flint_api_challenge(struct flint_req *r, const char *rest)
 	}
 	if (!strcmp(c->status, "processing"))
 		flint_reply_add_header(r, "Retry-After", "1");
-	link_up(r, a->id);
+	char *up = flint_url(r, "/acme/authz/%s", a->id);
+	flint_reply_add_link(r, up, "up");
+	free(up);
 	flint_reply_json(r, 200, flint_challenge_json(r, c));
 out:
 	flint_challenge_free(c);

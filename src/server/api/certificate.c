@@ -11,6 +11,10 @@ void flint_api_certificate(struct flint_req *r, const char *rest)
 	struct flint_cert *c = NULL;
 	if (flint_req_authenticate(r, FLINT_AUTH_KID) < 0)
 		return;
+	if (r->payload) {
+		flint_reply_error(r, FLINT_PROB_MALFORMED, "fetch a certificate with POST-as-GET");
+		return;
+	}
 	int rc = r->store->ops->cert_get(r->store, rest, &c);
 	if (flint_reply_lookup_error(r, rc, "certificate"))
 		goto out;
@@ -23,11 +27,7 @@ void flint_api_certificate(struct flint_req *r, const char *rest)
 	if (accept && strstr(accept, "application/pkix-cert") &&
 	    !strstr(accept, "application/pem-certificate-chain")) {
 		char *up = flint_url(r, "/ca/intermediate.der");
-		char *link = NULL;
-		if (up && asprintf(&link, "<%s>;rel=\"up\"", up) >= 0) {
-			flint_reply_add_header(r, "Link", link);
-			free(link);
-		}
+		flint_reply_add_link(r, up, "up");
 		free(up);
 		flint_reply_body(r, 200, "application/pkix-cert", c->der, c->der_len);
 		goto out;

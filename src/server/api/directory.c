@@ -26,10 +26,10 @@ void flint_api_directory(struct flint_req *r, const char *rest)
 {
 	(void)rest;
 	const struct flintd_config *cfg = r->d->cfg;
-	char *u[6] = {
+	char *u[5] = {
 		flint_url(r, "/acme/new-nonce"), flint_url(r, "/acme/new-account"),
 		flint_url(r, "/acme/new-order"), flint_url(r, "/acme/revoke-cert"),
-		flint_url(r, "/acme/key-change"), NULL,
+		flint_url(r, "/acme/key-change"),
 	};
 	json_t *doc = NULL;
 	for (int i = 0; i < 5; i++)
@@ -81,9 +81,6 @@ void flint_api_ca_file(struct flint_req *r, const char *rest)
 	} else if (strcmp(rest, "crl") == 0) {
 		flint_api_crl(r);
 	} else {
-		struct flint_problem *p = flint_problem_new(FLINT_PROB_MALFORMED, "no such resource");
-		if (p)
-			p->status = 404;
-		flint_reply_problem(r, p);
+		flint_reply_error_status(r, FLINT_PROB_MALFORMED, 404, "no such resource");
 	}
 }

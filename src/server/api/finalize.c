@@ -11,7 +11,30 @@
 #include "csr.h"
 #include "error.h"
 
-/* Whether the CSR's identifiers equal the order's as sets (both normalised). */
+static bool csr_has(const struct flint_csr *csr, const char *type, const char *value)
+{
+	for (size_t k = 0; k < csr->n_ids; k++)
+		if (type && value && !strcmp(csr->ids[k].type, type) &&
+		    !strcmp(csr->ids[k].value, value))
+			return true;
+	return false;
+}
+
+static bool order_has(const json_t *order_ids, const struct flint_identifier *id)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(order_ids, i, v) {
+		const char *t = json_string_value(json_object_get(v, "type"));
+		const char *val = json_string_value(json_object_get(v, "value"));
+		if (t && val && !strcmp(t, id->type) && !strcmp(val, id->value))
+			return true;
+	}
+	return false;
+}
+
+/* Whether the CSR's identifiers equal the order's as sets (both normalised);
+ * each difference becomes a subproblem naming the identifier. */
 static bool same_identifiers(const struct flint_csr *csr, const json_t *order_ids,
 			     struct flint_problem *prob)
 {
@@ -21,23 +44,14 @@ static bool same_identifiers(const struct flint_csr *csr, const json_t *order_id
 	json_array_foreach(order_ids, i, v) {
 		const char *t = json_string_value(json_object_get(v, "type"));
 		const char *val = json_string_value(json_object_get(v, "value"));
-		bool found = false;
-		for (size_t k = 0; k < csr->n_ids; k++)
-			if (!strcmp(csr->ids[k].type, t) && !strcmp(csr->ids[k].value, val))
-				found = true;
-		if (!found) {
+		if (!csr_has(csr, t, val)) {
 			ok = false;
 			flint_problem_add_sub(prob, FLINT_PROB_BAD_CSR, t, val,
-					      "the CSR does not request %s", val);
+					      "the CSR does not request %s", val ? val : "?");
 		}
 	}
 	for (size_t k = 0; k < csr->n_ids; k++) {
-		bool found = false;
-		json_array_foreach(order_ids, i, v)
-			if (!strcmp(csr->ids[k].type, json_string_value(json_object_get(v, "type"))) &&
-			    !strcmp(csr->ids[k].value, json_string_value(json_object_get(v, "value"))))
-				found = true;
-		if (!found) {
+		if (!order_has(order_ids, &csr->ids[k])) {
 			ok = false;
 			flint_problem_add_sub(prob, FLINT_PROB_BAD_CSR, csr->ids[k].type,
 					      csr->ids[k].value, "%s is not in the order",
@@ -54,7 +68,7 @@ void flint_api_finalize(struct flint_req *r, const char *order_id)
 	struct flint_problem *prob = NULL;
 	struct flint_issued *issued = NULL;
 	struct flint_jwk *acct_key = NULL;
-	json_t *doc = NULL, *order_ids = NULL, *names = NULL;
+	json_t *order_ids = NULL, *names = NULL;
 	unsigned char *der = NULL;
 	size_t der_len = 0, n_ids = 0;
 	char *cert_id = NULL, *names_s = NULL;
@@ -70,7 +84,7 @@ void flint_api_finalize(struct flint_req *r, const char *order_id)
 		flint_reply_forbidden(r, "this order belongs to another account");
 		goto out;
 	}
-	if ((rc = flint_order_render(r, o, &doc, &status)) < 0) {
+	if ((rc = flint_order_status(r, o, &status)) < 0) {
 		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "%s", flint_strerror(rc));
 		goto out;
 	}
@@ -122,6 +136,18 @@ void flint_api_finalize(struct flint_req *r, const char *order_id)
 		goto out;
 	}
 	fprintf(stderr, "state order=%s status=processing\n", o->id);
+	/* An authorization may have been deactivated or expired since the check
+	 * above: judge readiness again now that this request owns the order. */
+	{
+		struct flint_order pending = *o;
+		pending.status = "pending";
+		if ((rc = flint_order_status(r, &pending, &status)) < 0)
+			goto fail;
+		if (strcmp(status, "ready") != 0) {
+			rc = FLINT_ECONFLICT;
+			goto fail;
+		}
+	}
 
 	rc = FLINT_ENOMEM;
 	n_ids = csr->n_ids;
@@ -161,8 +187,12 @@ void flint_api_finalize(struct flint_req *r, const char *order_id)
 	goto out;
 fail: {
 	/* §7.1.6: an issuance error makes the order invalid */
-	struct flint_problem *p = flint_problem_new(FLINT_PROB_SERVER_INTERNAL,
-						    "issuance failed: %s", flint_strerror(rc));
+	struct flint_problem *p =
+		rc == FLINT_ECONFLICT
+			? flint_problem_new(FLINT_PROB_UNAUTHORIZED,
+					    "an authorization of this order is no longer valid")
+			: flint_problem_new(FLINT_PROB_SERVER_INTERNAL, "issuance failed: %s",
+					    flint_strerror(rc < 0 ? rc : FLINT_ENOMEM));
 	json_t *pj = p ? flint_problem_to_json(p) : NULL;
 	char *ps = pj ? json_dumps(pj, JSON_COMPACT) : NULL;
 	r->store->ops->order_set_status(r->store, o->id, "processing", "invalid", ps, NULL);
@@ -177,7 +207,6 @@ out:
 	flint_problem_free(prob);
 	flint_issued_free(issued);
 	flint_jwk_free(acct_key);
-	json_decref(doc);
 	json_decref(order_ids);
 	json_decref(names);
 	free(der);

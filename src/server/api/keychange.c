@@ -94,9 +94,12 @@ void flint_api_key_change(struct flint_req *r, const char *rest)
 	struct flint_account upd = *r->account;
 	upd.jwk_json = new_jwk_s;
 	upd.thumbprint = inner->jwk->thumbprint;
-	rc = r->store->ops->account_update(r->store, &upd);
+	rc = r->store->ops->account_update(r->store, &upd, r->account);
 	if (rc == FLINT_ECONFLICT) {
-		flint_reply_error(r, FLINT_PROB_CONFLICT, "the new key already belongs to an account");
+		/* another account took the key, or this one changed meanwhile */
+		flint_reply_error(r, FLINT_PROB_CONFLICT,
+				  "the new key belongs to an account, or the account changed "
+				  "concurrently; fetch it and retry");
 		goto out;
 	} else if (rc < 0) {
 		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "store: %s", flint_strerror(rc));

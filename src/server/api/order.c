@@ -19,29 +19,37 @@ static json_t *time_json(int64_t t)
 	return json_string(buf);
 }
 
+int flint_order_status(struct flint_req *r, const struct flint_order *o, const char **ret)
+{
+	struct flint_authz **authzs = calloc(o->n_authz ? o->n_authz : 1, sizeof(*authzs));
+	size_t loaded = 0;
+	int rc = authzs ? 0 : FLINT_ENOMEM;
+	for (; rc == 0 && loaded < o->n_authz; loaded++)
+		rc = r->store->ops->authz_get(r->store, o->authz_ids[loaded], &authzs[loaded]);
+	if (rc == 0)
+		*ret = flint_policy_order_status(o, authzs, o->n_authz, flint_now());
+	for (size_t i = 0; i < loaded; i++)
+		flint_authz_free(authzs[i]);
+	free(authzs);
+	return rc;
+}
+
 int flint_order_render(struct flint_req *r, const struct flint_order *o, json_t **ret,
 		       const char **ret_status)
 {
-	struct flint_authz **authzs = calloc(o->n_authz ? o->n_authz : 1, sizeof(*authzs));
+	const char *status = NULL;
 	json_t *doc = NULL, *urls = json_array();
-	char *fin = NULL;
-	int rc = FLINT_ENOMEM;
-	size_t loaded = 0;
-	if (!authzs || !urls)
-		goto out;
-	for (; loaded < o->n_authz; loaded++) {
-		rc = r->store->ops->authz_get(r->store, o->authz_ids[loaded], &authzs[loaded]);
-		if (rc < 0)
-			goto out;
-		json_array_append_new(urls, flint_url_json(r, "/acme/authz/%s", o->authz_ids[loaded]));
-	}
-	const char *status = flint_policy_order_status(o, authzs, o->n_authz, flint_now());
-	fin = flint_url(r, "/acme/order/%s/finalize", o->id);
 	json_t *ids = json_loads(o->identifiers_json, 0, NULL);
-	rc = FLINT_ENOMEM;
-	if (!fin || !ids)
+	char *fin = flint_url(r, "/acme/order/%s/finalize", o->id);
+	int rc = FLINT_ENOMEM;
+	if (!urls || !ids || !fin)
 		goto out;
-	doc = json_pack("{s:s, s:o, s:o, s:O, s:s}", "status", status, "expires",
+	for (size_t i = 0; i < o->n_authz; i++)
+		json_array_append_new(urls, flint_url_json(r, "/acme/authz/%s", o->authz_ids[i]));
+	if ((rc = flint_order_status(r, o, &status)) < 0)
+		goto out;
+	rc = FLINT_ENOMEM;
+	doc = json_pack("{s:s, s:o, s:O, s:O, s:s}", "status", status, "expires",
 			time_json(o->expires), "identifiers", ids, "authorizations", urls,
 			"finalize", fin);
 	if (!doc)
@@ -61,10 +69,8 @@ int flint_order_render(struct flint_req *r, const struct flint_order *o, json_t 
 		*ret_status = status;
 	rc = 0;
 out:
-	for (size_t i = 0; i < loaded; i++)
-		flint_authz_free(authzs[i]);
-	free(authzs);
 	json_decref(urls);
+	json_decref(ids);
 	json_decref(doc);
 	free(fin);
 	return rc;
@@ -261,21 +267,13 @@ out:
 void flint_api_order(struct flint_req *r, const char *rest)
 {
 	struct flint_order *o = NULL;
-	char *id = strndup(rest, strcspn(rest, "/"));
-	const char *sub = rest + strcspn(rest, "/");
-	if (!id)
-		return;
-	if (!strcmp(sub, "/finalize")) {
-		flint_api_finalize(r, id);
-		goto out;
-	}
-	if (*sub) {
-		flint_reply_lookup_error(r, FLINT_ENOTFOUND, "resource");
-		goto out;
-	}
 	if (flint_req_authenticate(r, FLINT_AUTH_KID) < 0)
-		goto out;
-	int rc = r->store->ops->order_get(r->store, id, &o);
+		return;
+	if (r->payload) {
+		flint_reply_error(r, FLINT_PROB_MALFORMED, "fetch an order with POST-as-GET");
+		return;
+	}
+	int rc = r->store->ops->order_get(r->store, rest, &o);
 	if (flint_reply_lookup_error(r, rc, "order"))
 		goto out;
 	if (strcmp(o->account_id, r->account->id) != 0) {
@@ -285,5 +283,4 @@ void flint_api_order(struct flint_req *r, const char *rest)
 	flint_order_reply(r, 200, o);
 out:
 	flint_order_free(o);
-	free(id);
 }

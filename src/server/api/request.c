@@ -47,11 +47,9 @@ int flint_req_authenticate(struct flint_req *r, enum flint_auth kind)
 	int rc;
 
 	if (!content_type_ok(r)) {
-		struct flint_problem *p = flint_problem_new(
-			FLINT_PROB_MALFORMED, "Content-Type must be application/jose+json");
-		if (p)
-			p->status = 415;
-		return fail(r, p);
+		flint_reply_error_status(r, FLINT_PROB_MALFORMED, 415,
+					 "Content-Type must be application/jose+json");
+		return FLINT_EINVAL;
 	}
 	rc = flint_jws_parse(r->body, r->body_len, FLINT_JWS_REQUEST, &r->jws, &prob);
 	if (rc < 0)
@@ -145,10 +143,7 @@ out:
 bool flint_reply_lookup_error(struct flint_req *r, int rc, const char *what)
 {
 	if (rc == FLINT_ENOTFOUND) {
-		struct flint_problem *p = flint_problem_new(FLINT_PROB_MALFORMED, "no such %s", what);
-		if (p)
-			p->status = 404;
-		flint_reply_problem(r, p);
+		flint_reply_error_status(r, FLINT_PROB_MALFORMED, 404, "no such %s", what);
 		return true;
 	}
 	if (rc < 0) {

@@ -2,6 +2,7 @@
  * account authorized for every name, or by the certificate's own key; and
  * the CRL (RFC 5280 §5) that publishes the result. */
 #include <openssl/x509.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,25 @@
 #include "b64.h"
 #include "error.h"
 #include "policy.h"
+
+/* The signed CRL is cached for CRL_TTL seconds (its Cache-Control max-age),
+ * and dropped at once when this process revokes; other nodes sharing the
+ * store catch up within the TTL. Unauthenticated GETs thus cost a copy. */
+#define CRL_TTL 60
+static struct {
+	pthread_mutex_t lock;
+	unsigned char *der;
+	size_t len;
+	int64_t built;
+} crl_cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void crl_cache_drop(void)
+{
+	pthread_mutex_lock(&crl_cache.lock);
+	free(crl_cache.der);
+	crl_cache.der = NULL;
+	pthread_mutex_unlock(&crl_cache.lock);
+}
 
 /* Whether the account holds valid authorizations for every name of the certificate. */
 static bool account_covers(struct flint_req *r, const struct flint_cert *c)
@@ -54,10 +74,11 @@ void flint_api_revoke(struct flint_req *r, const char *rest)
 				  "revokeCert needs \"certificate\": base64url DER");
 		goto out;
 	}
-	if (jr && (!json_is_integer(jr) || !flint_policy_revocation_reason_ok((int)json_integer_value(jr)) ||
-		   json_integer_value(jr) > 10)) {
+	if (jr && (!json_is_integer(jr) || json_integer_value(jr) < 0 ||
+		   json_integer_value(jr) > 10 ||
+		   !flint_policy_revocation_reason_ok((int)json_integer_value(jr)))) {
 		flint_reply_error(r, FLINT_PROB_BAD_REVOCATION_REASON,
-				  "reason must be an RFC 5280 CRLReason code (0-6, 8-10)");
+				  "reason must be one of the RFC 5280 CRLReason codes 0, 1, 2, 3, 4, 5, 9, 10");
 		goto out;
 	}
 	reason = jr ? (int)json_integer_value(jr) : 0;
@@ -70,11 +91,8 @@ void flint_api_revoke(struct flint_req *r, const char *rest)
 	int rc = r->store->ops->cert_by_serial(r->store, serial, &c);
 	if (rc == FLINT_ENOTFOUND || (rc == 0 && (c->der_len != der_len ||
 						  memcmp(c->der, der, der_len) != 0))) {
-		struct flint_problem *pr = flint_problem_new(FLINT_PROB_MALFORMED,
-							     "this CA did not issue that certificate");
-		if (pr)
-			pr->status = 404;
-		flint_reply_problem(r, pr);
+		flint_reply_error_status(r, FLINT_PROB_MALFORMED, 404,
+					 "this CA did not issue that certificate");
 		goto out;
 	} else if (rc < 0) {
 		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "store: %s", flint_strerror(rc));
@@ -105,6 +123,7 @@ void flint_api_revoke(struct flint_req *r, const char *rest)
 		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "store: %s", flint_strerror(rc));
 		goto out;
 	}
+	crl_cache_drop();
 	fprintf(stderr, "state cert=%s serial=%s status=revoked reason=%d\n", c->id, serial, reason);
 	flint_reply_body(r, 200, NULL, NULL, 0);
 out:
@@ -115,34 +134,51 @@ out:
 	flint_cert_free(c);
 }
 
-void flint_api_crl(struct flint_req *r)
+static int build_crl(struct flint_req *r, unsigned char **ret, size_t *ret_len)
 {
 	struct flint_cert **certs = NULL;
 	struct flint_revoked_entry *entries = NULL;
-	unsigned char *der = NULL;
-	size_t n = 0, len = 0;
+	size_t n = 0;
 	int rc = r->store->ops->certs_revoked(r->store, flint_now(), &certs, &n);
-	if (rc < 0) {
-		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "store: %s", flint_strerror(rc));
-		return;
-	}
+	if (rc < 0)
+		return rc;
 	entries = calloc(n ? n : 1, sizeof(*entries));
-	if (!entries) {
-		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "out of memory");
+	rc = FLINT_ENOMEM;
+	if (!entries)
 		goto out;
-	}
 	for (size_t i = 0; i < n; i++)
 		entries[i] = (struct flint_revoked_entry){certs[i]->serial, certs[i]->revoked_at,
 							  certs[i]->reason};
-	rc = flint_issuer_crl(r->d->issuer, entries, n, &der, &len);
-	if (rc < 0) {
-		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "CRL: %s", flint_strerror(rc));
-		goto out;
-	}
-	flint_reply_add_header(r, "Cache-Control", "max-age=60");
-	flint_reply_body(r, 200, "application/pkix-crl", der, len);
+	rc = flint_issuer_crl(r->d->issuer, entries, n, ret, ret_len);
 out:
-	free(der);
 	free(entries);
 	flint_cert_list_free(certs, n);
+	return rc;
+}
+
+void flint_api_crl(struct flint_req *r)
+{
+	int rc = 0;
+	int64_t now = flint_now();
+	pthread_mutex_lock(&crl_cache.lock);
+	if (!crl_cache.der || now - crl_cache.built >= CRL_TTL) {
+		unsigned char *der = NULL;
+		size_t len = 0;
+		rc = build_crl(r, &der, &len);
+		if (rc == 0) {
+			free(crl_cache.der);
+			crl_cache.der = der;
+			crl_cache.len = len;
+			crl_cache.built = now;
+		}
+	}
+	if (rc == 0) {
+		char age[32];
+		snprintf(age, sizeof(age), "max-age=%d", (int)(CRL_TTL - (now - crl_cache.built)));
+		flint_reply_add_header(r, "Cache-Control", age);
+		flint_reply_body(r, 200, "application/pkix-crl", crl_cache.der, crl_cache.len);
+	}
+	pthread_mutex_unlock(&crl_cache.lock);
+	if (rc < 0)
+		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "CRL: %s", flint_strerror(rc));
 }

@@ -106,6 +106,7 @@ enum stmt_id {
 	S_ACCOUNT_GET,
 	S_ACCOUNT_BY_THUMBPRINT,
 	S_ACCOUNT_UPDATE,
+	S_ACCOUNT_EXISTS,
 	S_AUTHZ_INSERT,
 	S_CHALLENGE_INSERT,
 	S_ORDER_INSERT,
@@ -149,7 +150,8 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_ACCOUNT_BY_THUMBPRINT] = "SELECT " ACCOUNT_COLS " FROM accounts WHERE thumbprint = ?1",
 	[S_ACCOUNT_UPDATE] = "UPDATE accounts SET jwk_json = ?2, thumbprint = ?3,"
 			     " contact_json = COALESCE(?4, '[]'), status = ?5, tos_agreed = ?6"
-			     " WHERE id = ?1",
+			     " WHERE id = ?1 AND thumbprint = ?7 AND status = ?8",
+	[S_ACCOUNT_EXISTS] = "SELECT 1 FROM accounts WHERE id = ?1",
 	[S_AUTHZ_INSERT] = "INSERT INTO authzs (" AUTHZ_COLS ")"
 			   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[S_CHALLENGE_INSERT] = "INSERT INTO challenges (id, authz_id, pos, type, token, status,"
@@ -263,23 +265,68 @@ static void done(sqlite3_stmt *s)
 		sqlite3_reset(s);
 }
 
-/* Binders keep the first failure in *rc so a run of binds is checked once. */
-static void bind_text(sqlite3_stmt *s, int i, const char *v, int *rc)
-{
-	if (*rc == SQLITE_OK)
-		*rc = sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
-}
+/* A statement parameter. ARGS(TEXT(a), I64(b), ...) passes a list of them,
+ * bound in order as ?1, ?2, ...; NO_ARGS passes none. */
+struct param {
+	enum { P_TEXT, P_I64, P_BLOB } kind;
+	const char *text; /* P_TEXT; NULL binds NULL */
+	int64_t i64;      /* P_I64 */
+	const void *blob; /* P_BLOB; NULL binds NULL */
+	size_t len;       /* P_BLOB */
+};
 
-static void bind_i64(sqlite3_stmt *s, int i, int64_t v, int *rc)
-{
-	if (*rc == SQLITE_OK)
-		*rc = sqlite3_bind_int64(s, i, v);
-}
+#define TEXT(v) ((struct param){ .kind = P_TEXT, .text = (v) })
+#define I64(v) ((struct param){ .kind = P_I64, .i64 = (v) })
+#define BLOB(v, n) ((struct param){ .kind = P_BLOB, .blob = (v), .len = (n) })
+#define ARGS(...)                           \
+	(const struct param[]){ __VA_ARGS__ }, \
+		sizeof((const struct param[]){ __VA_ARGS__ }) / sizeof(struct param)
+#define NO_ARGS NULL, 0
 
-static void bind_blob(sqlite3_stmt *s, int i, const void *v, size_t n, int *rc)
+/* Reads the current row of s into *ret, whose type each reader names, and
+ * leaves nothing to free on failure. q serves readers that load more rows. */
+typedef int (*row_reader)(struct sq_store *q, sqlite3_stmt *s, void *ret);
+
+/* What select_all collects: array elements of size bytes, filled by read and
+ * emptied again by clear. */
+struct row_type {
+	size_t size;
+	row_reader read;
+	void (*clear)(void *elem);
+};
+
+/* The cached statement id with p[0..n) bound; on failure it is reset again. */
+static int prepare(struct sq_store *q, enum stmt_id id, const struct param *p, size_t n,
+		   sqlite3_stmt **ret)
 {
-	if (*rc == SQLITE_OK)
-		*rc = v ? sqlite3_bind_blob64(s, i, v, n, SQLITE_STATIC) : sqlite3_bind_null(s, i);
+	sqlite3_stmt *s = NULL;
+	int rc = SQLITE_OK, err;
+
+	err = get_stmt(q, id, &s);
+	if (err < 0)
+		return err;
+	for (size_t i = 0; i < n && rc == SQLITE_OK; i++) {
+		int at = (int)i + 1;
+
+		switch (p[i].kind) {
+		case P_TEXT:
+			rc = sqlite3_bind_text(s, at, p[i].text, -1, SQLITE_STATIC);
+			break;
+		case P_I64:
+			rc = sqlite3_bind_int64(s, at, p[i].i64);
+			break;
+		case P_BLOB:
+			rc = p[i].blob ? sqlite3_bind_blob64(s, at, p[i].blob, p[i].len, SQLITE_STATIC)
+				       : sqlite3_bind_null(s, at);
+			break;
+		}
+	}
+	if (rc != SQLITE_OK) {
+		done(s);
+		return map_rc(rc);
+	}
+	*ret = s;
+	return 0;
 }
 
 /* Steps a statement that returns no rows. */
@@ -300,62 +347,137 @@ static int step_row(sqlite3_stmt *s)
 	return rc == SQLITE_DONE ? FLINT_ENOTFOUND : map_rc(rc);
 }
 
-static int run(struct sq_store *q, enum stmt_id id)
+/* Runs a statement that returns no rows. */
+static int exec(struct sq_store *q, enum stmt_id id, const struct param *p, size_t n)
 {
 	sqlite3_stmt *s = NULL;
 	int err;
 
-	err = get_stmt(q, id, &s);
+	err = prepare(q, id, p, n, &s);
+	if (err == 0)
+		err = step_done(s);
+	done(s);
+	return err;
+}
+
+/* Steps to the first row and leaves *ret there, for the caller to read and
+ * done(); FLINT_ENOTFOUND without a row. */
+static int select_row(struct sq_store *q, enum stmt_id id, const struct param *p, size_t n,
+		      sqlite3_stmt **ret)
+{
+	sqlite3_stmt *s = NULL;
+	int err;
+
+	err = prepare(q, id, p, n, &s);
+	if (err == 0)
+		err = step_row(s);
+	if (err < 0) {
+		done(s);
+		return err;
+	}
+	*ret = s;
+	return 0;
+}
+
+/* Reads the first row into ret; FLINT_ENOTFOUND without one. The statement
+ * stays active while read runs, so whatever read loads with further
+ * statements comes from the same snapshot. */
+static int select_one(struct sq_store *q, enum stmt_id id, const struct param *p, size_t n,
+		      row_reader read, void *ret)
+{
+	sqlite3_stmt *s = NULL;
+	int err;
+
+	err = select_row(q, id, p, n, &s);
 	if (err < 0)
+		return err;
+	err = read(q, s, ret);
+	done(s);
+	return err;
+}
+
+/* Reads every row into a growing array of rt elements, NULL when there are none. */
+static int select_all(struct sq_store *q, enum stmt_id id, const struct param *p, size_t np,
+		      const struct row_type *rt, void **ret, size_t *ret_n)
+{
+	sqlite3_stmt *s = NULL;
+	unsigned char *rows = NULL, *grown;
+	size_t n = 0, cap = 0;
+	int rc, err;
+
+	err = prepare(q, id, p, np, &s);
+	if (err < 0)
+		return err;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 8;
+			grown = realloc(rows, cap * rt->size);
+			if (!grown) {
+				err = FLINT_ENOMEM;
+				goto out;
+			}
+			rows = grown;
+		}
+		err = rt->read(q, s, rows + n * rt->size);
+		if (err < 0)
+			goto out;
+		n++;
+	}
+	if (rc != SQLITE_DONE) {
+		err = map_rc(rc);
 		goto out;
-	err = step_done(s);
+	}
+	*ret = rows;
+	*ret_n = n;
+	rows = NULL;
+	n = 0;
 out:
+	done(s);
+	for (size_t i = 0; i < n; i++)
+		rt->clear(rows + i * rt->size);
+	free(rows);
+	return err;
+}
+
+#define NO_PROBE S_COUNT
+
+/* Runs a guarded UPDATE or DELETE of the row keyed by ?1 = key. When it
+ * changed nothing: FLINT_ENOTFOUND, or with a probe statement for that key,
+ * FLINT_ENOTFOUND when the row is missing and FLINT_ECONFLICT when it exists
+ * but failed the precondition. */
+static int update(struct sq_store *q, enum stmt_id id, const struct param *p, size_t n,
+		  enum stmt_id probe, const char *key)
+{
+	sqlite3_stmt *s = NULL, *row = NULL;
+	int err;
+
+	err = prepare(q, id, p, n, &s);
+	if (err == 0)
+		err = step_done(s);
+	if (err == 0 && sqlite3_changes(q->db) == 0) {
+		err = probe == NO_PROBE ? FLINT_ENOTFOUND
+					: select_row(q, probe, ARGS(TEXT(key)), &row);
+		if (err == 0)
+			err = FLINT_ECONFLICT; /* the row is there: the precondition failed */
+		done(row);
+	}
 	done(s);
 	return err;
 }
 
 static int tx_begin(struct sq_store *q)
 {
-	return run(q, S_BEGIN);
+	return exec(q, S_BEGIN, NO_ARGS);
 }
 
 /* Commits, or rolls back when err (or the commit) failed; returns the outcome. */
 static int tx_end(struct sq_store *q, int err)
 {
 	if (err == 0)
-		err = run(q, S_COMMIT);
+		err = exec(q, S_COMMIT, NO_ARGS);
 	if (err < 0 && !sqlite3_get_autocommit(q->db))
-		(void)run(q, S_ROLLBACK);
+		(void)exec(q, S_ROLLBACK, NO_ARGS);
 	return err;
-}
-
-/* Does a row exist for the single-id probe statement? 0 yes, FLINT_ENOTFOUND no. */
-static int exists(struct sq_store *q, enum stmt_id id, const char *key)
-{
-	sqlite3_stmt *s = NULL;
-	int rc = SQLITE_OK, err;
-
-	err = get_stmt(q, id, &s);
-	if (err < 0)
-		goto out;
-	bind_text(s, 1, key, &rc);
-	if (rc != SQLITE_OK) {
-		err = map_rc(rc);
-		goto out;
-	}
-	err = step_row(s);
-out:
-	done(s);
-	return err;
-}
-
-/* After a guarded UPDATE changed nothing: FLINT_ENOTFOUND when the row is
- * missing, FLINT_ECONFLICT when it exists but failed the precondition. */
-static int no_change_reason(struct sq_store *q, enum stmt_id probe, const char *key)
-{
-	int err = exists(q, probe, key);
-
-	return err == 0 ? FLINT_ECONFLICT : err;
 }
 
 static int col_str(sqlite3_stmt *s, int i, char **ret)
@@ -377,31 +499,36 @@ static int col_str(sqlite3_stmt *s, int i, char **ret)
 	return 0;
 }
 
-static int read_account(sqlite3_stmt *s, struct flint_account **ret)
+/* char *: column 0, which must not be NULL. */
+static int read_id(struct sq_store *q, sqlite3_stmt *s, void *ret)
 {
-	struct flint_account *a;
+	char *id = NULL;
 	int err;
 
-	a = calloc(1, sizeof(*a));
-	if (!a)
-		return FLINT_ENOMEM;
-	if ((err = col_str(s, 0, &a->id)) < 0 || (err = col_str(s, 1, &a->jwk_json)) < 0 ||
-	    (err = col_str(s, 2, &a->thumbprint)) < 0 ||
-	    (err = col_str(s, 3, &a->contact_json)) < 0 || (err = col_str(s, 4, &a->status)) < 0)
-		goto out;
-	a->tos_agreed = sqlite3_column_int64(s, 5) != 0;
-	a->created = sqlite3_column_int64(s, 6);
-	*ret = a;
-	a = NULL;
-out:
-	flint_account_free(a);
-	return err;
+	(void)q;
+	err = col_str(s, 0, &id);
+	if (err < 0)
+		return err;
+	if (!id)
+		return FLINT_EIO;
+	*(char **)ret = id;
+	return 0;
 }
 
-static int read_challenge(sqlite3_stmt *s, struct flint_challenge *c)
+static void clear_id(void *elem)
 {
+	free(*(char **)elem);
+}
+
+static const struct row_type id_rows = { sizeof(char *), read_id, clear_id };
+
+/* struct flint_challenge, filled in place. */
+static int read_challenge(struct sq_store *q, sqlite3_stmt *s, void *ret)
+{
+	struct flint_challenge *c = ret;
 	int err;
 
+	(void)q;
 	memset(c, 0, sizeof(*c));
 	if ((err = col_str(s, 0, &c->id)) < 0 || (err = col_str(s, 1, &c->authz_id)) < 0 ||
 	    (err = col_str(s, 2, &c->type)) < 0 || (err = col_str(s, 3, &c->token)) < 0 ||
@@ -413,9 +540,60 @@ static int read_challenge(sqlite3_stmt *s, struct flint_challenge *c)
 	return 0;
 }
 
-static int read_authz(sqlite3_stmt *s, struct flint_authz **ret)
+static void clear_challenge(void *elem)
+{
+	flint_challenge_clear(elem);
+}
+
+static const struct row_type challenge_rows = { sizeof(struct flint_challenge), read_challenge,
+						clear_challenge };
+
+/* struct flint_challenge *. */
+static int read_challenge_new(struct sq_store *q, sqlite3_stmt *s, void *ret)
+{
+	struct flint_challenge *c;
+	int err;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return FLINT_ENOMEM;
+	err = read_challenge(q, s, c);
+	if (err < 0) {
+		free(c); /* read_challenge cleared it */
+		return err;
+	}
+	*(struct flint_challenge **)ret = c;
+	return 0;
+}
+
+/* struct flint_account *. */
+static int read_account(struct sq_store *q, sqlite3_stmt *s, void *ret)
+{
+	struct flint_account *a;
+	int err;
+
+	(void)q;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return FLINT_ENOMEM;
+	if ((err = col_str(s, 0, &a->id)) < 0 || (err = col_str(s, 1, &a->jwk_json)) < 0 ||
+	    (err = col_str(s, 2, &a->thumbprint)) < 0 ||
+	    (err = col_str(s, 3, &a->contact_json)) < 0 || (err = col_str(s, 4, &a->status)) < 0)
+		goto out;
+	a->tos_agreed = sqlite3_column_int64(s, 5) != 0;
+	a->created = sqlite3_column_int64(s, 6);
+	*(struct flint_account **)ret = a;
+	a = NULL;
+out:
+	flint_account_free(a);
+	return err;
+}
+
+/* struct flint_authz *, with its challenges. */
+static int read_authz(struct sq_store *q, sqlite3_stmt *s, void *ret)
 {
 	struct flint_authz *a;
+	void *cs;
 	int err;
 
 	a = calloc(1, sizeof(*a));
@@ -428,16 +606,23 @@ static int read_authz(sqlite3_stmt *s, struct flint_authz **ret)
 	a->wildcard = sqlite3_column_int64(s, 4) != 0;
 	a->expires = sqlite3_column_int64(s, 6);
 	a->created = sqlite3_column_int64(s, 7);
-	*ret = a;
+	err = select_all(q, S_AUTHZ_CHALLENGES, ARGS(TEXT(a->id)), &challenge_rows, &cs,
+			 &a->n_challenges);
+	if (err < 0)
+		goto out;
+	a->challenges = cs;
+	*(struct flint_authz **)ret = a;
 	a = NULL;
 out:
 	flint_authz_free(a);
 	return err;
 }
 
-static int read_order(sqlite3_stmt *s, struct flint_order **ret)
+/* struct flint_order *, with its authz ids. */
+static int read_order(struct sq_store *q, sqlite3_stmt *s, void *ret)
 {
 	struct flint_order *o;
+	void *ids;
 	int err;
 
 	o = calloc(1, sizeof(*o));
@@ -452,19 +637,25 @@ static int read_order(sqlite3_stmt *s, struct flint_order **ret)
 	o->not_before = sqlite3_column_int64(s, 4);
 	o->not_after = sqlite3_column_int64(s, 5);
 	o->created = sqlite3_column_int64(s, 6);
-	*ret = o;
+	err = select_all(q, S_ORDER_AUTHZ_IDS, ARGS(TEXT(o->id)), &id_rows, &ids, &o->n_authz);
+	if (err < 0)
+		goto out;
+	o->authz_ids = ids;
+	*(struct flint_order **)ret = o;
 	o = NULL;
 out:
 	flint_order_free(o);
 	return err;
 }
 
-static int read_cert(sqlite3_stmt *s, struct flint_cert **ret)
+/* struct flint_cert *. */
+static int read_cert(struct sq_store *q, sqlite3_stmt *s, void *ret)
 {
 	struct flint_cert *c;
 	const void *der;
 	int err, n;
 
+	(void)q;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return FLINT_ENOMEM;
@@ -491,97 +682,19 @@ static int read_cert(sqlite3_stmt *s, struct flint_cert **ret)
 	c->not_after = sqlite3_column_int64(s, 7);
 	c->revoked_at = sqlite3_column_int64(s, 8);
 	c->reason = (int)sqlite3_column_int64(s, 9);
-	*ret = c;
+	*(struct flint_cert **)ret = c;
 	c = NULL;
 out:
 	flint_cert_free(c);
 	return err;
 }
 
-/* Collects column 0 of every remaining row, at most max (SIZE_MAX: all). */
-static int collect_ids(sqlite3_stmt *s, size_t max, char ***ret_ids, size_t *ret_n)
+static void clear_cert(void *elem)
 {
-	char **ids = NULL, **grown;
-	size_t n = 0, cap = 0;
-	int rc, err = 0;
-
-	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 8;
-			grown = realloc(ids, cap * sizeof(*ids));
-			if (!grown) {
-				err = FLINT_ENOMEM;
-				goto out;
-			}
-			ids = grown;
-		}
-		err = col_str(s, 0, &ids[n]);
-		if (err < 0)
-			goto out;
-		if (!ids[n]) {
-			err = FLINT_EIO;
-			goto out;
-		}
-		n++;
-	}
-	if (n < max && rc != SQLITE_DONE) {
-		err = map_rc(rc);
-		goto out;
-	}
-	*ret_ids = ids;
-	*ret_n = n;
-	ids = NULL;
-	n = 0;
-out:
-	flint_string_list_free(ids, n);
-	return err;
+	flint_cert_free(*(struct flint_cert **)elem);
 }
 
-static int load_challenges(struct sq_store *q, struct flint_authz *a)
-{
-	struct flint_challenge *cs = NULL, *grown;
-	sqlite3_stmt *s = NULL;
-	size_t n = 0, cap = 0;
-	int rc = SQLITE_OK, err;
-
-	err = get_stmt(q, S_AUTHZ_CHALLENGES, &s);
-	if (err < 0)
-		goto out;
-	bind_text(s, 1, a->id, &rc);
-	if (rc != SQLITE_OK) {
-		err = map_rc(rc);
-		goto out;
-	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 4;
-			grown = realloc(cs, cap * sizeof(*cs));
-			if (!grown) {
-				err = FLINT_ENOMEM;
-				goto out;
-			}
-			cs = grown;
-		}
-		err = read_challenge(s, &cs[n]);
-		if (err < 0)
-			goto out;
-		n++;
-	}
-	if (rc != SQLITE_DONE) {
-		err = map_rc(rc);
-		goto out;
-	}
-	a->challenges = cs;
-	a->n_challenges = n;
-	cs = NULL;
-	n = 0;
-out:
-	done(s);
-	for (size_t i = 0; i < n; i++)
-		flint_challenge_clear(&cs[i]);
-	free(cs);
-	return err;
-}
+static const struct row_type cert_rows = { sizeof(struct flint_cert *), read_cert, clear_cert };
 
 static void sq_close(struct flint_store *st)
 {
@@ -690,178 +803,72 @@ out:
 
 static int sq_nonce_put(struct flint_store *st, const char *nonce, int64_t expires)
 {
-	struct sq_store *q = sq(st);
-	sqlite3_stmt *s = NULL;
-	int rc = SQLITE_OK, err;
-
-	err = get_stmt(q, S_NONCE_PUT, &s);
-	if (err < 0)
-		goto out;
-	bind_text(s, 1, nonce, &rc);
-	bind_i64(s, 2, expires, &rc);
-	err = rc != SQLITE_OK ? map_rc(rc) : step_done(s);
-out:
-	done(s);
-	return err;
+	return exec(sq(st), S_NONCE_PUT, ARGS(TEXT(nonce), I64(expires)));
 }
 
 static int sq_nonce_take(struct flint_store *st, const char *nonce, int64_t now)
 {
-	struct sq_store *q = sq(st);
-	sqlite3_stmt *s = NULL;
-	int rc = SQLITE_OK, err;
-
-	err = get_stmt(q, S_NONCE_TAKE, &s);
-	if (err < 0)
-		goto out;
-	bind_text(s, 1, nonce, &rc);
-	bind_i64(s, 2, now, &rc);
-	err = rc != SQLITE_OK ? map_rc(rc) : step_done(s);
-	if (err == 0 && sqlite3_changes(q->db) == 0)
-		err = FLINT_ENOTFOUND;
-out:
-	done(s);
-	return err;
+	return update(sq(st), S_NONCE_TAKE, ARGS(TEXT(nonce), I64(now)), NO_PROBE, nonce);
 }
 
 static int sq_nonce_purge(struct flint_store *st, int64_t now)
 {
-	struct sq_store *q = sq(st);
-	sqlite3_stmt *s = NULL;
-	int rc = SQLITE_OK, err;
-
-	err = get_stmt(q, S_NONCE_PURGE, &s);
-	if (err < 0)
-		goto out;
-	bind_i64(s, 1, now, &rc);
-	err = rc != SQLITE_OK ? map_rc(rc) : step_done(s);
-out:
-	done(s);
-	return err;
+	return exec(sq(st), S_NONCE_PURGE, ARGS(I64(now)));
 }
 
 static int sq_account_insert(struct flint_store *st, const struct flint_account *acct)
 {
-	struct sq_store *q = sq(st);
-	sqlite3_stmt *s = NULL;
-	int rc = SQLITE_OK, err;
-
 	if (!acct)
 		return FLINT_EINVAL;
-	err = get_stmt(q, S_ACCOUNT_INSERT, &s);
-	if (err < 0)
-		goto out;
-	bind_text(s, 1, acct->id, &rc);
-	bind_text(s, 2, acct->jwk_json, &rc);
-	bind_text(s, 3, acct->thumbprint, &rc);
-	bind_text(s, 4, acct->contact_json, &rc);
-	bind_text(s, 5, acct->status, &rc);
-	bind_i64(s, 6, acct->tos_agreed, &rc);
-	bind_i64(s, 7, acct->created, &rc);
-	err = rc != SQLITE_OK ? map_rc(rc) : step_done(s);
-out:
-	done(s);
-	return err;
-}
-
-static int account_by(struct sq_store *q, enum stmt_id id, const char *key,
-		      struct flint_account **ret)
-{
-	sqlite3_stmt *s = NULL;
-	int rc = SQLITE_OK, err;
-
-	err = get_stmt(q, id, &s);
-	if (err < 0)
-		goto out;
-	bind_text(s, 1, key, &rc);
-	err = rc != SQLITE_OK ? map_rc(rc) : step_row(s);
-	if (err < 0)
-		goto out;
-	err = read_account(s, ret);
-out:
-	done(s);
-	return err;
+	return exec(sq(st), S_ACCOUNT_INSERT,
+		    ARGS(TEXT(acct->id), TEXT(acct->jwk_json), TEXT(acct->thumbprint),
+			 TEXT(acct->contact_json), TEXT(acct->status), I64(acct->tos_agreed),
+			 I64(acct->created)));
 }
 
 static int sq_account_get(struct flint_store *st, const char *id, struct flint_account **ret)
 {
-	return account_by(sq(st), S_ACCOUNT_GET, id, ret);
+	return select_one(sq(st), S_ACCOUNT_GET, ARGS(TEXT(id)), read_account, ret);
 }
 
 static int sq_account_by_thumbprint(struct flint_store *st, const char *thumbprint,
 				    struct flint_account **ret)
 {
-	return account_by(sq(st), S_ACCOUNT_BY_THUMBPRINT, thumbprint, ret);
+	return select_one(sq(st), S_ACCOUNT_BY_THUMBPRINT, ARGS(TEXT(thumbprint)), read_account,
+			  ret);
 }
 
 /* One UPDATE statement, atomic on its own; the unique index on thumbprint
  * turns a key change onto another account's key into FLINT_ECONFLICT. */
-static int sq_account_update(struct flint_store *st, const struct flint_account *acct)
+static int sq_account_update(struct flint_store *st, const struct flint_account *acct,
+			     const struct flint_account *expect)
 {
-	struct sq_store *q = sq(st);
-	sqlite3_stmt *s = NULL;
-	int rc = SQLITE_OK, err;
-
-	if (!acct)
+	if (!acct || !expect)
 		return FLINT_EINVAL;
-	err = get_stmt(q, S_ACCOUNT_UPDATE, &s);
-	if (err < 0)
-		goto out;
-	bind_text(s, 1, acct->id, &rc);
-	bind_text(s, 2, acct->jwk_json, &rc);
-	bind_text(s, 3, acct->thumbprint, &rc);
-	bind_text(s, 4, acct->contact_json, &rc);
-	bind_text(s, 5, acct->status, &rc);
-	bind_i64(s, 6, acct->tos_agreed, &rc);
-	err = rc != SQLITE_OK ? map_rc(rc) : step_done(s);
-	if (err == 0 && sqlite3_changes(q->db) == 0)
-		err = FLINT_ENOTFOUND;
-out:
-	done(s);
-	return err;
+	return update(sq(st), S_ACCOUNT_UPDATE,
+		      ARGS(TEXT(acct->id), TEXT(acct->jwk_json), TEXT(acct->thumbprint),
+			   TEXT(acct->contact_json), TEXT(acct->status), I64(acct->tos_agreed),
+			   TEXT(expect->thumbprint), TEXT(expect->status)),
+		      S_ACCOUNT_EXISTS, acct->id);
 }
 
 static int insert_authz(struct sq_store *q, const struct flint_authz *a)
 {
-	sqlite3_stmt *s = NULL;
-	int rc = SQLITE_OK, err;
+	int err;
 
-	err = get_stmt(q, S_AUTHZ_INSERT, &s);
-	if (err < 0)
-		goto out;
-	bind_text(s, 1, a->id, &rc);
-	bind_text(s, 2, a->account_id, &rc);
-	bind_text(s, 3, a->ident_type, &rc);
-	bind_text(s, 4, a->ident_value, &rc);
-	bind_i64(s, 5, a->wildcard, &rc);
-	bind_text(s, 6, a->status, &rc);
-	bind_i64(s, 7, a->expires, &rc);
-	bind_i64(s, 8, a->created, &rc);
-	err = rc != SQLITE_OK ? map_rc(rc) : step_done(s);
-	if (err < 0)
-		goto out;
-	for (size_t i = 0; i < a->n_challenges; i++) {
+	err = exec(q, S_AUTHZ_INSERT,
+		   ARGS(TEXT(a->id), TEXT(a->account_id), TEXT(a->ident_type),
+			TEXT(a->ident_value), I64(a->wildcard), TEXT(a->status), I64(a->expires),
+			I64(a->created)));
+	for (size_t i = 0; i < a->n_challenges && err == 0; i++) {
 		const struct flint_challenge *c = &a->challenges[i];
 
-		done(s);
-		err = get_stmt(q, S_CHALLENGE_INSERT, &s);
-		if (err < 0)
-			goto out;
-		bind_text(s, 1, c->id, &rc);
 		/* The challenges belong to this authz whatever c->authz_id says. */
-		bind_text(s, 2, a->id, &rc);
-		bind_i64(s, 3, (int64_t)i, &rc);
-		bind_text(s, 4, c->type, &rc);
-		bind_text(s, 5, c->token, &rc);
-		bind_text(s, 6, c->status ? c->status : "pending", &rc);
-		bind_i64(s, 7, c->validated, &rc);
-		bind_text(s, 8, c->error_json, &rc);
-		err = rc != SQLITE_OK ? map_rc(rc) : step_done(s);
-		if (err < 0)
-			goto out;
+		err = exec(q, S_CHALLENGE_INSERT,
+			   ARGS(TEXT(c->id), TEXT(a->id), I64((int64_t)i), TEXT(c->type),
+				TEXT(c->token), TEXT(c->status ? c->status : "pending"),
+				I64(c->validated), TEXT(c->error_json)));
 	}
-out:
-	done(s);
 	return err;
 }
 
@@ -869,109 +876,40 @@ static int sq_order_insert(struct flint_store *st, const struct flint_order *ord
 			   const struct flint_authz *new_authzs, size_t n_new)
 {
 	struct sq_store *q = sq(st);
-	sqlite3_stmt *s = NULL;
-	int rc = SQLITE_OK, err;
+	int err;
 
 	if (!order || (n_new && !new_authzs) || (order->n_authz && !order->authz_ids))
 		return FLINT_EINVAL;
 	err = tx_begin(q);
 	if (err < 0)
 		return err;
-	for (size_t i = 0; i < n_new; i++) {
+	for (size_t i = 0; i < n_new && err == 0; i++)
 		err = insert_authz(q, &new_authzs[i]);
-		if (err < 0)
-			goto out;
-	}
-	err = get_stmt(q, S_ORDER_INSERT, &s);
-	if (err < 0)
-		goto out;
-	bind_text(s, 1, order->id, &rc);
-	bind_text(s, 2, order->account_id, &rc);
-	bind_text(s, 3, order->status, &rc);
-	bind_i64(s, 4, order->expires, &rc);
-	bind_i64(s, 5, order->not_before, &rc);
-	bind_i64(s, 6, order->not_after, &rc);
-	bind_i64(s, 7, order->created, &rc);
-	bind_text(s, 8, order->identifiers_json, &rc);
-	bind_text(s, 9, order->error_json, &rc);
-	bind_text(s, 10, order->cert_id, &rc);
-	err = rc != SQLITE_OK ? map_rc(rc) : step_done(s);
-	if (err < 0)
-		goto out;
-	for (size_t i = 0; i < order->n_authz; i++) {
-		done(s);
-		err = get_stmt(q, S_ORDER_AUTHZ_INSERT, &s);
-		if (err < 0)
-			goto out;
-		bind_text(s, 1, order->id, &rc);
-		bind_i64(s, 2, (int64_t)i, &rc);
-		bind_text(s, 3, order->authz_ids[i], &rc);
-		err = rc != SQLITE_OK ? map_rc(rc) : step_done(s);
-		if (err < 0)
-			goto out;
-	}
-out:
-	done(s);
+	if (err == 0)
+		err = exec(q, S_ORDER_INSERT,
+			   ARGS(TEXT(order->id), TEXT(order->account_id), TEXT(order->status),
+				I64(order->expires), I64(order->not_before), I64(order->not_after),
+				I64(order->created), TEXT(order->identifiers_json),
+				TEXT(order->error_json), TEXT(order->cert_id)));
+	for (size_t i = 0; i < order->n_authz && err == 0; i++)
+		err = exec(q, S_ORDER_AUTHZ_INSERT,
+			   ARGS(TEXT(order->id), I64((int64_t)i), TEXT(order->authz_ids[i])));
 	return tx_end(q, err);
 }
 
 static int sq_order_get(struct flint_store *st, const char *id, struct flint_order **ret)
 {
-	struct sq_store *q = sq(st);
-	struct flint_order *o = NULL;
-	sqlite3_stmt *s = NULL, *ids = NULL;
-	int rc = SQLITE_OK, err;
-
-	err = get_stmt(q, S_ORDER_GET, &s);
-	if (err < 0)
-		goto out;
-	bind_text(s, 1, id, &rc);
-	err = rc != SQLITE_OK ? map_rc(rc) : step_row(s);
-	if (err < 0)
-		goto out;
-	err = read_order(s, &o);
-	if (err < 0)
-		goto out;
-	/* s stays active so both reads see one snapshot. */
-	err = get_stmt(q, S_ORDER_AUTHZ_IDS, &ids);
-	if (err < 0)
-		goto out;
-	bind_text(ids, 1, id, &rc);
-	err = rc != SQLITE_OK ? map_rc(rc) : collect_ids(ids, SIZE_MAX, &o->authz_ids, &o->n_authz);
-	if (err < 0)
-		goto out;
-	*ret = o;
-	o = NULL;
-out:
-	done(ids);
-	done(s);
-	flint_order_free(o);
-	return err;
+	return select_one(sq(st), S_ORDER_GET, ARGS(TEXT(id)), read_order, ret);
 }
 
 static int sq_order_set_status(struct flint_store *st, const char *id, const char *expect,
 			       const char *status, const char *error_json, const char *cert_id)
 {
-	struct sq_store *q = sq(st);
-	sqlite3_stmt *s = NULL;
-	int rc = SQLITE_OK, err;
-
 	if (!expect || !status)
 		return FLINT_EINVAL;
-	err = get_stmt(q, S_ORDER_SET_STATUS, &s);
-	if (err < 0)
-		goto out;
-	bind_text(s, 1, id, &rc);
-	bind_text(s, 2, expect, &rc);
-	bind_text(s, 3, status, &rc);
-	bind_text(s, 4, error_json, &rc);
-	bind_text(s, 5, cert_id, &rc);
-	err = rc != SQLITE_OK ? map_rc(rc) : step_done(s);
-	if (err == 0 && sqlite3_changes(q->db) == 0)
-		err = no_change_reason(q, S_ORDER_EXISTS, id);
-out:
-	done(s);
-	return err;
+	return update(sq(st), S_ORDER_SET_STATUS,
+		      ARGS(TEXT(id), TEXT(expect), TEXT(status), TEXT(error_json), TEXT(cert_id)),
+		      S_ORDER_EXISTS, id);
 }
 
 static int sq_orders_by_account(struct flint_store *st, const char *account_id,
@@ -979,36 +917,31 @@ static int sq_orders_by_account(struct flint_store *st, const char *account_id,
 				bool *ret_more)
 {
 	struct sq_store *q = sq(st);
-	sqlite3_stmt *s = NULL, *seq = NULL;
+	sqlite3_stmt *seq = NULL;
 	char **ids = NULL;
+	void *rows;
 	size_t n = 0;
 	int64_t after = 0;
-	int rc = SQLITE_OK, err = 0;
+	int err = 0;
 
 	if (!account_id || !ret_ids || !ret_n || !ret_more)
 		return FLINT_EINVAL;
 	if (after_id) {
-		/* An id that is not an order of this account is not a cursor. */
-		err = get_stmt(q, S_ORDER_SEQ, &seq);
-		if (err < 0)
-			goto out;
-		bind_text(seq, 1, after_id, &rc);
-		bind_text(seq, 2, account_id, &rc);
-		err = rc != SQLITE_OK ? map_rc(rc) : step_row(seq);
+		/* An id that is not an order of this account is not a cursor. The
+		 * statement stays active so both reads see one snapshot. */
+		err = select_row(q, S_ORDER_SEQ, ARGS(TEXT(after_id), TEXT(account_id)), &seq);
 		if (err < 0)
 			goto out;
 		after = sqlite3_column_int64(seq, 0);
 	}
-	err = get_stmt(q, S_ORDERS_BY_ACCOUNT, &s);
-	if (err < 0)
-		goto out;
-	bind_text(s, 1, account_id, &rc);
-	bind_i64(s, 2, after, &rc);
 	/* One extra row tells whether more exist. */
-	bind_i64(s, 3, limit >= (size_t)INT64_MAX ? -1 : (int64_t)limit + 1, &rc);
-	err = rc != SQLITE_OK ? map_rc(rc) : collect_ids(s, SIZE_MAX, &ids, &n);
+	err = select_all(q, S_ORDERS_BY_ACCOUNT,
+			 ARGS(TEXT(account_id), I64(after),
+			      I64(limit >= (size_t)INT64_MAX ? -1 : (int64_t)limit + 1)),
+			 &id_rows, &rows, &n);
 	if (err < 0)
 		goto out;
+	ids = rows;
 	*ret_more = n > limit;
 	if (n > limit) {
 		for (size_t i = limit; i < n; i++)
@@ -1021,147 +954,43 @@ static int sq_orders_by_account(struct flint_store *st, const char *account_id,
 	}
 	*ret_ids = ids;
 	*ret_n = n;
-	ids = NULL;
-	n = 0;
 out:
 	done(seq);
-	done(s);
-	flint_string_list_free(ids, n);
-	return err;
-}
-
-/* Reads the authz of the current row of s and its challenges. */
-static int authz_from_row(struct sq_store *q, sqlite3_stmt *s, struct flint_authz **ret)
-{
-	struct flint_authz *a = NULL;
-	int err;
-
-	err = read_authz(s, &a);
-	if (err < 0)
-		goto out;
-	err = load_challenges(q, a);
-	if (err < 0)
-		goto out;
-	*ret = a;
-	a = NULL;
-out:
-	flint_authz_free(a);
 	return err;
 }
 
 static int sq_authz_get(struct flint_store *st, const char *id, struct flint_authz **ret)
 {
-	struct sq_store *q = sq(st);
-	sqlite3_stmt *s = NULL;
-	int rc = SQLITE_OK, err;
-
-	err = get_stmt(q, S_AUTHZ_GET, &s);
-	if (err < 0)
-		goto out;
-	bind_text(s, 1, id, &rc);
-	err = rc != SQLITE_OK ? map_rc(rc) : step_row(s);
-	if (err < 0)
-		goto out;
-	err = authz_from_row(q, s, ret);
-out:
-	done(s);
-	return err;
+	return select_one(sq(st), S_AUTHZ_GET, ARGS(TEXT(id)), read_authz, ret);
 }
 
 static int sq_authz_find_valid(struct flint_store *st, const char *account_id,
 			       const char *ident_type, const char *ident_value, bool wildcard,
 			       int64_t min_expires, struct flint_authz **ret)
 {
-	struct sq_store *q = sq(st);
-	sqlite3_stmt *s = NULL;
-	int rc = SQLITE_OK, err;
-
-	err = get_stmt(q, S_AUTHZ_FIND_VALID, &s);
-	if (err < 0)
-		goto out;
-	bind_text(s, 1, account_id, &rc);
-	bind_text(s, 2, ident_type, &rc);
-	bind_text(s, 3, ident_value, &rc);
-	bind_i64(s, 4, wildcard, &rc);
-	bind_i64(s, 5, min_expires, &rc);
-	err = rc != SQLITE_OK ? map_rc(rc) : step_row(s);
-	if (err < 0)
-		goto out;
-	err = authz_from_row(q, s, ret);
-out:
-	done(s);
-	return err;
+	return select_one(sq(st), S_AUTHZ_FIND_VALID,
+			  ARGS(TEXT(account_id), TEXT(ident_type), TEXT(ident_value),
+			       I64(wildcard), I64(min_expires)),
+			  read_authz, ret);
 }
 
 static int sq_authz_set_status(struct flint_store *st, const char *id, const char *expect,
 			       const char *status)
 {
-	struct sq_store *q = sq(st);
-	sqlite3_stmt *s = NULL;
-	int rc = SQLITE_OK, err;
-
 	if (!status)
 		return FLINT_EINVAL;
-	err = get_stmt(q, S_AUTHZ_SET_STATUS, &s);
-	if (err < 0)
-		goto out;
-	bind_text(s, 1, id, &rc);
-	bind_text(s, 2, expect, &rc);
-	bind_text(s, 3, status, &rc);
-	err = rc != SQLITE_OK ? map_rc(rc) : step_done(s);
-	if (err == 0 && sqlite3_changes(q->db) == 0)
-		err = no_change_reason(q, S_AUTHZ_EXISTS, id);
-out:
-	done(s);
-	return err;
+	return update(sq(st), S_AUTHZ_SET_STATUS, ARGS(TEXT(id), TEXT(expect), TEXT(status)),
+		      S_AUTHZ_EXISTS, id);
 }
 
 static int sq_challenge_get(struct flint_store *st, const char *id, struct flint_challenge **ret)
 {
-	struct sq_store *q = sq(st);
-	struct flint_challenge *c = NULL;
-	sqlite3_stmt *s = NULL;
-	int rc = SQLITE_OK, err;
-
-	err = get_stmt(q, S_CHALLENGE_GET, &s);
-	if (err < 0)
-		goto out;
-	bind_text(s, 1, id, &rc);
-	err = rc != SQLITE_OK ? map_rc(rc) : step_row(s);
-	if (err < 0)
-		goto out;
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		err = FLINT_ENOMEM;
-		goto out;
-	}
-	err = read_challenge(s, c);
-	if (err < 0)
-		goto out;
-	*ret = c;
-	c = NULL;
-out:
-	done(s);
-	free(c); /* read_challenge cleared it on failure */
-	return err;
+	return select_one(sq(st), S_CHALLENGE_GET, ARGS(TEXT(id)), read_challenge_new, ret);
 }
 
 static int sq_challenge_start(struct flint_store *st, const char *id)
 {
-	struct sq_store *q = sq(st);
-	sqlite3_stmt *s = NULL;
-	int rc = SQLITE_OK, err;
-
-	err = get_stmt(q, S_CHALLENGE_START, &s);
-	if (err < 0)
-		goto out;
-	bind_text(s, 1, id, &rc);
-	err = rc != SQLITE_OK ? map_rc(rc) : step_done(s);
-	if (err == 0 && sqlite3_changes(q->db) == 0)
-		err = no_change_reason(q, S_CHALLENGE_EXISTS, id);
-out:
-	done(s);
-	return err;
+	return update(sq(st), S_CHALLENGE_START, ARGS(TEXT(id)), S_CHALLENGE_EXISTS, id);
 }
 
 static int sq_challenge_finish(struct flint_store *st, const char *id, bool valid,
@@ -1169,178 +998,74 @@ static int sq_challenge_finish(struct flint_store *st, const char *id, bool vali
 {
 	struct sq_store *q = sq(st);
 	const char *status = valid ? "valid" : "invalid";
-	sqlite3_stmt *s = NULL;
-	int rc = SQLITE_OK, err;
+	int err;
 
 	err = tx_begin(q);
 	if (err < 0)
 		return err;
-	err = get_stmt(q, S_CHALLENGE_FINISH, &s);
-	if (err < 0)
-		goto out;
-	bind_text(s, 1, id, &rc);
-	bind_text(s, 2, status, &rc);
-	bind_i64(s, 3, validated, &rc);
-	bind_text(s, 4, error_json, &rc);
-	err = rc != SQLITE_OK ? map_rc(rc) : step_done(s);
-	if (err == 0 && sqlite3_changes(q->db) == 0)
-		err = no_change_reason(q, S_CHALLENGE_EXISTS, id);
-	if (err < 0)
-		goto out;
-	done(s);
+	err = update(q, S_CHALLENGE_FINISH,
+		     ARGS(TEXT(id), TEXT(status), I64(validated), TEXT(error_json)),
+		     S_CHALLENGE_EXISTS, id);
 	/* An authz no longer pending (deactivated meanwhile) keeps its status. */
-	err = get_stmt(q, S_CHALLENGE_FINISH_AUTHZ, &s);
-	if (err < 0)
-		goto out;
-	bind_text(s, 1, id, &rc);
-	bind_text(s, 2, status, &rc);
-	bind_i64(s, 3, authz_expires, &rc);
-	err = rc != SQLITE_OK ? map_rc(rc) : step_done(s);
-out:
-	done(s);
+	if (err == 0)
+		err = exec(q, S_CHALLENGE_FINISH_AUTHZ,
+			   ARGS(TEXT(id), TEXT(status), I64(authz_expires)));
 	return tx_end(q, err);
 }
 
 static int sq_challenges_processing(struct flint_store *st, char ***ret_ids, size_t *ret_n)
 {
-	struct sq_store *q = sq(st);
-	sqlite3_stmt *s = NULL;
+	void *ids;
 	int err;
 
 	if (!ret_ids || !ret_n)
 		return FLINT_EINVAL;
-	err = get_stmt(q, S_CHALLENGES_PROCESSING, &s);
-	if (err < 0)
-		goto out;
-	err = collect_ids(s, SIZE_MAX, ret_ids, ret_n);
-out:
-	done(s);
+	err = select_all(sq(st), S_CHALLENGES_PROCESSING, NO_ARGS, &id_rows, &ids, ret_n);
+	if (err == 0)
+		*ret_ids = ids;
 	return err;
 }
 
 static int sq_cert_insert(struct flint_store *st, const struct flint_cert *cert)
 {
-	struct sq_store *q = sq(st);
-	sqlite3_stmt *s = NULL;
-	int rc = SQLITE_OK, err;
-
 	if (!cert || !cert->der || !cert->der_len)
 		return FLINT_EINVAL;
-	err = get_stmt(q, S_CERT_INSERT, &s);
-	if (err < 0)
-		goto out;
-	bind_text(s, 1, cert->id, &rc);
-	bind_text(s, 2, cert->serial, &rc);
-	bind_text(s, 3, cert->account_id, &rc);
-	bind_text(s, 4, cert->order_id, &rc);
-	bind_blob(s, 5, cert->der, cert->der_len, &rc);
-	bind_text(s, 6, cert->chain_pem, &rc);
-	bind_i64(s, 7, cert->not_before, &rc);
-	bind_i64(s, 8, cert->not_after, &rc);
-	bind_i64(s, 9, cert->revoked_at, &rc);
-	bind_i64(s, 10, cert->reason, &rc);
-	bind_text(s, 11, cert->names_json, &rc);
-	err = rc != SQLITE_OK ? map_rc(rc) : step_done(s);
-out:
-	done(s);
-	return err;
-}
-
-static int cert_by(struct sq_store *q, enum stmt_id id, const char *key, struct flint_cert **ret)
-{
-	sqlite3_stmt *s = NULL;
-	int rc = SQLITE_OK, err;
-
-	err = get_stmt(q, id, &s);
-	if (err < 0)
-		goto out;
-	bind_text(s, 1, key, &rc);
-	err = rc != SQLITE_OK ? map_rc(rc) : step_row(s);
-	if (err < 0)
-		goto out;
-	err = read_cert(s, ret);
-out:
-	done(s);
-	return err;
+	return exec(sq(st), S_CERT_INSERT,
+		    ARGS(TEXT(cert->id), TEXT(cert->serial), TEXT(cert->account_id),
+			 TEXT(cert->order_id), BLOB(cert->der, cert->der_len),
+			 TEXT(cert->chain_pem), I64(cert->not_before), I64(cert->not_after),
+			 I64(cert->revoked_at), I64(cert->reason), TEXT(cert->names_json)));
 }
 
 static int sq_cert_get(struct flint_store *st, const char *id, struct flint_cert **ret)
 {
-	return cert_by(sq(st), S_CERT_GET, id, ret);
+	return select_one(sq(st), S_CERT_GET, ARGS(TEXT(id)), read_cert, ret);
 }
 
 static int sq_cert_by_serial(struct flint_store *st, const char *serial, struct flint_cert **ret)
 {
-	return cert_by(sq(st), S_CERT_BY_SERIAL, serial, ret);
+	return select_one(sq(st), S_CERT_BY_SERIAL, ARGS(TEXT(serial)), read_cert, ret);
 }
 
 static int sq_cert_revoke(struct flint_store *st, const char *id, int reason, int64_t when)
 {
-	struct sq_store *q = sq(st);
-	sqlite3_stmt *s = NULL;
-	int rc = SQLITE_OK, err;
-
 	if (when <= 0)
 		return FLINT_EINVAL; /* revoked_at 0 means "not revoked" */
-	err = get_stmt(q, S_CERT_REVOKE, &s);
-	if (err < 0)
-		goto out;
-	bind_text(s, 1, id, &rc);
-	bind_i64(s, 2, when, &rc);
-	bind_i64(s, 3, reason, &rc);
-	err = rc != SQLITE_OK ? map_rc(rc) : step_done(s);
-	if (err == 0 && sqlite3_changes(q->db) == 0)
-		err = no_change_reason(q, S_CERT_EXISTS, id);
-out:
-	done(s);
-	return err;
+	return update(sq(st), S_CERT_REVOKE, ARGS(TEXT(id), I64(when), I64(reason)),
+		      S_CERT_EXISTS, id);
 }
 
 static int sq_certs_revoked(struct flint_store *st, int64_t now, struct flint_cert ***ret,
 			    size_t *ret_n)
 {
-	struct sq_store *q = sq(st);
-	struct flint_cert **certs = NULL, **grown;
-	sqlite3_stmt *s = NULL;
-	size_t n = 0, cap = 0;
-	int rc = SQLITE_OK, err;
+	void *certs;
+	int err;
 
 	if (!ret || !ret_n)
 		return FLINT_EINVAL;
-	err = get_stmt(q, S_CERTS_REVOKED, &s);
-	if (err < 0)
-		goto out;
-	bind_i64(s, 1, now, &rc);
-	if (rc != SQLITE_OK) {
-		err = map_rc(rc);
-		goto out;
-	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 8;
-			grown = realloc(certs, cap * sizeof(*certs));
-			if (!grown) {
-				err = FLINT_ENOMEM;
-				goto out;
-			}
-			certs = grown;
-		}
-		err = read_cert(s, &certs[n]);
-		if (err < 0)
-			goto out;
-		n++;
-	}
-	if (rc != SQLITE_DONE) {
-		err = map_rc(rc);
-		goto out;
-	}
-	*ret = certs;
-	*ret_n = n;
-	certs = NULL;
-	n = 0;
-out:
-	done(s);
-	flint_cert_list_free(certs, n);
+	err = select_all(sq(st), S_CERTS_REVOKED, ARGS(I64(now)), &cert_rows, &certs, ret_n);
+	if (err == 0)
+		*ret = certs;
 	return err;
 }
 

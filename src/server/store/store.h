@@ -95,9 +95,13 @@ struct flint_store_ops {
 	int (*account_get)(struct flint_store *st, const char *id, struct flint_account **ret);
 	int (*account_by_thumbprint)(struct flint_store *st, const char *thumbprint,
 				     struct flint_account **ret);
-	/* Replaces jwk_json, thumbprint, contact_json, status, tos_agreed of acct->id.
-	 * FLINT_ECONFLICT when the new thumbprint belongs to another account. */
-	int (*account_update)(struct flint_store *st, const struct flint_account *acct);
+	/* Replaces jwk_json, thumbprint, contact_json, status, tos_agreed of
+	 * acct->id, only while the stored thumbprint and status still equal
+	 * expect's (the row the caller read), so concurrent changes (key
+	 * rollover, deactivation) are never silently undone. FLINT_ECONFLICT
+	 * when they differ or the new thumbprint belongs to another account. */
+	int (*account_update)(struct flint_store *st, const struct flint_account *acct,
+			      const struct flint_account *expect);
 
 	/* In one transaction: inserts each authz in new_authzs (with its
 	 * challenges), then the order with its authz_ids (which may name both

@@ -48,6 +48,18 @@ static char *problem_string(struct flint_problem *p)
 	return s;
 }
 
+int flint_validation_fail(struct flint_store *st, const char *challenge_id,
+			  enum flint_problem_type type, const char *detail)
+{
+	struct flint_problem *p = flint_problem_new(type, "%s", detail);
+	char *err = problem_string(p);
+	int rc = err ? st->ops->challenge_finish(st, challenge_id, false, (int64_t)time(NULL), err, 0)
+		     : FLINT_ENOMEM;
+	flint_problem_free(p);
+	free(err);
+	return rc;
+}
+
 /* Validates one challenge and records the result; all failures become the
  * challenge's error so the client always sees a final state. */
 static void validate_one(struct flint_validation_pool *pool, struct flint_store *st,
@@ -67,6 +79,9 @@ static void validate_one(struct flint_validation_pool *pool, struct flint_store 
 	    (rc = st->ops->authz_get(st, c->authz_id, &a)) < 0 ||
 	    (rc = st->ops->account_get(st, a->account_id, &acct)) < 0) {
 		fprintf(stderr, "validate challenge=%s error=%s\n", id, flint_strerror(rc));
+		if (rc != FLINT_ENOTFOUND)
+			flint_validation_fail(st, id, FLINT_PROB_SERVER_INTERNAL,
+					      "the CA could not load this challenge");
 		goto out;
 	}
 	if (strcmp(c->status, "processing") != 0)
@@ -210,8 +225,9 @@ int flint_validation_pool_new(const struct flintd_config *cfg, struct flint_vali
 	    (rc = st->ops->challenges_processing(st, &ids, &n)) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++)
-		if ((rc = flint_validation_pool_submit(p, ids[i])) < 0)
-			goto out;
+		if (flint_validation_pool_submit(p, ids[i]) < 0)
+			flint_validation_fail(st, ids[i], FLINT_PROB_SERVER_INTERNAL,
+					      "validation was abandoned at a restart; try again");
 	for (int i = 0; i < cfg->validation_workers; i++) {
 		p->workers[i].pool = p;
 		if (pthread_create(&p->workers[i].thread, NULL, worker_main, &p->workers[i]) != 0) {

@@ -4,6 +4,8 @@
 #define FLINTD_WORKER_H
 
 #include "config.h"
+#include "problem.h"
+#include "store/store.h"
 #include "validate/validator.h"
 
 struct flint_validation_pool;
@@ -14,6 +16,10 @@ int flint_validation_pool_new(const struct flintd_config *cfg,
 			      struct flint_validation_pool **ret);
 /* Queues a challenge (already moved to processing) for validation. */
 int flint_validation_pool_submit(struct flint_validation_pool *p, const char *challenge_id);
+/* Records a challenge in processing as invalid with a problem of type/detail
+ * (and its authorization invalid), for work that will never run. */
+int flint_validation_fail(struct flint_store *st, const char *challenge_id,
+			  enum flint_problem_type type, const char *detail);
 /* Stops the workers after their current validation and frees the pool. */
 void flint_validation_pool_free(struct flint_validation_pool *p);
 
