@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -217,8 +219,38 @@ static void test_txt_rdata(void)
 	}
 }
 
+/* A forwarder that never answers: the lookup ends at the deadline with a
+ * dns problem instead of hanging on unbound's retries. */
+static void test_timeout(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(20061)};
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	struct flint_resolver *r = NULL;
+	CHECK_INT(flint_resolver_new("127.0.0.1:20061", &r), 0);
+	if (!r) {
+		close(fd);
+		return;
+	}
+	flint_resolver_set_timeout(r, 1);
+	char **txt = NULL;
+	size_t n = 0;
+	struct flint_problem *p = NULL;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK_INT(flint_resolver_txt(r, "_acme-challenge.silent.example", &txt, &n, &p), FLINT_EIO);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	CHECK(p && p->type == FLINT_PROB_DNS && strstr(p->detail, "timed out"));
+	CHECK(t1.tv_sec - t0.tv_sec < 4);
+	flint_problem_free(p);
+	flint_resolver_free(r);
+	close(fd);
+}
+
 int main(void)
 {
+	RUN(test_timeout);
 	RUN(test_txt_rdata);
 	RUN(test_policy_table);
 	RUN(test_policy_odd);

@@ -15,6 +15,8 @@ struct flint_resolver;
 /* forwarder "HOST:PORT" (port optional, default 53) or NULL. */
 int flint_resolver_new(const char *forwarder, struct flint_resolver **ret);
 void flint_resolver_free(struct flint_resolver *r);
+/* Bounds each lookup, unbound's own retries included (default 10 s). */
+void flint_resolver_set_timeout(struct flint_resolver *r, int seconds);
 
 /* TXT records at name (CNAMEs followed), each record's strings concatenated.
  * NXDOMAIN / no data -> 0 with *ret_n = 0. SERVFAIL, timeout, bogus DNSSEC

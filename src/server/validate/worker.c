@@ -145,6 +145,8 @@ static void *worker_main(void *arg)
 	int rc = flint_store_open(pool->cfg->database, &st);
 	if (rc == 0)
 		rc = flint_resolver_new(pool->cfg->dns_server, &res);
+	if (rc == 0)
+		flint_resolver_set_timeout(res, pool->vcfg.timeout_seconds);
 	if (rc < 0) {
 		fprintf(stderr, "flintd: validation worker cannot start: %s\n", flint_strerror(rc));
 		goto out;
