@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "b64.h"
+#include "digest.h"
 #include "error.h"
 
 static const struct {
@@ -39,11 +40,11 @@ static const EVP_MD *alg_md(int idx)
 	switch (jws_algs[idx].key) {
 	case FLINT_KEY_RSA:
 	case FLINT_KEY_P256:
-		return EVP_sha256();
+		return flint_md(FLINT_MD_SHA256);
 	case FLINT_KEY_P384:
-		return EVP_sha384();
+		return flint_md(FLINT_MD_SHA384);
 	case FLINT_KEY_P521:
-		return EVP_sha512();
+		return flint_md(FLINT_MD_SHA512);
 	case FLINT_KEY_ED25519:
 		break;
 	}

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "b64.h"
+#include "digest.h"
 #include "error.h"
 
 int flint_keyauth(const char *token, const struct flint_jwk *jwk, char **ret)
@@ -28,7 +29,7 @@ int flint_keyauth_digest(const char *keyauth, unsigned char out[32])
 
 	if (!keyauth || !out)
 		return FLINT_EINVAL;
-	if (EVP_Digest(keyauth, strlen(keyauth), out, &n, EVP_sha256(), NULL) != 1 || n != 32)
+	if (EVP_Digest(keyauth, strlen(keyauth), out, &n, flint_md(FLINT_MD_SHA256), NULL) != 1 || n != 32)
 		return FLINT_ECRYPTO;
 	return 0;
 }

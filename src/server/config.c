@@ -55,6 +55,8 @@ static const struct opt opts[] = {
 	 "a connection must deliver each whole request within this time"},
 	{"orders-per-page", OPT_INT, O(orders_per_page), "10", 1, 1000, "N",
 	 "orders per page of an account's orders list"},
+	{"max-pending-authzs", OPT_INT, O(max_pending_authzs), "300", 1, 1000000, "N",
+	 "unexpired pending authorizations one account may hold; newOrder beyond it is rateLimited"},
 	{"nonce-lifetime", OPT_INT, O(nonce_lifetime), "3600", 10, 86400, "SECONDS",
 	 "how long an unused Replay-Nonce stays valid"},
 	{"order-lifetime", OPT_INT, O(order_lifetime), "604800", 60, 31536000, "SECONDS",

@@ -23,6 +23,7 @@ struct flintd_config {
 	int max_connections_per_ip;
 	int request_deadline;    /* seconds to receive a whole request */
 	int orders_per_page;
+	int max_pending_authzs;  /* per account */
 	int nonce_lifetime;      /* seconds */
 	int order_lifetime;      /* seconds */
 	int authz_lifetime;      /* seconds a valid authorization is reusable */

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "digest.h"
 #include "error.h"
 #include "jwk.h"
 
@@ -326,8 +327,8 @@ static int der_of(X509 *x, unsigned char **ret, size_t *ret_len)
 static const EVP_MD *sign_md(const EVP_PKEY *signer)
 {
 	if (EVP_PKEY_is_a(signer, "EC") && EVP_PKEY_get_bits(signer) >= 384)
-		return EVP_sha384();
-	return EVP_sha256();
+		return flint_md(FLINT_MD_SHA384);
+	return flint_md(FLINT_MD_SHA256);
 }
 
 static int to_asn1_time(int64_t t, ASN1_TIME **ret)

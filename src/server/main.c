@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,7 @@ int main(int argc, char **argv)
 	struct flintd_http *http = NULL;
 	struct flint_store *st = NULL;
 	pthread_t sigthr;
+	bool sigthr_started = false;
 	sigset_t set;
 	int rc, exit_code = 1;
 
@@ -87,7 +89,7 @@ int main(int argc, char **argv)
 		goto out;
 	if (pthread_create(&sigthr, NULL, signal_thread, http) != 0)
 		goto out;
-	pthread_detach(sigthr);
+	sigthr_started = true;
 
 	char root[PATH_MAX];
 	if (!realpath(flint_issuer_root_path(d.issuer), root))
@@ -103,6 +105,12 @@ int main(int argc, char **argv)
 	rc = flintd_http_run(http);
 	exit_code = rc < 0 ? 1 : 0;
 out:
+	if (sigthr_started) {
+		/* The signal thread may still be stopping the loops: wake it if it
+		 * is waiting, and let it finish before the loops are freed. */
+		pthread_kill(sigthr, SIGTERM);
+		pthread_join(sigthr, NULL);
+	}
 	flintd_http_free(http);
 	flint_validation_pool_free(d.pool);
 	flint_store_close(st);

@@ -480,6 +480,14 @@ static void test_authz_find_valid(void)
 		  FLINT_ENOTFOUND);
 	CHECK_INT(OPS->authz_find_valid(st, "acct2", "ip", "find.example", false, 0, &a),
 		  FLINT_ENOTFOUND);
+	/* Pending count: only unexpired pending ones of that account (f3). */
+	size_t pending = 99;
+	CHECK_INT(OPS->authz_count_pending(st, "acct2", 6000, &pending), 0);
+	CHECK_INT(pending, 1);
+	CHECK_INT(OPS->authz_count_pending(st, "acct2", 9500, &pending), 0);
+	CHECK_INT(pending, 0);
+	CHECK_INT(OPS->authz_count_pending(st, "nobody", 0, &pending), 0);
+	CHECK_INT(pending, 0);
 	/* The valid az1 of the challenge test, with its challenges. */
 	CHECK_INT(OPS->authz_find_valid(st, "acct1", "dns", "example.org", false, 8999, &a), 0);
 	if (a) {

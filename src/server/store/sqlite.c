@@ -81,6 +81,8 @@ static const char *const migrations[] = {
 	" value TEXT PRIMARY KEY,"
 	" expires INTEGER NOT NULL) WITHOUT ROWID;"
 	"CREATE INDEX nonces_expires ON nonces(expires);",
+	/* 2: counting an account's pending authorizations (rate limit) */
+	"CREATE INDEX authzs_pending ON authzs(account_id, status, expires);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -120,6 +122,7 @@ enum stmt_id {
 	S_AUTHZ_GET,
 	S_AUTHZ_CHALLENGES,
 	S_AUTHZ_FIND_VALID,
+	S_AUTHZ_COUNT_PENDING,
 	S_AUTHZ_SET_STATUS,
 	S_AUTHZ_EXISTS,
 	S_CHALLENGE_GET,
@@ -171,6 +174,8 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_AUTHZ_GET] = "SELECT " AUTHZ_COLS " FROM authzs WHERE id = ?1",
 	[S_AUTHZ_CHALLENGES] = "SELECT " CHALLENGE_COLS " FROM challenges WHERE authz_id = ?1"
 			       " ORDER BY pos",
+	[S_AUTHZ_COUNT_PENDING] = "SELECT count(*) FROM authzs WHERE account_id = ?1"
+				  " AND status = 'pending' AND expires > ?2",
 	[S_AUTHZ_FIND_VALID] = "SELECT " AUTHZ_COLS " FROM authzs WHERE account_id = ?1"
 			       " AND ident_type = ?2 AND ident_value = ?3 AND wildcard = ?4"
 			       " AND status = 'valid' AND expires > ?5"
@@ -964,6 +969,17 @@ static int sq_authz_get(struct flint_store *st, const char *id, struct flint_aut
 	return select_one(sq(st), S_AUTHZ_GET, ARGS(TEXT(id)), read_authz, ret);
 }
 
+static int sq_authz_count_pending(struct flint_store *st, const char *account_id, int64_t now,
+				  size_t *ret)
+{
+	sqlite3_stmt *s = NULL;
+	int err = select_row(sq(st), S_AUTHZ_COUNT_PENDING, ARGS(TEXT(account_id), I64(now)), &s);
+	if (err == 0)
+		*ret = (size_t)sqlite3_column_int64(s, 0);
+	done(s);
+	return err;
+}
+
 static int sq_authz_find_valid(struct flint_store *st, const char *account_id,
 			       const char *ident_type, const char *ident_value, bool wildcard,
 			       int64_t min_expires, struct flint_authz **ret)
@@ -1086,6 +1102,7 @@ const struct flint_store_ops flint_store_sqlite = {
 	.orders_by_account = sq_orders_by_account,
 	.authz_get = sq_authz_get,
 	.authz_find_valid = sq_authz_find_valid,
+	.authz_count_pending = sq_authz_count_pending,
 	.authz_set_status = sq_authz_set_status,
 	.challenge_get = sq_challenge_get,
 	.challenge_start = sq_challenge_start,

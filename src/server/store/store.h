@@ -125,6 +125,9 @@ struct flint_store_ops {
 	int (*authz_find_valid)(struct flint_store *st, const char *account_id,
 				const char *ident_type, const char *ident_value, bool wildcard,
 				int64_t min_expires, struct flint_authz **ret);
+	/* How many unexpired pending authorizations the account holds. */
+	int (*authz_count_pending)(struct flint_store *st, const char *account_id, int64_t now,
+				   size_t *ret);
 	/* Sets an authz status (deactivate, expire); compare-and-set on expect when non-NULL. */
 	int (*authz_set_status)(struct flint_store *st, const char *id, const char *expect,
 				const char *status);
