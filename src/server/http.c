@@ -216,14 +216,10 @@ void flint_reply_add_header(struct flint_req *r, const char *name, const char *v
 
 int flint_reply_add_nonce(struct flint_req *r)
 {
-	char *nonce = NULL;
-	int rc = flint_random_b64url(16, &nonce);
-	if (rc < 0)
-		return rc;
-	rc = r->store->ops->nonce_put(r->store, nonce, flint_now() + r->d->cfg->nonce_lifetime);
+	char nonce[FLINT_NONCE_LEN + 1];
+	int rc = flint_nonce_new(&r->d->nonce_key, flint_now() + r->d->cfg->nonce_lifetime, nonce);
 	if (rc == 0)
 		flint_reply_add_header(r, "Replay-Nonce", nonce);
-	free(nonce);
 	return rc;
 }
 

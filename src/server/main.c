@@ -79,6 +79,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	st->ops->nonce_purge(st, flint_now());
+	if ((rc = flint_nonce_key_load(st, &d.nonce_key)) < 0) {
+		fprintf(stderr, "flintd: cannot load the nonce key: %s\n", flint_strerror(rc));
+		goto out;
+	}
 	flint_store_close(st);
 	st = NULL;
 	if ((rc = flint_validation_pool_new(&cfg, &d.pool)) < 0) {

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "issuer.h"
 #include "jws.h"
+#include "nonce.h"
 #include "problem.h"
 #include "store/store.h"
 
@@ -29,6 +30,7 @@ struct flintd {
 	struct flint_issuer *issuer;
 	struct flint_validation_pool *pool;
 	SSL_CTX *ssl_ctx;
+	struct flint_nonce_key nonce_key;
 };
 
 /* One event loop, its store handle and connection accounting. */

@@ -60,18 +60,24 @@ static void test_open_dsn(void)
 
 static void test_nonces(void)
 {
-	CHECK_INT(OPS->nonce_put(st, "n1", 100), 0);
-	CHECK_INT(OPS->nonce_put(st, "n1", 100), FLINT_ECONFLICT);
-	CHECK_INT(OPS->nonce_put(st, "n2", 100), 0);
-	CHECK_INT(OPS->nonce_put(st, "n3", 200), 0);
-	CHECK_INT(OPS->nonce_put(st, NULL, 200), FLINT_EINVAL);
-	CHECK_INT(OPS->nonce_take(st, "n1", 50), 0);
-	CHECK_INT(OPS->nonce_take(st, "n1", 50), FLINT_ENOTFOUND); /* single use */
-	CHECK_INT(OPS->nonce_take(st, "nope", 50), FLINT_ENOTFOUND);
-	CHECK_INT(OPS->nonce_take(st, "n2", 100), FLINT_ENOTFOUND); /* expired at now */
+	unsigned char a[8] = "aaaaaaa", b[8] = "bbbbbbb", got[8];
+	CHECK_INT(OPS->nonce_use(st, "n1", 100), 0);
+	CHECK_INT(OPS->nonce_use(st, "n1", 100), FLINT_ECONFLICT); /* single use */
+	CHECK_INT(OPS->nonce_use(st, "n2", 100), 0);
+	CHECK_INT(OPS->nonce_use(st, "n3", 200), 0);
+	CHECK_INT(OPS->nonce_use(st, NULL, 200), FLINT_EINVAL);
 	CHECK_INT(OPS->nonce_purge(st, 150), 0);
-	CHECK_INT(OPS->nonce_take(st, "n2", 10), FLINT_ENOTFOUND); /* purged */
-	CHECK_INT(OPS->nonce_take(st, "n3", 150), 0);              /* survived the purge */
+	CHECK_INT(OPS->nonce_use(st, "n2", 100), 0);               /* forgotten once expired */
+	CHECK_INT(OPS->nonce_use(st, "n3", 200), FLINT_ECONFLICT); /* survived the purge */
+
+	/* Secrets: the first candidate stored wins for everyone after. */
+	CHECK_INT(OPS->secret(st, "k", a, sizeof(a), got), 0);
+	CHECK(memcmp(got, a, sizeof(a)) == 0);
+	CHECK_INT(OPS->secret(st, "k", b, sizeof(b), got), 0);
+	CHECK(memcmp(got, a, sizeof(a)) == 0);
+	CHECK_INT(OPS->secret(st, "k", b, 4, got), FLINT_EINVAL); /* other length */
+	CHECK_INT(OPS->secret(st, "other", b, sizeof(b), got), 0);
+	CHECK(memcmp(got, b, sizeof(b)) == 0);
 }
 
 static void test_accounts(void)
@@ -698,21 +704,18 @@ static void *nonce_worker(void *arg)
 		return NULL;
 	}
 	for (int i = 0; i < NONCES; i++) {
-		/* Each thread puts its own nonces and races the other for the shared ones. */
+		/* Each thread uses its own nonces and races the other for the shared ones. */
 		snprintf(nonce, sizeof(nonce), "t%d-%d", w->id, i);
-		err = s->ops->nonce_put(s, nonce, 10000);
+		err = s->ops->nonce_use(s, nonce, 10000);
 		if (err == 0)
 			w->puts_ok++;
 		else
 			w->errors++;
 		snprintf(nonce, sizeof(nonce), "shared-%d", i);
-		err = s->ops->nonce_take(s, nonce, 100);
+		err = s->ops->nonce_use(s, nonce, 10000);
 		if (err == 0)
 			w->takes_ok++;
-		else if (err != FLINT_ENOTFOUND)
-			w->errors++;
-		snprintf(nonce, sizeof(nonce), "t%d-%d", w->id, i);
-		if (s->ops->nonce_take(s, nonce, 100) != 0)
+		else if (err != FLINT_ECONFLICT)
 			w->errors++;
 	}
 	flint_store_close(s);
@@ -723,14 +726,9 @@ static void test_threads(void)
 {
 	struct worker w[2] = {{.id = 0}, {.id = 1}};
 	pthread_t t[2];
-	char nonce[64];
 
 	if (!st)
 		return;
-	for (int i = 0; i < NONCES; i++) {
-		snprintf(nonce, sizeof(nonce), "shared-%d", i);
-		CHECK_INT(OPS->nonce_put(st, nonce, 10000), 0);
-	}
 	for (int i = 0; i < 2; i++)
 		CHECK_INT(pthread_create(&t[i], NULL, nonce_worker, &w[i]), 0);
 	for (int i = 0; i < 2; i++)
@@ -739,9 +737,9 @@ static void test_threads(void)
 	CHECK_INT(w[1].errors, 0);
 	CHECK_INT(w[0].puts_ok, NONCES);
 	CHECK_INT(w[1].puts_ok, NONCES);
-	/* Each shared nonce was taken exactly once. */
+	/* Each shared nonce was accepted exactly once. */
 	CHECK_INT(w[0].takes_ok + w[1].takes_ok, NONCES);
-	CHECK_INT(OPS->nonce_take(st, "shared-0", 100), FLINT_ENOTFOUND);
+	CHECK_INT(OPS->nonce_use(st, "shared-0", 10000), FLINT_ECONFLICT);
 }
 
 static char fresh_path[160];
@@ -753,7 +751,7 @@ static void *open_worker(void *arg)
 
 	*err = flint_store_open(fresh_path, &s);
 	if (*err == 0) {
-		*err = s->ops->nonce_put(s, "x", 1);
+		*err = s->ops->nonce_use(s, "x", 1);
 		if (*err == FLINT_ECONFLICT) /* another worker was first */
 			*err = 0;
 	}
@@ -778,7 +776,7 @@ static void test_concurrent_first_open(void)
 	}
 	CHECK_INT(flint_store_open(fresh_path, &s), 0);
 	if (s) {
-		puts = s->ops->nonce_put(s, "x", 1);
+		puts = s->ops->nonce_use(s, "x", 1);
 		CHECK_INT(puts, FLINT_ECONFLICT); /* put exactly once by the workers */
 	}
 	flint_store_close(s);

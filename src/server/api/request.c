@@ -66,8 +66,8 @@ int flint_req_authenticate(struct flint_req *r, enum flint_auth kind)
 					       r->jws->url, url));
 		goto out;
 	}
-	rc = r->store->ops->nonce_take(r->store, r->jws->nonce, flint_now());
-	if (rc == FLINT_ENOTFOUND) {
+	rc = flint_nonce_redeem(&r->d->nonce_key, r->store, r->jws->nonce, flint_now());
+	if (rc == FLINT_EINVAL || rc == FLINT_ENOTFOUND || rc == FLINT_ECONFLICT) {
 		rc = fail(r, flint_problem_new(FLINT_PROB_BAD_NONCE, "JWS has an invalid anti-replay nonce"));
 		goto out;
 	} else if (rc < 0) {

@@ -79,9 +79,9 @@ void flint_api_dispatch(struct flint_req *r)
 		flint_reply_add_link(r, index, "index");
 		free(index);
 	}
-	/* §6.5: nonces on POST replies and from newNonce; not on other GETs, which
-	 * anyone could use to fill the nonce store. */
-	if (rt->acme && (r->method == EVHTTP_REQ_POST || rt->handle == flint_api_new_nonce)) {
+	/* §6.5: a fresh nonce on every ACME reply, errors included; issuing
+	 * one writes nothing (nonce.h), so this costs a MAC, not storage. */
+	if (rt->acme || rt->handle == flint_api_directory) {
 		if (flint_reply_add_nonce(r) < 0) {
 			flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "cannot create a nonce");
 			goto out;

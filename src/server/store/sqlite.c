@@ -83,6 +83,15 @@ static const char *const migrations[] = {
 	"CREATE INDEX nonces_expires ON nonces(expires);",
 	/* 2: counting an account's pending authorizations (rate limit) */
 	"CREATE INDEX authzs_pending ON authzs(account_id, status, expires);",
+	/* 3: stateless nonces: remember used ones only; shared secrets */
+	"DROP TABLE nonces;"
+	"CREATE TABLE used_nonces ("
+	" value TEXT PRIMARY KEY,"
+	" expires INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX used_nonces_expires ON used_nonces(expires);"
+	"CREATE TABLE secrets ("
+	" name TEXT PRIMARY KEY,"
+	" value BLOB NOT NULL) WITHOUT ROWID;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -101,9 +110,10 @@ enum stmt_id {
 	S_BEGIN,
 	S_COMMIT,
 	S_ROLLBACK,
-	S_NONCE_PUT,
-	S_NONCE_TAKE,
+	S_NONCE_USE,
 	S_NONCE_PURGE,
+	S_SECRET_PUT,
+	S_SECRET_GET,
 	S_ACCOUNT_INSERT,
 	S_ACCOUNT_GET,
 	S_ACCOUNT_BY_THUMBPRINT,
@@ -144,9 +154,10 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
 	[S_COMMIT] = "COMMIT",
 	[S_ROLLBACK] = "ROLLBACK",
-	[S_NONCE_PUT] = "INSERT INTO nonces (value, expires) VALUES (?1, ?2)",
-	[S_NONCE_TAKE] = "DELETE FROM nonces WHERE value = ?1 AND expires > ?2",
-	[S_NONCE_PURGE] = "DELETE FROM nonces WHERE expires <= ?1",
+	[S_NONCE_USE] = "INSERT INTO used_nonces (value, expires) VALUES (?1, ?2)",
+	[S_NONCE_PURGE] = "DELETE FROM used_nonces WHERE expires <= ?1",
+	[S_SECRET_PUT] = "INSERT OR IGNORE INTO secrets (name, value) VALUES (?1, ?2)",
+	[S_SECRET_GET] = "SELECT value FROM secrets WHERE name = ?1",
 	[S_ACCOUNT_INSERT] = "INSERT INTO accounts (" ACCOUNT_COLS ")"
 			     " VALUES (?1, ?2, ?3, COALESCE(?4, '[]'), ?5, ?6, ?7)",
 	[S_ACCOUNT_GET] = "SELECT " ACCOUNT_COLS " FROM accounts WHERE id = ?1",
@@ -806,14 +817,27 @@ out:
 	return err;
 }
 
-static int sq_nonce_put(struct flint_store *st, const char *nonce, int64_t expires)
+static int sq_nonce_use(struct flint_store *st, const char *nonce, int64_t expires)
 {
-	return exec(sq(st), S_NONCE_PUT, ARGS(TEXT(nonce), I64(expires)));
+	return exec(sq(st), S_NONCE_USE, ARGS(TEXT(nonce), I64(expires)));
 }
 
-static int sq_nonce_take(struct flint_store *st, const char *nonce, int64_t now)
+static int sq_secret(struct flint_store *st, const char *name, const unsigned char *candidate,
+		     size_t len, unsigned char *ret)
 {
-	return update(sq(st), S_NONCE_TAKE, ARGS(TEXT(nonce), I64(now)), NO_PROBE, nonce);
+	struct sq_store *q = sq(st);
+	sqlite3_stmt *s = NULL;
+	int err = exec(q, S_SECRET_PUT, ARGS(TEXT(name), BLOB(candidate, len)));
+	if (err == 0)
+		err = select_row(q, S_SECRET_GET, ARGS(TEXT(name)), &s);
+	if (err == 0) {
+		if ((size_t)sqlite3_column_bytes(s, 0) != len)
+			err = FLINT_EINVAL; /* stored with another length */
+		else
+			memcpy(ret, sqlite3_column_blob(s, 0), len);
+	}
+	done(s);
+	return err;
 }
 
 static int sq_nonce_purge(struct flint_store *st, int64_t now)
@@ -1089,8 +1113,8 @@ const struct flint_store_ops flint_store_sqlite = {
 	.name = "sqlite",
 	.open = sq_open,
 	.close = sq_close,
-	.nonce_put = sq_nonce_put,
-	.nonce_take = sq_nonce_take,
+	.nonce_use = sq_nonce_use,
+	.secret = sq_secret,
 	.nonce_purge = sq_nonce_purge,
 	.account_insert = sq_account_insert,
 	.account_get = sq_account_get,

@@ -83,12 +83,16 @@ struct flint_store_ops {
 	int (*open)(const char *dsn, struct flint_store **ret);
 	void (*close)(struct flint_store *st);
 
-	/* Nonces: single use across all nodes sharing the store. */
-	int (*nonce_put)(struct flint_store *st, const char *nonce, int64_t expires);
-	/* Deletes the nonce; FLINT_ENOTFOUND when unknown, used or expired at now. */
-	int (*nonce_take)(struct flint_store *st, const char *nonce, int64_t now);
-	/* Deletes expired nonces. */
+	/* Nonces are issued without touching the store (they carry their own
+	 * MAC, see nonce.h); the store only remembers which were used, so each
+	 * is accepted once across all nodes. FLINT_ECONFLICT when already used. */
+	int (*nonce_use)(struct flint_store *st, const char *nonce, int64_t expires);
+	/* Forgets used nonces that expired (they fail their own check anyway). */
 	int (*nonce_purge)(struct flint_store *st, int64_t now);
+	/* The shared secret called name: the stored one, or candidate (len bytes)
+	 * stored now when there is none yet, so every node ends up with the same. */
+	int (*secret)(struct flint_store *st, const char *name, const unsigned char *candidate,
+		      size_t len, unsigned char *ret);
 
 	/* FLINT_ECONFLICT when the thumbprint already belongs to an account. */
 	int (*account_insert)(struct flint_store *st, const struct flint_account *acct);

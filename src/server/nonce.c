@@ -1,0 +1,95 @@
+/* Stateless replay nonces (RFC 8555 §6.5): 8 bytes of expiry, 8 random bytes
+ * and a 16-byte HMAC-SHA-256 tag, base64url. Issuing writes nothing; redeeming
+ * records the nonce as used until it expires. */
+#include "nonce.h"
+
+#include <openssl/crypto.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "b64.h"
+#include "digest.h"
+#include "error.h"
+
+#define RAW_LEN 32
+#define TAG_OFF 16
+#define TAG_LEN 16
+
+int flint_nonce_key_load(struct flint_store *st, struct flint_nonce_key *ret)
+{
+	unsigned char candidate[FLINT_NONCE_KEY_LEN];
+	if (RAND_bytes(candidate, sizeof(candidate)) != 1)
+		return FLINT_ECRYPTO;
+	int rc = st->ops->secret(st, "nonce-hmac", candidate, sizeof(candidate), ret->key);
+	OPENSSL_cleanse(candidate, sizeof(candidate));
+	return rc;
+}
+
+static int tag(const struct flint_nonce_key *k, const unsigned char *msg, unsigned char *out)
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	if (!HMAC(flint_md(FLINT_MD_SHA256), k->key, sizeof(k->key), msg, TAG_OFF, mac, &len) ||
+	    len < TAG_LEN)
+		return FLINT_ECRYPTO;
+	memcpy(out, mac, TAG_LEN);
+	return 0;
+}
+
+int flint_nonce_new(const struct flint_nonce_key *k, int64_t expires, char *ret)
+{
+	unsigned char raw[RAW_LEN];
+	char *s = NULL;
+	uint64_t e = (uint64_t)expires;
+	for (int i = 0; i < 8; i++)
+		raw[i] = (unsigned char)(e >> (56 - 8 * i));
+	if (RAND_bytes(raw + 8, 8) != 1 || tag(k, raw, raw + TAG_OFF) < 0)
+		return FLINT_ECRYPTO;
+	int rc = flint_b64url_encode(raw, sizeof(raw), &s);
+	if (rc < 0)
+		return rc;
+	memcpy(ret, s, FLINT_NONCE_LEN + 1);
+	free(s);
+	return 0;
+}
+
+int flint_nonce_check(const struct flint_nonce_key *k, const char *nonce, int64_t now,
+		      int64_t *ret_expires)
+{
+	unsigned char *raw = NULL, want[TAG_LEN];
+	size_t len = 0;
+	int rc = FLINT_EINVAL;
+	if (!nonce || strlen(nonce) != FLINT_NONCE_LEN ||
+	    flint_b64url_decode(nonce, FLINT_NONCE_LEN, &raw, &len) < 0 || len != RAW_LEN)
+		goto out;
+	if (tag(k, raw, want) < 0) {
+		rc = FLINT_ECRYPTO;
+		goto out;
+	}
+	if (CRYPTO_memcmp(want, raw + TAG_OFF, TAG_LEN) != 0)
+		goto out;
+	uint64_t e = 0;
+	for (int i = 0; i < 8; i++)
+		e = (e << 8) | raw[i];
+	if ((int64_t)e <= now) {
+		rc = FLINT_ENOTFOUND;
+		goto out;
+	}
+	*ret_expires = (int64_t)e;
+	rc = 0;
+out:
+	free(raw);
+	return rc;
+}
+
+int flint_nonce_redeem(const struct flint_nonce_key *k, struct flint_store *st, const char *nonce,
+		       int64_t now)
+{
+	int64_t expires = 0;
+	int rc = flint_nonce_check(k, nonce, now, &expires);
+	if (rc < 0)
+		return rc;
+	return st->ops->nonce_use(st, nonce, expires);
+}

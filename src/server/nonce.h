@@ -1,0 +1,33 @@
+/* Replay nonces (RFC 8555 §6.5) that cost nothing to issue: each carries its
+ * expiry and a MAC under a key shared through the store, so any node can check
+ * it; only use is recorded, so each is accepted once. */
+#ifndef FLINTD_NONCE_H
+#define FLINTD_NONCE_H
+
+#include <stdint.h>
+
+#include "store/store.h"
+
+#define FLINT_NONCE_KEY_LEN 32
+#define FLINT_NONCE_LEN 43 /* base64url of 32 bytes */
+
+struct flint_nonce_key {
+	unsigned char key[FLINT_NONCE_KEY_LEN];
+};
+
+/* Loads the key shared by every node on this store (creating it once). */
+int flint_nonce_key_load(struct flint_store *st, struct flint_nonce_key *ret);
+
+/* A fresh nonce valid until expires, into ret (FLINT_NONCE_LEN + 1 bytes). */
+int flint_nonce_new(const struct flint_nonce_key *k, int64_t expires, char *ret);
+
+/* Checks form, MAC and expiry at now; sets *ret_expires. FLINT_EINVAL for a
+ * nonce this CA did not issue, FLINT_ENOTFOUND for an expired one. */
+int flint_nonce_check(const struct flint_nonce_key *k, const char *nonce, int64_t now,
+		      int64_t *ret_expires);
+
+/* check + record the use: 0 the first time, FLINT_ECONFLICT after. */
+int flint_nonce_redeem(const struct flint_nonce_key *k, struct flint_store *st, const char *nonce,
+		       int64_t now);
+
+#endif
