@@ -16,6 +16,7 @@ const char *flint_strerror(int err)
 	case FLINT_ECONFLICT: return "conflict";
 	case FLINT_ETOOBIG: return "input too large";
 	case FLINT_EBADKEY: return "key refused by policy";
+	case FLINT_EPROTO: return "protocol error";
 	}
 	return "unknown error";
 }

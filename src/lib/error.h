@@ -15,6 +15,7 @@ enum {
 	FLINT_ECONFLICT = -8,   /* unique constraint or state precondition failed */
 	FLINT_ETOOBIG = -9,     /* input over its hard cap */
 	FLINT_EBADKEY = -10,    /* key refused by policy (size, curve) */
+	FLINT_EPROTO = -11,     /* the peer answered with an error or something unexpected */
 };
 
 /* A static, human-readable name for an error code. */

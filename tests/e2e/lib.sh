@@ -3,7 +3,8 @@
 #
 #   TEST_NAME=t_x; . "$(dirname "$0")/lib.sh"
 #
-# Environment: FLINTD (flintd binary, required), FLINT_SRC (repo root; defaults to
+# Environment: FLINTD (flintd binary, required unless the test sets E2E_NO_FLINTD=1
+# before sourcing, e.g. a client test against Pebble), FLINT_SRC (repo root; defaults to
 # this file's ../..), KEEP=1 keeps the temp dir, READY_TIMEOUT (s, default 60).
 # Every process a test starts is wrapped in `timeout` (max lifetime E2E_LIFETIME,
 # default 600 s = the CTest TIMEOUT) so nothing outlives a killed test run, and is stopped by the EXIT trap.
@@ -23,6 +24,7 @@ E2E_LIFETIME=${E2E_LIFETIME:-600}
 READY_TIMEOUT=${READY_TIMEOUT:-60}
 
 PIDS=()             # every background process we started (timeout wrappers)
+DUMP_LOGS=()        # extra log files whose tails are shown when the test fails
 FLINTD_PID=
 STEPS_FAILED=()
 T=
@@ -85,6 +87,9 @@ dump_logs() {
 	fi
 	f="$T/cts.log"
 	[ -s "$f" ] && { echo "---- last 10 lines of $f ----" >&2; tail -n 10 "$f" >&2; }
+	for f in "${DUMP_LOGS[@]}"; do
+		[ -s "$f" ] && { echo "---- last 30 lines of $f ----" >&2; tail -n 30 "$f" >&2; }
+	done
 	return 0
 }
 
@@ -100,8 +105,10 @@ cleanup() {
 }
 
 # ------------------------------------------------------------------------- setup
-[ -n "${FLINTD:-}" ] || fail "FLINTD is not set (path to the flintd binary)"
-[ -x "$FLINTD" ] || fail "FLINTD=$FLINTD is not an executable file"
+if [ "${E2E_NO_FLINTD:-0}" != 1 ]; then
+	[ -n "${FLINTD:-}" ] || fail "FLINTD is not set (path to the flintd binary)"
+	[ -x "$FLINTD" ] || fail "FLINTD=$FLINTD is not an executable file"
+fi
 [ -x "$PY" ] || fail "$PY not found (Debian python3 with python3-acme, python3-cryptography)"
 need_prog curl openssl timeout ss ps awk sed grep
 "$PY" -c 'import requests, cryptography, josepy, acme' 2>/dev/null \

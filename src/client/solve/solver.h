@@ -56,4 +56,10 @@ struct flint_solver_type {
 /* The table, NULL-terminated, in order of preference. */
 extern const struct flint_solver_type *const flint_solver_types[];
 
+/* Its rows, one file each. */
+extern const struct flint_solver_type flint_solver_http01_standalone;   /* http01_standalone.c */
+extern const struct flint_solver_type flint_solver_webroot;             /* webroot.c */
+extern const struct flint_solver_type flint_solver_tlsalpn01_standalone; /* tlsalpn01_standalone.c */
+extern const struct flint_solver_type flint_solver_dns_hook;            /* dnshook.c */
+
 #endif

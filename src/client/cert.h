@@ -1,0 +1,37 @@
+/* Certificate chains as ACME delivers them (RFC 8555 §7.4.2,
+ * application/pem-certificate-chain): leaf first, checks before storing. */
+#ifndef FLINT_CLIENT_CERT_H
+#define FLINT_CLIENT_CERT_H
+
+#include <openssl/x509.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FLINT_CHAIN_MAX_CERTS 10
+
+struct flint_chain {
+	X509 *leaf;
+	STACK_OF(X509) *issuers; /* the rest, in the server's order */
+	char *cert_pem;          /* the leaf */
+	char *chain_pem;         /* the issuers */
+	char *fullchain_pem;     /* leaf then issuers */
+	int64_t not_before, not_after;
+};
+
+/* Parses one or more PEM CERTIFICATE blocks (at most FLINT_CHAIN_MAX_CERTS;
+ * text between blocks ignored) and re-encodes them. */
+int flint_chain_parse(const char *pem, size_t len, struct flint_chain **ret, char **ret_err);
+
+/* The leaf certifies key and names every one of names (dNSName SANs,
+ * wildcards compared literally). */
+int flint_chain_check(const struct flint_chain *c, EVP_PKEY *key, const char *const *names,
+		      size_t n, char **ret_err);
+
+/* notBefore/notAfter as unix seconds. */
+int flint_cert_validity(X509 *x, int64_t *ret_not_before, int64_t *ret_not_after);
+/* The serial as upper-case hex; malloc'd. */
+char *flint_cert_serial_hex(X509 *x);
+
+void flint_chain_free(struct flint_chain *c);
+
+#endif

@@ -1,0 +1,44 @@
+/* Stored certificates of the flint client: DIR/certs/NAME/{cert,chain,
+ * fullchain,key}.pem, the previous set in previous/, renewal.json to redo it. */
+#ifndef FLINT_CLIENT_CERTSTORE_H
+#define FLINT_CLIENT_CERTSTORE_H
+
+#include <openssl/evp.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cert.h"
+#include "solve/solver.h"
+
+/* renewal.json: what renew needs to order the same certificate again. */
+struct flint_renewal {
+	char *server;   /* directory URL */
+	char **names;
+	size_t n_names;
+	char *key_type; /* certificate key: ec256 ... */
+	struct flint_solver_config solver; /* strings owned */
+	char *deploy_hook; /* may be NULL */
+	int timeout;       /* seconds, 0: default */
+	int64_t not_before, not_after;
+	bool revoked;
+};
+
+int flint_renewal_load(const char *path, struct flint_renewal **ret, char **ret_err);
+int flint_renewal_save(const char *path, const struct flint_renewal *rn, char **ret_err);
+/* A copy of cfg whose strings the renewal owns. */
+int flint_renewal_set_solver(struct flint_renewal *rn, const struct flint_solver_config *cfg);
+void flint_renewal_free(struct flint_renewal *rn);
+
+/* Stores a new certificate in cert_dir: copies the current files (if any)
+ * into cert_dir/previous/, then writes cert.pem, chain.pem, fullchain.pem,
+ * key.pem (0600) and renewal.json, each atomically. */
+int flint_certstore_save(const char *cert_dir, const struct flint_chain *c, EVP_PKEY *key,
+			 const struct flint_renewal *rn, char **ret_err);
+
+/* Names of the directories under certs_dir holding a renewal.json, sorted;
+ * an empty list when certs_dir does not exist. */
+int flint_certstore_list(const char *certs_dir, char ***ret, size_t *ret_n, char **ret_err);
+void flint_string_array_free(char **a, size_t n);
+
+#endif

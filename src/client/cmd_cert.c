@@ -1,0 +1,606 @@
+/* `flint issue`, `flint renew` and `flint revoke`: certificates from order
+ * to disk (RFC 8555 §7.4), renewal when due, revocation (§7.6). */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "account.h"
+#include "acme.h"
+#include "b64.h"
+#include "cert.h"
+#include "certstore.h"
+#include "cmd.h"
+#include "error.h"
+#include "hook.h"
+#include "identifier.h"
+#include "interrupt.h"
+#include "order.h"
+#include "output.h"
+#include "renew.h"
+#include "state.h"
+#include "timefmt.h"
+
+static const struct {
+	const char *name;
+	enum flint_key_type type;
+	int bits;
+} cert_key_types[] = {
+	{"ec256", FLINT_KEY_P256, 0},      {"ec384", FLINT_KEY_P384, 0},
+	{"rsa2048", FLINT_KEY_RSA, 2048}, {"rsa3072", FLINT_KEY_RSA, 3072},
+	{"rsa4096", FLINT_KEY_RSA, 4096},
+};
+
+int flint_cert_key_type(const char *name, int *ret_type, int *ret_bits)
+{
+	for (size_t i = 0; i < sizeof(cert_key_types) / sizeof(cert_key_types[0]); i++) {
+		if (name && !strcmp(name, cert_key_types[i].name)) {
+			*ret_type = (int)cert_key_types[i].type;
+			*ret_bits = cert_key_types[i].bits;
+			return 0;
+		}
+	}
+	return FLINT_EINVAL;
+}
+
+static bool any_solver(const struct flint_solver_config *cfg)
+{
+	for (size_t i = 0; flint_solver_types[i]; i++)
+		if (flint_solver_types[i]->configured(cfg))
+			return true;
+	return false;
+}
+
+/* Normalises one command-line name; prints why when it is refused. */
+static int normalize_name(const char *in, char **ret)
+{
+	struct flint_problem *why = NULL;
+	unsigned char buf[16];
+	int r;
+
+	if (inet_pton(AF_INET, in, buf) == 1 || inet_pton(AF_INET6, in, buf) == 1) {
+		flint_error("%s: IP address identifiers are not supported yet", in);
+		return FLINT_EUNSUPPORTED;
+	}
+	r = flint_dns_name_normalize(in, ret, &why);
+	if (r < 0)
+		flint_error("%s: not a usable DNS name: %s", in, why ? why->detail : flint_strerror(r));
+	flint_problem_free(why);
+	return r;
+}
+
+static int normalize_names(char *const *in, size_t n, char ***ret, size_t *ret_n)
+{
+	char **out = calloc(n ? n : 1, sizeof(*out));
+	size_t m = 0;
+
+	if (!out)
+		return FLINT_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		char *norm = NULL;
+		bool dup = false;
+		int r = normalize_name(in[i], &norm);
+
+		if (r < 0) {
+			flint_string_array_free(out, m);
+			return r;
+		}
+		for (size_t j = 0; j < m; j++)
+			dup = dup || !strcmp(out[j], norm);
+		if (dup)
+			free(norm);
+		else
+			out[m++] = norm;
+	}
+	*ret = out;
+	*ret_n = m;
+	return 0;
+}
+
+static int account_for(const struct flint_opts *o, struct flint_acme *a, struct flint_state *st,
+		       struct flint_account **ret)
+{
+	struct flint_account_params p = {
+		.emails = o->emails, .n_emails = o->n_emails, .agree_tos = o->agree_tos};
+	const char *kt = o->account_key_type ? o->account_key_type : "es256";
+	char *err = NULL;
+	int r;
+
+	if (flint_account_key_type(kt, &p.key_type, &p.rsa_bits) < 0) {
+		flint_error("--account-key-type %s: account keys are es256, es384, rs256 or eddsa",
+			    kt);
+		return FLINT_EINVAL;
+	}
+	r = flint_account_ensure(a, st, &p, ret, NULL, &err);
+	if (r < 0)
+		flint_error("account: %s", err ? err : flint_strerror(r));
+	free(err);
+	return r;
+}
+
+struct issue_req {
+	char **names;
+	size_t n_names;
+	const char *key_type; /* ec256 ... */
+	const struct flint_solver_config *solver;
+	const char *deploy_hook;
+	int timeout;
+};
+
+static int run_deploy_hook(const char *hook, const char *name, const char *dir, const char *server,
+			   const struct issue_req *q)
+{
+	char *env[9] = {0}, *names = strdup(""), *err = NULL;
+	int r = FLINT_ENOMEM;
+
+	for (size_t i = 0; names && i < q->n_names; i++) {
+		char *grown = flint_strdupf("%s%s%s", names, i ? " " : "", q->names[i]);
+
+		free(names);
+		names = grown;
+	}
+	if (!names || !(env[0] = flint_strdupf("FLINT_CERT_NAME=%s", name)) ||
+	    !(env[1] = flint_strdupf("FLINT_CERT_DIR=%s", dir)) ||
+	    !(env[2] = flint_strdupf("FLINT_FULLCHAIN=%s/fullchain.pem", dir)) ||
+	    !(env[3] = flint_strdupf("FLINT_KEY=%s/key.pem", dir)) ||
+	    !(env[4] = flint_strdupf("FLINT_CERT=%s/cert.pem", dir)) ||
+	    !(env[5] = flint_strdupf("FLINT_CHAIN=%s/chain.pem", dir)) ||
+	    !(env[6] = flint_strdupf("FLINT_SERVER=%s", server)) ||
+	    !(env[7] = flint_strdupf("FLINT_NAMES=%s", names)))
+		goto out;
+	flint_debug("running the deploy hook %s", hook);
+	r = flint_hook_run(hook, (const char *const *)env, FLINT_HOOK_TIMEOUT, &err);
+	if (r < 0)
+		flint_error("%s: deploy hook: %s (the certificate is stored)", name,
+			    err ? err : flint_strerror(r));
+out:
+	if (r == FLINT_ENOMEM)
+		flint_error("out of memory");
+	for (int i = 0; i < 8; i++)
+		free(env[i]);
+	free(names);
+	free(err);
+	return r;
+}
+
+/* Orders, stores and deploys one certificate. Prints its own errors. */
+static int issue_one(struct flint_acme *a, struct flint_state *st, const struct issue_req *q)
+{
+	struct flint_order_params op = {0};
+	struct flint_renewal rn = {0};
+	struct flint_chain *chain = NULL;
+	EVP_PKEY *key = NULL;
+	char *err = NULL, *dir = NULL, *serial = NULL;
+	char until[FLINT_TIME_BUF];
+	bool hook_failed = false;
+	int type, bits, r;
+
+	if (flint_cert_key_type(q->key_type, &type, &bits) < 0) {
+		flint_error("--key-type %s: certificate keys are ec256, ec384, rsa2048, rsa3072 "
+			    "or rsa4096",
+			    q->key_type);
+		return FLINT_EINVAL;
+	}
+	if ((r = flint_state_cert_dir(st, q->names[0], &dir, &err)) < 0)
+		goto out;
+	if ((r = flint_key_generate((enum flint_key_type)type, bits, &key)) < 0) {
+		flint_set_err(&err, "cannot generate the certificate key: %s", flint_strerror(r));
+		goto out;
+	}
+	op.names = (const char *const *)q->names;
+	op.n_names = q->n_names;
+	op.solver_cfg = q->solver;
+	op.cert_key = key;
+	op.timeout = q->timeout;
+	if ((r = flint_order_issue(a, &op, &chain, &err)) < 0)
+		goto out;
+	rn.server = (char *)flint_acme_dir(a)->url;
+	rn.names = q->names;
+	rn.n_names = q->n_names;
+	rn.key_type = (char *)q->key_type;
+	rn.solver = *q->solver;
+	rn.deploy_hook = (char *)q->deploy_hook;
+	rn.timeout = q->timeout;
+	rn.not_before = chain->not_before;
+	rn.not_after = chain->not_after;
+	if ((r = flint_certstore_save(dir, chain, key, &rn, &err)) < 0)
+		goto out;
+	serial = flint_cert_serial_hex(chain->leaf);
+	flint_time_format(chain->not_after, until);
+	flint_progress("%s: certificate %s stored in %s (valid until %s)", q->names[0],
+		       serial ? serial : "?", dir, until);
+	/* the hook prints its own failure */
+	if (q->deploy_hook &&
+	    run_deploy_hook(q->deploy_hook, q->names[0], dir, flint_acme_dir(a)->url, q) < 0)
+		hook_failed = true;
+out:
+	if (r < 0)
+		flint_error("%s", err ? err : flint_strerror(r));
+	else if (hook_failed)
+		r = FLINT_EIO;
+	free(serial);
+	free(err);
+	free(dir);
+	flint_chain_free(chain);
+	EVP_PKEY_free(key);
+	return r;
+}
+
+static struct flint_solver_config solver_of(const struct flint_opts *o)
+{
+	struct flint_solver_config cfg = o->solver;
+
+	if (o->timeout > 0 && cfg.timeout_seconds == 0)
+		cfg.timeout_seconds = o->timeout;
+	return cfg;
+}
+
+int flint_cmd_issue(const struct flint_opts *o)
+{
+	struct flint_solver_config cfg = solver_of(o);
+	struct flint_state *st = NULL;
+	struct flint_acme *a = NULL;
+	struct flint_account *acct = NULL;
+	char **names = NULL;
+	size_t n = 0;
+	int code = FLINT_EXIT_ERROR, type, bits;
+
+	if (o->n_args == 0) {
+		flint_error("issue: name at least one DNS name");
+		return FLINT_EXIT_USAGE;
+	}
+	if (o->key_type && flint_cert_key_type(o->key_type, &type, &bits) < 0) {
+		flint_error("--key-type %s: certificate keys are ec256, ec384, rsa2048, rsa3072 "
+			    "or rsa4096",
+			    o->key_type);
+		return FLINT_EXIT_USAGE;
+	}
+	if (!any_solver(&cfg)) {
+		flint_error("issue: choose how to answer challenges: --http01-port, --webroot, "
+			    "--tlsalpn01-port or --dns-hook");
+		return FLINT_EXIT_USAGE;
+	}
+	if (normalize_names(o->args, o->n_args, &names, &n) < 0)
+		return FLINT_EXIT_USAGE;
+	if (flint_cmd_open_state(o, &st) < 0 || flint_cmd_open_acme(o, NULL, &a) < 0 ||
+	    account_for(o, a, st, &acct) < 0)
+		goto out;
+	struct issue_req q = {
+		.names = names,
+		.n_names = n,
+		.key_type = o->key_type ? o->key_type : "ec256",
+		.solver = &cfg,
+		.deploy_hook = o->deploy_hook,
+		.timeout = o->timeout,
+	};
+	if (issue_one(a, st, &q) == 0)
+		code = FLINT_EXIT_OK;
+out:
+	flint_account_free(acct);
+	flint_acme_free(a);
+	flint_state_free(st);
+	flint_string_array_free(names, n);
+	return code;
+}
+
+/* ---------------------------------------------------------------- renew */
+
+/* The stored certificate's validity, from cert.pem (the record as fallback). */
+static void stored_validity(const char *dir, const struct flint_renewal *rn, int64_t *nb,
+			    int64_t *na)
+{
+	struct flint_chain *c = NULL;
+	char *path = flint_strdupf("%s/cert.pem", dir), *pem = NULL;
+	size_t len = 0;
+
+	*nb = rn->not_before;
+	*na = rn->not_after;
+	if (path && flint_read_file(path, 1024 * 1024, &pem, &len, NULL) == 0 &&
+	    flint_chain_parse(pem, len, &c, NULL) == 0) {
+		*nb = c->not_before;
+		*na = c->not_after;
+	}
+	flint_chain_free(c);
+	free(pem);
+	free(path);
+}
+
+static bool named(const struct flint_opts *o, const char *name)
+{
+	for (size_t i = 0; i < o->n_args; i++)
+		if (!strcmp(o->args[i], name))
+			return true;
+	return false;
+}
+
+/* One renew run: the session is kept while consecutive certificates share a server. */
+struct renew_run {
+	const struct flint_opts *o;
+	struct flint_state *st;
+	struct flint_acme *a;
+	struct flint_account *acct;
+	int64_t now;
+	size_t renewed, failed;
+};
+
+/* A session and account for server, reusing the current one when it matches. */
+static int renew_session(struct renew_run *rr, const char *server)
+{
+	if (rr->a && !strcmp(flint_acme_dir(rr->a)->url, server))
+		return 0;
+	flint_account_free(rr->acct);
+	flint_acme_free(rr->a);
+	rr->acct = NULL;
+	rr->a = NULL;
+	if (flint_cmd_open_acme(rr->o, server, &rr->a) < 0 ||
+	    account_for(rr->o, rr->a, rr->st, &rr->acct) < 0) {
+		flint_account_free(rr->acct);
+		flint_acme_free(rr->a);
+		rr->acct = NULL;
+		rr->a = NULL;
+		return FLINT_EIO;
+	}
+	return 0;
+}
+
+/* Renews the certificate stored as name when due; counts the outcome. */
+static void renew_one(struct renew_run *rr, const char *certs, const char *name)
+{
+	const struct flint_opts *o = rr->o;
+	struct flint_renewal *rn = NULL;
+	struct flint_solver_config cfg;
+	char *dir = NULL, *path = NULL, *err = NULL, when[FLINT_TIME_BUF];
+	int64_t nb, na;
+
+	if (!(dir = flint_strdupf("%s/%s", certs, name)) ||
+	    !(path = flint_strdupf("%s/renewal.json", dir)) ||
+	    flint_renewal_load(path, &rn, &err) < 0) {
+		flint_error("%s: %s", name, err ? err : "out of memory");
+		rr->failed++;
+		goto out;
+	}
+	if (o->server && strcmp(o->server, rn->server) != 0) {
+		flint_debug("%s: belongs to %s, not %s", name, rn->server, o->server);
+		goto out;
+	}
+	stored_validity(dir, rn, &nb, &na);
+	flint_time_format(flint_renew_time(nb, na), when);
+	if (rn->revoked && !o->force && !named(o, name)) {
+		flint_debug("%s: revoked; not renewed without --force or naming it", name);
+		goto out;
+	}
+	if (flint_renew_due(nb, na, rr->now)) {
+		flint_progress("%s: renewing (due since %s)", name, when);
+	} else if (o->force) {
+		flint_progress("%s: renewing (forced; due at %s)", name, when);
+	} else {
+		flint_debug("%s: not due until %s", name, when);
+		goto out;
+	}
+	if (renew_session(rr, rn->server) < 0) {
+		rr->failed++;
+		goto out;
+	}
+	cfg = o->solver_set ? solver_of(o) : rn->solver;
+	struct issue_req q = {
+		.names = rn->names,
+		.n_names = rn->n_names,
+		.key_type = o->key_type ? o->key_type : (rn->key_type ? rn->key_type : "ec256"),
+		.solver = &cfg,
+		.deploy_hook = o->deploy_hook ? o->deploy_hook : rn->deploy_hook,
+		.timeout = o->timeout ? o->timeout : rn->timeout,
+	};
+	if (issue_one(rr->a, rr->st, &q) == 0)
+		rr->renewed++;
+	else
+		rr->failed++;
+out:
+	flint_renewal_free(rn);
+	free(dir);
+	free(path);
+	free(err);
+}
+
+int flint_cmd_renew(const struct flint_opts *o)
+{
+	struct renew_run rr = {.o = o, .now = (int64_t)time(NULL)};
+	char **list = NULL, *certs = NULL, *err = NULL;
+	size_t n = 0;
+	int type, bits;
+
+	if (o->key_type && flint_cert_key_type(o->key_type, &type, &bits) < 0) {
+		flint_error("--key-type %s: certificate keys are ec256, ec384, rsa2048, rsa3072 "
+			    "or rsa4096",
+			    o->key_type);
+		return FLINT_EXIT_USAGE;
+	}
+	if (flint_cmd_open_state(o, &rr.st) < 0)
+		return FLINT_EXIT_ERROR;
+	if (!(certs = flint_strdupf("%s/certs", rr.st->dir)) ||
+	    flint_certstore_list(certs, &list, &n, &err) < 0) {
+		flint_error("%s", err ? err : "out of memory");
+		rr.failed++;
+		goto out;
+	}
+	for (size_t i = 0; i < o->n_args; i++) {
+		bool found = false;
+
+		for (size_t j = 0; j < n; j++)
+			found = found || !strcmp(list[j], o->args[i]);
+		if (!found) {
+			flint_error("renew: no stored certificate named %s in %s", o->args[i], certs);
+			rr.failed++;
+		}
+	}
+	for (size_t i = 0; i < n && !flint_interrupted(); i++)
+		if (!o->n_args || named(o, list[i]))
+			renew_one(&rr, certs, list[i]);
+	if (flint_interrupted()) {
+		flint_error("renew: interrupted");
+		rr.failed++;
+	}
+out:
+	flint_account_free(rr.acct);
+	flint_acme_free(rr.a);
+	flint_state_free(rr.st);
+	flint_string_array_free(list, n);
+	free(certs);
+	free(err);
+	if (rr.failed)
+		return FLINT_EXIT_ERROR;
+	return rr.renewed ? FLINT_EXIT_OK : FLINT_EXIT_NOTHING_DUE;
+}
+
+/* --------------------------------------------------------------- revoke */
+
+static int mark_revoked(const char *dir)
+{
+	struct flint_renewal *rn = NULL;
+	char *path = flint_strdupf("%s/renewal.json", dir), *err = NULL;
+	int r = FLINT_ENOMEM;
+
+	if (!path)
+		return r;
+	r = flint_renewal_load(path, &rn, &err);
+	if (r == 0) {
+		rn->revoked = true;
+		r = flint_renewal_save(path, rn, &err);
+	}
+	if (r < 0 && r != FLINT_ENOTFOUND)
+		flint_warn("revoked, but cannot record it in %s: %s", path,
+			   err ? err : flint_strerror(r));
+	flint_renewal_free(rn);
+	free(path);
+	free(err);
+	return r;
+}
+
+/* The revokeCert payload: the leaf in DER, base64url, and the reason when given. */
+static char *revoke_body(X509 *leaf, int reason)
+{
+	unsigned char *der = NULL;
+	char *b64 = NULL, *body = NULL;
+	int len = i2d_X509(leaf, &der);
+
+	if (len > 0 && flint_b64url_encode(der, (size_t)len, &b64) == 0)
+		body = reason >= 0
+			       ? flint_strdupf("{\"certificate\":\"%s\",\"reason\":%d}", b64, reason)
+			       : flint_strdupf("{\"certificate\":\"%s\"}", b64);
+	OPENSSL_free(der);
+	free(b64);
+	return body;
+}
+
+/* POSTs revokeCert signed with the certificate's key (jwk, §7.6) or the account (kid). */
+static int revoke_post(const struct flint_opts *o, struct flint_acme *a, struct flint_state *st,
+		       const char *dir, const char *body, char **ret_err)
+{
+	const char *url = flint_acme_dir(a)->revoke_cert;
+	struct flint_acme_reply *reply = NULL;
+	struct flint_account *acct = NULL;
+	struct flint_jwk *cert_jwk = NULL;
+	EVP_PKEY *cert_key = NULL;
+	char *path = NULL;
+	int r;
+
+	if (!url) {
+		flint_set_err(ret_err, "%s: the directory has no revokeCert", flint_acme_dir(a)->url);
+		return FLINT_EUNSUPPORTED;
+	}
+	if (o->with_cert_key) {
+		r = FLINT_ENOMEM;
+		if (!(path = flint_strdupf("%s/key.pem", dir)) ||
+		    (r = flint_key_load(path, &cert_key, ret_err)) < 0 ||
+		    (r = flint_jwk_from_pkey(cert_key, &cert_jwk)) < 0)
+			goto out;
+		r = flint_acme_post_with(a, cert_jwk, NULL, url, body, NULL, &reply, ret_err);
+		goto out;
+	}
+	r = flint_account_load(a, st, &acct, ret_err);
+	if (r == FLINT_ENOTFOUND)
+		flint_set_err(ret_err, "no account for %s in %s; revoke with --with-cert-key instead",
+			      flint_acme_dir(a)->url, st->dir);
+	if (r == 0)
+		r = flint_acme_post(a, url, body, NULL, &reply, ret_err);
+out:
+	flint_acme_reply_free(reply);
+	flint_account_free(acct);
+	flint_jwk_free(cert_jwk);
+	EVP_PKEY_free(cert_key);
+	free(path);
+	return r;
+}
+
+int flint_cmd_revoke(const struct flint_opts *o)
+{
+	struct flint_state *st = NULL;
+	struct flint_acme *a = NULL;
+	struct flint_renewal *rn = NULL;
+	struct flint_chain *chain = NULL;
+	char *name = NULL, *dir = NULL, *path = NULL, *pem = NULL, *err = NULL, *body = NULL,
+	     *serial = NULL;
+	bool printed = false; /* the state and session helpers print their own errors */
+	size_t len = 0;
+	int r;
+
+	if (o->n_args != 1) {
+		flint_error("revoke: name exactly one stored certificate");
+		return FLINT_EXIT_USAGE;
+	}
+	if (normalize_name(o->args[0], &name) < 0)
+		return FLINT_EXIT_USAGE;
+	printed = true;
+	if ((r = flint_cmd_open_state(o, &st)) < 0)
+		goto out;
+	printed = false;
+	if ((r = flint_state_cert_dir(st, name, &dir, &err)) < 0)
+		goto out;
+	r = FLINT_ENOMEM;
+	if (!(path = flint_strdupf("%s/cert.pem", dir)))
+		goto out;
+	r = flint_read_file(path, 1024 * 1024, &pem, &len, &err);
+	if (r == FLINT_ENOTFOUND)
+		flint_set_err(&err, "no stored certificate (%s)", path);
+	if (r < 0 || (r = flint_chain_parse(pem, len, &chain, &err)) < 0)
+		goto out;
+	if (!o->server) {
+		free(path);
+		r = FLINT_ENOMEM;
+		if (!(path = flint_strdupf("%s/renewal.json", dir)))
+			goto out;
+		r = flint_renewal_load(path, &rn, &err);
+		if (r == FLINT_ENOTFOUND)
+			flint_set_err(&err, "%s is missing; pass --server", path);
+		if (r < 0)
+			goto out;
+	}
+	printed = true;
+	if ((r = flint_cmd_open_acme(o, o->server ? o->server : rn->server, &a)) < 0)
+		goto out;
+	printed = false;
+	r = FLINT_ENOMEM;
+	if (!(body = revoke_body(chain->leaf, o->reason)))
+		goto out;
+	if ((r = revoke_post(o, a, st, dir, body, &err)) < 0)
+		goto out;
+	serial = flint_cert_serial_hex(chain->leaf);
+	flint_progress("%s: certificate %s revoked%s", name, serial ? serial : "?",
+		       o->with_cert_key ? " (signed with the certificate key)" : "");
+	mark_revoked(dir);
+out:
+	if (r < 0 && !printed)
+		flint_error("%s: revoke: %s", name, err ? err : flint_strerror(r));
+	flint_chain_free(chain);
+	flint_renewal_free(rn);
+	flint_acme_free(a);
+	flint_state_free(st);
+	free(name);
+	free(dir);
+	free(path);
+	free(pem);
+	free(err);
+	free(body);
+	free(serial);
+	return r < 0 ? FLINT_EXIT_ERROR : FLINT_EXIT_OK;
+}

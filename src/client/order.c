@@ -1,0 +1,658 @@
+/* The flint client's order driver (RFC 8555 §7.4 orders, §7.5 authorizations
+ * and challenges, §8 key authorizations): a bounded state machine over libflint. */
+#include "order.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "b64.h"
+#include "csr_build.h"
+#include "error.h"
+#include "interrupt.h"
+#include "keyauth.h"
+#include "output.h"
+
+/* One authorization the run has to prove, and the challenge chosen for it. */
+struct work {
+	char *display; /* "a.example.com" or "*.example.com" */
+	char *authz_url;
+	char *chal_url;
+	char *ident_type, *ident_value, *token, *keyauth, *txt;
+	const struct flint_solver_type *type;
+	struct flint_solver *solver; /* borrowed from the running set */
+	struct flint_challenge_task task;
+	bool presented;
+	bool valid; /* proven in this run */
+};
+
+struct running {
+	const struct flint_solver_type *type;
+	struct flint_solver *inst;
+};
+
+struct run {
+	struct flint_acme *a;
+	const struct flint_order_params *p;
+	long long deadline;
+	struct work *work;
+	size_t n_work;
+	struct running *solvers;
+	size_t n_solvers;
+};
+
+static void work_clear(struct work *w)
+{
+	free(w->display);
+	free(w->authz_url);
+	free(w->chal_url);
+	free(w->ident_type);
+	free(w->ident_value);
+	free(w->token);
+	if (w->keyauth) {
+		memset(w->keyauth, 0, strlen(w->keyauth));
+		free(w->keyauth);
+	}
+	free(w->txt);
+}
+
+static const char *str(const json_t *obj, const char *name)
+{
+	return json_string_value(json_object_get(obj, name));
+}
+
+/* POST-as-GET of an object that must be a JSON object. */
+static int fetch(struct run *run, const char *url, struct flint_acme_reply **ret, char **ret_err)
+{
+	struct flint_acme_reply *reply = NULL;
+	int r = flint_acme_post(run->a, url, NULL, NULL, &reply, ret_err);
+
+	if (r < 0)
+		return r;
+	if (!json_is_object(reply->json)) {
+		flint_set_err(ret_err, "%s: the reply is not a JSON object", url);
+		flint_acme_reply_free(reply);
+		return FLINT_EPROTO;
+	}
+	*ret = reply;
+	return 0;
+}
+
+/* Sleeps before the next poll, failing when that would pass the deadline. */
+static int poll_wait(struct run *run, int attempt, long retry_after, const char *what,
+		     char **ret_err)
+{
+	long ms = flint_acme_poll_delay(attempt, retry_after);
+
+	if (flint_now_ms() + ms > run->deadline) {
+		flint_set_err(ret_err, "%s: still not done after %d s; giving up", what,
+			      run->p->timeout > 0 ? run->p->timeout : FLINT_ORDER_TIMEOUT);
+		return FLINT_EIO;
+	}
+	if (flint_sleep_ms(ms) < 0) {
+		flint_set_err(ret_err, "%s: interrupted", what);
+		return FLINT_EIO;
+	}
+	return 0;
+}
+
+static char *names_list(const struct flint_order_params *p)
+{
+	char *s = strdup(""), *grown;
+
+	for (size_t i = 0; s && i < p->n_names; i++) {
+		grown = flint_strdupf("%s%s%s", s, i ? ", " : "", p->names[i]);
+		free(s);
+		s = grown;
+	}
+	return s;
+}
+
+/* The problem of an object ("error" member), described on one line. */
+static char *error_of(const json_t *obj)
+{
+	struct flint_problem *p = NULL;
+	json_t *e = json_object_get(obj, "error");
+	char *s;
+
+	if (!e || flint_problem_from_json(e, &p) < 0)
+		return strdup("the server gave no reason");
+	p->status = 0; /* an object's error: no HTTP status of its own to report */
+	s = flint_problem_describe(p);
+	flint_problem_free(p);
+	return s;
+}
+
+/* ------------------------------------------------------------ the order */
+
+static int new_order(struct run *run, char **ret_order_url, json_t **ret_order, char **ret_err)
+{
+	const struct flint_order_params *p = run->p;
+	struct flint_acme_reply *reply = NULL;
+	json_t *ids = json_array(), *payload = NULL;
+	char *body = NULL, *names = NULL, *err = NULL;
+	int r = FLINT_ENOMEM;
+
+	if (!ids)
+		goto out;
+	for (size_t i = 0; i < p->n_names; i++)
+		if (json_array_append_new(ids, json_pack("{s:s, s:s}", "type", "dns", "value",
+							 p->names[i])) < 0)
+			goto out;
+	if (!(payload = json_pack("{s:O}", "identifiers", ids)) ||
+	    !(body = json_dumps(payload, JSON_COMPACT)) || !(names = names_list(p)))
+		goto out;
+	r = flint_acme_post(run->a, flint_acme_dir(run->a)->new_order, body, NULL, &reply, &err);
+	if (r < 0) {
+		flint_set_err(ret_err, "%s: newOrder failed: %s", names, err ? err : flint_strerror(r));
+		goto out;
+	}
+	if (!json_is_object(reply->json) || !reply->http->location ||
+	    !json_is_array(json_object_get(reply->json, "authorizations")) ||
+	    !str(reply->json, "finalize")) {
+		flint_set_err(ret_err, "%s: the newOrder reply lacks Location, authorizations or finalize",
+			      names);
+		r = FLINT_EPROTO;
+		goto out;
+	}
+	if (!(*ret_order_url = strdup(reply->http->location))) {
+		r = FLINT_ENOMEM;
+		goto out;
+	}
+	*ret_order = json_incref(reply->json);
+	flint_debug("order %s for %s: %s", *ret_order_url, names, str(reply->json, "status"));
+	r = 0;
+out:
+	json_decref(ids);
+	json_decref(payload);
+	free(body);
+	free(names);
+	free(err);
+	flint_acme_reply_free(reply);
+	return r;
+}
+
+/* The challenge of type in authz, or NULL. */
+static const json_t *challenge_of(const json_t *authz, const char *type)
+{
+	const json_t *chals = json_object_get(authz, "challenges");
+
+	for (size_t i = 0; i < json_array_size(chals); i++) {
+		const json_t *c = json_array_get(chals, i);
+		const char *t = str(c, "type");
+
+		if (t && !strcmp(t, type) && str(c, "url") && str(c, "token"))
+			return c;
+	}
+	return NULL;
+}
+
+static char *offered_types(const json_t *authz)
+{
+	const json_t *chals = json_object_get(authz, "challenges");
+	char *s = strdup(""), *grown;
+
+	for (size_t i = 0; s && i < json_array_size(chals); i++) {
+		const char *t = str(json_array_get(chals, i), "type");
+
+		grown = flint_strdupf("%s%s%s", s, *s ? ", " : "", t ? t : "?");
+		free(s);
+		s = grown;
+	}
+	return s;
+}
+
+/* Picks the solver for one pending authorization and fills w. */
+static int choose(struct run *run, const json_t *authz, struct work *w, char **ret_err)
+{
+	const struct flint_solver_config *cfg = run->p->solver_cfg;
+	const json_t *chal = NULL;
+	int r;
+
+	for (size_t i = 0; flint_solver_types[i]; i++) {
+		const struct flint_solver_type *t = flint_solver_types[i];
+
+		if (!t->configured(cfg) || !t->applies(w->ident_type, w->task.wildcard))
+			continue;
+		chal = challenge_of(authz, t->challenge_type);
+		if (chal) {
+			w->type = t;
+			break;
+		}
+	}
+	if (!w->type) {
+		char *offered = offered_types(authz);
+
+		flint_set_err(ret_err,
+			      "%s: no configured solver answers the challenges the server offers "
+			      "(%s)%s",
+			      w->display, offered ? offered : "?",
+			      w->task.wildcard ? "; wildcards need dns-01 (--dns-hook)"
+					       : "; use --http01-port, --webroot, "
+						 "--tlsalpn01-port or --dns-hook");
+		free(offered);
+		return FLINT_EUNSUPPORTED;
+	}
+	if (!flint_token_is_valid(str(chal, "token"))) {
+		flint_set_err(ret_err, "%s: %s: the server sent an unusable token", w->display,
+			      w->type->challenge_type);
+		return FLINT_EPROTO;
+	}
+	if (!(w->chal_url = strdup(str(chal, "url"))) || !(w->token = strdup(str(chal, "token"))))
+		return FLINT_ENOMEM;
+	if ((r = flint_keyauth(w->token, flint_acme_key(run->a), &w->keyauth)) < 0 ||
+	    (r = flint_keyauth_digest_b64(w->keyauth, &w->txt)) < 0 ||
+	    (r = flint_keyauth_digest(w->keyauth, w->task.digest)) < 0) {
+		flint_set_err(ret_err, "%s: cannot compute the key authorization: %s", w->display,
+			      flint_strerror(r));
+		return r;
+	}
+	w->task.ident_type = w->ident_type;
+	w->task.ident_value = w->ident_value;
+	w->task.type = w->type->challenge_type;
+	w->task.token = w->token;
+	w->task.key_authorization = w->keyauth;
+	w->task.dns_txt_value = w->txt;
+	return 0;
+}
+
+/* Fetches every authorization; those pending get a work item. */
+static int load_authorizations(struct run *run, const json_t *order, char **ret_err)
+{
+	const json_t *urls = json_object_get(order, "authorizations");
+	size_t n = json_array_size(urls);
+	int r = 0;
+
+	run->work = calloc(n ? n : 1, sizeof(*run->work));
+	if (!run->work)
+		return FLINT_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct flint_acme_reply *reply = NULL;
+		const char *url = json_string_value(json_array_get(urls, i));
+		const json_t *id;
+		const char *status, *itype, *ivalue;
+		struct work *w = &run->work[run->n_work];
+
+		if (!url) {
+			flint_set_err(ret_err, "the order lists an authorization that is not a URL");
+			return FLINT_EPROTO;
+		}
+		if ((r = fetch(run, url, &reply, ret_err)) < 0)
+			return r;
+		id = json_object_get(reply->json, "identifier");
+		status = str(reply->json, "status");
+		itype = str(id, "type");
+		ivalue = str(id, "value");
+		if (!status || !itype || !ivalue) {
+			flint_set_err(ret_err, "%s: the authorization lacks status or identifier", url);
+			flint_acme_reply_free(reply);
+			return FLINT_EPROTO;
+		}
+		memset(w, 0, sizeof(*w));
+		w->task.wildcard = json_is_true(json_object_get(reply->json, "wildcard"));
+		if (!(w->display = flint_strdupf("%s%s", w->task.wildcard ? "*." : "", ivalue)) ||
+		    !(w->authz_url = strdup(url)) || !(w->ident_type = strdup(itype)) ||
+		    !(w->ident_value = strdup(ivalue))) {
+			run->n_work++;
+			flint_acme_reply_free(reply);
+			return FLINT_ENOMEM;
+		}
+		run->n_work++;
+		if (!strcmp(status, "valid")) {
+			flint_progress("%s: already authorized", w->display);
+			w->type = NULL;
+		} else if (!strcmp(status, "pending")) {
+			r = choose(run, reply->json, w, ret_err);
+		} else {
+			char *why = error_of(reply->json);
+
+			flint_set_err(ret_err, "%s: the authorization is %s: %s", w->display, status,
+				      why ? why : "");
+			free(why);
+			r = FLINT_EPROTO;
+		}
+		flint_acme_reply_free(reply);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Starts each solver type the work needs, once. */
+static int start_solvers(struct run *run, char **ret_err)
+{
+	run->solvers = calloc(run->n_work ? run->n_work : 1, sizeof(*run->solvers));
+	if (!run->solvers)
+		return FLINT_ENOMEM;
+	for (size_t i = 0; i < run->n_work; i++) {
+		struct work *w = &run->work[i];
+		size_t j;
+
+		if (!w->type)
+			continue;
+		for (j = 0; j < run->n_solvers; j++)
+			if (run->solvers[j].type == w->type)
+				break;
+		if (j == run->n_solvers) {
+			char *err = NULL;
+			int r = w->type->start(run->p->solver_cfg, &run->solvers[j].inst, &err);
+
+			if (r < 0) {
+				flint_set_err(ret_err, "%s: %s: cannot start the %s solver: %s",
+					      w->display, w->type->challenge_type, w->type->name,
+					      err ? err : flint_strerror(r));
+				free(err);
+				return r;
+			}
+			run->solvers[j].type = w->type;
+			run->n_solvers++;
+			flint_debug("started the %s solver", w->type->name);
+		}
+		w->solver = run->solvers[j].inst;
+	}
+	return 0;
+}
+
+static int present_all(struct run *run, char **ret_err)
+{
+	for (size_t i = 0; i < run->n_work; i++) {
+		struct work *w = &run->work[i];
+		char *err = NULL;
+		int r;
+
+		if (!w->type)
+			continue;
+		if (flint_interrupted()) {
+			flint_set_err(ret_err, "%s: interrupted", w->display);
+			return FLINT_EIO;
+		}
+		/* marked first: cleanup must also undo a present that half worked */
+		w->presented = true;
+		r = w->type->present(w->solver, &w->task, &err);
+		if (r < 0) {
+			flint_set_err(ret_err, "%s: %s: cannot present the challenge: %s", w->display,
+				      w->type->challenge_type, err ? err : flint_strerror(r));
+			free(err);
+			return r;
+		}
+		flint_debug("%s: %s presented", w->display, w->type->challenge_type);
+	}
+	return 0;
+}
+
+static void cleanup_all(struct run *run)
+{
+	for (size_t i = run->n_work; i-- > 0;) {
+		struct work *w = &run->work[i];
+
+		if (w->presented) {
+			w->type->cleanup(w->solver, &w->task);
+			w->presented = false;
+		}
+	}
+	for (size_t j = run->n_solvers; j-- > 0;)
+		run->solvers[j].type->stop(run->solvers[j].inst);
+	run->n_solvers = 0;
+}
+
+static int respond_all(struct run *run, char **ret_err)
+{
+	for (size_t i = 0; i < run->n_work; i++) {
+		struct work *w = &run->work[i];
+		struct flint_acme_reply *reply = NULL;
+		char *err = NULL;
+		int r;
+
+		if (!w->type)
+			continue;
+		r = flint_acme_post(run->a, w->chal_url, "{}", NULL, &reply, &err);
+		flint_acme_reply_free(reply);
+		if (r < 0) {
+			flint_set_err(ret_err, "%s: %s: the server refused the response: %s",
+				      w->display, w->type->challenge_type, err ? err : "?");
+			free(err);
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* Polls one authorization until it leaves pending. */
+static int wait_authz(struct run *run, struct work *w, char **ret_err)
+{
+	const char *ctype = w->type->challenge_type;
+
+	for (int attempt = 0;; attempt++) {
+		struct flint_acme_reply *reply = NULL;
+		const char *status;
+		char *err = NULL, *what;
+		long retry_after;
+		int r;
+
+		r = fetch(run, w->authz_url, &reply, &err);
+		if (r < 0) {
+			flint_set_err(ret_err, "%s: %s: %s", w->display, ctype, err ? err : "?");
+			free(err);
+			return r;
+		}
+		status = str(reply->json, "status");
+		retry_after = reply->http->retry_after;
+		if (status && !strcmp(status, "valid")) {
+			w->valid = true;
+			flint_progress("%s: %s pending -> valid", w->display, ctype);
+			flint_acme_reply_free(reply);
+			return 0;
+		}
+		if (!status || strcmp(status, "pending") != 0) {
+			const json_t *chal = challenge_of(reply->json, ctype);
+			char *why = chal ? error_of(chal) : error_of(reply->json);
+
+			flint_set_err(ret_err, "%s: %s pending -> %s: %s", w->display, ctype,
+				      status ? status : "(no status)", why ? why : "?");
+			free(why);
+			flint_acme_reply_free(reply);
+			return FLINT_EPROTO;
+		}
+		flint_acme_reply_free(reply);
+		what = flint_strdupf("%s: %s", w->display, ctype);
+		r = poll_wait(run, attempt, retry_after, what ? what : w->display, ret_err);
+		free(what);
+		if (r < 0)
+			return r;
+	}
+}
+
+/* word is one of the space-separated words of list. */
+static bool in_list(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = list; n && *p;) {
+		size_t len = strcspn(p, " ");
+
+		if (len == n && strncmp(p, word, n) == 0)
+			return true;
+		p += len;
+		p += strspn(p, " ");
+	}
+	return false;
+}
+
+/* Polls the order until its status is one of want (space-separated). */
+static int wait_order(struct run *run, const char *order_url, const char *names, const char *want,
+		      json_t **ret, char **ret_err)
+{
+	for (int attempt = 0;; attempt++) {
+		struct flint_acme_reply *reply = NULL;
+		const char *status;
+		long retry_after;
+		char *err = NULL;
+		int r;
+
+		r = fetch(run, order_url, &reply, &err);
+		if (r < 0) {
+			flint_set_err(ret_err, "%s: %s", names, err ? err : "?");
+			free(err);
+			return r;
+		}
+		status = str(reply->json, "status");
+		retry_after = reply->http->retry_after;
+		if (status && in_list(want, status)) {
+			*ret = json_incref(reply->json);
+			flint_acme_reply_free(reply);
+			return 0;
+		}
+		if (!status || !strcmp(status, "invalid")) {
+			char *why = error_of(reply->json);
+
+			flint_set_err(ret_err, "%s: the order is %s: %s", names,
+				      status ? status : "without status", why ? why : "?");
+			free(why);
+			flint_acme_reply_free(reply);
+			return FLINT_EPROTO;
+		}
+		flint_acme_reply_free(reply);
+		if ((r = poll_wait(run, attempt, retry_after, names, ret_err)) < 0)
+			return r;
+	}
+}
+
+static int finalize(struct run *run, const json_t *order, const char *names, char **ret_err)
+{
+	const struct flint_order_params *p = run->p;
+	struct flint_acme_reply *reply = NULL;
+	unsigned char *der = NULL;
+	size_t der_len = 0;
+	char *csr = NULL, *body = NULL, *err = NULL;
+	int r;
+
+	if ((r = flint_csr_build(p->cert_key, p->names, p->n_names, &der, &der_len)) < 0) {
+		flint_set_err(ret_err, "%s: cannot build the CSR: %s", names, flint_strerror(r));
+		return r;
+	}
+	r = FLINT_ENOMEM;
+	if (flint_b64url_encode(der, der_len, &csr) < 0 ||
+	    !(body = flint_strdupf("{\"csr\":\"%s\"}", csr)))
+		goto out;
+	r = flint_acme_post(run->a, str(order, "finalize"), body, NULL, &reply, &err);
+	if (r < 0) {
+		flint_set_err(ret_err, "%s: finalize failed: %s", names, err ? err : "?");
+		goto out;
+	}
+	r = 0;
+out:
+	free(der);
+	free(csr);
+	free(body);
+	free(err);
+	flint_acme_reply_free(reply);
+	return r;
+}
+
+static int download(struct run *run, const char *cert_url, const char *names,
+		    struct flint_chain **ret, char **ret_err)
+{
+	struct flint_acme_reply *reply = NULL;
+	struct flint_chain *chain = NULL;
+	char *err = NULL;
+	int r;
+
+	r = flint_acme_post(run->a, cert_url, NULL, "application/pem-certificate-chain", &reply,
+			    &err);
+	if (r < 0) {
+		flint_set_err(ret_err, "%s: certificate download failed: %s", names, err ? err : "?");
+		goto out;
+	}
+	r = flint_chain_parse(reply->http->body, reply->http->body_len, &chain, &err);
+	if (r < 0) {
+		flint_set_err(ret_err, "%s: %s: %s", names, cert_url, err ? err : flint_strerror(r));
+		goto out;
+	}
+	r = flint_chain_check(chain, run->p->cert_key, run->p->names, run->p->n_names, &err);
+	if (r < 0) {
+		flint_set_err(ret_err, "%s: refusing the certificate: %s", names, err ? err : "?");
+		goto out;
+	}
+	*ret = chain;
+	chain = NULL;
+	r = 0;
+out:
+	free(err);
+	flint_chain_free(chain);
+	flint_acme_reply_free(reply);
+	return r;
+}
+
+/* After a failure: deactivates (§7.5.2) the authorizations this run tried to
+ * prove and that did not become valid, so they do not linger as pending
+ * (servers cap those). Best effort. */
+static void deactivate_unfinished(struct run *run)
+{
+	for (size_t i = 0; i < run->n_work; i++) {
+		struct work *w = &run->work[i];
+		struct flint_acme_reply *reply = NULL;
+
+		if (!w->type || w->valid || !w->authz_url || flint_interrupted())
+			continue;
+		if (flint_acme_post(run->a, w->authz_url, "{\"status\":\"deactivated\"}", NULL,
+				    &reply, NULL) == 0)
+			flint_debug("%s: authorization deactivated", w->display);
+		flint_acme_reply_free(reply);
+	}
+}
+
+int flint_order_issue(struct flint_acme *a, const struct flint_order_params *p,
+		      struct flint_chain **ret, char **ret_err)
+{
+	struct run run = {.a = a, .p = p};
+	json_t *order = NULL, *ready = NULL, *done = NULL;
+	char *order_url = NULL, *names = NULL;
+	long long timeout_ms;
+	int r;
+
+	if (!a || !p || !p->names || p->n_names == 0 || !p->cert_key || !p->solver_cfg || !ret)
+		return FLINT_EINVAL;
+	timeout_ms = (p->timeout > 0 ? p->timeout : FLINT_ORDER_TIMEOUT) * 1000LL;
+	if (!(names = names_list(p)))
+		return FLINT_ENOMEM;
+	if ((r = new_order(&run, &order_url, &order, ret_err)) < 0)
+		goto out;
+	if ((r = load_authorizations(&run, order, ret_err)) < 0 ||
+	    (r = start_solvers(&run, ret_err)) < 0 || (r = present_all(&run, ret_err)) < 0 ||
+	    (r = respond_all(&run, ret_err)) < 0)
+		goto out;
+	run.deadline = flint_now_ms() + timeout_ms;
+	for (size_t i = 0; i < run.n_work; i++)
+		if (run.work[i].type && (r = wait_authz(&run, &run.work[i], ret_err)) < 0)
+			goto out;
+	cleanup_all(&run);
+
+	run.deadline = flint_now_ms() + timeout_ms;
+	if ((r = wait_order(&run, order_url, names, "ready valid processing", &ready, ret_err)) < 0)
+		goto out;
+	if (!strcmp(str(ready, "status"), "ready") &&
+	    (r = finalize(&run, ready, names, ret_err)) < 0)
+		goto out;
+	if ((r = wait_order(&run, order_url, names, "valid", &done, ret_err)) < 0)
+		goto out;
+	if (!str(done, "certificate")) {
+		flint_set_err(ret_err, "%s: the valid order has no certificate URL", names);
+		r = FLINT_EPROTO;
+		goto out;
+	}
+	r = download(&run, str(done, "certificate"), names, ret, ret_err);
+out:
+	cleanup_all(&run);
+	if (r < 0)
+		deactivate_unfinished(&run);
+	for (size_t i = 0; i < run.n_work; i++)
+		work_clear(&run.work[i]);
+	free(run.work);
+	free(run.solvers);
+	json_decref(order);
+	json_decref(ready);
+	json_decref(done);
+	free(order_url);
+	free(names);
+	return r;
+}

@@ -1,0 +1,569 @@
+/* Unit tests for the client's ACME session (acme.c, http.c): retry and poll
+ * decisions, nonce pool, problem text, and badNonce/rateLimited/503/size caps
+ * against canned replies from a small HTTPS server run in-process. */
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "acme.h"
+#include "check.h"
+#include "error.h"
+#include "http.h"
+#include "jwk.h"
+#include "jws.h"
+#include "problem.h"
+
+/* ------------------------------------------------------- pure decisions */
+
+static void test_retry_delay(void)
+{
+	struct flint_problem *bad_nonce = flint_problem_new(FLINT_PROB_BAD_NONCE, "stale");
+	struct flint_problem *limited = flint_problem_new(FLINT_PROB_RATE_LIMITED, "slow down");
+	struct flint_problem *malformed = flint_problem_new(FLINT_PROB_MALFORMED, "no");
+	struct flint_problem *internal = flint_problem_new(FLINT_PROB_SERVER_INTERNAL, "busy");
+
+	for (int a = 1; a <= FLINT_ACME_BADNONCE_RETRIES; a++)
+		CHECK_INT(flint_acme_retry_delay(400, bad_nonce, -1, a), 0);
+	CHECK_INT(flint_acme_retry_delay(400, bad_nonce, -1, FLINT_ACME_BADNONCE_RETRIES + 1), -1);
+	CHECK_INT(flint_acme_retry_delay(429, limited, 5, 1), -1);
+	CHECK_INT(flint_acme_retry_delay(503, limited, 5, 1), -1); /* rateLimited is never retried */
+	CHECK_INT(flint_acme_retry_delay(400, malformed, -1, 1), -1);
+	CHECK_INT(flint_acme_retry_delay(500, internal, -1, 1), -1);
+	CHECK_INT(flint_acme_retry_delay(503, internal, 2, 1), 2000);
+	CHECK_INT(flint_acme_retry_delay(503, internal, 0, 1), 0);
+	CHECK_INT(flint_acme_retry_delay(503, internal, FLINT_ACME_503_MAX_WAIT, 1),
+		  FLINT_ACME_503_MAX_WAIT * 1000);
+	CHECK_INT(flint_acme_retry_delay(503, internal, FLINT_ACME_503_MAX_WAIT + 1, 1), -1);
+	CHECK_INT(flint_acme_retry_delay(503, internal, -1, 2), 2000);
+	CHECK_INT(flint_acme_retry_delay(503, NULL, 1, FLINT_ACME_503_RETRIES), 1000);
+	CHECK_INT(flint_acme_retry_delay(503, NULL, 1, FLINT_ACME_503_RETRIES + 1), -1);
+	flint_problem_free(bad_nonce);
+	flint_problem_free(limited);
+	flint_problem_free(malformed);
+	flint_problem_free(internal);
+}
+
+static void test_poll_delay(void)
+{
+	static const struct {
+		int attempt;
+		long retry_after, want;
+	} cases[] = {
+		{0, -1, 75},   {1, -1, 150},  {2, -1, 300},    {3, -1, 600},     {5, -1, 2400},
+		{6, -1, 4000}, {60, -1, 4000}, {0, 0, 50},     {0, 1, 1000},     {9, 3, 3000},
+		{0, 60, 60000}, {0, 86400, 60000},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CHECK_INT(flint_acme_poll_delay(cases[i].attempt, cases[i].retry_after),
+			  cases[i].want);
+}
+
+static void test_problem_describe(void)
+{
+	struct flint_problem *p = flint_problem_new(FLINT_PROB_REJECTED_IDENTIFIER, "no %s", "way");
+	char *s;
+
+	p->status = 400;
+	s = flint_problem_describe(p);
+	CHECK_STR(s, "urn:ietf:params:acme:error:rejectedIdentifier: no way (HTTP 400)");
+	free(s);
+	flint_problem_add_sub(p, FLINT_PROB_CAA, "dns", "a.example", "CAA forbids");
+	flint_problem_add_sub(p, FLINT_PROB_DNS, NULL, NULL, "SERVFAIL");
+	p->status = 0;
+	s = flint_problem_describe(p);
+	CHECK_STR(s, "urn:ietf:params:acme:error:rejectedIdentifier: no way; subproblems: "
+		     "dns a.example: urn:ietf:params:acme:error:caa: CAA forbids; "
+		     "(no identifier): urn:ietf:params:acme:error:dns: SERVFAIL");
+	free(s);
+	s = flint_problem_describe(NULL);
+	CHECK_STR(s, "(no problem document)");
+	free(s);
+	flint_problem_free(p);
+}
+
+static void test_nonce_pool(void)
+{
+	struct flint_nonce_pool pool = {0};
+	char buf[32], *n;
+
+	CHECK(flint_nonce_pool_take(&pool) == NULL);
+	flint_nonce_pool_push(&pool, "first");
+	flint_nonce_pool_push(&pool, "second");
+	flint_nonce_pool_push(&pool, NULL);
+	flint_nonce_pool_push(&pool, "");
+	flint_nonce_pool_push(&pool, "has space");
+	flint_nonce_pool_push(&pool, "pad=");
+	flint_nonce_pool_push(&pool, "new\r\nX-Injected: 1");
+	CHECK_INT(pool.n, 2);
+	n = flint_nonce_pool_take(&pool);
+	CHECK_STR(n, "second"); /* newest first: the one from the last reply */
+	free(n);
+	n = flint_nonce_pool_take(&pool);
+	CHECK_STR(n, "first");
+	free(n);
+	CHECK(flint_nonce_pool_take(&pool) == NULL);
+	/* overflow drops the oldest */
+	for (int i = 0; i < FLINT_ACME_NONCE_POOL + 3; i++) {
+		snprintf(buf, sizeof(buf), "n%d", i);
+		flint_nonce_pool_push(&pool, buf);
+	}
+	CHECK_INT(pool.n, FLINT_ACME_NONCE_POOL);
+	CHECK_STR(pool.nonce[0], "n3");
+	flint_nonce_pool_clear(&pool);
+	CHECK_INT(pool.n, 0);
+}
+
+static void test_retry_after_parse(void)
+{
+	long long now = 1700000000; /* 2023-11-14T22:13:20Z */
+
+	CHECK_INT(flint_http_parse_retry_after("120", now), 120);
+	CHECK_INT(flint_http_parse_retry_after(" 7 ", now), 7);
+	CHECK_INT(flint_http_parse_retry_after("0", now), 0);
+	CHECK_INT(flint_http_parse_retry_after("", now), -1);
+	CHECK_INT(flint_http_parse_retry_after("soon", now), -1);
+	CHECK_INT(flint_http_parse_retry_after("12abc", now), -1);
+	CHECK_INT(flint_http_parse_retry_after(NULL, now), -1);
+	CHECK_INT(flint_http_parse_retry_after("99999999999999999999", now), 86400L * 365);
+	CHECK_INT(flint_http_parse_retry_after("Tue, 14 Nov 2023 22:15:00 GMT", now), 100);
+	CHECK_INT(flint_http_parse_retry_after("Tue, 14 Nov 2023 22:00:00 GMT", now), 0);
+}
+
+/* ------------------------------------------------ a canned HTTPS server */
+
+struct canned {
+	int status;
+	const char *content_type; /* NULL: none */
+	const char *nonce;        /* Replay-Nonce; NULL: none */
+	const char *retry_after;  /* NULL: none */
+	const char *body;         /* may contain %PORT% */
+	size_t big;               /* > 0: send this many 'x' instead of body */
+};
+
+static struct {
+	int fd, port;
+	SSL_CTX *ctx;
+	pthread_t thread;
+	const struct canned *script;
+	size_t n_script, next;
+	char *nonces_seen[32]; /* the nonce of each POST's JWS, in order */
+	size_t n_posts, n_heads;
+	volatile int stop;
+	char ca_path[64];
+} srv;
+
+static char *expand_port(const char *s)
+{
+	const char *p;
+	char *out = malloc(strlen(s) * 2 + 16), *o = out;
+
+	for (p = s; *p;) {
+		if (!strncmp(p, "%PORT%", 6)) {
+			o += sprintf(o, "%d", srv.port);
+			p += 6;
+		} else {
+			*o++ = *p++;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Reads one request: headers, then Content-Length bytes of body. */
+static int read_request(SSL *ssl, char *buf, size_t cap, char **ret_body)
+{
+	size_t len = 0, clen = 0;
+	char *end = NULL, *cl;
+
+	while (!end) {
+		int n = SSL_read(ssl, buf + len, (int)(cap - len - 1));
+
+		if (n <= 0)
+			return -1;
+		len += (size_t)n;
+		buf[len] = '\0';
+		end = strstr(buf, "\r\n\r\n");
+		if (len >= cap - 1)
+			return -1;
+	}
+	cl = strcasestr(buf, "\r\nContent-Length:");
+	if (cl)
+		clen = strtoul(cl + 17, NULL, 10);
+	while (len - (size_t)(end + 4 - buf) < clen) {
+		int n = SSL_read(ssl, buf + len, (int)(cap - len - 1));
+
+		if (n <= 0)
+			return -1;
+		len += (size_t)n;
+		buf[len] = '\0';
+		if (len >= cap - 1)
+			return -1;
+	}
+	*ret_body = end + 4;
+	return 0;
+}
+
+static void serve_one(int cfd)
+{
+	static char buf[256 * 1024];
+	const struct canned *c;
+	char head[1024], *body_in = NULL, *body_out = NULL;
+	size_t out_len;
+	SSL *ssl = SSL_new(srv.ctx);
+
+	SSL_set_fd(ssl, cfd);
+	if (SSL_accept(ssl) != 1 || read_request(ssl, buf, sizeof(buf), &body_in) < 0)
+		goto out;
+	if (!strncmp(buf, "POST ", 5) && srv.n_posts < 32) {
+		struct flint_jws *jws = NULL;
+
+		if (flint_jws_parse(body_in, strlen(body_in), FLINT_JWS_REQUEST, &jws, NULL) == 0)
+			srv.nonces_seen[srv.n_posts] = strdup(jws->nonce);
+		flint_jws_free(jws);
+		srv.n_posts++;
+	} else if (!strncmp(buf, "HEAD ", 5)) {
+		srv.n_heads++;
+	}
+	if (srv.next >= srv.n_script) {
+		static const struct canned none = {500, NULL, NULL, NULL, "script exhausted", 0};
+		c = &none;
+	} else {
+		c = &srv.script[srv.next++];
+	}
+	if (c->big) {
+		body_out = malloc(c->big);
+		memset(body_out, 'x', c->big);
+		out_len = c->big;
+	} else {
+		body_out = expand_port(c->body ? c->body : "");
+		out_len = strlen(body_out);
+	}
+	snprintf(head, sizeof(head),
+		 "HTTP/1.1 %d X\r\nConnection: close\r\nContent-Length: %zu\r\n%s%s%s%s%s%s%s%s%s\r\n",
+		 c->status, strncmp(buf, "HEAD ", 5) ? out_len : 0,
+		 c->content_type ? "Content-Type: " : "", c->content_type ? c->content_type : "",
+		 c->content_type ? "\r\n" : "", c->nonce ? "Replay-Nonce: " : "",
+		 c->nonce ? c->nonce : "", c->nonce ? "\r\n" : "",
+		 c->retry_after ? "Retry-After: " : "", c->retry_after ? c->retry_after : "",
+		 c->retry_after ? "\r\n" : "");
+	SSL_write(ssl, head, (int)strlen(head));
+	if (strncmp(buf, "HEAD ", 5) != 0) {
+		for (size_t off = 0; off < out_len;) {
+			int n = SSL_write(ssl, body_out + off, (int)(out_len - off > 65536 ? 65536 : out_len - off));
+
+			if (n <= 0)
+				break;
+			off += (size_t)n;
+		}
+	}
+	SSL_shutdown(ssl);
+out:
+	free(body_out);
+	SSL_free(ssl);
+	close(cfd);
+}
+
+static void *serve(void *arg)
+{
+	(void)arg;
+	while (!srv.stop) {
+		struct pollfd pfd = {.fd = srv.fd, .events = POLLIN};
+		int cfd;
+
+		if (poll(&pfd, 1, 50) <= 0)
+			continue;
+		cfd = accept(srv.fd, NULL, NULL);
+		if (cfd >= 0)
+			serve_one(cfd);
+	}
+	return NULL;
+}
+
+/* A self-signed P-256 certificate for IP 127.0.0.1, written as the CA bundle. */
+static int make_cert(EVP_PKEY **ret_key, X509 **ret_cert)
+{
+	EVP_PKEY *key = NULL;
+	X509 *x = X509_new();
+	X509_EXTENSION *ext;
+	X509V3_CTX v3;
+	FILE *f;
+	int fd;
+
+	if (flint_key_generate(FLINT_KEY_P256, 0, &key) < 0 || !x)
+		return -1;
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+				   (const unsigned char *)"flint test", -1, -1, 0);
+	X509_set_issuer_name(x, X509_get_subject_name(x));
+	X509_set_pubkey(x, key);
+	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
+	ext = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name, "IP:127.0.0.1");
+	X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	X509_sign(x, key, EVP_sha256());
+	strcpy(srv.ca_path, "/tmp/flint-test-ca.XXXXXX");
+	fd = mkstemp(srv.ca_path);
+	f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f)
+		return -1;
+	PEM_write_X509(f, x);
+	fclose(f);
+	*ret_key = key;
+	*ret_cert = x;
+	return 0;
+}
+
+static int server_start(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t sl = sizeof(sa);
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	int one = 1;
+
+	if (make_cert(&key, &cert) < 0)
+		return -1;
+	srv.ctx = SSL_CTX_new(TLS_server_method());
+	SSL_CTX_use_certificate(srv.ctx, cert);
+	SSL_CTX_use_PrivateKey(srv.ctx, key);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	srv.fd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(srv.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(srv.fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(srv.fd, 16) < 0 ||
+	    getsockname(srv.fd, (struct sockaddr *)&sa, &sl) < 0)
+		return -1;
+	srv.port = ntohs(sa.sin_port);
+	return pthread_create(&srv.thread, NULL, serve, NULL) == 0 ? 0 : -1;
+}
+
+static void server_stop(void)
+{
+	srv.stop = 1;
+	pthread_join(srv.thread, NULL);
+	close(srv.fd);
+	SSL_CTX_free(srv.ctx);
+	unlink(srv.ca_path);
+}
+
+static void script(const struct canned *s, size_t n)
+{
+	for (size_t i = 0; i < srv.n_posts && i < 32; i++) {
+		free(srv.nonces_seen[i]);
+		srv.nonces_seen[i] = NULL;
+	}
+	srv.script = s;
+	srv.n_script = n;
+	srv.next = 0;
+	srv.n_posts = 0;
+	srv.n_heads = 0;
+}
+
+#define DIRECTORY                                                                              \
+	"{\"newNonce\":\"https://127.0.0.1:%PORT%/nonce\","                                    \
+	"\"newAccount\":\"https://127.0.0.1:%PORT%/acct\","                                    \
+	"\"newOrder\":\"https://127.0.0.1:%PORT%/order\","                                     \
+	"\"meta\":{\"termsOfService\":\"https://127.0.0.1:%PORT%/tos\"}}"
+#define JSON "application/json"
+#define PROBLEM "application/problem+json"
+#define BAD_NONCE "{\"type\":\"urn:ietf:params:acme:error:badNonce\",\"detail\":\"stale\"}"
+
+/* Opens a session and POSTs once to /acct; returns the post's result. */
+static int session_post(char **ret_err, struct flint_acme_reply **ret_reply,
+			enum flint_problem_type *ret_ptype)
+{
+	struct flint_http_opts opts = {.ca_bundle = srv.ca_path};
+	struct flint_acme *a = NULL;
+	struct flint_jwk *key = NULL;
+	char url[128];
+	int r;
+
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d/dir", srv.port);
+	if ((r = flint_acme_new(url, &opts, &a, ret_err)) < 0)
+		return r;
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d/tos", srv.port);
+	CHECK_STR(flint_acme_dir(a)->terms_of_service, url);
+	flint_jwk_generate(FLINT_KEY_P256, 0, &key);
+	flint_acme_set_account(a, key, "https://127.0.0.1/acct/1");
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d/acct", srv.port);
+	r = flint_acme_post(a, url, "{}", NULL, ret_reply, ret_err);
+	if (ret_ptype)
+		*ret_ptype = flint_acme_problem(a) ? flint_acme_problem(a)->type : FLINT_PROB__COUNT;
+	flint_acme_free(a);
+	flint_jwk_free(key);
+	return r;
+}
+
+/* badNonce twice: each retry uses the nonce of the error reply before it. */
+static void test_bad_nonce_retry(void)
+{
+	static const struct canned s[] = {
+		{200, JSON, "nonce000", NULL, DIRECTORY, 0},
+		{400, PROBLEM, "nonce001", NULL, BAD_NONCE, 0},
+		{400, PROBLEM, "nonce002", NULL, BAD_NONCE, 0},
+		{200, JSON, "nonce003", NULL, "{\"status\":\"valid\"}", 0},
+	};
+	struct flint_acme_reply *reply = NULL;
+	char *err = NULL;
+
+	script(s, 4);
+	CHECK_INT(session_post(&err, &reply, NULL), 0);
+	CHECK(err == NULL);
+	CHECK_INT(srv.n_posts, 3);
+	CHECK_INT(srv.n_heads, 0);
+	CHECK_STR(srv.nonces_seen[0], "nonce000");
+	CHECK_STR(srv.nonces_seen[1], "nonce001");
+	CHECK_STR(srv.nonces_seen[2], "nonce002");
+	CHECK(reply && json_is_object(reply->json));
+	if (reply)
+		CHECK_STR(json_string_value(json_object_get(reply->json, "status")), "valid");
+	flint_acme_reply_free(reply);
+	free(err);
+}
+
+/* badNonce every time: 1 + FLINT_ACME_BADNONCE_RETRIES attempts, then the problem. */
+static void test_bad_nonce_gives_up(void)
+{
+	static const struct canned s[] = {
+		{200, JSON, "nonce000", NULL, DIRECTORY, 0},	{400, PROBLEM, "nonce001", NULL, BAD_NONCE, 0},
+		{400, PROBLEM, "nonce002", NULL, BAD_NONCE, 0}, {400, PROBLEM, "nonce003", NULL, BAD_NONCE, 0},
+		{400, PROBLEM, "nonce004", NULL, BAD_NONCE, 0}, {400, PROBLEM, "nonce005", NULL, BAD_NONCE, 0},
+		{400, PROBLEM, "nonce006", NULL, BAD_NONCE, 0}, {200, JSON, "nonce007", NULL, "{}", 0},
+	};
+	struct flint_acme_reply *reply = NULL;
+	enum flint_problem_type t;
+	char *err = NULL;
+
+	script(s, 8);
+	CHECK_INT(session_post(&err, &reply, &t), FLINT_EPROTO);
+	CHECK(reply == NULL);
+	CHECK_INT(srv.n_posts, 1 + FLINT_ACME_BADNONCE_RETRIES);
+	CHECK_INT(t, FLINT_PROB_BAD_NONCE);
+	CHECK(err && strstr(err, "urn:ietf:params:acme:error:badNonce: stale"));
+	free(err);
+}
+
+/* rateLimited: no retry; the message carries Retry-After. No nonce in the
+ * directory reply: the session asks newNonce with HEAD. */
+static void test_rate_limited(void)
+{
+	static const struct canned s[] = {
+		{200, JSON, NULL, NULL, DIRECTORY, 0},
+		{200, NULL, "headnonc", NULL, NULL, 0},
+		{429, PROBLEM, "nonce001", "7",
+		 "{\"type\":\"urn:ietf:params:acme:error:rateLimited\",\"detail\":\"too many\"}", 0},
+	};
+	struct flint_acme_reply *reply = NULL;
+	enum flint_problem_type t;
+	char *err = NULL;
+
+	script(s, 3);
+	CHECK_INT(session_post(&err, &reply, &t), FLINT_EPROTO);
+	CHECK_INT(srv.n_heads, 1);
+	CHECK_INT(srv.n_posts, 1);
+	CHECK_STR(srv.nonces_seen[0], "headnonc");
+	CHECK_INT(t, FLINT_PROB_RATE_LIMITED);
+	CHECK(err && strstr(err, "rateLimited: too many (HTTP 429)"));
+	CHECK(err && strstr(err, "retry after 7 s"));
+	free(err);
+}
+
+/* 503 with Retry-After: 1 is waited for, then retried. */
+static void test_503_retry_after(void)
+{
+	static const struct canned s[] = {
+		{200, JSON, "nonce000", NULL, DIRECTORY, 0},
+		{503, NULL, "nonce001", "1", "", 0},
+		{201, JSON, "nonce002", NULL, "{\"ok\":true}", 0},
+	};
+	struct flint_acme_reply *reply = NULL;
+	struct timespec t0, t1;
+	char *err = NULL;
+	long ms;
+
+	script(s, 3);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK_INT(session_post(&err, &reply, NULL), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	CHECK(ms >= 950);
+	CHECK_INT(srv.n_posts, 2);
+	CHECK_STR(srv.nonces_seen[1], "nonce001");
+	CHECK(reply && reply->http->status == 201);
+	flint_acme_reply_free(reply);
+	free(err);
+}
+
+/* A reply body over the 1 MiB cap fails the request. */
+static void test_body_cap(void)
+{
+	static const struct canned s[] = {
+		{200, JSON, "nonce000", NULL, DIRECTORY, 0},
+		{200, JSON, "nonce001", NULL, NULL, FLINT_HTTP_MAX_BODY + 1},
+	};
+	struct flint_acme_reply *reply = NULL;
+	char *err = NULL;
+
+	script(s, 2);
+	CHECK_INT(session_post(&err, &reply, NULL), FLINT_ETOOBIG);
+	CHECK(err && strstr(err, "larger than 1048576 bytes"));
+	free(err);
+}
+
+/* A directory without newOrder is refused. */
+static void test_bad_directory(void)
+{
+	static const struct canned s[] = {
+		{200, JSON, "nonce000", NULL, "{\"newNonce\":\"https://x/n\",\"newAccount\":\"https://x/a\"}", 0},
+	};
+	struct flint_acme_reply *reply = NULL;
+	char *err = NULL;
+
+	script(s, 1);
+	CHECK_INT(session_post(&err, &reply, NULL), FLINT_EPROTO);
+	CHECK(err && strstr(err, "lacks newNonce, newAccount or newOrder"));
+	free(err);
+}
+
+int main(void)
+{
+	int rc;
+
+	RUN(test_retry_delay);
+	RUN(test_poll_delay);
+	RUN(test_problem_describe);
+	RUN(test_nonce_pool);
+	RUN(test_retry_after_parse);
+	/* the canned server writes to clients that hang up (the body cap test) */
+	signal(SIGPIPE, SIG_IGN);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	CHECK_INT(server_start(), 0);
+	RUN(test_bad_nonce_retry);
+	RUN(test_bad_nonce_gives_up);
+	RUN(test_rate_limited);
+	RUN(test_503_retry_after);
+	RUN(test_body_cap);
+	RUN(test_bad_directory);
+	server_stop();
+	script(NULL, 0);
+	curl_global_cleanup();
+	rc = CHECK_DONE();
+	return rc;
+}
