@@ -318,39 +318,45 @@ static int load_authorizations(struct run *run, const json_t *order, char **ret_
 	return 0;
 }
 
-/* Starts each solver type the work needs, once. */
+/* Starts every configured solver before the order exists, so a port that
+ * cannot be bound fails the run without leaving a pending order behind. */
 static int start_solvers(struct run *run, char **ret_err)
 {
-	run->solvers = calloc(run->n_work ? run->n_work : 1, sizeof(*run->solvers));
+	size_t n = 0;
+	while (flint_solver_types[n])
+		n++;
+	run->solvers = calloc(n ? n : 1, sizeof(*run->solvers));
 	if (!run->solvers)
 		return FLINT_ENOMEM;
-	for (size_t i = 0; i < run->n_work; i++) {
-		struct work *w = &run->work[i];
-		size_t j;
+	for (size_t i = 0; i < n; i++) {
+		const struct flint_solver_type *t = flint_solver_types[i];
+		char *err = NULL;
+		int r;
 
-		if (!w->type)
+		if (!t->configured(run->p->solver_cfg))
 			continue;
-		for (j = 0; j < run->n_solvers; j++)
-			if (run->solvers[j].type == w->type)
-				break;
-		if (j == run->n_solvers) {
-			char *err = NULL;
-			int r = w->type->start(run->p->solver_cfg, &run->solvers[j].inst, &err);
-
-			if (r < 0) {
-				flint_set_err(ret_err, "%s: %s: cannot start the %s solver: %s",
-					      w->display, w->type->challenge_type, w->type->name,
-					      err ? err : flint_strerror(r));
-				free(err);
-				return r;
-			}
-			run->solvers[j].type = w->type;
-			run->n_solvers++;
-			flint_debug("started the %s solver", w->type->name);
+		r = t->start(run->p->solver_cfg, &run->solvers[run->n_solvers].inst, &err);
+		if (r < 0) {
+			flint_set_err(ret_err, "%s: cannot start the %s solver: %s",
+				      t->challenge_type, t->name, err ? err : flint_strerror(r));
+			free(err);
+			return r;
 		}
-		w->solver = run->solvers[j].inst;
+		run->solvers[run->n_solvers++].type = t;
+		flint_debug("started the %s solver", t->name);
 	}
 	return 0;
+}
+
+/* Hands each piece of work the running instance of its solver type. */
+static void bind_solvers(struct run *run)
+{
+	for (size_t i = 0; i < run->n_work; i++) {
+		struct work *w = &run->work[i];
+		for (size_t j = 0; w->type && j < run->n_solvers; j++)
+			if (run->solvers[j].type == w->type)
+				w->solver = run->solvers[j].inst;
+	}
 }
 
 static int present_all(struct run *run, char **ret_err)
@@ -407,6 +413,12 @@ static int respond_all(struct run *run, char **ret_err)
 			continue;
 		r = flint_acme_post(run->a, w->chal_url, "{}", NULL, &reply, &err);
 		flint_acme_reply_free(reply);
+		if (r < 0 && flint_interrupted()) {
+			flint_set_err(ret_err, "%s: %s: interrupted", w->display,
+				      w->type->challenge_type);
+			free(err);
+			return r;
+		}
 		if (r < 0) {
 			flint_set_err(ret_err, "%s: %s: the server refused the response: %s",
 				      w->display, w->type->challenge_type, err ? err : "?");
@@ -615,11 +627,13 @@ int flint_order_issue(struct flint_acme *a, const struct flint_order_params *p,
 	timeout_ms = (p->timeout > 0 ? p->timeout : FLINT_ORDER_TIMEOUT) * 1000LL;
 	if (!(names = names_list(p)))
 		return FLINT_ENOMEM;
-	if ((r = new_order(&run, &order_url, &order, ret_err)) < 0)
+	if ((r = start_solvers(&run, ret_err)) < 0 ||
+	    (r = new_order(&run, &order_url, &order, ret_err)) < 0)
 		goto out;
-	if ((r = load_authorizations(&run, order, ret_err)) < 0 ||
-	    (r = start_solvers(&run, ret_err)) < 0 || (r = present_all(&run, ret_err)) < 0 ||
-	    (r = respond_all(&run, ret_err)) < 0)
+	if ((r = load_authorizations(&run, order, ret_err)) < 0)
+		goto out;
+	bind_solvers(&run);
+	if ((r = present_all(&run, ret_err)) < 0 || (r = respond_all(&run, ret_err)) < 0)
 		goto out;
 	run.deadline = flint_now_ms() + timeout_ms;
 	for (size_t i = 0; i < run.n_work; i++)

@@ -7,7 +7,9 @@
 # name's while the wildcard's is still pending, both at _acme-challenge.NAME.) keeps the
 # others: clear-txt drops them all and the rest are put back.
 # Env: CTS_MGMT (challtestsrv management URL), HOOK_LOG, HOOK_STATE (a directory),
-#      HOOK_MODE = ok (default) | noop (log only, set nothing, exit 0) | fail (exit 1).
+#      HOOK_MODE = ok (default) | noop (log only, set nothing, exit 0) | fail (exit 1) |
+#      slow (like ok, but present then writes its pid to HOOK_STATE/slow.pid and sleeps
+#      HOOK_SLEEP seconds, default 60: for interrupting flint while its hook runs).
 # Bounded: every curl has --max-time, the lock a timeout.
 set -u
 : "${CTS_MGMT:?CTS_MGMT not set}" "${HOOK_LOG:?HOOK_LOG not set}" "${HOOK_STATE:?HOOK_STATE not set}"
@@ -45,7 +47,7 @@ cts() {  # path json
 case "$mode" in
 noop) exit 0 ;;
 fail) die "HOOK_MODE=fail: refusing to $action $fqdn" ;;
-ok) ;;
+ok | slow) ;;
 *) die "unknown HOOK_MODE $mode" ;;
 esac
 
@@ -53,6 +55,11 @@ case "$action" in
 present)
 	echo "$value" >>"$vals"
 	cts set-txt "{\"host\":\"$host\",\"value\":\"$value\"}"
+	if [ "$mode" = slow ]; then
+		echo $$ >"$HOOK_STATE/slow.pid"
+		exec 9>&-   # not holding the lock while asleep
+		sleep "${HOOK_SLEEP:-60}"
+	fi
 	;;
 cleanup)
 	# drop one occurrence of VALUE, then reset challtestsrv to what is left

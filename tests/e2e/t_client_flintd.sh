@@ -8,7 +8,8 @@
 #   finds the account by the new key only), then issue with the new key;
 #   error reporting: a dns-01 hook that sets no record and a wrong http-01 answer make
 #   flint exit non-zero naming the identifier, the challenge type and flintd's problem
-#   detail on stderr; a taken standalone port and a failing hook are reported as such.
+#   detail on stderr; a taken standalone port and a failing hook are reported as such;
+#   SIGTERM during a slow dns-01 hook: flint exits promptly, kills the hook, cleans up.
 # Every certificate: openssl verify -CAfile DATA/root.pem -untrusted chain leaf, exact SANs,
 # key.pem 0600 matching the leaf.
 # Env: FLINTD, FLINT_BIN (both required), FLINT_SRC. Ports 21700-21799: flintd +0,
@@ -267,6 +268,68 @@ else
 		step_ok error_hook_fails "exit $FLINT_RC"
 	fi
 fi
+
+# ---- SIGTERM while the dns-01 hook's present runs (it would sleep 60 s): flint stops
+# promptly, kills the hook, still cleans up what it presented (flint(1): "removes every
+# presented challenge whatever happens, also on SIGINT/SIGTERM") and frees its port.
+interrupt_step() {
+	local step=interrupt_during_hook slow=$T/dns-hook-slow p i t t0 rc v hpid err=''
+	make_dns_hook "$slow" slow
+	hook_reset
+	rm -f "$T/hook-state/slow.pid"
+	echo "+ $FLINT_BIN ... issue --http01-port $HTTP01 --dns-hook $slow intr.example.com *.intr.example.com; SIGTERM during the hook" >"$T/$step.cmd"
+	FLINT_OUT=$T/$step.out FLINT_ERR=$T/$step.err FLINT_CMD="flint ... issue --http01-port $HTTP01 --dns-hook $slow intr.example.com '*.intr.example.com'"
+	timeout -k 5 90 "$FLINT_BIN" --server "$ACME_URL" --ca-bundle "$ACME_CA" --state-dir "$STATE" \
+		issue --http01-port "$HTTP01" --dns-hook "$slow" intr.example.com '*.intr.example.com' \
+		>"$FLINT_OUT" 2>"$FLINT_ERR" </dev/null &
+	p=$!
+	PIDS+=("$p")
+	for ((i = 0; i < 300; i++)); do
+		[ -s "$T/hook-state/slow.pid" ] && break
+		alive "$p" || break
+		sleep 0.1
+	done
+	if [ ! -s "$T/hook-state/slow.pid" ]; then
+		stop_pid "$p" 5
+		FLINT_RC=$STOP_RC
+		step_fail "$step" "the slow hook never got to present within 30 s; $(flint_why)"
+		return
+	fi
+	hpid=$(cat "$T/hook-state/slow.pid")
+	t0=$(date +%s)
+	# to flint itself: `timeout` would pass SIGTERM on but SIGKILL it 5 s later (-k 5)
+	kill -TERM "$(ps -o pid= --ppid "$p" | head -n 1)" 2>/dev/null || kill -TERM "$p"
+	for ((i = 0; i < 200; i++)); do alive "$p" || break; sleep 0.1; done
+	t=$(($(date +%s) - t0))
+	if alive "$p"; then
+		stop_pid "$p" 5
+		FLINT_RC=$STOP_RC
+		alive "$hpid" && { kill -TERM -- "-$hpid" 2>/dev/null || kill -TERM "$hpid" 2>/dev/null; }
+		step_fail "$step" "still running ${t}s after SIGTERM (its dns-01 hook sleeps 60 s: waited for instead of killed?); stopped it with SIGKILL; stderr: $(head -c 300 "$FLINT_ERR" | tr '\n' ' ')"
+		return
+	else
+		wait "$p"
+		rc=$?
+		forget_pid "$p"
+		[ "$t" -le 15 ] || err+="took ${t}s to exit after SIGTERM (its hook sleeps 60 s: was it waited for instead of killed?); "
+	fi
+	FLINT_RC=$rc
+	[ "$rc" != 0 ] || err+="exit status 0 although interrupted; "
+	v=$(awk '$1 == "present" { print $3; exit }' "$T/hook.log")
+	grep -qx "cleanup _acme-challenge.intr.example.com. $v" "$T/hook.log" \
+		|| err+="no 'cleanup _acme-challenge.intr.example.com. $v' (hook log: $(tr '\n' ';' <"$T/hook.log")); "
+	if alive "$hpid"; then
+		err+="the hook (pid $hpid) still runs after flint exited; "
+		kill -TERM -- "-$hpid" 2>/dev/null || kill -TERM "$hpid" 2>/dev/null  # its group: the hook and its sleep
+	fi
+	wait_port_free "$HTTP01" || err+="port $HTTP01 still in use; "
+	if [ -n "$err" ]; then
+		step_fail "$step" "$err exit status $rc; stderr: $(head -c 400 "$FLINT_ERR" | tr '\n' ' ')"
+	else
+		step_ok "$step" "exit $rc after ${t}s"
+	fi
+}
+interrupt_step
 
 if key_modes_ok "$STATE"; then step_ok key_file_modes; else step_fail key_file_modes "$CHECK_ERR"; fi
 sanitizer_step

@@ -44,6 +44,7 @@
 
 #include "error.h"
 #include "solve/serve.h"
+#include "interrupt.h"
 #include "solve/solver.h"
 
 extern char **environ;
@@ -232,7 +233,10 @@ static int hook_run(const struct hook_solver *hs, const char *action, const char
 	char line[HOOK_LINE_MAX + 1];
 	char **env = NULL;
 	int pipefd[2] = {-1, -1}, status = 0, r;
-	bool fa_ok = false, attr_ok = false, timed_out = false;
+	bool fa_ok = false, attr_ok = false, timed_out = false, interrupted = false;
+	/* SIGINT/SIGTERM stop a present at once (the driver then cleans up);
+	 * a cleanup runs to its end or its timeout, since that is the point. */
+	bool interruptible = strcmp(action, "present") == 0;
 	int64_t deadline, backoff = 1;
 	pid_t pid = -1;
 
@@ -298,11 +302,14 @@ static int hook_run(const struct hook_solver *hs, const char *action, const char
 			pid = -1;
 			goto out;
 		}
-		if (left <= 0) {
+		if (left <= 0 || (interruptible && flint_interrupted())) {
 			kill(-pid, SIGKILL); /* the hook and whatever it started */
 			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 				;
-			timed_out = true;
+			if (left <= 0)
+				timed_out = true;
+			else
+				interrupted = true;
 			break;
 		}
 		/* Data or EOF on stderr wakes us at once; an exit with stderr still
@@ -326,7 +333,10 @@ static int hook_run(const struct hook_solver *hs, const char *action, const char
 		if (tail_read(tail, pipefd[0]) <= 0)
 			break;
 	tail_last_line(tail, line);
-	if (timed_out) {
+	if (interrupted) {
+		r = flint_solve_errf(ret_err, FLINT_EIO, "dns hook %s %s %s: interrupted, killed",
+				     hs->prog, action, fqdn);
+	} else if (timed_out) {
 		r = flint_solve_errf(
 		    ret_err, FLINT_EIO, "dns hook %s %s %s: timed out after %d s, killed%s%s",
 		    hs->prog, action, fqdn, hs->timeout_seconds, *line ? ": " : "", line);
