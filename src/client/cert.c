@@ -8,10 +8,11 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "error.h"
 #include "output.h"
+#include "pem.h"
+#include "x509util.h"
 
 void flint_chain_free(struct flint_chain *c)
 {
@@ -25,22 +26,12 @@ void flint_chain_free(struct flint_chain *c)
 	free(c);
 }
 
-static int asn1_time_unix(const ASN1_TIME *t, int64_t *ret)
-{
-	struct tm tm;
-
-	if (!t || ASN1_TIME_to_tm(t, &tm) != 1)
-		return FLINT_EINVAL;
-	*ret = (int64_t)timegm(&tm);
-	return 0;
-}
-
 int flint_cert_validity(X509 *x, int64_t *ret_not_before, int64_t *ret_not_after)
 {
 	int64_t nb, na;
 
-	if (!x || asn1_time_unix(X509_get0_notBefore(x), &nb) < 0 ||
-	    asn1_time_unix(X509_get0_notAfter(x), &na) < 0)
+	if (!x || flint_asn1_time_unix(X509_get0_notBefore(x), &nb) < 0 ||
+	    flint_asn1_time_unix(X509_get0_notAfter(x), &na) < 0)
 		return FLINT_EINVAL;
 	*ret_not_before = nb;
 	*ret_not_after = na;
@@ -60,20 +51,6 @@ char *flint_cert_serial_hex(X509 *x)
 static int pem_of(X509 *x, BIO *b)
 {
 	return PEM_write_bio_X509(b, x) == 1 ? 0 : FLINT_ECRYPTO;
-}
-
-static char *bio_string(BIO *b)
-{
-	char *data, *out;
-	long len = BIO_get_mem_data(b, &data);
-
-	out = malloc((size_t)len + 1);
-	if (!out)
-		return NULL;
-	if (len > 0)
-		memcpy(out, data, (size_t)len);
-	out[len] = '\0';
-	return out;
 }
 
 int flint_chain_parse(const char *pem, size_t len, struct flint_chain **ret, char **ret_err)
@@ -118,7 +95,8 @@ int flint_chain_parse(const char *pem, size_t len, struct flint_chain **ret, cha
 		goto out;
 	}
 	r = FLINT_ENOMEM;
-	if (!(c->cert_pem = bio_string(leaf_b)) || !(c->chain_pem = bio_string(chain_b)) ||
+	if (flint_bio_string(leaf_b, &c->cert_pem, NULL) < 0 ||
+	    flint_bio_string(chain_b, &c->chain_pem, NULL) < 0 ||
 	    !(c->fullchain_pem = flint_strdupf("%s%s", c->cert_pem, c->chain_pem)))
 		goto out;
 	if (flint_cert_validity(c->leaf, &c->not_before, &c->not_after) < 0) {

@@ -11,6 +11,7 @@
 
 #include "error.h"
 #include "output.h"
+#include "pem.h"
 #include "state.h"
 #include "timefmt.h"
 

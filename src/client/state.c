@@ -17,8 +17,10 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "file.h"
 #include "interrupt.h"
 #include "output.h"
+#include "pem.h"
 
 char *flint_state_default_dir(void)
 {
@@ -35,28 +37,12 @@ char *flint_state_default_dir(void)
 
 int flint_mkdirs(const char *path, mode_t mode, char **ret_err)
 {
-	char *copy = strdup(path);
-	int r = 0;
+	size_t at = 0;
+	int r = flint_file_mkdirs(path, mode, &at);
 
-	if (!copy)
-		return FLINT_ENOMEM;
-	for (char *p = copy + 1;; p++) {
-		bool end = *p == '\0';
-
-		if (*p != '/' && !end)
-			continue;
-		*p = '\0';
-		if (mkdir(copy, mode) < 0 && errno != EEXIST) {
-			flint_set_err(ret_err, "cannot create directory %s: %s", copy,
-				      strerror(errno));
-			r = FLINT_EIO;
-			break;
-		}
-		if (end)
-			break;
-		*p = '/';
-	}
-	free(copy);
+	if (r == FLINT_EIO)
+		flint_set_err(ret_err, "cannot create directory %.*s: %s", (int)at, path,
+			      strerror(errno));
 	return r;
 }
 
@@ -190,79 +176,16 @@ int flint_state_cert_dir(const struct flint_state *st, const char *name, char **
 	return 0;
 }
 
-static int fsync_dir_of(const char *path)
-{
-	char *copy = strdup(path), *slash;
-	int fd, r = 0;
-
-	if (!copy)
-		return FLINT_ENOMEM;
-	slash = strrchr(copy, '/');
-	if (slash == copy)
-		slash[1] = '\0';
-	else if (slash)
-		*slash = '\0';
-	else
-		strcpy(copy, ".");
-	fd = open(copy, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) < 0)
-		r = FLINT_EIO;
-	if (fd >= 0)
-		close(fd);
-	free(copy);
-	return r;
-}
-
 int flint_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
 			    char **ret_err)
 {
-	const char *base = strrchr(path, '/');
-	char *tmp = NULL;
-	size_t done = 0;
-	int fd = -1, r = FLINT_EIO;
-	bool renamed = false;
+	bool created = false;
+	int r = flint_file_write_atomic(path, data, len, mode, &created);
 
-	/* ".name.XXXXXX" beside the target, so the rename stays in one file system */
-	if (base)
-		tmp = flint_strdupf("%.*s/.%s.XXXXXX", (int)(base - path), path, base + 1);
-	else
-		tmp = flint_strdupf(".%s.XXXXXX", path);
-	if (!tmp)
-		return FLINT_ENOMEM;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		flint_set_err(ret_err, "cannot create a file beside %s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (fchmod(fd, mode) < 0)
-		goto out;
-	while (done < len) {
-		ssize_t n = write(fd, (const char *)data + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			goto out;
-		done += (size_t)n;
-	}
-	if (fsync(fd) < 0)
-		goto out;
-	r = close(fd);
-	fd = -1;
-	if (r < 0 || rename(tmp, path) < 0) {
-		r = FLINT_EIO;
-		goto out;
-	}
-	renamed = true;
-	r = fsync_dir_of(path) < 0 ? FLINT_EIO : 0;
-out:
-	if (r < 0)
-		flint_set_err(ret_err, "cannot write %s: %s", path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	if (!renamed)
-		unlink(tmp);
-	free(tmp);
+	if (r == FLINT_EIO)
+		flint_set_err(
+		    ret_err, created ? "cannot write %s: %s" : "cannot create a file beside %s: %s",
+		    path, strerror(errno));
 	return r;
 }
 
@@ -272,7 +195,7 @@ int flint_rename(const char *from, const char *to, char **ret_err)
 		flint_set_err(ret_err, "cannot rename %s to %s: %s", from, to, strerror(errno));
 		return FLINT_EIO;
 	}
-	if (fsync_dir_of(to) < 0) {
+	if (flint_file_sync_dir(to) < 0) {
 		flint_set_err(ret_err, "cannot sync the directory of %s: %s", to, strerror(errno));
 		return FLINT_EIO;
 	}
@@ -338,33 +261,6 @@ bool flint_file_exists(const char *path)
 	struct stat sb;
 
 	return stat(path, &sb) == 0;
-}
-
-int flint_key_to_pem(EVP_PKEY *key, char **ret, size_t *ret_len)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	char *data, *out;
-	long len;
-	int r = FLINT_ECRYPTO;
-
-	if (!b)
-		return FLINT_ENOMEM;
-	if (!PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL))
-		goto out;
-	len = BIO_get_mem_data(b, &data);
-	r = FLINT_ENOMEM;
-	out = malloc((size_t)len + 1);
-	if (!out)
-		goto out;
-	memcpy(out, data, (size_t)len);
-	out[len] = '\0';
-	*ret = out;
-	*ret_len = (size_t)len;
-	r = 0;
-out:
-	ERR_clear_error();
-	BIO_free(b);
-	return r;
 }
 
 int flint_key_save(const char *path, EVP_PKEY *key, char **ret_err)

@@ -32,10 +32,11 @@ int flint_state_account_dir(const struct flint_state *st, const char *dir_url, c
 int flint_state_cert_dir(const struct flint_state *st, const char *name, char **ret,
 			 char **ret_err);
 
-/* mkdir -p with mode for every directory it creates. */
+/* flint_file_mkdirs (libflint), saying in *ret_err which directory failed. */
 int flint_mkdirs(const char *path, mode_t mode, char **ret_err);
-/* Writes data to path atomically: temp file in the same directory with
- * mode, write, fsync, rename over path, fsync the directory. */
+/* flint_file_write_atomic (libflint: temp file in the same directory with
+ * mode, write, fsync, rename over path, fsync the directory), saying in
+ * *ret_err what failed. */
 int flint_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
 			    char **ret_err);
 /* rename(2), then fsync of the target's directory. */
@@ -47,6 +48,5 @@ bool flint_file_exists(const char *path);
 /* Private keys as PKCS#8 PEM, written atomically with mode 0600. */
 int flint_key_save(const char *path, EVP_PKEY *key, char **ret_err);
 int flint_key_load(const char *path, EVP_PKEY **ret, char **ret_err);
-int flint_key_to_pem(EVP_PKEY *key, char **ret, size_t *ret_len);
 
 #endif

@@ -5,12 +5,12 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "csr.h"
 #include "error.h"
 #include "jwk.h"
+#include "x509util.h"
 
 #define CN_MAX 64 /* ub-common-name (RFC 5280 Appendix A) */
 
@@ -25,15 +25,10 @@ static int add_san(X509_REQ *req, const char *const *names, size_t n)
 	if (!gens)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
-		GENERAL_NAME *g = GENERAL_NAME_new();
-		ASN1_IA5STRING *s = ASN1_IA5STRING_new();
+		GENERAL_NAME *g = NULL;
 
-		if (!g || !s || !ASN1_STRING_set(s, names[i], (int)strlen(names[i]))) {
-			GENERAL_NAME_free(g);
-			ASN1_IA5STRING_free(s);
+		if (flint_general_name_ia5(GEN_DNS, names[i], &g) < 0)
 			goto out;
-		}
-		GENERAL_NAME_set0_value(g, GEN_DNS, s);
 		if (!sk_GENERAL_NAME_push(gens, g)) {
 			GENERAL_NAME_free(g);
 			goto out;
@@ -60,9 +55,8 @@ int flint_csr_build(EVP_PKEY *key, const char *const *names, size_t n, unsigned 
 	enum flint_key_type type;
 	X509_REQ *req = NULL;
 	X509_NAME *subj = NULL;
-	unsigned char *der = NULL, *p;
 	const EVP_MD *md;
-	int len, r;
+	int r;
 
 	if (!key || !names || n == 0 || n > FLINT_CSR_MAX_NAMES || !ret || !ret_len)
 		return FLINT_EINVAL;
@@ -91,24 +85,9 @@ int flint_csr_build(EVP_PKEY *key, const char *const *names, size_t n, unsigned 
 	r = FLINT_ECRYPTO;
 	if (X509_REQ_sign(req, key, md) <= 0)
 		goto out;
-	len = i2d_X509_REQ(req, NULL);
-	if (len <= 0)
-		goto out;
-	r = FLINT_ENOMEM;
-	der = malloc((size_t)len);
-	if (!der)
-		goto out;
-	p = der;
-	r = FLINT_ECRYPTO;
-	if (i2d_X509_REQ(req, &p) != len)
-		goto out;
-	*ret = der;
-	*ret_len = (size_t)len;
-	der = NULL;
-	r = 0;
+	r = flint_der_encode((const ASN1_VALUE *)req, ASN1_ITEM_rptr(X509_REQ), ret, ret_len);
 out:
 	ERR_clear_error();
-	free(der);
 	X509_NAME_free(subj);
 	X509_REQ_free(req);
 	return r;

@@ -23,7 +23,10 @@
 
 #include "digest.h"
 #include "error.h"
+#include "file.h"
 #include "jwk.h"
+#include "pem.h"
+#include "x509util.h"
 
 #define DAY (INT64_C(86400))
 #define ROOT_DAYS 3650
@@ -64,30 +67,17 @@ static char *path_join(const char *dir, const char *name)
 	return p;
 }
 
+/* mkdir -p with 0700, and path must then be a directory. */
 static int mkdir_p(const char *path)
 {
-	char *p = strdup(path);
 	struct stat st;
-	int r = FLINT_EIO;
+	int r = flint_file_mkdirs(path, 0700, NULL);
 
-	if (!p)
-		return FLINT_ENOMEM;
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0700) < 0 && errno != EEXIST)
-			goto out;
-		*s = '/';
-	}
-	if (mkdir(p, 0700) < 0 && errno != EEXIST)
-		goto out;
-	if (stat(p, &st) < 0 || !S_ISDIR(st.st_mode))
-		goto out;
-	r = 0;
-out:
-	free(p);
-	return r;
+	if (r < 0)
+		return r;
+	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+		return FLINT_EIO;
+	return 0;
 }
 
 /* 1 present, 0 absent, <0 error. */
@@ -98,79 +88,6 @@ static int file_exists(const char *path)
 	if (stat(path, &st) == 0)
 		return 1;
 	return errno == ENOENT ? 0 : FLINT_EIO;
-}
-
-static int fsync_dir_of(const char *path)
-{
-	char *d = strdup(path), *slash;
-	int fd = -1, r = FLINT_EIO;
-
-	if (!d)
-		return FLINT_ENOMEM;
-	slash = strrchr(d, '/');
-	if (slash == d)
-		slash[1] = '\0';
-	else if (slash)
-		*slash = '\0';
-	else
-		strcpy(d, ".");
-	fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) < 0)
-		goto out;
-	r = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	free(d);
-	return r;
-}
-
-/* Temp file beside path (mkostemp: O_CREAT|O_EXCL, 0600), fsync, rename. */
-static int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
-{
-	size_t plen = strlen(path);
-	char *tmp = malloc(plen + sizeof(".tmp.XXXXXX"));
-	const unsigned char *p = data;
-	int fd = -1, r = FLINT_EIO;
-
-	if (!tmp)
-		return FLINT_ENOMEM;
-	memcpy(tmp, path, plen);
-	memcpy(tmp + plen, ".tmp.XXXXXX", sizeof(".tmp.XXXXXX"));
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		free(tmp);
-		return FLINT_EIO;
-	}
-	if (fchmod(fd, mode) < 0)
-		goto out;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			goto out;
-		p += n;
-		len -= (size_t)n;
-	}
-	if (fsync(fd) < 0)
-		goto out;
-	if (close(fd) < 0) {
-		fd = -1;
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0)
-		goto out;
-	r = fsync_dir_of(path);
-out:
-	if (fd >= 0)
-		close(fd);
-	if (r < 0)
-		unlink(tmp);
-	free(tmp);
-	return r;
 }
 
 static int no_passphrase(char *buf, int size, int rwflag, void *u)
@@ -212,26 +129,6 @@ static int load_key(const char *path, EVP_PKEY **ret)
 	return 0;
 }
 
-/* Drains a memory BIO into a malloc'd NUL-terminated string. */
-static int bio_take(BIO *b, char **ret, size_t *ret_len)
-{
-	char *data;
-	long n = BIO_get_mem_data(b, &data);
-	char *s;
-
-	if (n < 0)
-		return FLINT_ECRYPTO;
-	s = malloc((size_t)n + 1);
-	if (!s)
-		return FLINT_ENOMEM;
-	memcpy(s, data, (size_t)n);
-	s[n] = '\0';
-	*ret = s;
-	if (ret_len)
-		*ret_len = (size_t)n;
-	return 0;
-}
-
 static int cert_pem(X509 *x, char **ret, size_t *ret_len)
 {
 	BIO *b = BIO_new(BIO_s_mem());
@@ -241,7 +138,7 @@ static int cert_pem(X509 *x, char **ret, size_t *ret_len)
 		return FLINT_ENOMEM;
 	if (PEM_write_bio_X509(b, x) != 1)
 		goto out;
-	r = bio_take(b, ret, ret_len);
+	r = flint_bio_string(b, ret, ret_len);
 out:
 	BIO_free(b);
 	return r;
@@ -249,21 +146,15 @@ out:
 
 static int write_key(const char *path, EVP_PKEY *k)
 {
-	BIO *b = BIO_new(BIO_s_secmem());
-	char *data;
-	long n;
-	int r = FLINT_ECRYPTO;
+	char *pem = NULL;
+	size_t len = 0;
+	int r = flint_key_to_pem(k, &pem, &len);
 
-	if (!b)
-		return FLINT_ENOMEM;
-	if (PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL) != 1)
-		goto out;
-	n = BIO_get_mem_data(b, &data);
-	if (n <= 0)
-		goto out;
-	r = write_file_atomic(path, data, (size_t)n, 0600);
-out:
-	BIO_free(b); /* secmem BIO cleanses */
+	if (r < 0)
+		return r;
+	r = flint_file_write_atomic(path, pem, len, 0600, NULL);
+	OPENSSL_cleanse(pem, len);
+	free(pem);
 	return r;
 }
 
@@ -297,29 +188,9 @@ static int write_certs(const char *path, X509 *x, const char *extra_pem)
 
 	r = chain_pem(x, extra_pem, &pem, &len);
 	if (r == 0)
-		r = write_file_atomic(path, pem, len, 0644);
+		r = flint_file_write_atomic(path, pem, len, 0644, NULL);
 	free(pem);
 	return r;
-}
-
-static int der_of(X509 *x, unsigned char **ret, size_t *ret_len)
-{
-	int len = i2d_X509(x, NULL);
-	unsigned char *buf, *p;
-
-	if (len <= 0)
-		return FLINT_ECRYPTO;
-	buf = malloc((size_t)len);
-	if (!buf)
-		return FLINT_ENOMEM;
-	p = buf;
-	if (i2d_X509(x, &p) != len) {
-		free(buf);
-		return FLINT_ECRYPTO;
-	}
-	*ret = buf;
-	*ret_len = (size_t)len;
-	return 0;
 }
 
 /* ---- certificate building ---- */
@@ -341,16 +212,6 @@ static int to_asn1_time(int64_t t, ASN1_TIME **ret)
 	if (!a)
 		return FLINT_ECRYPTO;
 	*ret = a;
-	return 0;
-}
-
-static int from_asn1_time(const ASN1_TIME *a, int64_t *ret)
-{
-	struct tm tm;
-
-	if (ASN1_TIME_to_tm(a, &tm) != 1)
-		return FLINT_ECRYPTO;
-	*ret = (int64_t)timegm(&tm);
 	return 0;
 }
 
@@ -543,7 +404,7 @@ static int make_intermediate(EVP_PKEY *key, X509 *root, EVP_PKEY *root_key, X509
 	int64_t now = (int64_t)time(NULL), na = now + INTERMEDIATE_DAYS * DAY, root_na;
 	int r;
 
-	r = from_asn1_time(X509_get0_notAfter(root), &root_na);
+	r = flint_asn1_time_unix(X509_get0_notAfter(root), &root_na);
 	if (r < 0)
 		return r;
 	if (root_na < na)
@@ -551,61 +412,6 @@ static int make_intermediate(EVP_PKEY *key, X509 *root, EVP_PKEY *root_key, X509
 	return make_ca("intermediate", key, root, root_key, now - BACKDATE, na, exts,
 		       N_EXTS(exts), ret);
 }
-
-/* A GeneralName of an IA5String type (GEN_DNS, GEN_URI). */
-static int ia5_name(int type, const char *value, GENERAL_NAME **ret)
-{
-	GENERAL_NAME *g = GENERAL_NAME_new();
-	ASN1_IA5STRING *s = ASN1_IA5STRING_new();
-
-	if (!g || !s || ASN1_STRING_set(s, value, -1) != 1) {
-		GENERAL_NAME_free(g);
-		ASN1_IA5STRING_free(s);
-		return FLINT_ENOMEM;
-	}
-	GENERAL_NAME_set0_value(g, type, s);
-	*ret = g;
-	return 0;
-}
-
-/* SAN entries, one row per identifier type. */
-static int san_dns(const char *value, GENERAL_NAME **ret)
-{
-	return ia5_name(GEN_DNS, value, ret);
-}
-
-static int san_ip(const char *value, GENERAL_NAME **ret)
-{
-	unsigned char buf[16];
-	int len;
-	GENERAL_NAME *g;
-	ASN1_OCTET_STRING *s;
-
-	if (inet_pton(AF_INET, value, buf) == 1)
-		len = 4;
-	else if (inet_pton(AF_INET6, value, buf) == 1)
-		len = 16;
-	else
-		return FLINT_EINVAL;
-	g = GENERAL_NAME_new();
-	s = ASN1_OCTET_STRING_new();
-	if (!g || !s || ASN1_OCTET_STRING_set(s, buf, len) != 1) {
-		GENERAL_NAME_free(g);
-		ASN1_OCTET_STRING_free(s);
-		return FLINT_ENOMEM;
-	}
-	GENERAL_NAME_set0_value(g, GEN_IPADD, s);
-	*ret = g;
-	return 0;
-}
-
-static const struct {
-	const char *type;
-	int (*make)(const char *value, GENERAL_NAME **ret);
-} san_types[] = {
-	{ "dns", san_dns },
-	{ "ip", san_ip },
-};
 
 /* Builds the SAN list from ids, dropping duplicates. */
 static int build_san(const struct flint_identifier *ids, size_t n, GENERAL_NAMES **ret)
@@ -617,21 +423,9 @@ static int build_san(const struct flint_identifier *ids, size_t n, GENERAL_NAMES
 	if (!names)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
-		size_t t;
 		bool dup = false;
 
-		if (!ids[i].type || !ids[i].value || !ids[i].value[0]) {
-			r = FLINT_EINVAL;
-			goto out;
-		}
-		for (t = 0; t < sizeof(san_types) / sizeof(san_types[0]); t++)
-			if (strcmp(san_types[t].type, ids[i].type) == 0)
-				break;
-		if (t == sizeof(san_types) / sizeof(san_types[0])) {
-			r = FLINT_EUNSUPPORTED;
-			goto out;
-		}
-		r = san_types[t].make(ids[i].value, &g);
+		r = flint_general_name_of(ids[i].type, ids[i].value, &g);
 		if (r < 0)
 			goto out;
 		for (int j = 0; j < sk_GENERAL_NAME_num(names) && !dup; j++)
@@ -667,7 +461,7 @@ static int add_aia(X509 *x, const char *url)
 		goto out;
 	GENERAL_NAME_free(ad->location);
 	ad->location = NULL;
-	r = ia5_name(GEN_URI, url, &ad->location);
+	r = flint_general_name_ia5(GEN_URI, url, &ad->location);
 	if (r < 0)
 		goto out;
 	ASN1_OBJECT_free(ad->method);
@@ -700,7 +494,7 @@ static int add_crldp(X509 *x, const char *url)
 	dp->distpoint->name.fullname = GENERAL_NAMES_new();
 	if (!dp->distpoint->name.fullname)
 		goto out;
-	r = ia5_name(GEN_URI, url, &g);
+	r = flint_general_name_ia5(GEN_URI, url, &g);
 	if (r < 0)
 		goto out;
 	r = FLINT_ENOMEM;
@@ -978,7 +772,7 @@ static int load_hierarchy(struct flint_issuer *is, const struct flint_issuer_opt
 		if (r < 0)
 			goto out;
 	}
-	r = from_asn1_time(X509_get0_notAfter(is->inter), &is->inter_not_after);
+	r = flint_asn1_time_unix(X509_get0_notAfter(is->inter), &is->inter_not_after);
 out:
 	EVP_PKEY_free(root_key);
 	return r;
@@ -994,7 +788,8 @@ static int make_blobs(struct flint_issuer *is)
 	r = cert_pem(is->inter, &is->inter_pem, NULL);
 	if (r < 0)
 		return r;
-	return der_of(is->inter, &is->inter_der, &is->inter_der_len);
+	return flint_der_encode((const ASN1_VALUE *)is->inter, ASN1_ITEM_rptr(X509), &is->inter_der,
+				&is->inter_der_len);
 }
 
 int flint_issuer_open(const struct flint_issuer_options *opt, struct flint_issuer **ret)
@@ -1146,7 +941,7 @@ int flint_issuer_issue(struct flint_issuer *is, EVP_PKEY *subject_key,
 		goto out;
 	c->not_before = nb;
 	c->not_after = na;
-	r = der_of(x, &c->der, &c->der_len);
+	r = flint_der_encode((const ASN1_VALUE *)x, ASN1_ITEM_rptr(X509), &c->der, &c->der_len);
 	if (r < 0)
 		goto out;
 	r = flint_issuer_serial_hex(x, &c->serial);
@@ -1237,10 +1032,9 @@ int flint_issuer_crl(struct flint_issuer *is, const struct flint_revoked_entry *
 	ASN1_INTEGER *number = NULL;
 	X509_EXTENSION *aki = NULL;
 	X509V3_CTX ctx;
-	unsigned char *der = NULL, *p;
 	int64_t now = (int64_t)time(NULL), num;
 	bool locked = false;
-	int len, r = FLINT_EINVAL;
+	int r = FLINT_EINVAL;
 
 	if (!is || (n && !entries) || !ret_der || !ret_len)
 		goto out;
@@ -1286,25 +1080,10 @@ int flint_issuer_crl(struct flint_issuer *is, const struct flint_revoked_entry *
 		goto out;
 	pthread_mutex_unlock(&is->lock);
 	locked = false;
-	len = i2d_X509_CRL(crl, NULL);
-	if (len <= 0)
-		goto out;
-	r = FLINT_ENOMEM;
-	der = malloc((size_t)len);
-	if (!der)
-		goto out;
-	p = der;
-	r = FLINT_ECRYPTO;
-	if (i2d_X509_CRL(crl, &p) != len)
-		goto out;
-	*ret_der = der;
-	*ret_len = (size_t)len;
-	der = NULL;
-	r = 0;
+	r = flint_der_encode((const ASN1_VALUE *)crl, ASN1_ITEM_rptr(X509_CRL), ret_der, ret_len);
 out:
 	if (locked)
 		pthread_mutex_unlock(&is->lock);
-	free(der);
 	X509_EXTENSION_free(aki);
 	ASN1_INTEGER_free(number);
 	ASN1_TIME_free(this_update);

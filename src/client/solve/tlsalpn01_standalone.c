@@ -20,6 +20,7 @@
 #include "error.h"
 #include "solve/serve.h"
 #include "solve/solver.h"
+#include "x509util.h"
 
 #define ACME_TLS_1 "acme-tls/1"
 #define OID_ACME_IDENTIFIER "1.3.6.1.5.5.7.1.31" /* id-pe-acmeIdentifier, RFC 8737 §6.1 */
@@ -304,21 +305,19 @@ fail:
 }
 
 /* The SNI a validator sends for t: the domain, or the reverse-DNS name of an IP
- * (RFC 8738 §6); for an IP also its 4 or 16 bytes into ip/ret_iplen. */
-static int task_sni(const struct flint_challenge_task *t, char *out, unsigned char ip[16],
-		    int *ret_iplen)
+ * (RFC 8738 §6). */
+static int task_sni(const struct flint_challenge_task *t, char *out)
 {
 	size_t n = strlen(t->ident_value), i;
 
-	*ret_iplen = 0;
 	if (strcmp(t->ident_type, "ip") == 0) {
+		unsigned char ip[16];
 		static const char hex[] = "0123456789abcdef";
 		char *p = out;
 
 		if (inet_pton(AF_INET, t->ident_value, ip) == 1) {
 			snprintf(out, SNI_MAX + 1, "%u.%u.%u.%u.in-addr.arpa", ip[3], ip[2], ip[1],
 				 ip[0]);
-			*ret_iplen = 4;
 			return 0;
 		}
 		if (inet_pton(AF_INET6, t->ident_value, ip) != 1)
@@ -330,7 +329,6 @@ static int task_sni(const struct flint_challenge_task *t, char *out, unsigned ch
 			*p++ = '.';
 		}
 		memcpy(p, "ip6.arpa", sizeof("ip6.arpa"));
-		*ret_iplen = 16;
 		return 0;
 	}
 	if (n > 0 && t->ident_value[n - 1] == '.')
@@ -350,8 +348,7 @@ static int task_sni(const struct flint_challenge_task *t, char *out, unsigned ch
 
 /* RFC 8737 §3: self-signed, exactly one SAN (the identifier), and the critical
  * id-pe-acmeIdentifier extension holding OCTET STRING (SIZE(32)) = digest. */
-static int make_cert(const struct flint_challenge_task *t, const unsigned char *ip, int iplen,
-		     X509 **ret_cert, EVP_PKEY **ret_key)
+static int make_cert(const struct flint_challenge_task *t, X509 **ret_cert, EVP_PKEY **ret_key)
 {
 	unsigned char ext_der[2 + 32] = {0x04, 0x20};
 	EVP_PKEY *key = NULL;
@@ -369,8 +366,7 @@ static int make_cert(const struct flint_challenge_task *t, const unsigned char *
 	x = X509_new();
 	serial = BN_new();
 	gens = sk_GENERAL_NAME_new_null();
-	gen = GENERAL_NAME_new();
-	if (!key || !x || !serial || !gens || !gen)
+	if (!key || !x || !serial || !gens)
 		goto out;
 	if (X509_set_version(x, X509_VERSION_3) != 1 ||
 	    BN_rand(serial, 127, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) != 1 ||
@@ -384,23 +380,8 @@ static int make_cert(const struct flint_challenge_task *t, const unsigned char *
 				       0) != 1 ||
 	    X509_set_issuer_name(x, name) != 1 || X509_set_pubkey(x, key) != 1)
 		goto out;
-	if (iplen > 0) {
-		ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
-
-		if (!os || ASN1_OCTET_STRING_set(os, ip, iplen) != 1) {
-			ASN1_OCTET_STRING_free(os);
-			goto out;
-		}
-		GENERAL_NAME_set0_value(gen, GEN_IPADD, os);
-	} else {
-		ASN1_IA5STRING *ia5 = ASN1_IA5STRING_new();
-
-		if (!ia5 || ASN1_STRING_set(ia5, t->ident_value, -1) != 1) {
-			ASN1_IA5STRING_free(ia5);
-			goto out;
-		}
-		GENERAL_NAME_set0_value(gen, GEN_DNS, ia5);
-	}
+	if (flint_general_name_of(t->ident_type, t->ident_value, &gen) < 0)
+		goto out;
 	if (!sk_GENERAL_NAME_push(gens, gen))
 		goto out;
 	gen = NULL;
@@ -439,8 +420,7 @@ static int alpn_present(struct flint_solver *s, const struct flint_challenge_tas
 {
 	struct alpn_solver *as = from(s);
 	struct alpn_cert *c, **pp, *old = NULL;
-	unsigned char ip[16];
-	int iplen, r;
+	int r;
 
 	if (!as || !t || !t->ident_type || !t->ident_value)
 		return flint_solve_errf(ret_err, FLINT_EINVAL, "standalone-tls-alpn: no challenge");
@@ -452,14 +432,14 @@ static int alpn_present(struct flint_solver *s, const struct flint_challenge_tas
 	if (!c)
 		return flint_solve_errf(ret_err, FLINT_ENOMEM,
 					"standalone-tls-alpn: out of memory");
-	if (task_sni(t, c->sni, ip, &iplen) < 0) {
+	if (task_sni(t, c->sni) < 0) {
 		free(c);
 		return flint_solve_errf(ret_err, FLINT_EINVAL,
 					"standalone-tls-alpn: bad %s identifier %.64s",
 					t->ident_type, t->ident_value);
 	}
 	memcpy(c->digest, t->digest, sizeof(c->digest));
-	r = make_cert(t, ip, iplen, &c->cert, &c->key);
+	r = make_cert(t, &c->cert, &c->key);
 	if (r < 0) {
 		cert_free(c);
 		return flint_solve_errf(
@@ -487,10 +467,8 @@ static void alpn_cleanup(struct flint_solver *s, const struct flint_challenge_ta
 	struct alpn_solver *as = from(s);
 	struct alpn_cert **pp, *c = NULL;
 	char sni[SNI_MAX + 1];
-	unsigned char ip[16];
-	int iplen;
 
-	if (!as || !t || !t->ident_type || !t->ident_value || task_sni(t, sni, ip, &iplen) < 0)
+	if (!as || !t || !t->ident_type || !t->ident_value || task_sni(t, sni) < 0)
 		return;
 	pthread_mutex_lock(&as->mu);
 	for (pp = &as->certs; *pp; pp = &(*pp)->next) {

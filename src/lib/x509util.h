@@ -1,0 +1,30 @@
+/* X.509 pieces the CSR builder, the CA and the client's tls-alpn-01 solver
+ * all need: subjectAltName entries for ACME identifiers, DER encoding into
+ * malloc'd memory, ASN1_TIME as Unix seconds. */
+#ifndef FLINT_X509UTIL_H
+#define FLINT_X509UTIL_H
+
+#include <openssl/asn1.h>
+#include <openssl/x509v3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A GeneralName of an IA5String type (GEN_DNS, GEN_URI) holding value. */
+int flint_general_name_ia5(int type, const char *value, GENERAL_NAME **ret);
+
+/* The subjectAltName entry for the identifier type/value: "dns" a dNSName
+ * (value as given), "ip" an iPAddress (4 or 16 octets; FLINT_EINVAL when value
+ * is no IPv4/IPv6 address). NULL or empty: FLINT_EINVAL; other types:
+ * FLINT_EUNSUPPORTED. */
+int flint_general_name_of(const char *type, const char *value, GENERAL_NAME **ret);
+
+/* DER of v (an X509, X509_REQ, X509_CRL ... of ASN1 item it) into *ret
+ * (malloc'd); outputs untouched on failure. */
+int flint_der_encode(const ASN1_VALUE *v, const ASN1_ITEM *it, unsigned char **ret,
+		     size_t *ret_len);
+
+/* t as seconds since the epoch: FLINT_EINVAL for NULL, FLINT_ECRYPTO when
+ * unreadable. */
+int flint_asn1_time_unix(const ASN1_TIME *t, int64_t *ret);
+
+#endif

@@ -1,0 +1,119 @@
+/* Unit tests for x509util.c: subjectAltName entries for identifiers, DER
+ * encoding into malloc'd memory, ASN1_TIME to Unix seconds. */
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "error.h"
+#include "jwk.h"
+#include "x509util.h"
+
+static void check_ia5(const GENERAL_NAME *g, int type, const char *want)
+{
+	const ASN1_IA5STRING *s = g ? g->d.ia5 : NULL;
+
+	CHECK(g != NULL);
+	if (!g)
+		return;
+	CHECK_INT(g->type, type);
+	CHECK_INT(ASN1_STRING_length(s), strlen(want));
+	CHECK(memcmp(ASN1_STRING_get0_data(s), want, strlen(want)) == 0);
+}
+
+static void check_ip(const char *value, const unsigned char *want, int len)
+{
+	GENERAL_NAME *g = NULL;
+
+	CHECK_INT(flint_general_name_of("ip", value, &g), 0);
+	CHECK(g && g->type == GEN_IPADD);
+	if (g && g->type == GEN_IPADD) {
+		CHECK_INT(ASN1_STRING_length(g->d.iPAddress), len);
+		CHECK(memcmp(ASN1_STRING_get0_data(g->d.iPAddress), want, (size_t)len) == 0);
+	}
+	GENERAL_NAME_free(g);
+}
+
+static void test_general_names(void)
+{
+	static const unsigned char v4[] = {192, 0, 2, 7};
+	static const unsigned char v6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+	GENERAL_NAME *g = NULL, *untouched = (GENERAL_NAME *)&g;
+
+	CHECK_INT(flint_general_name_of("dns", "a.example.com", &g), 0);
+	check_ia5(g, GEN_DNS, "a.example.com");
+	GENERAL_NAME_free(g);
+	g = NULL;
+	CHECK_INT(flint_general_name_ia5(GEN_URI, "http://ca.example/crl", &g), 0);
+	check_ia5(g, GEN_URI, "http://ca.example/crl");
+	GENERAL_NAME_free(g);
+	check_ip("192.0.2.7", v4, 4);
+	check_ip("2001:db8::1", v6, 16);
+
+	g = untouched;
+	CHECK_INT(flint_general_name_of("ip", "192.0.2.300", &g), FLINT_EINVAL);
+	CHECK_INT(flint_general_name_of("ip", "a.example.com", &g), FLINT_EINVAL);
+	CHECK_INT(flint_general_name_of("dns", "", &g), FLINT_EINVAL);
+	CHECK_INT(flint_general_name_of("dns", NULL, &g), FLINT_EINVAL);
+	CHECK_INT(flint_general_name_of(NULL, "a.example.com", &g), FLINT_EINVAL);
+	CHECK_INT(flint_general_name_of("email", "a@example.com", &g), FLINT_EUNSUPPORTED);
+	CHECK_INT(flint_general_name_of("DNS", "a.example.com", &g), FLINT_EUNSUPPORTED);
+	CHECK(g == untouched);
+}
+
+static void test_der_and_time(void)
+{
+	X509 *x = X509_new(), *back = NULL;
+	EVP_PKEY *key = NULL;
+	unsigned char *der = NULL, *want = NULL;
+	const unsigned char *p;
+	size_t len = 0;
+	int64_t t = 0;
+	int want_len;
+
+	CHECK(x != NULL);
+	if (!x)
+		return;
+	CHECK(ASN1_TIME_set(X509_getm_notBefore(x), 86400) != NULL);
+	CHECK(ASN1_TIME_set(X509_getm_notAfter(x), 4102444800) != NULL); /* 2100-01-01 */
+	CHECK_INT(flint_asn1_time_unix(X509_get0_notBefore(x), &t), 0);
+	CHECK_INT(t, 86400);
+	CHECK_INT(flint_asn1_time_unix(X509_get0_notAfter(x), &t), 0);
+	CHECK_INT(t, 4102444800);
+	t = 7;
+	CHECK_INT(flint_asn1_time_unix(NULL, &t), FLINT_EINVAL);
+	CHECK_INT(t, 7);
+
+	/* an unsigned certificate does not encode: outputs untouched */
+	der = (unsigned char *)"untouched";
+	len = 3;
+	CHECK_INT(flint_der_encode((const ASN1_VALUE *)x, ASN1_ITEM_rptr(X509), &der, &len),
+		  FLINT_ECRYPTO);
+	CHECK(der && strcmp((const char *)der, "untouched") == 0 && len == 3);
+	der = NULL;
+
+	/* a signed certificate: the same bytes as i2d_X509, in memory the caller
+	 * frees with free() */
+	CHECK_INT(flint_key_generate(FLINT_KEY_P256, 0, &key), 0);
+	CHECK(X509_set_pubkey(x, key) == 1 && X509_sign(x, key, EVP_sha256()) > 0);
+	CHECK_INT(flint_der_encode((const ASN1_VALUE *)x, ASN1_ITEM_rptr(X509), &der, &len), 0);
+	want_len = i2d_X509(x, &want);
+	CHECK(want_len > 0 && (size_t)want_len == len);
+	CHECK(der && want && want_len > 0 && memcmp(der, want, len) == 0);
+	p = der;
+	back = d2i_X509(NULL, &p, (long)len);
+	CHECK(back != NULL && p == der + len);
+	X509_free(back);
+	OPENSSL_free(want);
+	free(der);
+	X509_free(x);
+	EVP_PKEY_free(key);
+}
+
+int main(void)
+{
+	RUN(test_general_names);
+	RUN(test_der_and_time);
+	return CHECK_DONE();
+}
