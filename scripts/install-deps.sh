@@ -4,7 +4,8 @@
 set -eu
 BUILD="cmake make pkg-config gcc clang libclang-rt-14-dev libssl-dev libjansson-dev
 libevent-dev libsqlite3-dev libcurl4-openssl-dev libunbound-dev openssl curl"
-TEST="certbot lego dehydrated pebble python3-acme python3-requests jq bc iproute2"
+TEST="certbot lego dehydrated pebble python3-acme python3-requests jq bc iproute2 time
+knot knot-dnsutils dnsutils"
 want=$BUILD
 [ "${1:-}" = test ] && want="$BUILD $TEST"
 missing=""
