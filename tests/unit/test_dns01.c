@@ -65,6 +65,12 @@ static void test_match(void)
 	CHECK_INT(run("match.example", &p), 0);
 	CHECK(p == NULL);
 	flint_problem_free(p);
+	p = NULL;
+	/* RFC 6761 .test names come from the test forwarder too */
+	CHECK_INT(set_txt("_acme-challenge.match.example.test.", want), 200);
+	CHECK_INT(run("match.example.test", &p), 0);
+	CHECK(p == NULL);
+	flint_problem_free(p);
 	free(want);
 }
 

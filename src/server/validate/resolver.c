@@ -97,8 +97,11 @@ int flint_resolver_new(const char *forwarder, struct flint_resolver **ret)
 		if (err < 0)
 			goto out;
 		err = FLINT_EINVAL;
-		/* Test forwarders are unsigned: no trust anchor. */
-		if (ub_ctx_set_fwd(r->ub, spec) != 0)
+		/* Test forwarders are unsigned: no trust anchor. And the test
+		 * server is authoritative for what it serves, including RFC 6761
+		 * test names, which unbound otherwise answers NXDOMAIN itself. */
+		if (ub_ctx_set_fwd(r->ub, spec) != 0 ||
+		    ub_ctx_set_option(r->ub, "local-zone:", "test. transparent") != 0)
 			goto out;
 	} else {
 		err = FLINT_EIO;
