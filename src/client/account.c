@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "b64.h"
 #include "error.h"
 #include "jws.h"
 #include "output.h"
@@ -203,6 +204,57 @@ static int update_local(const struct flint_account *acct, const char *name, json
 	return r;
 }
 
+int flint_account_eab(const char *kid, const char *hmac_key_b64, const char *alg, const char *url,
+		      const json_t *jwk, json_t **ret, char **ret_err)
+{
+	uint8_t *key = NULL;
+	size_t key_len = 0, n;
+	char *payload = NULL, *jws = NULL;
+	json_t *doc = NULL;
+	int r;
+
+	if (!alg)
+		alg = "HS256";
+	if (strcmp(alg, "HS256") && strcmp(alg, "HS384") && strcmp(alg, "HS512")) {
+		flint_set_err(ret_err, "--eab-alg %s: use HS256, HS384 or HS512", alg);
+		return FLINT_EINVAL;
+	}
+	if (!kid || !*kid || !hmac_key_b64) {
+		flint_set_err(ret_err, "external account binding needs both --eab-kid and "
+				       "--eab-hmac-key");
+		return FLINT_EINVAL;
+	}
+	n = strlen(hmac_key_b64);
+	while (n > 0 && hmac_key_b64[n - 1] == '=') /* some CAs hand out padded keys */
+		n--;
+	if (flint_b64url_decode(hmac_key_b64, n, &key, &key_len) < 0 || key_len == 0) {
+		flint_set_err(ret_err, "--eab-hmac-key: not base64url (RFC 4648 §5)");
+		free(key);
+		return FLINT_EINVAL;
+	}
+	r = FLINT_ENOMEM;
+	if (!(payload = json_dumps(jwk, JSON_COMPACT | JSON_SORT_KEYS)))
+		goto out;
+	if ((r = flint_jws_sign_hmac(alg, kid, url, key, key_len, payload, &jws)) < 0) {
+		flint_set_err(ret_err, "cannot MAC the external account binding: %s",
+			      flint_strerror(r));
+		goto out;
+	}
+	r = FLINT_ENOMEM;
+	if (!(doc = json_loads(jws, 0, NULL)))
+		goto out;
+	*ret = doc;
+	r = 0;
+out:
+	if (key) {
+		memset(key, 0, key_len);
+		free(key);
+	}
+	free(payload);
+	free(jws);
+	return r;
+}
+
 int flint_account_register(struct flint_acme *a, const struct flint_state *st,
 			   const struct flint_account_params *p, struct flint_account **ret,
 			   char **ret_err)
@@ -221,12 +273,16 @@ int flint_account_register(struct flint_acme *a, const struct flint_state *st,
 			      dir->url, dir->terms_of_service);
 		return FLINT_EINVAL;
 	}
-	if (dir->eab_required) {
+	if (dir->eab_required && !p->eab_kid) {
 		flint_set_err(ret_err,
-			      "%s: the server requires external account binding, which flint "
-			      "does not support yet",
+			      "%s: the server requires external account binding (RFC 8555 §7.3.4): "
+			      "pass --eab-kid and --eab-hmac-key as your CA gave them",
 			      dir->url);
-		return FLINT_EUNSUPPORTED;
+		return FLINT_EINVAL;
+	}
+	if (p->eab_kid && !p->eab_hmac_key) {
+		flint_set_err(ret_err, "--eab-kid needs --eab-hmac-key");
+		return FLINT_EINVAL;
 	}
 	if ((r = account_paths(a, st, &acct, ret_err)) < 0)
 		return r;
@@ -254,6 +310,17 @@ int flint_account_register(struct flint_acme *a, const struct flint_state *st,
 	if (dir->terms_of_service && p->agree_tos &&
 	    json_object_set_new(payload, "termsOfServiceAgreed", json_true()) < 0)
 		goto out;
+	if (p->eab_kid) {
+		json_t *eab = NULL;
+
+		if ((r = flint_account_eab(p->eab_kid, p->eab_hmac_key, p->eab_alg,
+					   dir->new_account, acct->key->public_json, &eab,
+					   ret_err)) < 0)
+			goto out;
+		r = FLINT_ENOMEM;
+		if (json_object_set_new(payload, "externalAccountBinding", eab) < 0)
+			goto out;
+	}
 	if (!(body = json_dumps(payload, JSON_COMPACT)))
 		goto out;
 	r = flint_acme_post_with(a, acct->key, NULL, dir->new_account, body, NULL, &reply, ret_err);

@@ -25,7 +25,17 @@ struct flint_account_params {
 	bool agree_tos;
 	enum flint_key_type key_type;
 	int rsa_bits;
+	/* external account binding (§7.3.4); eab_kid NULL: none */
+	const char *eab_kid;
+	const char *eab_hmac_key; /* base64url (padding tolerated) */
+	const char *eab_alg;      /* HS256 (NULL), HS384, HS512 */
 };
+
+/* The externalAccountBinding member for newAccount: an HMAC JWS over jwk
+ * (the account's public JWK) for url (newAccount). FLINT_EINVAL with
+ * *ret_err when the key does not decode or alg is not HS256/384/512. */
+int flint_account_eab(const char *kid, const char *hmac_key_b64, const char *alg, const char *url,
+		      const json_t *jwk, json_t **ret, char **ret_err);
 
 /* Maps "es256", "es384", "rs256", "eddsa" (account keys); FLINT_EINVAL otherwise. */
 int flint_account_key_type(const char *name, enum flint_key_type *ret_type, int *ret_bits);
@@ -36,7 +46,7 @@ int flint_account_load(struct flint_acme *a, const struct flint_state *st,
 		       struct flint_account **ret, char **ret_err);
 
 /* newAccount (§7.3): refuses locally when the server has terms of service
- * and !agree_tos, or requires external account binding. Reuses a key left
+ * and !agree_tos, or requires external account binding and p has none. Reuses a key left
  * by an interrupted registration. Stores key and URL; sets a's account. */
 int flint_account_register(struct flint_acme *a, const struct flint_state *st,
 			   const struct flint_account_params *p, struct flint_account **ret,

@@ -271,6 +271,8 @@ static int fetch_directory(struct flint_acme *a, const char *url, char **ret_err
 	    dup_member(meta, "website", &a->dir.website) < 0)
 		goto out;
 	a->dir.eab_required = json_is_true(json_object_get(meta, "externalAccountRequired"));
+	if (json_is_object(json_object_get(meta, "profiles")))
+		a->dir.profiles = json_incref(json_object_get(meta, "profiles"));
 	if (!a->dir.new_nonce || !a->dir.new_account || !a->dir.new_order) {
 		flint_set_err(ret_err,
 			      "%s: the ACME directory lacks newNonce, newAccount or newOrder", url);
@@ -317,6 +319,7 @@ void flint_acme_free(struct flint_acme *a)
 	free(a->dir.key_change);
 	free(a->dir.terms_of_service);
 	free(a->dir.website);
+	json_decref(a->dir.profiles);
 	flint_nonce_pool_clear(&a->pool);
 	free(a->kid);
 	flint_problem_free(a->problem);
@@ -450,4 +453,37 @@ int flint_acme_post(struct flint_acme *a, const char *url, const char *payload, 
 	if (!a || !a->key)
 		return FLINT_EINVAL;
 	return flint_acme_post_with(a, a->key, a->kid, url, payload, accept, ret, ret_err);
+}
+
+int flint_acme_profile_check(const json_t *profiles, const char *dir_url, const char *profile,
+			     char **ret_err)
+{
+	const char *name;
+	json_t *desc;
+	char *list = NULL;
+
+	if (!profile)
+		return 0;
+	if (json_object_size(profiles) == 0) {
+		flint_set_err(ret_err,
+			      "--profile %s: %s offers no certificate profiles (no meta.profiles "
+			      "in its directory); leave --profile out",
+			      profile, dir_url ? dir_url : "the server");
+		return FLINT_EUNSUPPORTED;
+	}
+	if (json_object_get(profiles, profile))
+		return 0;
+	json_object_foreach((json_t *)profiles, name, desc) {
+		const char *d = json_string_value(desc);
+		char *grown = flint_strdupf("%s%s%s%s%s%s", list ? list : "", list ? ", " : "", name,
+					    d ? " (" : "", d ? d : "", d ? ")" : "");
+
+		free(list);
+		if (!(list = grown))
+			return FLINT_ENOMEM;
+	}
+	flint_set_err(ret_err, "--profile %s: %s has no such profile; it offers: %s", profile,
+		      dir_url ? dir_url : "the server", list ? list : "?");
+	free(list);
+	return FLINT_EUNSUPPORTED;
 }

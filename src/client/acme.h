@@ -21,6 +21,7 @@ struct flint_acme_directory {
 	char *terms_of_service; /* meta.termsOfService, NULL when absent */
 	char *website;
 	bool eab_required; /* meta.externalAccountRequired */
+	json_t *profiles;  /* meta.profiles (draft-ietf-acme-profiles): name -> description; may be NULL */
 };
 
 struct flint_acme_reply {
@@ -73,6 +74,13 @@ long flint_acme_retry_delay(long status, const struct flint_problem *p, long ret
 /* Wait before poll number attempt (from 0) of a pending object: Retry-After
  * when given (at least 50 ms, at most 60 s), else 75 ms doubling to 4 s. */
 long flint_acme_poll_delay(int attempt, long retry_after);
+
+/* Whether profile may go into newOrder (draft-ietf-acme-profiles §3): 0 when
+ * profiles (meta.profiles, may be NULL) names it; else FLINT_EUNSUPPORTED and
+ * *ret_err naming the server (dir_url) and the profiles it has, or saying it
+ * has none. */
+int flint_acme_profile_check(const json_t *profiles, const char *dir_url, const char *profile,
+			     char **ret_err);
 
 /* One line: "urn:...:type: detail (HTTP 400); subproblems: dns x: urn:...: detail; ...". */
 char *flint_problem_describe(const struct flint_problem *p);

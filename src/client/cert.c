@@ -2,6 +2,7 @@
  * re-encode leaf/chain/fullchain, check key and names, read the validity. */
 #include "cert.h"
 
+#include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "identifier.h"
 #include "output.h"
 #include "pem.h"
 #include "x509util.h"
@@ -117,8 +119,79 @@ out:
 	return r;
 }
 
+static X509 *top_of(const struct flint_chain *c)
+{
+	int n = c->issuers ? sk_X509_num(c->issuers) : 0;
+
+	return n > 0 ? sk_X509_value(c->issuers, n - 1) : c->leaf;
+}
+
+/* The CN of name into a malloc'd string, NULL when it has none. */
+static char *cn_of(const X509_NAME *name)
+{
+	int i = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+	const ASN1_STRING *s;
+	unsigned char *utf8 = NULL;
+	char *out = NULL;
+	int len;
+
+	if (i < 0 || !(s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i))))
+		return NULL;
+	len = ASN1_STRING_to_UTF8(&utf8, s);
+	if (len >= 0)
+		out = strndup((const char *)utf8, (size_t)len);
+	OPENSSL_free(utf8);
+	return out;
+}
+
+char *flint_chain_top_issuer(const struct flint_chain *c)
+{
+	return c && c->leaf ? cn_of(X509_get_issuer_name(top_of(c))) : NULL;
+}
+
+bool flint_chain_top_named(const struct flint_chain *c, const char *name)
+{
+	X509 *top;
+	char *issuer, *subject = NULL;
+	bool match;
+
+	if (!c || !c->leaf || !name)
+		return false;
+	top = top_of(c);
+	issuer = cn_of(X509_get_issuer_name(top));
+	/* a root included at the top names itself; an intermediate's subject does not count */
+	if (top != c->leaf && X509_NAME_cmp(X509_get_subject_name(top), X509_get_issuer_name(top)) == 0)
+		subject = cn_of(X509_get_subject_name(top));
+	match = (issuer && !strcmp(issuer, name)) || (subject && !strcmp(subject, name));
+	free(issuer);
+	free(subject);
+	return match;
+}
+
+static bool has_ip(const GENERAL_NAMES *gens, const char *name)
+{
+	unsigned char a[16];
+	int len = 4;
+
+	if (inet_pton(AF_INET, name, a) != 1) {
+		if (inet_pton(AF_INET6, name, a) != 1)
+			return false;
+		len = 16;
+	}
+	for (int i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+
+		if (g->type == GEN_IPADD && ASN1_STRING_length(g->d.iPAddress) == len &&
+		    memcmp(ASN1_STRING_get0_data(g->d.iPAddress), a, (size_t)len) == 0)
+			return true;
+	}
+	return false;
+}
+
 static bool has_dns_name(const GENERAL_NAMES *gens, const char *name)
 {
+	if (flint_is_ip_address(name))
+		return has_ip(gens, name);
 	for (int i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
 		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
 		const unsigned char *d;

@@ -4,6 +4,7 @@
 #define FLINT_CLIENT_CERT_H
 
 #include <openssl/x509.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,13 @@ int flint_chain_parse(const char *pem, size_t len, struct flint_chain **ret, cha
  * wildcards compared literally). */
 int flint_chain_check(const struct flint_chain *c, EVP_PKEY *key, const char *const *names,
 		      size_t n, char **ret_err);
+
+/* The chain ends in a certificate issued by name, or in the self-issued
+ * root named name (its subject CN): how --preferred-chain picks (RFC 8555 §7.4.2
+ * alternates). Compares the whole CN, case-sensitively. */
+bool flint_chain_top_named(const struct flint_chain *c, const char *name);
+/* The CN of the topmost certificate's issuer (malloc'd), for messages; NULL if none. */
+char *flint_chain_top_issuer(const struct flint_chain *c);
 
 /* notBefore/notAfter as unix seconds. */
 int flint_cert_validity(X509 *x, int64_t *ret_not_before, int64_t *ret_not_after);

@@ -31,6 +31,12 @@ struct flint_opts {
 	bool with_cert_key;
 	int reason; /* -1: none given */
 	int timeout; /* seconds, 0: default */
+	const char *eab_kid;      /* external account binding (RFC 8555 §7.3.4) */
+	const char *eab_hmac_key; /* base64url */
+	const char *eab_alg;      /* HS256 (default), HS384, HS512 */
+	const char *preferred_chain; /* issuer CN of the wanted chain (issue, renew) */
+	const char *profile;         /* draft-ietf-acme-profiles name for newOrder */
+	bool json;                   /* --json: machine-readable results on stdout */
 	char **args; /* operands after the verb */
 	size_t n_args;
 };

@@ -39,6 +39,13 @@ static int account_params(const struct flint_opts *o, struct flint_account_param
 	p->emails = o->emails;
 	p->n_emails = o->n_emails;
 	p->agree_tos = o->agree_tos;
+	p->eab_kid = o->eab_kid;
+	p->eab_hmac_key = o->eab_hmac_key;
+	p->eab_alg = o->eab_alg;
+	if ((o->eab_kid != NULL) != (o->eab_hmac_key != NULL) || (o->eab_alg && !o->eab_kid)) {
+		flint_error("external account binding needs both --eab-kid and --eab-hmac-key");
+		return FLINT_EINVAL;
+	}
 	if (flint_account_key_type(o->key_type ? o->key_type : "es256", &p->key_type,
 				   &p->rsa_bits) < 0) {
 		flint_error("--key-type %s: account keys are es256, es384, rs256 or eddsa",
@@ -56,8 +63,15 @@ static int account_sub(const struct flint_opts *o, const char *sub, struct flint
 	int r;
 
 	if (!strcmp(sub, "show")) {
-		if ((r = flint_account_fetch(a, acct, &doc, ret_err)) == 0)
+		if ((r = flint_account_fetch(a, acct, &doc, ret_err)) == 0 && flint_json()) {
+			json_t *out = json_deep_copy(doc);
+
+			if (out)
+				json_object_set_new(out, "url", json_string(acct->url));
+			flint_json_emit(out);
+		} else if (r == 0) {
 			print_account(a, acct, doc);
+		}
 	} else if (!strcmp(sub, "update")) {
 		r = flint_account_update_contacts(a, acct, o->emails, o->n_emails, &doc, ret_err);
 		if (r == 0)

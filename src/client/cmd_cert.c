@@ -1,6 +1,5 @@
 /* `flint issue`, `flint renew` and `flint revoke`: certificates from order
  * to disk (RFC 8555 §7.4), renewal when due, revocation (§7.6). */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,20 +51,30 @@ static bool any_solver(const struct flint_solver_config *cfg)
 	return false;
 }
 
-/* Normalises one command-line name; prints why when it is refused. */
+/* Looks like an address rather than a DNS name: has a ':' or only digits and dots. */
+static bool ip_like(const char *s)
+{
+	return strchr(s, ':') || (*s && strspn(s, "0123456789.") == strlen(s));
+}
+
+/* Normalises one command-line name (a DNS name, or an IP address for RFC
+ * 8738); prints why when it is refused. */
 static int normalize_name(const char *in, char **ret)
 {
 	struct flint_problem *why = NULL;
-	unsigned char buf[16];
 	int r;
 
-	if (inet_pton(AF_INET, in, buf) == 1 || inet_pton(AF_INET6, in, buf) == 1) {
-		flint_error("%s: IP address identifiers are not supported yet", in);
-		return FLINT_EUNSUPPORTED;
+	if (ip_like(in)) {
+		r = flint_ip_normalize(in, ret, &why);
+		if (r < 0)
+			flint_error("%s: not a usable IP address: %s", in,
+				    why ? why->detail : flint_strerror(r));
+	} else {
+		r = flint_dns_name_normalize(in, ret, &why);
+		if (r < 0)
+			flint_error("%s: not a usable DNS name: %s", in,
+				    why ? why->detail : flint_strerror(r));
 	}
-	r = flint_dns_name_normalize(in, ret, &why);
-	if (r < 0)
-		flint_error("%s: not a usable DNS name: %s", in, why ? why->detail : flint_strerror(r));
 	flint_problem_free(why);
 	return r;
 }
@@ -102,7 +111,8 @@ static int account_for(const struct flint_opts *o, struct flint_acme *a, struct 
 		       struct flint_account **ret)
 {
 	struct flint_account_params p = {
-		.emails = o->emails, .n_emails = o->n_emails, .agree_tos = o->agree_tos};
+		.emails = o->emails, .n_emails = o->n_emails, .agree_tos = o->agree_tos,
+		.eab_kid = o->eab_kid, .eab_hmac_key = o->eab_hmac_key, .eab_alg = o->eab_alg};
 	const char *kt = o->account_key_type ? o->account_key_type : "es256";
 	char *err = NULL;
 	int r;
@@ -126,6 +136,9 @@ struct issue_req {
 	const struct flint_solver_config *solver;
 	const char *deploy_hook;
 	int timeout;
+	const char *preferred_chain;
+	const char *profile;
+	bool renewal; /* for --json's "renewed" */
 };
 
 static int run_deploy_hook(const char *hook, const char *name, const char *dir, const char *server,
@@ -164,10 +177,38 @@ out:
 	return r;
 }
 
+/* --json: the result object of one certificate. */
+static void emit_cert(const char *name, char *const *names, size_t n, const char *dir,
+		      X509 *leaf, int64_t not_before, int64_t not_after, bool renewed)
+{
+	char nb[FLINT_TIME_BUF], na[FLINT_TIME_BUF];
+	char *serial = leaf ? flint_cert_serial_hex(leaf) : NULL;
+	char *fullchain = flint_strdupf("%s/fullchain.pem", dir);
+	char *key = flint_strdupf("%s/key.pem", dir);
+	json_t *arr = json_array(), *o;
+
+	if (!flint_json())
+		goto out;
+	for (size_t i = 0; arr && i < n; i++)
+		json_array_append_new(arr, json_string(names[i]));
+	flint_time_format(not_before, nb);
+	flint_time_format(not_after, na);
+	o = json_pack("{s:s, s:O, s:s?, s:s, s:s, s:s?, s:s?, s:b}", "name", name, "names", arr,
+		      "serial", serial, "not_before", nb, "not_after", na, "fullchain", fullchain,
+		      "key", key, "renewed", renewed);
+	flint_json_emit(o);
+out:
+	json_decref(arr);
+	free(serial);
+	free(fullchain);
+	free(key);
+}
+
 /* Orders, stores and deploys one certificate. Prints its own errors. */
 static int issue_one(struct flint_acme *a, struct flint_state *st, const struct issue_req *q)
 {
 	struct flint_order_params op = {0};
+	struct flint_order_failure failure = {0};
 	struct flint_renewal rn = {0};
 	struct flint_chain *chain = NULL;
 	EVP_PKEY *key = NULL;
@@ -193,6 +234,9 @@ static int issue_one(struct flint_acme *a, struct flint_state *st, const struct 
 	op.solver_cfg = q->solver;
 	op.cert_key = key;
 	op.timeout = q->timeout;
+	op.preferred_chain = q->preferred_chain;
+	op.profile = q->profile;
+	op.failure = &failure;
 	if ((r = flint_order_issue(a, &op, &chain, &err)) < 0)
 		goto out;
 	rn.server = (char *)flint_acme_dir(a)->url;
@@ -210,14 +254,21 @@ static int issue_one(struct flint_acme *a, struct flint_state *st, const struct 
 	flint_time_format(chain->not_after, until);
 	flint_progress("%s: certificate %s stored in %s (valid until %s)", q->names[0],
 		       serial ? serial : "?", dir, until);
+	emit_cert(q->names[0], q->names, q->n_names, dir, chain->leaf, chain->not_before,
+		  chain->not_after, q->renewal);
 	/* the hook prints its own failure */
 	if (q->deploy_hook &&
 	    run_deploy_hook(q->deploy_hook, q->names[0], dir, flint_acme_dir(a)->url, q) < 0)
 		hook_failed = true;
 out:
-	if (r < 0)
-		flint_error("%s", err ? err : flint_strerror(r));
-	else if (hook_failed)
+	if (r < 0) {
+		if (!failure.identifier && q->n_names)
+			failure.identifier = json_pack(
+			    "{s:s, s:s}", "type", flint_is_ip_address(q->names[0]) ? "ip" : "dns",
+			    "value", q->names[0]);
+		flint_error_ctx(failure.identifier, failure.problem, "%s",
+				err ? err : flint_strerror(r));
+	} else if (hook_failed)
 		r = FLINT_EIO;
 	free(serial);
 	free(err);
@@ -256,9 +307,13 @@ int flint_cmd_issue(const struct flint_opts *o)
 			    o->key_type);
 		return FLINT_EXIT_USAGE;
 	}
+	if ((o->eab_kid != NULL) != (o->eab_hmac_key != NULL) || (o->eab_alg && !o->eab_kid)) {
+		flint_error("external account binding needs both --eab-kid and --eab-hmac-key");
+		return FLINT_EXIT_USAGE;
+	}
 	if (!any_solver(&cfg)) {
 		flint_error("issue: choose how to answer challenges: --http01-port, --webroot, "
-			    "--tlsalpn01-port or --dns-hook");
+			    "--tlsalpn01-port, --dns-hook or --dns-update");
 		return FLINT_EXIT_USAGE;
 	}
 	if (normalize_names(o->args, o->n_args, &names, &n) < 0)
@@ -273,6 +328,8 @@ int flint_cmd_issue(const struct flint_opts *o)
 		.solver = &cfg,
 		.deploy_hook = o->deploy_hook,
 		.timeout = o->timeout,
+		.preferred_chain = o->preferred_chain,
+		.profile = o->profile,
 	};
 	if (issue_one(a, st, &q) == 0)
 		code = FLINT_EXIT_OK;
@@ -301,6 +358,25 @@ static void stored_validity(const char *dir, const struct flint_renewal *rn, int
 		*nb = c->not_before;
 		*na = c->not_after;
 	}
+	flint_chain_free(c);
+	free(pem);
+	free(path);
+}
+
+/* --json: a stored certificate that was not renewed. */
+static void emit_stored(const char *dir, const char *name, const struct flint_renewal *rn)
+{
+	struct flint_chain *c = NULL;
+	char *path = flint_strdupf("%s/cert.pem", dir), *pem = NULL;
+	size_t len = 0;
+
+	if (!flint_json())
+		goto out;
+	if (path && flint_read_file(path, 1024 * 1024, &pem, &len, NULL) == 0)
+		flint_chain_parse(pem, len, &c, NULL);
+	emit_cert(name, rn->names, rn->n_names, dir, c ? c->leaf : NULL,
+		  c ? c->not_before : rn->not_before, c ? c->not_after : rn->not_after, false);
+out:
 	flint_chain_free(c);
 	free(pem);
 	free(path);
@@ -368,6 +444,7 @@ static void renew_one(struct renew_run *rr, const char *certs, const char *name)
 	flint_time_format(flint_renew_time(nb, na), when);
 	if (rn->revoked && !o->force && !named(o, name)) {
 		flint_debug("%s: revoked; not renewed without --force or naming it", name);
+		emit_stored(dir, name, rn);
 		goto out;
 	}
 	if (flint_renew_due(nb, na, rr->now)) {
@@ -376,6 +453,7 @@ static void renew_one(struct renew_run *rr, const char *certs, const char *name)
 		flint_progress("%s: renewing (forced; due at %s)", name, when);
 	} else {
 		flint_debug("%s: not due until %s", name, when);
+		emit_stored(dir, name, rn);
 		goto out;
 	}
 	if (renew_session(rr, rn->server) < 0) {
@@ -390,6 +468,9 @@ static void renew_one(struct renew_run *rr, const char *certs, const char *name)
 		.solver = &cfg,
 		.deploy_hook = o->deploy_hook ? o->deploy_hook : rn->deploy_hook,
 		.timeout = o->timeout ? o->timeout : rn->timeout,
+		.preferred_chain = o->preferred_chain,
+		.profile = o->profile,
+		.renewal = true,
 	};
 	if (issue_one(rr->a, rr->st, &q) == 0)
 		rr->renewed++;

@@ -69,7 +69,78 @@ void flint_http_response_free(struct flint_http_response *r)
 	free(r->content_type);
 	free(r->location);
 	free(r->replay_nonce);
+	for (size_t i = 0; i < r->n_alternates; i++)
+		free(r->alternates[i]);
 	free(r);
+}
+
+/* rel="a b" or rel=a among the parameters p[0..len): is rel one of them? */
+static bool link_has_rel(const char *p, size_t len, const char *rel)
+{
+	size_t rl = strlen(rel);
+
+	for (size_t i = 0; i + 4 <= len; i++) {
+		const char *v, *end;
+
+		if (strncasecmp(p + i, "rel", 3) != 0 || (i > 0 && p[i - 1] != ';' && p[i - 1] != ' '))
+			continue;
+		v = p + i + 3;
+		while (v < p + len && *v == ' ')
+			v++;
+		if (v >= p + len || *v != '=')
+			continue;
+		v++;
+		while (v < p + len && *v == ' ')
+			v++;
+		if (v < p + len && *v == '"') {
+			v++;
+			end = memchr(v, '"', (size_t)(p + len - v));
+			if (!end)
+				end = p + len;
+		} else {
+			end = v + strcspn(v, ";");
+			if (end > p + len)
+				end = p + len;
+		}
+		while (v < end) { /* space-separated relation types */
+			size_t w = strcspn(v, " \"");
+
+			if (v + w > end)
+				w = (size_t)(end - v);
+			if (w == rl && strncasecmp(v, rel, rl) == 0)
+				return true;
+			v += w;
+			while (v < end && *v == ' ')
+				v++;
+		}
+		return false;
+	}
+	return false;
+}
+
+int flint_http_parse_links(const char *value, const char *rel, char **urls, size_t max,
+			   size_t *n)
+{
+	const char *p = value;
+
+	while (p && *p) {
+		const char *lt = strchr(p, '<'), *gt, *next;
+
+		if (!lt || !(gt = strchr(lt, '>')))
+			break;
+		/* the parameters run to the next comma outside quotes */
+		next = gt + 1;
+		for (bool q = false; *next && (q || *next != ','); next++)
+			if (*next == '"')
+				q = !q;
+		if (link_has_rel(gt + 1, (size_t)(next - gt - 1), rel) && *n < max) {
+			if (!(urls[*n] = strndup(lt + 1, (size_t)(gt - lt - 1))))
+				return FLINT_ENOMEM;
+			(*n)++;
+		}
+		p = *next ? next + 1 : next;
+	}
+	return 0;
 }
 
 long flint_http_parse_retry_after(const char *v, long long now)
@@ -180,6 +251,9 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
 		free(r->replay_nonce);
 		r->content_type = r->location = r->replay_nonce = NULL;
 		r->retry_after = -1;
+		for (size_t i = 0; i < r->n_alternates; i++)
+			free(r->alternates[i]);
+		r->n_alternates = 0;
 		return len;
 	}
 	if (header_is(data, len, "Content-Type", &v)) {
@@ -195,6 +269,13 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
 		replace(&r->location, trimmed(v, len - (size_t)(v - data)), x);
 	} else if (header_is(data, len, "Replay-Nonce", &v)) {
 		replace(&r->replay_nonce, trimmed(v, len - (size_t)(v - data)), x);
+	} else if (header_is(data, len, "Link", &v)) {
+		char *lv = trimmed(v, len - (size_t)(v - data));
+
+		if (!lv || flint_http_parse_links(lv, "alternate", r->alternates,
+						  FLINT_HTTP_MAX_ALTERNATES, &r->n_alternates) < 0)
+			x->oom = true;
+		free(lv);
 	} else if (header_is(data, len, "Retry-After", &v)) {
 		char *ra = trimmed(v, len - (size_t)(v - data));
 

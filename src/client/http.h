@@ -9,6 +9,7 @@
 #define FLINT_HTTP_MAX_BODY (1024 * 1024)
 #define FLINT_HTTP_CONNECT_TIMEOUT 10 /* seconds */
 #define FLINT_HTTP_TOTAL_TIMEOUT 60   /* seconds, one whole request */
+#define FLINT_HTTP_MAX_ALTERNATES 8   /* Link rel="alternate" URLs kept per response */
 
 struct flint_http_opts {
 	const char *ca_bundle; /* PEM roots for the server's TLS; NULL: the system store */
@@ -27,6 +28,8 @@ struct flint_http_response {
 	char *location;     /* may be NULL */
 	char *replay_nonce; /* may be NULL */
 	long retry_after;   /* seconds from now; -1 when absent or unparsable */
+	char *alternates[FLINT_HTTP_MAX_ALTERNATES]; /* Link: <url>;rel="alternate" (§7.4.2) */
+	size_t n_alternates;
 };
 
 struct flint_http;
@@ -43,6 +46,12 @@ int flint_http_request(struct flint_http *h, enum flint_http_method method, cons
 		       struct flint_http_response **ret, char **ret_err);
 
 void flint_http_response_free(struct flint_http_response *r);
+
+/* Appends to urls[*n..max) the target of every link in one Link header value
+ * (RFC 8288: "<url>; rel=\"a b\", <url2>; rel=x") whose rel names rel.
+ * FLINT_ENOMEM; links past max are dropped. */
+int flint_http_parse_links(const char *value, const char *rel, char **urls, size_t max,
+			   size_t *n);
 
 /* Retry-After (RFC 9110 §10.2.3): delay-seconds or an HTTP-date relative to
  * now (unix seconds). -1 when unparsable; a date in the past is 0. */

@@ -32,13 +32,17 @@ static const struct verb_info {
 	enum verb verb;
 	const char *usage, *help;
 } verbs[] = {
-	{"account", "register", V_REGISTER, "account register [--email ADDR]... [--agree-tos] [--key-type TYPE]",
+	{"account", "register", V_REGISTER, "account register [--email ADDR]... [--agree-tos] [--key-type TYPE] [--eab-kid KID --eab-hmac-key KEY [--eab-alg ALG]]",
 	 "Creates an account with the server (RFC 8555 §7.3) and stores its key and URL.\n"
 	 "  --email ADDR      contact address (repeatable)\n"
 	 "  --agree-tos       agree to the server's terms of service (required when it has any)\n"
-	 "  --key-type TYPE   account key: es256 (default), es384, rs256, eddsa\n"},
+	 "  --key-type TYPE   account key: es256 (default), es384, rs256, eddsa\n"
+	 "  --eab-kid KID     external account binding (RFC 8555 §7.3.4): the CA's key id\n"
+	 "  --eab-hmac-key KEY  its MAC key, base64url as the CA gives it\n"
+	 "  --eab-alg ALG     HS256 (default), HS384 or HS512\n"},
 	{"account", "show", V_SHOW, "account show",
-	 "Prints the account as the server has it (URL, status, contacts, key).\n"},
+	 "Prints the account as the server has it (URL, status, contacts, key);\n"
+	 "with --json the server's account object (plus \"url\").\n"},
 	{"account", "update", V_UPDATE, "account update --email ADDR...",
 	 "Replaces the account's contact addresses with the --email ones.\n"
 	 "  --email ADDR      contact address (repeatable, at least one)\n"},
@@ -49,8 +53,9 @@ static const struct verb_info {
 	 "Switches the account to a freshly generated key (RFC 8555 §7.3.5).\n"
 	 "  --key-type TYPE   es256, es384, rs256, eddsa (default: the current key's type)\n"},
 	{"issue", NULL, V_ISSUE, "issue [OPTIONS] NAME...",
-	 "Obtains a certificate for the DNS names (\"*.example.com\" for a wildcard) and\n"
-	 "stores it in STATE/certs/FIRST-NAME/. Registers an account first when there is none.\n"
+	 "Obtains a certificate for the DNS names (\"*.example.com\" for a wildcard) and IP\n"
+	 "addresses (RFC 8738; http-01 or tls-alpn-01 only) and stores it in\n"
+	 "STATE/certs/FIRST-NAME/. Registers an account first when there is none.\n"
 	 "At least one way to answer challenges is needed; per name flint uses the first\n"
 	 "of these that the server offers and that can prove the name:\n"
 	 "  --http01-port N         answer http-01 on port N (standalone)\n"
@@ -59,11 +64,22 @@ static const struct verb_info {
 	 "  --tlsalpn01-port N      answer tls-alpn-01 on port N (standalone)\n"
 	 "  --tlsalpn01-bind ADDR   address for it (default: all)\n"
 	 "  --dns-hook PROG         answer dns-01 with PROG (see flint(1) for its contract)\n"
+	 "  --dns-update SERVER     answer dns-01 by a TSIG-signed DNS UPDATE (RFC 2136) sent to\n"
+	 "                          the zone's primary HOST[:PORT], then wait (--timeout, default\n"
+	 "                          120 s) until every NS of the zone serves the TXT record\n"
+	 "  --tsig-key NAME:ALG:SECRET   its key: ALG hmac-sha256 or hmac-sha512, SECRET base64\n"
+	 "  --tsig-key-file FILE    or the key from FILE (as for nsupdate -k, or Knot's keymgr -t)\n"
+	 "  --dns-update-zone ZONE  the zone to update (default: found by an SOA query)\n"
 	 "Other options:\n"
 	 "  --key-type TYPE         certificate key: ec256 (default), ec384, rsa2048, rsa3072, rsa4096\n"
 	 "  --email ADDR, --agree-tos, --account-key-type TYPE   for an account created on the way\n"
 	 "  --deploy-hook PROG      run after the certificate is stored (also on renewals)\n"
-	 "  --timeout SECONDS       bound on validation and on issuance (default 300)\n"},
+	 "  --timeout SECONDS       bound on validation and on issuance (default 300)\n"
+	 "  --preferred-chain CN    pick the offered chain (Link rel=alternate) whose top issuer\n"
+	 "                          or root is named CN; the default chain when none is\n"
+	 "  --profile NAME          ask for the server's profile NAME (meta.profiles)\n"
+	 "  --eab-kid KID, --eab-hmac-key KEY, --eab-alg ALG   external account binding for an\n"
+	 "                          account created on the way\n"},
 	{"renew", NULL, V_RENEW, "renew [--force] [--deploy-hook PROG] [NAME...]",
 	 "Renews the stored certificates (of --server, or all) that are due: once two thirds\n"
 	 "of the lifetime have passed (half for lifetimes of 10 days or less). Names limit it\n"
@@ -72,6 +88,7 @@ static const struct verb_info {
 	 "  --deploy-hook PROG      run after each renewal (overrides the stored one)\n"
 	 "  --key-type TYPE, --timeout SECONDS, and the issue solver options override the\n"
 	 "                          settings stored at issue time\n"
+	 "  --preferred-chain CN, --profile NAME   as for issue, for this run\n"
 	 "Exit status: 0 renewed at least one, 1 an error, 3 nothing was due.\n"},
 	{"revoke", NULL, V_REVOKE, "revoke [--reason N] [--with-cert-key] NAME",
 	 "Revokes the stored certificate of NAME (RFC 8555 §7.6) with the account key.\n"
@@ -85,7 +102,9 @@ enum opt_id {
 	O_SERVER = 256, O_CA_BUNDLE, O_STATE_DIR, O_VERSION, O_EMAIL, O_AGREE_TOS, O_KEY_TYPE,
 	O_ACCOUNT_KEY_TYPE, O_HTTP01_PORT, O_HTTP01_BIND, O_WEBROOT, O_TLSALPN01_PORT,
 	O_TLSALPN01_BIND, O_DNS_HOOK, O_DEPLOY_HOOK, O_TIMEOUT, O_FORCE, O_REASON,
-	O_WITH_CERT_KEY,
+	O_WITH_CERT_KEY, O_EAB_KID, O_EAB_HMAC_KEY, O_EAB_ALG, O_PREFERRED_CHAIN, O_PROFILE,
+	O_JSON,
+	O_DNS_UPDATE, O_TSIG_KEY, O_TSIG_KEY_FILE, O_DNS_UPDATE_ZONE,
 	O__END
 };
 
@@ -107,11 +126,21 @@ static const struct option long_opts[] = {
 	{"tlsalpn01-port", required_argument, NULL, O_TLSALPN01_PORT},
 	{"tlsalpn01-bind", required_argument, NULL, O_TLSALPN01_BIND},
 	{"dns-hook", required_argument, NULL, O_DNS_HOOK},
+	{"dns-update", required_argument, NULL, O_DNS_UPDATE},
+	{"tsig-key", required_argument, NULL, O_TSIG_KEY},
+	{"tsig-key-file", required_argument, NULL, O_TSIG_KEY_FILE},
+	{"dns-update-zone", required_argument, NULL, O_DNS_UPDATE_ZONE},
 	{"deploy-hook", required_argument, NULL, O_DEPLOY_HOOK},
 	{"timeout", required_argument, NULL, O_TIMEOUT},
 	{"force", no_argument, NULL, O_FORCE},
 	{"reason", required_argument, NULL, O_REASON},
 	{"with-cert-key", no_argument, NULL, O_WITH_CERT_KEY},
+	{"eab-kid", required_argument, NULL, O_EAB_KID},
+	{"eab-hmac-key", required_argument, NULL, O_EAB_HMAC_KEY},
+	{"eab-alg", required_argument, NULL, O_EAB_ALG},
+	{"preferred-chain", required_argument, NULL, O_PREFERRED_CHAIN},
+	{"profile", required_argument, NULL, O_PROFILE},
+	{"json", no_argument, NULL, O_JSON},
 	{NULL, 0, NULL, 0},
 };
 
@@ -123,8 +152,11 @@ static int opt_verbs(int id)
 	case O_AGREE_TOS: return V_REGISTER | V_CERT;
 	case O_KEY_TYPE: return V_REGISTER | V_ROLLOVER | V_CERT;
 	case O_ACCOUNT_KEY_TYPE: return V_CERT;
+	case O_EAB_KID: case O_EAB_HMAC_KEY: case O_EAB_ALG: return V_REGISTER | V_CERT;
+	case O_PREFERRED_CHAIN: case O_PROFILE: return V_CERT;
 	case O_HTTP01_PORT: case O_HTTP01_BIND: case O_WEBROOT: case O_TLSALPN01_PORT:
 	case O_TLSALPN01_BIND: case O_DNS_HOOK: case O_DEPLOY_HOOK: case O_TIMEOUT:
+	case O_DNS_UPDATE: case O_TSIG_KEY: case O_TSIG_KEY_FILE: case O_DNS_UPDATE_ZONE:
 		return V_CERT;
 	case O_FORCE: return V_RENEW;
 	case O_REASON: case O_WITH_CERT_KEY: return V_REVOKE;
@@ -148,7 +180,7 @@ static void global_help(FILE *f)
 		"flint is an ACME (RFC 8555) client: accounts, certificates, renewal, revocation.\n"
 		"\n"
 		"Verbs:\n"
-		"  account register     create an account (--email, --agree-tos, --key-type)\n"
+		"  account register     create an account (--email, --agree-tos, --key-type, --eab-*)\n"
 		"  account show         print the account as the server has it\n"
 		"  account update       replace the contact addresses (--email)\n"
 		"  account deactivate   deactivate the account for good\n"
@@ -166,6 +198,10 @@ static void global_help(FILE *f)
 		"  -v, --verbose        more detail (every request)\n"
 		"  -h, --help           this help; `flint VERB --help` for a verb's options\n"
 		"  --version            print the version\n"
+		"  --json               results as JSON on stdout: issue/renew one object per\n"
+		"                       certificate {name, names, serial, not_before, not_after,\n"
+		"                       fullchain, key, renewed}, errors {error, identifier, problem},\n"
+		"                       account show the account object; same exit statuses\n"
 		"\n"
 		"Exit status: 0 success (renew: at least one certificate renewed), 1 error,\n"
 		"2 bad command line, 3 renew found nothing due.\n"
@@ -247,6 +283,10 @@ static int run(int argc, char **argv)
 			break;
 		case O_TLSALPN01_BIND: o.solver.tlsalpn01_bind = optarg; o.solver_set = true; break;
 		case O_DNS_HOOK: o.solver.dns_hook = optarg; o.solver_set = true; break;
+		case O_DNS_UPDATE: o.solver.dns_update_server = optarg; o.solver_set = true; break;
+		case O_TSIG_KEY: o.solver.tsig_key = optarg; o.solver_set = true; break;
+		case O_TSIG_KEY_FILE: o.solver.tsig_key_file = optarg; o.solver_set = true; break;
+		case O_DNS_UPDATE_ZONE: o.solver.dns_update_zone = optarg; o.solver_set = true; break;
 		case O_DEPLOY_HOOK: o.deploy_hook = optarg; break;
 		case O_TIMEOUT:
 			if (parse_int(optarg, 1, 86400, "timeout", &o.timeout) < 0)
@@ -258,6 +298,12 @@ static int run(int argc, char **argv)
 				goto out;
 			break;
 		case O_WITH_CERT_KEY: o.with_cert_key = true; break;
+		case O_EAB_KID: o.eab_kid = optarg; break;
+		case O_EAB_HMAC_KEY: o.eab_hmac_key = optarg; break;
+		case O_EAB_ALG: o.eab_alg = optarg; break;
+		case O_PREFERRED_CHAIN: o.preferred_chain = optarg; break;
+		case O_PROFILE: o.profile = optarg; break;
+		case O_JSON: o.json = true; break;
 		case ':':
 			if (optopt >= 256)
 				flint_error("--%s needs an argument", opt_name(optopt));
@@ -273,6 +319,7 @@ static int run(int argc, char **argv)
 		}
 	}
 	flint_set_verbosity(verbosity);
+	flint_set_json(o.json);
 	rest = argv + optind;
 	n_rest = (size_t)(argc - optind);
 	if (version) {

@@ -9,6 +9,7 @@
 #include "b64.h"
 #include "csr_build.h"
 #include "error.h"
+#include "identifier.h"
 #include "interrupt.h"
 #include "keyauth.h"
 #include "output.h"
@@ -39,6 +40,8 @@ struct run {
 	size_t n_work;
 	struct running *solvers;
 	size_t n_solvers;
+	struct work *failed; /* the authorization a failure belongs to */
+	json_t *failed_problem; /* its challenge's or authorization's error */
 };
 
 static void work_clear(struct work *w)
@@ -136,10 +139,13 @@ static int new_order(struct run *run, char **ret_order_url, json_t **ret_order, 
 	if (!ids)
 		goto out;
 	for (size_t i = 0; i < p->n_names; i++)
-		if (json_array_append_new(ids, json_pack("{s:s, s:s}", "type", "dns", "value",
-							 p->names[i])) < 0)
+		if (json_array_append_new(ids, json_pack("{s:s, s:s}", "type",
+							 flint_is_ip_address(p->names[i]) ? "ip"
+											  : "dns",
+							 "value", p->names[i])) < 0)
 			goto out;
 	if (!(payload = json_pack("{s:O}", "identifiers", ids)) ||
+	    (p->profile && json_object_set_new(payload, "profile", json_string(p->profile)) < 0) ||
 	    !(body = json_dumps(payload, JSON_COMPACT)) || !(names = names_list(p)))
 		goto out;
 	r = flint_acme_post(run->a, flint_acme_dir(run->a)->new_order, body, NULL, &reply, &err);
@@ -303,7 +309,11 @@ static int load_authorizations(struct run *run, const json_t *order, char **ret_
 			w->type = NULL;
 		} else if (!strcmp(status, "pending")) {
 			r = choose(run, reply->json, w, ret_err);
+			if (r < 0)
+				run->failed = w;
 		} else {
+			run->failed = w;
+			run->failed_problem = json_incref(json_object_get(reply->json, "error"));
 			char *why = error_of(reply->json);
 
 			flint_set_err(ret_err, "%s: the authorization is %s: %s", w->display, status,
@@ -376,6 +386,7 @@ static int present_all(struct run *run, char **ret_err)
 		w->presented = true;
 		r = w->type->present(w->solver, &w->task, &err);
 		if (r < 0) {
+			run->failed = w;
 			flint_set_err(ret_err, "%s: %s: cannot present the challenge: %s", w->display,
 				      w->type->challenge_type, err ? err : flint_strerror(r));
 			free(err);
@@ -420,6 +431,7 @@ static int respond_all(struct run *run, char **ret_err)
 			return r;
 		}
 		if (r < 0) {
+			run->failed = w;
 			flint_set_err(ret_err, "%s: %s: the server refused the response: %s",
 				      w->display, w->type->challenge_type, err ? err : "?");
 			free(err);
@@ -443,6 +455,7 @@ static int wait_authz(struct run *run, struct work *w, char **ret_err)
 
 		r = fetch(run, w->authz_url, &reply, &err);
 		if (r < 0) {
+			run->failed = w;
 			flint_set_err(ret_err, "%s: %s: %s", w->display, ctype, err ? err : "?");
 			free(err);
 			return r;
@@ -459,6 +472,9 @@ static int wait_authz(struct run *run, struct work *w, char **ret_err)
 			const json_t *chal = challenge_of(reply->json, ctype);
 			char *why = chal ? error_of(chal) : error_of(reply->json);
 
+			run->failed = w;
+			run->failed_problem =
+			    json_incref(json_object_get(chal ? chal : reply->json, "error"));
 			flint_set_err(ret_err, "%s: %s pending -> %s: %s", w->display, ctype,
 				      status ? status : "(no status)", why ? why : "?");
 			free(why);
@@ -517,6 +533,10 @@ static int wait_order(struct run *run, const char *order_url, const char *names,
 		if (!status || !strcmp(status, "invalid")) {
 			char *why = error_of(reply->json);
 
+			if (!run->failed_problem)
+				run->failed_problem =
+				    json_incref(json_object_get(reply->json, "error"));
+
 			flint_set_err(ret_err, "%s: the order is %s: %s", names,
 				      status ? status : "without status", why ? why : "?");
 			free(why);
@@ -561,38 +581,101 @@ out:
 	return r;
 }
 
-static int download(struct run *run, const char *cert_url, const char *names,
-		    struct flint_chain **ret, char **ret_err)
+/* POST-as-GET of one chain URL, parsed and checked against the order. */
+static int fetch_chain(struct run *run, const char *url, struct flint_acme_reply **ret_reply,
+		       struct flint_chain **ret, char **ret_err)
 {
 	struct flint_acme_reply *reply = NULL;
 	struct flint_chain *chain = NULL;
 	char *err = NULL;
 	int r;
 
-	r = flint_acme_post(run->a, cert_url, NULL, "application/pem-certificate-chain", &reply,
-			    &err);
+	r = flint_acme_post(run->a, url, NULL, "application/pem-certificate-chain", &reply, &err);
 	if (r < 0) {
-		flint_set_err(ret_err, "%s: certificate download failed: %s", names, err ? err : "?");
+		flint_set_err(ret_err, "certificate download failed: %s", err ? err : "?");
 		goto out;
 	}
 	r = flint_chain_parse(reply->http->body, reply->http->body_len, &chain, &err);
 	if (r < 0) {
-		flint_set_err(ret_err, "%s: %s: %s", names, cert_url, err ? err : flint_strerror(r));
+		flint_set_err(ret_err, "%s: %s", url, err ? err : flint_strerror(r));
 		goto out;
 	}
 	r = flint_chain_check(chain, run->p->cert_key, run->p->names, run->p->n_names, &err);
 	if (r < 0) {
-		flint_set_err(ret_err, "%s: refusing the certificate: %s", names, err ? err : "?");
+		flint_set_err(ret_err, "refusing the certificate: %s", err ? err : "?");
 		goto out;
 	}
 	*ret = chain;
 	chain = NULL;
-	r = 0;
+	if (ret_reply) {
+		*ret_reply = reply;
+		reply = NULL;
+	}
 out:
 	free(err);
 	flint_chain_free(chain);
 	flint_acme_reply_free(reply);
 	return r;
+}
+
+/* The default chain, or with p->preferred_chain the first offered chain
+ * (default, then each Link rel="alternate") whose top is issued by or is
+ * that CA; the default when none is. */
+static int download(struct run *run, const char *cert_url, const char *names,
+		    struct flint_chain **ret, char **ret_err)
+{
+	const char *want = run->p->preferred_chain;
+	struct flint_acme_reply *reply = NULL;
+	struct flint_chain *chain = NULL;
+	char *err = NULL, *offered = NULL;
+	int r;
+
+	r = fetch_chain(run, cert_url, want ? &reply : NULL, &chain, &err);
+	if (r < 0) {
+		flint_set_err(ret_err, "%s: %s", names, err ? err : flint_strerror(r));
+		free(err);
+		return r;
+	}
+	if (want && !flint_chain_top_named(chain, want)) {
+		bool found = false;
+
+		offered = flint_chain_top_issuer(chain);
+		for (size_t i = 0; !found && i < reply->http->n_alternates; i++) {
+			struct flint_chain *alt = NULL;
+			const char *url = reply->http->alternates[i];
+
+			free(err);
+			err = NULL;
+			if (fetch_chain(run, url, NULL, &alt, &err) < 0) {
+				flint_warn("%s: alternate chain %s: %s", names, url, err ? err : "?");
+				continue;
+			}
+			if (flint_chain_top_named(alt, want)) {
+				flint_debug("%s: using the alternate chain %s (issuer %s)", names, url,
+					    want);
+				flint_chain_free(chain);
+				chain = alt;
+				found = true;
+			} else {
+				char *cn = flint_chain_top_issuer(alt), *grown;
+
+				grown = flint_strdupf("%s, %s", offered ? offered : "?", cn ? cn : "?");
+				free(offered);
+				offered = grown;
+				free(cn);
+				flint_chain_free(alt);
+			}
+		}
+		if (!found)
+			flint_warn("%s: no offered chain is issued by \"%s\" (offered: %s); keeping the "
+				   "default chain",
+				   names, want, offered ? offered : "?");
+	}
+	*ret = chain;
+	free(err);
+	free(offered);
+	flint_acme_reply_free(reply);
+	return 0;
 }
 
 /* After a failure: deactivates (§7.5.2) the authorizations this run tried to
@@ -627,6 +710,10 @@ int flint_order_issue(struct flint_acme *a, const struct flint_order_params *p,
 	timeout_ms = (p->timeout > 0 ? p->timeout : FLINT_ORDER_TIMEOUT) * 1000LL;
 	if (!(names = names_list(p)))
 		return FLINT_ENOMEM;
+	/* an unknown profile fails before anything exists on the server */
+	if ((r = flint_acme_profile_check(flint_acme_dir(a)->profiles, flint_acme_dir(a)->url,
+					  p->profile, ret_err)) < 0)
+		goto out;
 	if ((r = start_solvers(&run, ret_err)) < 0 ||
 	    (r = new_order(&run, &order_url, &order, ret_err)) < 0)
 		goto out;
@@ -657,6 +744,17 @@ int flint_order_issue(struct flint_acme *a, const struct flint_order_params *p,
 	r = download(&run, str(done, "certificate"), names, ret, ret_err);
 out:
 	cleanup_all(&run);
+	if (r < 0 && p->failure) {
+		const struct flint_problem *prob = flint_acme_problem(a);
+
+		if (run.failed)
+			p->failure->identifier = json_pack("{s:s, s:s}", "type", run.failed->ident_type,
+							   "value", run.failed->ident_value);
+		p->failure->problem = run.failed_problem ? json_incref(run.failed_problem)
+				      : prob		   ? flint_problem_to_json(prob)
+							   : NULL;
+	}
+	json_decref(run.failed_problem);
 	if (r < 0)
 		deactivate_unfinished(&run);
 	for (size_t i = 0; i < run.n_work; i++)

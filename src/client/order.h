@@ -3,6 +3,7 @@
 #ifndef FLINT_CLIENT_ORDER_H
 #define FLINT_CLIENT_ORDER_H
 
+#include <jansson.h>
 #include <openssl/evp.h>
 #include <stddef.h>
 
@@ -12,12 +13,21 @@
 
 #define FLINT_ORDER_TIMEOUT 300 /* seconds for validation, and again for issuance */
 
+/* What a failed run can tell about the failure (for --json). */
+struct flint_order_failure {
+	json_t *identifier; /* {type, value} of the authorization that failed; may be NULL */
+	json_t *problem;    /* the server's problem (challenge error or request problem); may be NULL */
+};
+
 struct flint_order_params {
 	const char *const *names; /* normalised dns names, "*." for wildcards */
 	size_t n_names;
 	const struct flint_solver_config *solver_cfg;
 	EVP_PKEY *cert_key; /* the key to certify */
 	int timeout;        /* seconds; 0: FLINT_ORDER_TIMEOUT */
+	const char *preferred_chain; /* issuer CN of the wanted chain; NULL: the default */
+	const char *profile;         /* newOrder "profile"; NULL: none; checked against meta.profiles */
+	struct flint_order_failure *failure; /* filled on failure when non-NULL (caller decrefs) */
 };
 
 /* Orders a certificate for names with a's account, answers each pending

@@ -9,6 +9,7 @@
 
 #include "csr.h"
 #include "error.h"
+#include "identifier.h"
 #include "jwk.h"
 #include "x509util.h"
 
@@ -27,8 +28,13 @@ static int add_san(X509_REQ *req, const char *const *names, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		GENERAL_NAME *g = NULL;
 
-		if (flint_general_name_ia5(GEN_DNS, names[i], &g) < 0)
+		int rr = flint_general_name_of(flint_is_ip_address(names[i]) ? "ip" : "dns",
+					       names[i], &g);
+
+		if (rr < 0) {
+			r = rr;
 			goto out;
+		}
 		if (!sk_GENERAL_NAME_push(gens, g)) {
 			GENERAL_NAME_free(g);
 			goto out;
@@ -74,7 +80,8 @@ int flint_csr_build(EVP_PKEY *key, const char *const *names, size_t n, unsigned 
 	r = FLINT_ECRYPTO;
 	if (!X509_REQ_set_version(req, X509_REQ_VERSION_1))
 		goto out;
-	if (strlen(names[0]) <= CN_MAX &&
+	/* an address is no common name: CN only for a DNS name */
+	if (strlen(names[0]) <= CN_MAX && !flint_is_ip_address(names[0]) &&
 	    !X509_NAME_add_entry_by_txt(subj, "CN", MBSTRING_ASC,
 					(const unsigned char *)names[0], -1, -1, 0))
 		goto out;

@@ -7,8 +7,10 @@
 #include <stddef.h>
 
 /* A DER CSR signed by key (a private key of a flint_key_type_of type) asking
- * for the dNSNames names[0..n-1] in a subjectAltName extension request; the
- * subject CN is names[0] when it fits the 64-character CN limit, else empty.
+ * for names[0..n-1] in a subjectAltName extension request: iPAddress for
+ * the ones that parse as IPv4/IPv6 (RFC 8738 §3), else dNSName; the subject
+ * CN is names[0] when it is a DNS name that fits the 64-character CN limit,
+ * else empty.
  * Names are used as given (normalise them first). *ret is malloc'd. */
 int flint_csr_build(EVP_PKEY *key, const char *const *names, size_t n, unsigned char **ret,
 		    size_t *ret_len);

@@ -2,7 +2,9 @@
  * normalised per RFC 1035 LDH rules and IDNA A-labels (RFC 5890, RFC 3492). */
 #include "identifier.h"
 
+#include <arpa/inet.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -211,6 +213,86 @@ out:
 		set_problem(ret_problem, FLINT_PROB_REJECTED_IDENTIFIER, "invalid DNS name", why);
 	free(name);
 	return r;
+}
+
+bool flint_is_ip_address(const char *s)
+{
+	unsigned char buf[16];
+
+	return s && (inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1);
+}
+
+/* RFC 5952 §4 text of a 16-octet address into out (at least 40 bytes). */
+static void ipv6_canonical(const unsigned char a[16], char *out)
+{
+	unsigned g[8];
+	int best = -1, best_len = 0;
+
+	for (int i = 0; i < 8; i++)
+		g[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+	for (int i = 0; i < 8;) {
+		int j = i;
+
+		while (j < 8 && g[j] == 0)
+			j++;
+		if (j - i > best_len && j - i >= 2) { /* §4.2.2: one zero group is not shortened */
+			best = i;
+			best_len = j - i;
+		}
+		i = j > i ? j : i + 1;
+	}
+	*out = 0;
+	for (int i = 0; i < 8; i++) {
+		if (i == best) {
+			out += sprintf(out, "::");
+			i += best_len - 1;
+			continue;
+		}
+		out += sprintf(out, "%s%x", i > 0 && i != best + best_len ? ":" : "", g[i]);
+	}
+}
+
+int flint_ip_normalize(const char *in, char **ret, struct flint_problem **ret_problem)
+{
+	static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	static const unsigned char zero[12] = {0};
+	unsigned char a[16];
+	char text[64];
+
+	if (!in || !ret)
+		return FLINT_EINVAL;
+	if (inet_pton(AF_INET, in, a) == 1) {
+		if (!inet_ntop(AF_INET, a, text, sizeof(text)))
+			return FLINT_EINVAL;
+	} else if (strlen(in) < sizeof(text) && inet_pton(AF_INET6, in, a) == 1) {
+		if (memcmp(a, mapped, 12) == 0) {
+			if (ret_problem)
+				*ret_problem = flint_problem_new(
+				    FLINT_PROB_REJECTED_IDENTIFIER,
+				    "%s is an IPv4-mapped IPv6 address: use the IPv4 address "
+				    "%u.%u.%u.%u",
+				    in, a[12], a[13], a[14], a[15]);
+			return FLINT_EINVAL;
+		}
+		if (memcmp(a, zero, 12) == 0 && (a[12] || a[13])) {
+			if (ret_problem)
+				*ret_problem = flint_problem_new(
+				    FLINT_PROB_REJECTED_IDENTIFIER,
+				    "%s is an IPv4-compatible IPv6 address (deprecated, RFC 4291 "
+				    "§2.5.5.1): use the IPv4 address",
+				    in);
+			return FLINT_EINVAL;
+		}
+		ipv6_canonical(a, text);
+	} else {
+		if (ret_problem)
+			*ret_problem = flint_problem_new(FLINT_PROB_MALFORMED,
+							 "%s is not an IPv4 or IPv6 address", in);
+		return FLINT_EINVAL;
+	}
+	if (!(*ret = strdup(text)))
+		return FLINT_ENOMEM;
+	return 0;
 }
 
 int flint_identifier_from_json(const json_t *obj, struct flint_identifier *ret,

@@ -32,6 +32,17 @@ const struct flint_identifier_type *flint_identifier_type_find(const char *name)
  * client must send A-labels). */
 int flint_dns_name_normalize(const char *in, char **ret, struct flint_problem **ret_problem);
 
+/* IP addresses (RFC 8738 §3): IPv4 dotted-decimal (no leading zeros) or
+ * IPv6 in its RFC 5952 canonical text (lowercase, no leading zeros, the
+ * longest run of two or more zero groups as "::", no embedded IPv4). IPv4-
+ * mapped (::ffff:0:0/96) and IPv4-compatible IPv6 forms are refused (use the
+ * IPv4 address). FLINT_EINVAL with a malformed/rejectedIdentifier problem
+ * when in is not an address. Not in the identifier type table: flintd does
+ * not validate ip identifiers. */
+int flint_ip_normalize(const char *in, char **ret, struct flint_problem **ret_problem);
+/* true when s parses as an IPv4 or IPv6 address (the client's "ip" test). */
+bool flint_is_ip_address(const char *s);
+
 /* Parses {"type":..,"value":..} (extra members ignored), normalising the
  * value by its type. Unknown type -> unsupportedIdentifier problem. */
 int flint_identifier_from_json(const json_t *obj, struct flint_identifier *ret,

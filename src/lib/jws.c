@@ -5,6 +5,8 @@
 #include <openssl/bn.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
+#include <openssl/hmac.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -392,11 +394,64 @@ out:
 	return rc;
 }
 
+/* A flattened JWS under construction: the encoded parts and the signing input. */
+struct jws_parts {
+	char *hb64, *pb64, *input;
+};
+
+static void jws_parts_clear(struct jws_parts *p)
+{
+	free(p->hb64);
+	free(p->pb64);
+	free(p->input);
+}
+
+/* Encodes the header (compact, sorted keys) and payload into p. */
+static int jws_begin(const json_t *hdr, const char *payload, struct jws_parts *p)
+{
+	char *hstr = json_dumps(hdr, JSON_COMPACT | JSON_SORT_KEYS);
+	int r = FLINT_ENOMEM;
+	if (!hstr)
+		return FLINT_ENOMEM;
+	if ((r = flint_b64url_encode((const uint8_t *)hstr, strlen(hstr), &p->hb64)) < 0 ||
+	    (r = flint_b64url_encode((const uint8_t *)payload, strlen(payload), &p->pb64)) < 0)
+		goto out;
+	r = FLINT_ENOMEM;
+	if (asprintf(&p->input, "%s.%s", p->hb64, p->pb64) < 0) {
+		p->input = NULL;
+		goto out;
+	}
+	r = 0;
+out:
+	free(hstr);
+	return r;
+}
+
+/* The flattened JSON serialization with signature sig. */
+static int jws_finish(const struct jws_parts *p, const unsigned char *sig, size_t len, char **ret)
+{
+	char *sb64 = NULL, *out = NULL;
+	json_t *doc = NULL;
+	int r = flint_b64url_encode(sig, len, &sb64);
+	if (r < 0)
+		return r;
+	r = FLINT_ENOMEM;
+	doc = json_pack("{s:s, s:s, s:s}", "protected", p->hb64, "payload", p->pb64, "signature",
+			sb64);
+	if (doc && (out = json_dumps(doc, JSON_COMPACT))) {
+		*ret = out;
+		r = 0;
+	}
+	json_decref(doc);
+	free(sb64);
+	return r;
+}
+
 int flint_jws_sign(const struct flint_jwk *key, const char *kid, const char *nonce,
 		   const char *url, const char *payload, char **ret)
 {
-	json_t *hdr = NULL, *doc = NULL;
-	char *hstr = NULL, *hb64 = NULL, *pb64 = NULL, *input = NULL, *sb64 = NULL, *out = NULL;
+	struct jws_parts parts = {0};
+	json_t *hdr = NULL;
 	unsigned char *sig = NULL, raw[132];
 	size_t siglen = 0;
 	EVP_MD_CTX *md = NULL;
@@ -420,56 +475,67 @@ int flint_jws_sign(const struct flint_jwk *key, const char *kid, const char *non
 	} else if (json_object_set(hdr, "jwk", key->public_json) != 0) {
 		goto out;
 	}
-	hstr = json_dumps(hdr, JSON_COMPACT | JSON_SORT_KEYS);
-	if (!hstr)
+	if ((r = jws_begin(hdr, payload ? payload : "", &parts)) < 0)
 		goto out;
-	if (!payload)
-		payload = "";
-	if ((r = flint_b64url_encode((const uint8_t *)hstr, strlen(hstr), &hb64)) < 0 ||
-	    (r = flint_b64url_encode((const uint8_t *)payload, strlen(payload), &pb64)) < 0)
-		goto out;
-	r = FLINT_ENOMEM;
-	if (asprintf(&input, "%s.%s", hb64, pb64) < 0) {
-		input = NULL;
-		goto out;
-	}
 	r = FLINT_ECRYPTO;
 	md = EVP_MD_CTX_new();
 	if (!md || EVP_DigestSignInit(md, NULL, alg_md(idx), NULL, key->pkey) != 1 ||
-	    EVP_DigestSign(md, NULL, &siglen, (const unsigned char *)input, strlen(input)) != 1)
+	    EVP_DigestSign(md, NULL, &siglen, (const unsigned char *)parts.input,
+			   strlen(parts.input)) != 1)
 		goto out;
 	sig = OPENSSL_malloc(siglen);
-	if (!sig || EVP_DigestSign(md, sig, &siglen, (const unsigned char *)input,
-				   strlen(input)) != 1)
+	if (!sig || EVP_DigestSign(md, sig, &siglen, (const unsigned char *)parts.input,
+				   strlen(parts.input)) != 1)
 		goto out;
 	if (jws_algs[idx].ecdsa_half) {
+		/* JWS carries raw r||s, not DER (RFC 7518 §3.4) */
 		if ((r = ecdsa_der_to_raw(sig, siglen, jws_algs[idx].ecdsa_half, raw)) < 0)
 			goto out;
-		r = flint_b64url_encode(raw, 2 * jws_algs[idx].ecdsa_half, &sb64);
+		r = jws_finish(&parts, raw, 2 * jws_algs[idx].ecdsa_half, ret);
 	} else {
-		r = flint_b64url_encode(sig, siglen, &sb64);
+		r = jws_finish(&parts, sig, siglen, ret);
 	}
-	if (r < 0)
-		goto out;
-	r = FLINT_ENOMEM;
-	doc = json_pack("{s:s, s:s, s:s}", "protected", hb64, "payload", pb64, "signature", sb64);
-	if (!doc)
-		goto out;
-	out = json_dumps(doc, JSON_COMPACT);
-	if (!out)
-		goto out;
-	*ret = out;
-	r = 0;
 out:
 	ERR_clear_error();
 	json_decref(hdr);
-	json_decref(doc);
-	free(hstr);
-	free(hb64);
-	free(pb64);
-	free(input);
-	free(sb64);
+	jws_parts_clear(&parts);
 	OPENSSL_free(sig);
 	EVP_MD_CTX_free(md);
+	return r;
+}
+
+int flint_jws_sign_hmac(const char *alg, const char *kid, const char *url,
+			const unsigned char *key, size_t key_len, const char *payload, char **ret)
+{
+	struct jws_parts parts = {0};
+	json_t *hdr = NULL;
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int mac_len = 0;
+	const EVP_MD *md;
+	int r = FLINT_ENOMEM;
+
+	if (!alg || !kid || !url || !key || key_len == 0 || key_len > INT32_MAX || !payload || !ret)
+		return FLINT_EINVAL;
+	if (!strcmp(alg, "HS256"))
+		md = flint_md(FLINT_MD_SHA256);
+	else if (!strcmp(alg, "HS384"))
+		md = flint_md(FLINT_MD_SHA384);
+	else if (!strcmp(alg, "HS512"))
+		md = flint_md(FLINT_MD_SHA512);
+	else
+		return FLINT_EINVAL;
+	hdr = json_pack("{s:s, s:s, s:s}", "alg", alg, "kid", kid, "url", url);
+	if (!hdr || (r = jws_begin(hdr, payload, &parts)) < 0)
+		goto out;
+	r = FLINT_ECRYPTO;
+	if (!HMAC(md, key, (int)key_len, (const unsigned char *)parts.input, strlen(parts.input),
+		  mac, &mac_len))
+		goto out;
+	r = jws_finish(&parts, mac, mac_len, ret);
+out:
+	ERR_clear_error();
+	OPENSSL_cleanse(mac, sizeof(mac));
+	json_decref(hdr);
+	jws_parts_clear(&parts);
 	return r;
 }

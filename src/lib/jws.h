@@ -54,6 +54,15 @@ int flint_jws_verify(const struct flint_jws *jws, const struct flint_jwk *key,
 int flint_jws_sign(const struct flint_jwk *key, const char *kid, const char *nonce,
 		   const char *url, const char *payload, char **ret);
 
+/* The MAC-signed inner JWS of external account binding (RFC 8555 §7.3.4):
+ * protected {"alg": alg, "kid": kid, "url": url} (no nonce), payload as given
+ * (the account's public JWK), signature HMAC over the signing input with key.
+ * alg is HS256, HS384 or HS512 (FLINT_EINVAL otherwise; key_len must be > 0).
+ * This is the only MAC JWS libflint makes; flint_jws_parse/verify keep
+ * refusing MAC algorithms for requests (§6.2). */
+int flint_jws_sign_hmac(const char *alg, const char *kid, const char *url,
+			const unsigned char *key, size_t key_len, const char *payload, char **ret);
+
 void flint_jws_free(struct flint_jws *jws);
 
 #endif

@@ -9,7 +9,9 @@
 #   -dnsserver = pebble-challtestsrv on DNS_PORT (start_challtestsrv first),
 #   PEBBLE_VA_NOSLEEP=1 and Pebble's defaults for everything else (5% badNonce
 #   rejection included); VAR=VALUE pairs add to Pebble's environment
-#   (e.g. PEBBLE_WFE_NONCEREJECT=30). Pebble keeps everything in memory and makes a
+#   (e.g. PEBBLE_WFE_NONCEREJECT=30). With the shell variable PEBBLE_EAB_KEYS set to a JSON
+#   object {"kid": "base64url MAC key", ...} Pebble requires external account binding
+#   with those keys (externalAccountBindingRequired). Pebble keeps everything in memory and makes a
 #   new issuing hierarchy on every start.
 #   Sets PEBBLE_PID, PEBBLE_DIR_URL, PEBBLE_TLS_CA (verifies Pebble's HTTPS),
 #   PEBBLE_MGMT (management API URL) and ROOT (= $T/pebble-root.pem, the issuing
@@ -40,8 +42,10 @@ pebble_tls_ca() {
 }
 
 start_pebble() {
-	local port=$1 mgmt=$2 http01=$3 tlsalpn=$4 dns=$5 i
+	local port=$1 mgmt=$2 http01=$3 tlsalpn=$4 dns=$5 i eab='"externalAccountBindingRequired": false'
 	shift 5
+	[ -n "${PEBBLE_EAB_KEYS:-}" ] && eab="\"externalAccountBindingRequired\": true,
+    \"externalAccountMACKeys\": $PEBBLE_EAB_KEYS"
 	need_prog pebble
 	pebble_tls_ca
 	wait_port_free "$port" || fail "port $port busy"
@@ -56,7 +60,7 @@ start_pebble() {
     "httpPort": $http01,
     "tlsPort": $tlsalpn,
     "ocspResponderURL": "",
-    "externalAccountBindingRequired": false
+    $eab
   }
 }
 EOF

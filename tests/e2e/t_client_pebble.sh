@@ -9,6 +9,15 @@
 #   account rollover (the server finds the account by the new key only), then issue with
 #   the new key; and 10 issuances out of 10 with Pebble restarted with
 #   PEBBLE_WFE_NONCEREJECT=30 (flint -v must show badNonce retries).
+# Extensions: RFC 8738 IP identifiers (127.0.0.1 and ::1 over http-01, 127.0.0.1 over
+#   tls-alpn-01, iPAddress SANs, an IPv4-mapped name refused); --json (issue result object,
+#   error object, account show); --profile against Pebble without meta.profiles (clear
+#   error, no newOrder sent); --preferred-chain with Pebble restarted with
+#   PEBBLE_ALTERNATE_ROOTS=1 (each root's name from /roots/N picks that chain; an unknown
+#   name keeps the default and says so); EAB with Pebble restarted requiring it (the kid/key
+#   pairs of Debian's pebble-config-external-account-bindings.json): with the right key the
+#   account is registered, without EAB the error names the requirement, a wrong key fails
+#   with Pebble's detail.
 # Every certificate: openssl verify -CAfile pebble-root.pem -untrusted chain leaf, exact
 # SANs, key.pem 0600 matching the leaf.
 # Env: FLINT_BIN (required), FLINT_SRC; FLINTD is not used. Ports 21600-21699.
@@ -182,6 +191,102 @@ else
 	log "note: 'flint account --help' does not list rollover; not checked"
 fi
 
+
+# ---- RFC 8738 IP identifiers: iPAddress SANs, the directory named by the literal
+# ip_cert_ok CERTNAME IP: chains to Pebble's root; the only SAN is "IP Address:IP" (as openssl prints it)
+ip_cert_ok() {
+	local d out got want=$3
+	d=$(cert_dir "$1")
+	CHECK_ERR=
+	[ -s "$d/cert.pem" ] || { CHECK_ERR="no $d/cert.pem"; return 1; }
+	if ! out=$(openssl verify -CAfile "$ROOT" -untrusted "$d/chain.pem" "$d/cert.pem" 2>&1); then
+		CHECK_ERR="openssl verify: $out"
+		return 1
+	fi
+	got=$(cert_sans "$d/cert.pem" | tr '\n' ' ')
+	[ "$got" = "IP Address:$want " ] || { CHECK_ERR="SANs [$got] != [IP Address:$want]"; return 1; }
+	[ "$(stat -c %a "$d/key.pem")" = 600 ] || { CHECK_ERR="$d/key.pem is not 0600"; return 1; }
+}
+ip_step() {  # STEP CERTNAME OPENSSL-IP SOLVER-ARGS... -- NAME
+	local step=$1 cn=$2 want=$3 a=()
+	shift 3
+	while [ "$1" != -- ]; do a+=("$1"); shift; done
+	shift
+	if ! flint_run "$step" issue "${a[@]}" "$1"; then
+		step_fail "$step" "$(flint_why)"
+	elif ! ip_cert_ok "$cn" "$1" "$want"; then
+		step_fail "$step" "$CHECK_ERR"
+	else
+		step_ok "$step" "serial $(cert_serial "$cn")"
+	fi
+}
+ip_step issue_ip4_http01 127.0.0.1 127.0.0.1 --http01-port "$HTTP01" -- 127.0.0.1
+ip_step issue_ip4_tlsalpn01 127.0.0.1 127.0.0.1 --tlsalpn01-port "$TLSALPN01" -- 127.0.0.1
+if python3 -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("::1", 0))' 2>/dev/null; then
+	# given in a non-canonical form: flint asks for (and files under) the RFC 5952 text
+	ip_step issue_ip6_http01 ::1 0:0:0:0:0:0:0:1 --http01-port "$HTTP01" -- ::0:1
+else
+	log "note: no ::1 on this host; the IPv6 issuance is not checked"
+fi
+if flint_run ip_mapped issue --http01-port "$HTTP01" ::ffff:127.0.0.1; then
+	step_fail ip_mapped_refused "an IPv4-mapped name was accepted"
+elif [ "$FLINT_RC" != 2 ] || ! grep -q "IPv4-mapped" "$FLINT_ERR"; then
+	step_fail ip_mapped_refused "want exit 2 and a message naming the IPv4-mapped form; $(flint_why)"
+else
+	step_ok ip_mapped_refused
+fi
+
+# ---- --json: one result object on stdout; errors as {"error", "identifier", "problem"}
+if flint_run json_issue --json issue --http01-port "$HTTP01" json.example.com 127.0.0.2 \
+	&& python3 - "$FLINT_OUT" "$(cert_dir json.example.com)" <<'PY'
+import json, sys
+lines = [l for l in open(sys.argv[1]) if l.strip()]
+assert len(lines) == 1, lines
+o = json.loads(lines[0])
+assert o["name"] == "json.example.com" and o["names"] == ["json.example.com", "127.0.0.2"], o
+assert o["renewed"] is False and o["serial"] and o["not_before"] < o["not_after"], o
+assert o["fullchain"] == sys.argv[2] + "/fullchain.pem" and o["key"] == sys.argv[2] + "/key.pem", o
+PY
+then
+	step_ok json_issue
+else
+	step_fail json_issue "$(flint_why)"
+fi
+if flint_run json_error --json issue --http01-port "$((HTTP01 + 10))" jsonerr.example.com; then
+	step_fail json_error "issue succeeded although nothing answered on Pebble's http-01 port"
+elif [ "$FLINT_RC" != 1 ] || ! python3 - "$FLINT_OUT" <<'PY'
+import json, sys
+objs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+assert objs, "nothing on stdout"
+o = objs[-1]
+assert o["error"] and o["identifier"] == {"type": "dns", "value": "jsonerr.example.com"}, o
+assert o["problem"]["type"].startswith("urn:ietf:params:acme:error:"), o
+PY
+then
+	step_fail json_error "want exit 1 and an error object with identifier and problem; $(flint_why)"
+else
+	step_ok json_error
+fi
+if flint_run json_account --json account show && python3 -c '
+import json, sys
+o = json.load(open(sys.argv[1]))
+assert o["status"] == "valid" and o["url"].startswith("https://"), o' "$FLINT_OUT"; then
+	step_ok json_account_show
+else
+	step_fail json_account_show "$(flint_why)"
+fi
+
+# ---- --profile: Pebble 2.4 has no meta.profiles: a clear error before any newOrder
+if flint_run profile_none -v issue --profile shortlived --http01-port "$HTTP01" prof.example.com; then
+	step_fail profile_unsupported "issue --profile succeeded against a server without profiles"
+elif ! grep -q "no certificate profiles" "$FLINT_ERR"; then
+	step_fail profile_unsupported "the error does not say the server has no profiles; $(flint_why)"
+elif grep -q "order-plz" "$FLINT_ERR"; then
+	step_fail profile_unsupported "flint sent newOrder before refusing the profile"
+else
+	step_ok profile_unsupported
+fi
+
 if pebble_alive; then step_ok pebble_still_running; else step_fail pebble_still_running "$PEBBLE_DEATH"; fi
 
 # ---- robustness: Pebble rejects 30% of the nonces; 10 issuances must all succeed
@@ -214,6 +319,88 @@ else
 	fi
 fi
 if pebble_alive; then step_ok pebble_still_running_nonce; else step_fail pebble_still_running_nonce "$PEBBLE_DEATH"; fi
+
+# ---- --preferred-chain: Pebble with an alternate root offers two chains
+stop_pebble
+start_pebble "$PEB" "$PEB_MGMT" "$HTTP01" "$TLSALPN01" "$DNS" PEBBLE_ALTERNATE_ROOTS=1
+STATE=$T/state-chains
+root_cn() {
+	curl -sf --max-time 5 --cacert "$PEBBLE_TLS_CA" "$PEBBLE_MGMT/roots/$1" \
+		| openssl x509 -noout -subject -nameopt multiline 2>/dev/null | sed -n 's/^ *commonName *= //p'
+}
+chain_issuer() { openssl x509 -in "$(cert_dir "$1")/chain.pem" -noout -issuer -nameopt multiline | sed -n 's/^ *commonName *= //p'; }
+ROOT0=$(root_cn 0) ROOT1=$(root_cn 1)
+if [ -z "$ROOT0" ] || [ -z "$ROOT1" ] || [ "$ROOT0" = "$ROOT1" ]; then
+	step_fail preferred_chain "Pebble's /roots/0 and /roots/1 do not give two root names ('$ROOT0', '$ROOT1')"
+elif ! flint_run chains-register account register --email "$EMAIL" --agree-tos; then
+	step_fail preferred_chain "register: $(flint_why)"
+else
+	err=
+	for want in "$ROOT1" "$ROOT0"; do
+		if ! flint_run chain-pick issue --preferred-chain "$want" --http01-port "$HTTP01" chain.example.com; then
+			err+="--preferred-chain '$want': $(flint_why); "
+		elif [ "$(chain_issuer chain.example.com)" != "$want" ]; then
+			err+="--preferred-chain '$want' stored a chain issued by '$(chain_issuer chain.example.com)'; "
+		elif ! check_cert chain.example.com chain.example.com 2>/dev/null && [ "$want" = "$ROOT0" ]; then
+			err+="$CHECK_ERR; "
+		fi
+	done
+	if [ -n "$err" ]; then step_fail preferred_chain "$err"; else step_ok preferred_chain "$ROOT1, $ROOT0"; fi
+	if ! flint_run chain-none issue --preferred-chain "No Such Root" --http01-port "$HTTP01" chain2.example.com; then
+		step_fail preferred_chain_unknown "$(flint_why)"
+	elif [ "$(chain_issuer chain2.example.com)" != "$ROOT0" ]; then
+		step_fail preferred_chain_unknown "want the default chain (issued by $ROOT0), got $(chain_issuer chain2.example.com)"
+	elif ! grep -q 'No Such Root' "$FLINT_ERR"; then
+		step_fail preferred_chain_unknown "flint did not say on stderr that no chain matched"
+	else
+		step_ok preferred_chain_unknown
+	fi
+fi
+
+# ---- external account binding: Pebble restarted requiring it
+stop_pebble
+EAB_EXAMPLE=/usr/share/doc/pebble/examples/pebble-config-external-account-bindings.json
+if [ ! -r "$EAB_EXAMPLE" ]; then
+	step_fail eab "$EAB_EXAMPLE is missing (the kid/key pairs come from it)"
+else
+	EAB_KID=$(python3 -c 'import json,sys; k=json.load(open(sys.argv[1]))["pebble"]["externalAccountMACKeys"]; print(sorted(k)[0])' "$EAB_EXAMPLE")
+	EAB_KEY=$(python3 -c 'import json,sys; k=json.load(open(sys.argv[1]))["pebble"]["externalAccountMACKeys"]; print(k[sys.argv[2]])' "$EAB_EXAMPLE" "$EAB_KID")
+	EAB_OTHER=$(python3 -c 'import json,sys; k=json.load(open(sys.argv[1]))["pebble"]["externalAccountMACKeys"]; print(k[sorted(k)[1]])' "$EAB_EXAMPLE")
+	PEBBLE_EAB_KEYS=$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["pebble"]["externalAccountMACKeys"]))' "$EAB_EXAMPLE") \
+		start_pebble "$PEB" "$PEB_MGMT" "$HTTP01" "$TLSALPN01" "$DNS"
+	STATE=$T/state-eab-none
+	if flint_run eab-none account register --email "$EMAIL" --agree-tos; then
+		step_fail eab_required "register without EAB succeeded against a server that requires it"
+	elif ! grep -q -- "--eab-kid" "$FLINT_ERR"; then
+		step_fail eab_required "the error does not say how to give the binding; $(flint_why)"
+	else
+		step_ok eab_required
+	fi
+	STATE=$T/state-eab-wrong
+	if flint_run eab-wrong account register --agree-tos --eab-kid "$EAB_KID" --eab-hmac-key "$EAB_OTHER"; then
+		step_fail eab_wrong_key "register with the wrong MAC key succeeded"
+	elif ! grep -qi "external account binding\|unauthorized" "$FLINT_ERR"; then
+		step_fail eab_wrong_key "the error does not carry Pebble's detail; $(flint_why)"
+	else
+		step_ok eab_wrong_key
+	fi
+	STATE=$T/state-eab
+	if ! flint_run eab-register account register --email "$EMAIL" --agree-tos --eab-kid "$EAB_KID" --eab-hmac-key "$EAB_KEY"; then
+		step_fail eab_register "$(flint_why)"
+	elif ! flint_run eab-show --json account show || ! grep -q '"valid"' "$FLINT_OUT"; then
+		step_fail eab_register "account show after the EAB registration: $(flint_why)"
+	else
+		step_ok eab_register
+	fi
+	STATE=$T/state-eab-issue
+	if flint_run eab-issue issue --agree-tos --eab-kid "$EAB_KID" --eab-alg HS256 --eab-hmac-key "$EAB_KEY" \
+		--http01-port "$HTTP01" eab.example.com && check_cert eab.example.com eab.example.com; then
+		step_ok eab_issue
+	else
+		step_fail eab_issue "${CHECK_ERR:-$(flint_why)}"
+	fi
+fi
+
 if key_modes_ok "$T/state" "$T/state-nonce"; then step_ok key_file_modes; else step_fail key_file_modes "$CHECK_ERR"; fi
 sanitizer_step
 

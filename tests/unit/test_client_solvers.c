@@ -182,16 +182,21 @@ static void raw_exchange(int port, const char *const *pieces, char *out, size_t 
 static void test_table(void)
 {
 	const struct flint_solver_type *h = find("standalone-http"), *w = find("webroot"),
-				       *a = find("standalone-tls-alpn"), *d = find("dns-hook");
+				       *a = find("standalone-tls-alpn"), *d = find("dns-hook"),
+				       *u = find("dns-update");
 	struct flint_solver_config none = {0}, all = {.http01_port = 80,
 						      .webroot = "/var/www",
 						      .tlsalpn01_port = 443,
-						      .dns_hook = "hook"};
+						      .dns_hook = "hook",
+						      .dns_update_server = "192.0.2.53"};
 
-	CHECK(h && w && a && d);
-	if (!h || !w || !a || !d)
+	CHECK(h && w && a && d && u);
+	if (!h || !w || !a || !d || !u)
 		return;
-	CHECK(flint_solver_types[0] == h && flint_solver_types[4] == NULL);
+	CHECK(flint_solver_types[0] == h && flint_solver_types[4] == u &&
+	      flint_solver_types[5] == NULL);
+	CHECK_STR(u->challenge_type, "dns-01");
+	CHECK(u->applies("dns", true) && !u->applies("ip", false));
 	CHECK_STR(h->challenge_type, "http-01");
 	CHECK_STR(w->challenge_type, "http-01");
 	CHECK_STR(a->challenge_type, "tls-alpn-01");

@@ -171,8 +171,64 @@ static void test_from_json(void)
 	CHECK(flint_identifier_type_find(NULL) == NULL);
 }
 
+/* RFC 8738 §3 / RFC 5952 §4 canonical text; mapped and compatible forms refused. */
+static void test_ip_normalize(void)
+{
+	static const struct {
+		const char *in, *out;
+	} ok[] = {
+		{"127.0.0.1", "127.0.0.1"},
+		{"::1", "::1"},
+		{"::0:1", "::1"},
+		{"0:0:0:0:0:0:0:1", "::1"},
+		{"2001:DB8::1", "2001:db8::1"},
+		{"2001:0db8:0000:0000:0000:0000:0002:0001", "2001:db8::2:1"},
+		{"2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"}, /* one zero group stays */
+		{"2001:0:0:1:0:0:0:1", "2001:0:0:1::1"},           /* the longest run */
+		{"2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"},     /* the first of equals */
+		{"1:0:0:0:0:0:0:0", "1::"},
+		{"::", "::"},
+		{"fe80::1:2", "fe80::1:2"},
+	};
+	static const char *const bad[] = {
+		"::ffff:127.0.0.1", "::ffff:7f00:1", "::1.2.3.4", "01.2.3.4", "1.2.3", "256.1.1.1",
+		"1::2::3", "example.com", "", "[::1]",
+	};
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		char *out = NULL;
+		struct flint_problem *p = NULL;
+
+		CHECK_INT(flint_ip_normalize(ok[i].in, &out, &p), 0);
+		CHECK_STR(out, ok[i].out);
+		CHECK(flint_is_ip_address(ok[i].in));
+		CHECK(p == NULL);
+		free(out);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *out = NULL;
+		struct flint_problem *p = NULL;
+
+		CHECK_INT(flint_ip_normalize(bad[i], &out, &p), FLINT_EINVAL);
+		CHECK(out == NULL);
+		CHECK(p != NULL && p->detail && strstr(p->detail, bad[i]));
+		flint_problem_free(p);
+	}
+	{
+		struct flint_problem *p = NULL;
+		char *out = NULL;
+
+		flint_ip_normalize("::ffff:10.0.0.1", &out, &p);
+		CHECK(p && strstr(p->detail, "IPv4-mapped") && strstr(p->detail, "10.0.0.1"));
+		flint_problem_free(p);
+	}
+	CHECK(!flint_is_ip_address("example.com"));
+	CHECK(!flint_is_ip_address(NULL));
+}
+
 int main(void)
 {
+	RUN(test_ip_normalize);
 	RUN(test_normalize_ok);
 	RUN(test_normalize_rejects);
 	RUN(test_from_json);

@@ -1,6 +1,8 @@
 /* Unit tests for jws.c: RFC 7515 A.3/A.4 and RFC 8037 A.4 signatures, the
  * RFC 8555 §6.2 request rules, hostile bodies, sign/verify for every alg. */
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -498,6 +500,99 @@ out:
 	flint_jwk_free(k);
 }
 
+/* ---- EAB inner JWS (RFC 8555 §7.3.4): HMAC, fixed vectors from python3 hmac ---- */
+
+#define EAB_KEY_B64 "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W"
+#define EAB_URL "https://ca.test/acme/new-account"
+#define EAB_JWK "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"AAA\",\"y\":\"BBB\"}"
+
+static void test_hmac_sign(void)
+{
+	static const struct {
+		const char *alg, *input, *sig;
+	} v[] = {
+		{"HS256",
+		 "eyJhbGciOiJIUzI1NiIsImtpZCI6ImtpZC0xIiwidXJsIjoiaHR0cHM6Ly9jYS50ZXN0L2FjbWUvbmV3LWFj"
+		 "Y291bnQifQ.eyJjcnYiOiJQLTI1NiIsImt0eSI6IkVDIiwieCI6IkFBQSIsInkiOiJCQkIifQ",
+		 "nojYnqqqjQH3IE57gXBVCtye0uOYZhMmgWb8c8XIWfA"},
+		{"HS512",
+		 "eyJhbGciOiJIUzUxMiIsImtpZCI6ImtpZC0xIiwidXJsIjoiaHR0cHM6Ly9jYS50ZXN0L2FjbWUvbmV3LWFj"
+		 "Y291bnQifQ.eyJjcnYiOiJQLTI1NiIsImt0eSI6IkVDIiwieCI6IkFBQSIsInkiOiJCQkIifQ",
+		 "xhPnu-sCvypM2hogD05kXzUBP6u1w_lpkdheCFh6CbHDttsaHizZvUUYCrGKCxLDifTM_oT4YsIVWkV2V7qrkA"},
+	};
+	uint8_t *key = NULL;
+	size_t key_len = 0;
+
+	CHECK_INT(flint_b64url_decode(EAB_KEY_B64, strlen(EAB_KEY_B64), &key, &key_len), 0);
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		char *out = NULL, *expect = NULL;
+		json_t *doc;
+
+		CHECK_INT(flint_jws_sign_hmac(v[i].alg, "kid-1", EAB_URL, key, key_len, EAB_JWK, &out),
+			  0);
+		doc = out ? json_loads(out, 0, NULL) : NULL;
+		CHECK(doc != NULL);
+		if (doc) {
+			const char *p = json_string_value(json_object_get(doc, "protected"));
+			const char *pl = json_string_value(json_object_get(doc, "payload"));
+			const char *s = json_string_value(json_object_get(doc, "signature"));
+
+			CHECK(asprintf(&expect, "%s.%s", p ? p : "", pl ? pl : "") > 0);
+			CHECK_STR(expect, v[i].input);
+			CHECK_STR(s, v[i].sig);
+			CHECK_INT((int)json_object_size(doc), 3);
+		}
+		/* a request JWS must never be MAC-signed: the parser refuses the result */
+		{
+			struct flint_jws *jws = NULL;
+			struct flint_problem *prob = NULL;
+
+			CHECK(flint_jws_parse(out, strlen(out), FLINT_JWS_REQUEST, &jws, &prob) < 0);
+			CHECK(prob && prob->type == FLINT_PROB_BAD_SIGNATURE_ALGORITHM);
+			flint_problem_free(prob);
+			flint_jws_free(jws);
+		}
+		json_decref(doc);
+		free(expect);
+		free(out);
+	}
+	/* round trip: the MAC recomputed over the signing input matches */
+	{
+		char *out = NULL;
+		json_t *doc;
+		unsigned char mac[64];
+		unsigned int mac_len = 0;
+		char *sig = NULL, *input = NULL;
+
+		CHECK_INT(flint_jws_sign_hmac("HS384", "k", EAB_URL, key, key_len, "{}", &out), 0);
+		doc = json_loads(out, 0, NULL);
+		CHECK(asprintf(&input, "%s.%s",
+			       json_string_value(json_object_get(doc, "protected")),
+			       json_string_value(json_object_get(doc, "payload"))) > 0);
+		CHECK(HMAC(EVP_sha384(), key, (int)key_len, (unsigned char *)input, strlen(input), mac,
+			   &mac_len) != NULL);
+		CHECK_INT(flint_b64url_encode(mac, mac_len, &sig), 0);
+		CHECK_STR(json_string_value(json_object_get(doc, "signature")), sig);
+		json_decref(doc);
+		free(out);
+		free(sig);
+		free(input);
+	}
+	{
+		char *out = NULL;
+
+		CHECK_INT(flint_jws_sign_hmac("RS256", "k", EAB_URL, key, key_len, "{}", &out),
+			  FLINT_EINVAL);
+		CHECK_INT(flint_jws_sign_hmac("none", "k", EAB_URL, key, key_len, "{}", &out),
+			  FLINT_EINVAL);
+		CHECK_INT(flint_jws_sign_hmac("HS256", "k", EAB_URL, key, 0, "{}", &out), FLINT_EINVAL);
+		CHECK_INT(flint_jws_sign_hmac("HS256", NULL, EAB_URL, key, key_len, "{}", &out),
+			  FLINT_EINVAL);
+		CHECK(out == NULL);
+	}
+	free(key);
+}
+
 int main(void)
 {
 	RUN(test_rfc_vectors);
@@ -507,5 +602,6 @@ int main(void)
 	RUN(test_roundtrip_all_algs);
 	RUN(test_tampering);
 	RUN(test_ecdsa_signature_forms);
+	RUN(test_hmac_sign);
 	return CHECK_DONE();
 }

@@ -28,6 +28,10 @@ struct flint_solver_config {
 	int tlsalpn01_port;       /* standalone tls-alpn-01 listener (IPv4 and IPv6) */
 	const char *tlsalpn01_bind;
 	const char *dns_hook;     /* dns-01 hook program (see dnshook.c for its contract) */
+	const char *dns_update_server; /* dns-01 by RFC 2136 UPDATE to this primary, "HOST[:PORT]" */
+	const char *dns_update_zone;   /* its zone; NULL: the SOA owner found by a query */
+	const char *tsig_key;          /* "NAME:ALG:SECRET" (also nsupdate -y's "ALG:NAME:SECRET") */
+	const char *tsig_key_file;     /* a key file as for nsupdate -k or Knot (keymgr -t) */
 	int timeout_seconds;      /* bound on hooks and propagation waits; default 120 */
 };
 
@@ -61,5 +65,6 @@ extern const struct flint_solver_type flint_solver_http01_standalone;   /* http0
 extern const struct flint_solver_type flint_solver_webroot;             /* webroot.c */
 extern const struct flint_solver_type flint_solver_tlsalpn01_standalone; /* tlsalpn01_standalone.c */
 extern const struct flint_solver_type flint_solver_dns_hook;            /* dnshook.c */
+extern const struct flint_solver_type flint_solver_dns_update;          /* dnsupdate.c */
 
 #endif

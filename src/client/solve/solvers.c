@@ -10,5 +10,6 @@ const struct flint_solver_type *const flint_solver_types[] = {
     &flint_solver_webroot,
     &flint_solver_tlsalpn01_standalone,
     &flint_solver_dns_hook,
+    &flint_solver_dns_update, /* after the hook: when both are given the hook wins */
     NULL,
 };
