@@ -267,6 +267,7 @@ static int fetch_directory(struct flint_acme *a, const char *url, char **ret_err
 	    dup_member(doc, "newOrder", &a->dir.new_order) < 0 ||
 	    dup_member(doc, "revokeCert", &a->dir.revoke_cert) < 0 ||
 	    dup_member(doc, "keyChange", &a->dir.key_change) < 0 ||
+	    dup_member(doc, "renewalInfo", &a->dir.renewal_info) < 0 ||
 	    dup_member(meta, "termsOfService", &a->dir.terms_of_service) < 0 ||
 	    dup_member(meta, "website", &a->dir.website) < 0)
 		goto out;
@@ -317,6 +318,7 @@ void flint_acme_free(struct flint_acme *a)
 	free(a->dir.new_order);
 	free(a->dir.revoke_cert);
 	free(a->dir.key_change);
+	free(a->dir.renewal_info);
 	free(a->dir.terms_of_service);
 	free(a->dir.website);
 	json_decref(a->dir.profiles);
@@ -486,4 +488,26 @@ int flint_acme_profile_check(const json_t *profiles, const char *dir_url, const 
 		      dir_url ? dir_url : "the server", list ? list : "?");
 	free(list);
 	return FLINT_EUNSUPPORTED;
+}
+
+int flint_acme_get(struct flint_acme *a, const char *url, struct flint_acme_reply **ret,
+		   char **ret_err)
+{
+	struct flint_acme_reply *reply;
+	struct flint_http_response *h = NULL;
+	int r;
+
+	r = flint_http_request(a->http, FLINT_HTTP_GET, url, NULL, "application/json", NULL, &h,
+			       ret_err);
+	if (r < 0)
+		return r;
+	flint_debug("GET %s -> %ld", url, h->status);
+	if (!(reply = calloc(1, sizeof(*reply)))) {
+		flint_http_response_free(h);
+		return FLINT_ENOMEM;
+	}
+	reply->http = h;
+	reply->json = json_loadb(h->body, h->body_len, 0, NULL);
+	*ret = reply;
+	return 0;
 }

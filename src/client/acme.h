@@ -18,6 +18,7 @@
 struct flint_acme_directory {
 	char *url;
 	char *new_nonce, *new_account, *new_order, *revoke_cert, *key_change; /* NULL when absent */
+	char *renewal_info; /* RFC 9773 renewalInfo; NULL when absent */
 	char *terms_of_service; /* meta.termsOfService, NULL when absent */
 	char *website;
 	bool eab_required; /* meta.externalAccountRequired */
@@ -56,6 +57,11 @@ int flint_acme_post(struct flint_acme *a, const char *url, const char *payload, 
 int flint_acme_post_with(struct flint_acme *a, const struct flint_jwk *key, const char *kid,
 			 const char *url, const char *payload, const char *accept,
 			 struct flint_acme_reply **ret, char **ret_err);
+
+/* A plain, unsigned GET of url (RFC 9773 §4.3 allows it for renewalInfo).
+ * Any HTTP status is a success here; transport failures are FLINT_EIO. */
+int flint_acme_get(struct flint_acme *a, const char *url, struct flint_acme_reply **ret,
+		   char **ret_err);
 
 /* The problem of the last failed request (NULL when it had none). */
 const struct flint_problem *flint_acme_problem(const struct flint_acme *a);

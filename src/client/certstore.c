@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,19 @@ void flint_string_array_free(char **a, size_t n)
 	free(a);
 }
 
+static void free_solver_strings(struct flint_solver_config *c)
+{
+	free((char *)c->http01_bind);
+	free((char *)c->webroot);
+	free((char *)c->tlsalpn01_bind);
+	free((char *)c->dns_hook);
+	free((char *)c->dns_update_server);
+	free((char *)c->dns_update_zone);
+	free((char *)c->tsig_key_file);
+	c->http01_bind = c->webroot = c->tlsalpn01_bind = c->dns_hook = NULL;
+	c->dns_update_server = c->dns_update_zone = c->tsig_key_file = NULL;
+}
+
 void flint_renewal_free(struct flint_renewal *rn)
 {
 	if (!rn)
@@ -29,11 +43,11 @@ void flint_renewal_free(struct flint_renewal *rn)
 	free(rn->server);
 	flint_string_array_free(rn->names, rn->n_names);
 	free(rn->key_type);
-	free((char *)rn->solver.http01_bind);
-	free((char *)rn->solver.webroot);
-	free((char *)rn->solver.tlsalpn01_bind);
-	free((char *)rn->solver.dns_hook);
+	free_solver_strings(&rn->solver);
 	free(rn->deploy_hook);
+	free(rn->preferred_chain);
+	free(rn->profile);
+	flint_ari_state_clear(&rn->ari);
 	free(rn);
 }
 
@@ -50,75 +64,153 @@ int flint_renewal_set_solver(struct flint_renewal *rn, const struct flint_solver
 {
 	struct flint_solver_config c = *cfg;
 
+	c.tsig_key = NULL; /* a secret: never stored */
 	if (dup_opt(cfg->http01_bind, &c.http01_bind) < 0 ||
 	    dup_opt(cfg->webroot, &c.webroot) < 0 ||
 	    dup_opt(cfg->tlsalpn01_bind, &c.tlsalpn01_bind) < 0 ||
-	    dup_opt(cfg->dns_hook, &c.dns_hook) < 0) {
-		free((char *)c.http01_bind);
-		free((char *)c.webroot);
-		free((char *)c.tlsalpn01_bind);
-		free((char *)c.dns_hook);
+	    dup_opt(cfg->dns_hook, &c.dns_hook) < 0 ||
+	    dup_opt(cfg->dns_update_server, &c.dns_update_server) < 0 ||
+	    dup_opt(cfg->dns_update_zone, &c.dns_update_zone) < 0 ||
+	    dup_opt(cfg->tsig_key_file, &c.tsig_key_file) < 0) {
+		free_solver_strings(&c);
 		return FLINT_ENOMEM;
 	}
-	free((char *)rn->solver.http01_bind);
-	free((char *)rn->solver.webroot);
-	free((char *)rn->solver.tlsalpn01_bind);
-	free((char *)rn->solver.dns_hook);
+	free_solver_strings(&rn->solver);
 	rn->solver = c;
+	rn->tsig_key_inline = cfg->tsig_key != NULL;
 	return 0;
 }
 
-static int dup_str(const json_t *obj, const char *name, char **ret)
-{
-	const char *v = json_string_value(json_object_get(obj, name));
+/* Readers of one object of renewal.json: a member that is absent is left
+ * zero; one of the wrong type is an error naming it. */
+struct reader {
+	const char *path;
+	const char *obj_name; /* "" for the top level */
+	char **ret_err;
+	int r;
+};
 
-	*ret = NULL;
-	if (!v)
-		return 0;
-	*ret = strdup(v);
-	return *ret ? 0 : FLINT_ENOMEM;
+static void bad_member(struct reader *rd, const char *name, const char *want)
+{
+	if (rd->r == 0) {
+		flint_set_err(rd->ret_err, "%s: %s%s%s must be %s", rd->path, rd->obj_name,
+			      *rd->obj_name ? "." : "", name, want);
+		rd->r = FLINT_EINVAL;
+	}
 }
 
-static int get_time(const json_t *obj, const char *name, int64_t *ret)
+static void read_str(struct reader *rd, const json_t *obj, const char *name, char **ret)
 {
-	const char *v = json_string_value(json_object_get(obj, name));
+	const json_t *v = json_object_get(obj, name);
+
+	*ret = NULL;
+	if (!v || json_is_null(v))
+		return;
+	if (!json_is_string(v) || strlen(json_string_value(v)) == 0) {
+		bad_member(rd, name, "a non-empty string");
+		return;
+	}
+	if (!(*ret = strdup(json_string_value(v))) && rd->r == 0)
+		rd->r = FLINT_ENOMEM;
+}
+
+static void read_cstr(struct reader *rd, const json_t *obj, const char *name, const char **ret)
+{
+	char *s = NULL;
+
+	read_str(rd, obj, name, &s);
+	*ret = s;
+}
+
+static void read_int(struct reader *rd, const json_t *obj, const char *name, int max, int *ret)
+{
+	const json_t *v = json_object_get(obj, name);
 
 	*ret = 0;
-	return v ? flint_time_parse(v, ret) : 0;
+	if (!v)
+		return;
+	if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > max) {
+		char want[48];
+
+		snprintf(want, sizeof(want), "an integer from 0 to %d", max);
+		bad_member(rd, name, want);
+		return;
+	}
+	*ret = (int)json_integer_value(v);
+}
+
+static void read_time(struct reader *rd, const json_t *obj, const char *name, int64_t *ret)
+{
+	const json_t *v = json_object_get(obj, name);
+
+	*ret = 0;
+	if (!v)
+		return;
+	if (!json_is_string(v) || flint_time_parse(json_string_value(v), ret) < 0) {
+		*ret = 0;
+		bad_member(rd, name, "an RFC 3339 time");
+	}
+}
+
+static void read_bool(struct reader *rd, const json_t *obj, const char *name, bool *ret)
+{
+	const json_t *v = json_object_get(obj, name);
+
+	*ret = false;
+	if (!v)
+		return;
+	if (!json_is_boolean(v)) {
+		bad_member(rd, name, "true or false");
+		return;
+	}
+	*ret = json_is_true(v);
+}
+
+/* An optional member that must be an object when present. */
+static const json_t *read_obj(struct reader *rd, const json_t *obj, const char *name)
+{
+	const json_t *v = json_object_get(obj, name);
+
+	if (v && !json_is_object(v)) {
+		bad_member(rd, name, "an object");
+		return NULL;
+	}
+	return v;
 }
 
 int flint_renewal_load(const char *path, struct flint_renewal **ret, char **ret_err)
 {
 	struct flint_renewal *rn = NULL;
-	struct flint_solver_config cfg = {0};
-	json_t *doc = NULL, *names, *sv;
-	char *text = NULL, *s[4] = {NULL, NULL, NULL, NULL};
+	struct reader rd = {.path = path, .obj_name = "", .ret_err = ret_err};
+	json_error_t jerr;
+	json_t *doc = NULL, *names;
+	const json_t *sv, *ari;
+	char *text = NULL;
 	int r;
 
 	if ((r = flint_read_file(path, 256 * 1024, &text, NULL, ret_err)) < 0)
 		return r;
 	r = FLINT_EINVAL;
-	doc = json_loads(text, 0, NULL);
+	if (!(doc = json_loads(text, 0, &jerr))) {
+		flint_set_err(ret_err, "%s: not JSON (line %d: %s); remove it or issue again", path,
+			      jerr.line, jerr.text);
+		goto out;
+	}
 	names = json_object_get(doc, "names");
 	if (!json_is_object(doc) || !json_is_array(names) || json_array_size(names) == 0 ||
-	    !json_string_value(json_object_get(doc, "server"))) {
+	    json_array_size(names) > 1000 || !json_string_value(json_object_get(doc, "server"))) {
 		flint_set_err(ret_err, "%s: not a renewal record (server, names)", path);
 		goto out;
 	}
 	r = FLINT_ENOMEM;
-	rn = calloc(1, sizeof(*rn));
-	if (!rn || dup_str(doc, "server", &rn->server) < 0 ||
-	    dup_str(doc, "key_type", &rn->key_type) < 0 ||
-	    dup_str(doc, "deploy_hook", &rn->deploy_hook) < 0)
-		goto out;
-	rn->names = calloc(json_array_size(names), sizeof(*rn->names));
-	if (!rn->names)
+	if (!(rn = calloc(1, sizeof(*rn))) ||
+	    !(rn->names = calloc(json_array_size(names), sizeof(*rn->names))))
 		goto out;
 	for (size_t i = 0; i < json_array_size(names); i++) {
 		const char *n = json_string_value(json_array_get(names, i));
 
-		if (!n) {
-			flint_set_err(ret_err, "%s: names must be strings", path);
+		if (!n || !*n) {
+			flint_set_err(ret_err, "%s: names must be non-empty strings", path);
 			r = FLINT_EINVAL;
 			goto out;
 		}
@@ -126,33 +218,48 @@ int flint_renewal_load(const char *path, struct flint_renewal **ret, char **ret_
 			goto out;
 		rn->n_names++;
 	}
-	sv = json_object_get(doc, "solver");
-	cfg.http01_port = (int)json_integer_value(json_object_get(sv, "http01_port"));
-	cfg.tlsalpn01_port = (int)json_integer_value(json_object_get(sv, "tlsalpn01_port"));
-	cfg.timeout_seconds = (int)json_integer_value(json_object_get(sv, "timeout"));
-	if (dup_str(sv, "http01_bind", &s[0]) < 0 || dup_str(sv, "webroot", &s[1]) < 0 ||
-	    dup_str(sv, "tlsalpn01_bind", &s[2]) < 0 || dup_str(sv, "dns_hook", &s[3]) < 0)
-		goto out;
-	cfg.http01_bind = s[0];
-	cfg.webroot = s[1];
-	cfg.tlsalpn01_bind = s[2];
-	cfg.dns_hook = s[3];
-	rn->solver = cfg;
-	s[0] = s[1] = s[2] = s[3] = NULL;
-	rn->timeout = (int)json_integer_value(json_object_get(doc, "timeout"));
-	rn->revoked = json_is_true(json_object_get(doc, "revoked"));
-	if (get_time(doc, "not_before", &rn->not_before) < 0 ||
-	    get_time(doc, "not_after", &rn->not_after) < 0) {
-		flint_set_err(ret_err, "%s: unreadable not_before/not_after", path);
-		r = FLINT_EINVAL;
-		goto out;
+	read_str(&rd, doc, "server", &rn->server);
+	read_str(&rd, doc, "key_type", &rn->key_type);
+	read_str(&rd, doc, "deploy_hook", &rn->deploy_hook);
+	read_str(&rd, doc, "preferred_chain", &rn->preferred_chain);
+	read_str(&rd, doc, "profile", &rn->profile);
+	read_int(&rd, doc, "timeout", 86400, &rn->timeout);
+	read_bool(&rd, doc, "revoked", &rn->revoked);
+	read_time(&rd, doc, "not_before", &rn->not_before);
+	read_time(&rd, doc, "not_after", &rn->not_after);
+	sv = read_obj(&rd, doc, "solver");
+	ari = read_obj(&rd, doc, "ari");
+	rd.obj_name = "solver";
+	read_int(&rd, sv, "http01_port", 65535, &rn->solver.http01_port);
+	read_int(&rd, sv, "tlsalpn01_port", 65535, &rn->solver.tlsalpn01_port);
+	read_int(&rd, sv, "timeout", 86400, &rn->solver.timeout_seconds);
+	read_cstr(&rd, sv, "http01_bind", &rn->solver.http01_bind);
+	read_cstr(&rd, sv, "webroot", &rn->solver.webroot);
+	read_cstr(&rd, sv, "tlsalpn01_bind", &rn->solver.tlsalpn01_bind);
+	read_cstr(&rd, sv, "dns_hook", &rn->solver.dns_hook);
+	read_cstr(&rd, sv, "dns_update_server", &rn->solver.dns_update_server);
+	read_cstr(&rd, sv, "dns_update_zone", &rn->solver.dns_update_zone);
+	read_cstr(&rd, sv, "tsig_key_file", &rn->solver.tsig_key_file);
+	read_bool(&rd, sv, "tsig_key_inline", &rn->tsig_key_inline);
+	if (json_object_get(sv, "tsig_key") && rd.r == 0) {
+		/* flint never writes it; refuse rather than use a secret left in a 0644 file */
+		flint_set_err(ret_err, "%s: solver.tsig_key must not be stored here; use "
+				       "tsig_key_file", path);
+		rd.r = FLINT_EINVAL;
 	}
+	rd.obj_name = "ari";
+	read_str(&rd, ari, "cert_id", &rn->ari.cert_id);
+	read_time(&rd, ari, "window_start", &rn->ari.start);
+	read_time(&rd, ari, "window_end", &rn->ari.end);
+	read_time(&rd, ari, "renew_at", &rn->ari.chosen);
+	read_time(&rd, ari, "next_check", &rn->ari.next_check);
+	read_str(&rd, ari, "explanation_url", &rn->ari.explanation_url);
+	if ((r = rd.r) < 0)
+		goto out;
 	*ret = rn;
 	rn = NULL;
 	r = 0;
 out:
-	for (int i = 0; i < 4; i++)
-		free(s[i]);
 	flint_renewal_free(rn);
 	json_decref(doc);
 	free(text);
@@ -164,28 +271,56 @@ static int set_opt_str(json_t *obj, const char *name, const char *v)
 	return v ? json_object_set_new(obj, name, json_string(v)) : 0;
 }
 
+static int set_opt_time(json_t *obj, const char *name, int64_t t)
+{
+	char buf[FLINT_TIME_BUF];
+
+	if (!t)
+		return 0;
+	flint_time_format(t, buf);
+	return json_object_set_new(obj, name, json_string(buf));
+}
+
+static int set_opt_int(json_t *obj, const char *name, int v)
+{
+	return v ? json_object_set_new(obj, name, json_integer(v)) : 0;
+}
+
 int flint_renewal_save(const char *path, const struct flint_renewal *rn, char **ret_err)
 {
 	char nb[FLINT_TIME_BUF], na[FLINT_TIME_BUF];
-	json_t *doc = NULL, *names = json_array(), *sv = json_object();
+	json_t *doc = NULL, *names = json_array(), *sv = json_object(), *ari = json_object();
+	const struct flint_solver_config *c = &rn->solver;
 	char *text = NULL;
 	int r = FLINT_ENOMEM;
 
-	if (!names || !sv)
+	if (!names || !sv || !ari)
 		goto out;
 	for (size_t i = 0; i < rn->n_names; i++)
 		if (json_array_append_new(names, json_string(rn->names[i])) < 0)
 			goto out;
-	if ((rn->solver.http01_port &&
-	     json_object_set_new(sv, "http01_port", json_integer(rn->solver.http01_port)) < 0) ||
-	    (rn->solver.tlsalpn01_port &&
-	     json_object_set_new(sv, "tlsalpn01_port", json_integer(rn->solver.tlsalpn01_port)) < 0) ||
-	    (rn->solver.timeout_seconds &&
-	     json_object_set_new(sv, "timeout", json_integer(rn->solver.timeout_seconds)) < 0) ||
-	    set_opt_str(sv, "http01_bind", rn->solver.http01_bind) < 0 ||
-	    set_opt_str(sv, "webroot", rn->solver.webroot) < 0 ||
-	    set_opt_str(sv, "tlsalpn01_bind", rn->solver.tlsalpn01_bind) < 0 ||
-	    set_opt_str(sv, "dns_hook", rn->solver.dns_hook) < 0)
+	/* never c->tsig_key: a secret does not go into a 0644 file */
+	if (set_opt_int(sv, "http01_port", c->http01_port) < 0 ||
+	    set_opt_int(sv, "tlsalpn01_port", c->tlsalpn01_port) < 0 ||
+	    set_opt_int(sv, "timeout", c->timeout_seconds) < 0 ||
+	    set_opt_str(sv, "http01_bind", c->http01_bind) < 0 ||
+	    set_opt_str(sv, "webroot", c->webroot) < 0 ||
+	    set_opt_str(sv, "tlsalpn01_bind", c->tlsalpn01_bind) < 0 ||
+	    set_opt_str(sv, "dns_hook", c->dns_hook) < 0 ||
+	    set_opt_str(sv, "dns_update_server", c->dns_update_server) < 0 ||
+	    set_opt_str(sv, "dns_update_zone", c->dns_update_zone) < 0 ||
+	    set_opt_str(sv, "tsig_key_file", c->tsig_key_file) < 0 ||
+	    ((rn->tsig_key_inline || c->tsig_key) &&
+	     json_object_set_new(sv, "tsig_key_inline", json_true()) < 0))
+		goto out;
+	if (rn->ari.cert_id &&
+	    (set_opt_str(ari, "cert_id", rn->ari.cert_id) < 0 ||
+	     (rn->ari.end > rn->ari.start &&
+	      (set_opt_time(ari, "window_start", rn->ari.start) < 0 ||
+	       set_opt_time(ari, "window_end", rn->ari.end) < 0 ||
+	       set_opt_time(ari, "renew_at", rn->ari.chosen) < 0)) ||
+	     set_opt_time(ari, "next_check", rn->ari.next_check) < 0 ||
+	     set_opt_str(ari, "explanation_url", rn->ari.explanation_url) < 0))
 		goto out;
 	flint_time_format(rn->not_before, nb);
 	flint_time_format(rn->not_after, na);
@@ -193,7 +328,10 @@ int flint_renewal_save(const char *path, const struct flint_renewal *rn, char **
 			"key_type", rn->key_type ? rn->key_type : "ec256", "solver", sv,
 			"not_before", nb, "not_after", na, "revoked", rn->revoked);
 	if (!doc || set_opt_str(doc, "deploy_hook", rn->deploy_hook) < 0 ||
-	    (rn->timeout && json_object_set_new(doc, "timeout", json_integer(rn->timeout)) < 0))
+	    set_opt_str(doc, "preferred_chain", rn->preferred_chain) < 0 ||
+	    set_opt_str(doc, "profile", rn->profile) < 0 ||
+	    set_opt_int(doc, "timeout", rn->timeout) < 0 ||
+	    (json_object_size(ari) && json_object_set(doc, "ari", ari) < 0))
 		goto out;
 	if (!(text = json_dumps(doc, JSON_INDENT(2))))
 		goto out;
@@ -202,6 +340,7 @@ out:
 	json_decref(doc);
 	json_decref(names);
 	json_decref(sv);
+	json_decref(ari);
 	free(text);
 	return r;
 }

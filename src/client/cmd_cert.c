@@ -1,5 +1,6 @@
 /* `flint issue`, `flint renew` and `flint revoke`: certificates from order
  * to disk (RFC 8555 §7.4), renewal when due, revocation (§7.6). */
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 
 #include "account.h"
 #include "acme.h"
+#include "ari.h"
 #include "b64.h"
 #include "cert.h"
 #include "certstore.h"
@@ -138,7 +140,8 @@ struct issue_req {
 	int timeout;
 	const char *preferred_chain;
 	const char *profile;
-	bool renewal; /* for --json's "renewed" */
+	const char *replaces; /* RFC 9773 certID of the certificate replaced; may be NULL */
+	bool renewal;         /* for --json's "renewed" */
 };
 
 static int run_deploy_hook(const char *hook, const char *name, const char *dir, const char *server,
@@ -236,6 +239,7 @@ static int issue_one(struct flint_acme *a, struct flint_state *st, const struct 
 	op.timeout = q->timeout;
 	op.preferred_chain = q->preferred_chain;
 	op.profile = q->profile;
+	op.replaces = q->replaces;
 	op.failure = &failure;
 	if ((r = flint_order_issue(a, &op, &chain, &err)) < 0)
 		goto out;
@@ -243,8 +247,11 @@ static int issue_one(struct flint_acme *a, struct flint_state *st, const struct 
 	rn.names = q->names;
 	rn.n_names = q->n_names;
 	rn.key_type = (char *)q->key_type;
-	rn.solver = *q->solver;
+	rn.solver = *q->solver; /* flint_renewal_save leaves tsig_key out */
+	rn.tsig_key_inline = q->solver->tsig_key != NULL;
 	rn.deploy_hook = (char *)q->deploy_hook;
+	rn.preferred_chain = (char *)q->preferred_chain;
+	rn.profile = (char *)q->profile;
 	rn.timeout = q->timeout;
 	rn.not_before = chain->not_before;
 	rn.not_after = chain->not_after;
@@ -343,24 +350,18 @@ out:
 
 /* ---------------------------------------------------------------- renew */
 
-/* The stored certificate's validity, from cert.pem (the record as fallback). */
-static void stored_validity(const char *dir, const struct flint_renewal *rn, int64_t *nb,
-			    int64_t *na)
+/* The stored certificate (cert.pem), NULL when unreadable. */
+static struct flint_chain *stored_chain(const char *dir)
 {
 	struct flint_chain *c = NULL;
 	char *path = flint_strdupf("%s/cert.pem", dir), *pem = NULL;
 	size_t len = 0;
 
-	*nb = rn->not_before;
-	*na = rn->not_after;
-	if (path && flint_read_file(path, 1024 * 1024, &pem, &len, NULL) == 0 &&
-	    flint_chain_parse(pem, len, &c, NULL) == 0) {
-		*nb = c->not_before;
-		*na = c->not_after;
-	}
-	flint_chain_free(c);
+	if (path && flint_read_file(path, 1024 * 1024, &pem, &len, NULL) == 0)
+		flint_chain_parse(pem, len, &c, NULL);
 	free(pem);
 	free(path);
+	return c;
 }
 
 /* --json: a stored certificate that was not renewed. */
@@ -400,8 +401,8 @@ struct renew_run {
 	size_t renewed, failed;
 };
 
-/* A session and account for server, reusing the current one when it matches. */
-static int renew_session(struct renew_run *rr, const char *server)
+/* A session with server (its directory), reusing the current one when it matches. */
+static int renew_directory(struct renew_run *rr, const char *server)
 {
 	if (rr->a && !strcmp(flint_acme_dir(rr->a)->url, server))
 		return 0;
@@ -409,13 +410,108 @@ static int renew_session(struct renew_run *rr, const char *server)
 	flint_acme_free(rr->a);
 	rr->acct = NULL;
 	rr->a = NULL;
-	if (flint_cmd_open_acme(rr->o, server, &rr->a) < 0 ||
-	    account_for(rr->o, rr->a, rr->st, &rr->acct) < 0) {
-		flint_account_free(rr->acct);
-		flint_acme_free(rr->a);
-		rr->acct = NULL;
-		rr->a = NULL;
+	return flint_cmd_open_acme(rr->o, server, &rr->a) < 0 ? FLINT_EIO : 0;
+}
+
+/* A session and account for server. */
+static int renew_session(struct renew_run *rr, const char *server)
+{
+	if (renew_directory(rr, server) < 0)
 		return FLINT_EIO;
+	if (rr->acct)
+		return 0;
+	if (account_for(rr->o, rr->a, rr->st, &rr->acct) < 0) {
+		flint_account_free(rr->acct);
+		rr->acct = NULL;
+		return FLINT_EIO;
+	}
+	return 0;
+}
+
+/* RFC 9773: refreshes rn->ari for the stored certificate (certID cert_id)
+ * from the server's renewalInfo unless Retry-After says not yet, and writes
+ * what changed to renewal.json. Returns whether the server offers
+ * renewalInfo (or a window learnt from it is still current). Warns, never fails. */
+static bool renew_ari(struct renew_run *rr, const char *name, const char *path,
+		      struct flint_renewal *rn, const char *cert_id)
+{
+	struct flint_acme_reply *reply = NULL;
+	const char *base;
+	char *url = NULL, *err = NULL;
+	uint64_t rnd = 0;
+	long status = 0, retry_after = -1;
+	int r;
+
+	if (!rn->ari.cert_id || strcmp(rn->ari.cert_id, cert_id) != 0) {
+		/* state of another (older) certificate: start afresh */
+		flint_ari_state_clear(&rn->ari);
+		if (!(rn->ari.cert_id = strdup(cert_id)))
+			return false;
+	}
+	if (!flint_ari_should_fetch(&rn->ari, rr->now)) {
+		flint_debug("%s: renewalInfo not asked again before the server's Retry-After", name);
+		return rn->ari.end > rn->ari.start;
+	}
+	/* the directory alone: an account is only needed to renew */
+	if (renew_directory(rr, rn->server) < 0)
+		return false;
+	if (!(base = flint_acme_dir(rr->a)->renewal_info)) {
+		flint_ari_state_clear(&rn->ari);
+		return false;
+	}
+	if (!(url = flint_strdupf("%s%s%s", base,
+				  *base && base[strlen(base) - 1] == '/' ? "" : "/", cert_id)))
+		return false;
+	r = flint_acme_get(rr->a, url, &reply, &err);
+	if (r == 0) {
+		status = reply->http->status;
+		retry_after = reply->http->retry_after;
+	}
+	if (RAND_bytes((unsigned char *)&rnd, sizeof(rnd)) != 1)
+		rnd = (uint64_t)rr->now ^ (uint64_t)(uintptr_t)rn;
+	r = flint_ari_update(&rn->ari, status, reply ? reply->http->body : NULL,
+			     reply ? reply->http->body_len : 0, retry_after, rr->now, rnd, &err);
+	if (r < 0)
+		flint_warn("%s: %s (%s); %s", name, err ? err : flint_strerror(r), url,
+			   rn->ari.end > rn->ari.start ? "keeping the window it gave before"
+						       : "renewing by the certificate's lifetime");
+	free(err);
+	err = NULL;
+	if (flint_renewal_save(path, rn, &err) < 0)
+		flint_warn("%s: cannot record renewalInfo in %s: %s", name, path,
+			   err ? err : "out of memory");
+	flint_acme_reply_free(reply);
+	free(url);
+	free(err);
+	return rn->ari.end > rn->ari.start;
+}
+
+/* The solver for a renewal: the command line's when it configures one, else
+ * the stored one with the command line's TSIG key, key file or zone. */
+static int renew_solver(const struct flint_opts *o, const struct flint_renewal *rn,
+			const char *name, struct flint_solver_config *ret)
+{
+	struct flint_solver_config cli = solver_of(o);
+
+	/* a solver named on the command line replaces the stored one whole */
+	if (any_solver(&cli)) {
+		*ret = cli;
+		return 0;
+	}
+	*ret = rn->solver;
+	if (cli.tsig_key || cli.tsig_key_file) {
+		ret->tsig_key = cli.tsig_key;
+		ret->tsig_key_file = cli.tsig_key ? NULL : cli.tsig_key_file;
+	}
+	if (cli.dns_update_zone)
+		ret->dns_update_zone = cli.dns_update_zone;
+	if (o->timeout > 0)
+		ret->timeout_seconds = o->timeout;
+	if (ret->dns_update_server && rn->tsig_key_inline && !ret->tsig_key && !ret->tsig_key_file) {
+		flint_error("%s: issued with --tsig-key, which renewal.json does not keep (a secret); "
+			    "pass --tsig-key again, or --tsig-key-file",
+			    name);
+		return FLINT_EINVAL;
 	}
 	return 0;
 }
@@ -426,8 +522,11 @@ static void renew_one(struct renew_run *rr, const char *certs, const char *name)
 	const struct flint_opts *o = rr->o;
 	struct flint_renewal *rn = NULL;
 	struct flint_solver_config cfg;
-	char *dir = NULL, *path = NULL, *err = NULL, when[FLINT_TIME_BUF];
+	struct flint_renew_decision d;
+	struct flint_chain *chain = NULL;
+	char *dir = NULL, *path = NULL, *err = NULL, *cert_id = NULL, when[FLINT_TIME_BUF];
 	int64_t nb, na;
+	bool ari = false;
 
 	if (!(dir = flint_strdupf("%s/%s", certs, name)) ||
 	    !(path = flint_strdupf("%s/renewal.json", dir)) ||
@@ -440,27 +539,43 @@ static void renew_one(struct renew_run *rr, const char *certs, const char *name)
 		flint_debug("%s: belongs to %s, not %s", name, rn->server, o->server);
 		goto out;
 	}
-	stored_validity(dir, rn, &nb, &na);
-	flint_time_format(flint_renew_time(nb, na), when);
+	chain = stored_chain(dir);
+	nb = chain ? chain->not_before : rn->not_before;
+	na = chain ? chain->not_after : rn->not_after;
 	if (rn->revoked && !o->force && !named(o, name)) {
 		flint_debug("%s: revoked; not renewed without --force or naming it", name);
 		emit_stored(dir, name, rn);
 		goto out;
 	}
-	if (flint_renew_due(nb, na, rr->now)) {
+	/* RFC 9773: the CA's suggestedWindow when it has one for this certificate */
+	if (chain && flint_ari_cert_id(chain->leaf, &cert_id) == 0)
+		ari = renew_ari(rr, name, path, rn, cert_id);
+	else
+		flint_debug("%s: no certID (no Authority Key Identifier); lifetime rule", name);
+	flint_renew_decide(nb, na, ari ? &rn->ari : NULL, rr->now, &d);
+	flint_time_format(d.when, when);
+	if (d.due && d.by_ari) {
+		char ws[FLINT_TIME_BUF], we[FLINT_TIME_BUF];
+
+		flint_time_format(rn->ari.start, ws);
+		flint_time_format(rn->ari.end, we);
+		flint_progress("%s: renewing (the CA's renewal window %s .. %s, chosen %s%s%s)", name,
+			       ws, we, when, rn->ari.explanation_url ? "; see " : "",
+			       rn->ari.explanation_url ? rn->ari.explanation_url : "");
+	} else if (d.due) {
 		flint_progress("%s: renewing (due since %s)", name, when);
 	} else if (o->force) {
 		flint_progress("%s: renewing (forced; due at %s)", name, when);
 	} else {
-		flint_debug("%s: not due until %s", name, when);
+		flint_debug("%s: not due until %s%s", name, when,
+			    d.by_ari ? " (chosen in the CA's renewalInfo window)" : "");
 		emit_stored(dir, name, rn);
 		goto out;
 	}
-	if (renew_session(rr, rn->server) < 0) {
+	if (renew_solver(o, rn, name, &cfg) < 0 || renew_session(rr, rn->server) < 0) {
 		rr->failed++;
 		goto out;
 	}
-	cfg = o->solver_set ? solver_of(o) : rn->solver;
 	struct issue_req q = {
 		.names = rn->names,
 		.n_names = rn->n_names,
@@ -468,8 +583,9 @@ static void renew_one(struct renew_run *rr, const char *certs, const char *name)
 		.solver = &cfg,
 		.deploy_hook = o->deploy_hook ? o->deploy_hook : rn->deploy_hook,
 		.timeout = o->timeout ? o->timeout : rn->timeout,
-		.preferred_chain = o->preferred_chain,
-		.profile = o->profile,
+		.preferred_chain = o->preferred_chain ? o->preferred_chain : rn->preferred_chain,
+		.profile = o->profile ? o->profile : rn->profile,
+		.replaces = d.due && d.by_ari ? cert_id : NULL,
 		.renewal = true,
 	};
 	if (issue_one(rr->a, rr->st, &q) == 0)
@@ -477,7 +593,9 @@ static void renew_one(struct renew_run *rr, const char *certs, const char *name)
 	else
 		rr->failed++;
 out:
+	flint_chain_free(chain);
 	flint_renewal_free(rn);
+	free(cert_id);
 	free(dir);
 	free(path);
 	free(err);

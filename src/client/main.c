@@ -81,14 +81,16 @@ static const struct verb_info {
 	 "  --eab-kid KID, --eab-hmac-key KEY, --eab-alg ALG   external account binding for an\n"
 	 "                          account created on the way\n"},
 	{"renew", NULL, V_RENEW, "renew [--force] [--deploy-hook PROG] [NAME...]",
-	 "Renews the stored certificates (of --server, or all) that are due: once two thirds\n"
-	 "of the lifetime have passed (half for lifetimes of 10 days or less). Names limit it\n"
-	 "to those certificates. Silent when nothing is due.\n"
+	 "Renews the stored certificates (of --server, or all) that are due: at a random time\n"
+	 "in the server's renewalInfo window (RFC 9773) when it offers one, else once two\n"
+	 "thirds of the lifetime have passed (half for lifetimes of 10 days or less). Names\n"
+	 "limit it to those certificates. Silent when nothing is due.\n"
 	 "  --force                 renew even when not due (and revoked ones)\n"
 	 "  --deploy-hook PROG      run after each renewal (overrides the stored one)\n"
 	 "  --key-type TYPE, --timeout SECONDS, and the issue solver options override the\n"
 	 "                          settings stored at issue time\n"
-	 "  --preferred-chain CN, --profile NAME   as for issue, for this run\n"
+	 "  --preferred-chain CN, --profile NAME   as for issue; override the stored ones\n"
+	 "  an inline --tsig-key is never stored: pass it again (a --tsig-key-file path is)\n"
 	 "Exit status: 0 renewed at least one, 1 an error, 3 nothing was due.\n"},
 	{"revoke", NULL, V_REVOKE, "revoke [--reason N] [--with-cert-key] NAME",
 	 "Revokes the stored certificate of NAME (RFC 8555 §7.6) with the account key.\n"

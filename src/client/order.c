@@ -146,6 +146,7 @@ static int new_order(struct run *run, char **ret_order_url, json_t **ret_order, 
 			goto out;
 	if (!(payload = json_pack("{s:O}", "identifiers", ids)) ||
 	    (p->profile && json_object_set_new(payload, "profile", json_string(p->profile)) < 0) ||
+	    (p->replaces && json_object_set_new(payload, "replaces", json_string(p->replaces)) < 0) ||
 	    !(body = json_dumps(payload, JSON_COMPACT)) || !(names = names_list(p)))
 		goto out;
 	r = flint_acme_post(run->a, flint_acme_dir(run->a)->new_order, body, NULL, &reply, &err);

@@ -27,6 +27,7 @@ struct flint_order_params {
 	int timeout;        /* seconds; 0: FLINT_ORDER_TIMEOUT */
 	const char *preferred_chain; /* issuer CN of the wanted chain; NULL: the default */
 	const char *profile;         /* newOrder "profile"; NULL: none; checked against meta.profiles */
+	const char *replaces;        /* newOrder "replaces" (RFC 9773 §5): the predecessor's certID */
 	struct flint_order_failure *failure; /* filled on failure when non-NULL (caller decrefs) */
 };
 
