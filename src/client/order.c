@@ -25,6 +25,7 @@ struct work {
 	struct flint_challenge_task task;
 	bool presented;
 	bool valid; /* proven in this run */
+	bool settled; /* left pending (valid, invalid, ...): nothing to deactivate */
 };
 
 struct running {
@@ -471,6 +472,8 @@ static int wait_authz(struct run *run, struct work *w, char **ret_err)
 		}
 		if (!status || strcmp(status, "pending") != 0) {
 			const json_t *chal = challenge_of(reply->json, ctype);
+
+			w->settled = status != NULL;
 			char *why = chal ? error_of(chal) : error_of(reply->json);
 
 			run->failed = w;
@@ -507,10 +510,18 @@ static bool in_list(const char *list, const char *word)
 	return false;
 }
 
-/* Polls the order until its status is one of want (space-separated). */
+/* Polls the order until its status is one of want (space-separated). known,
+ * when not NULL, is an order object the server has just sent (newOrder's or
+ * finalize's reply): when its status is already wanted no request is made. */
 static int wait_order(struct run *run, const char *order_url, const char *names, const char *want,
-		      json_t **ret, char **ret_err)
+		      const json_t *known, json_t **ret, char **ret_err)
 {
+	const char *known_status = known ? str(known, "status") : NULL;
+
+	if (known_status && in_list(want, known_status)) {
+		*ret = json_incref((json_t *)known);
+		return 0;
+	}
 	for (int attempt = 0;; attempt++) {
 		struct flint_acme_reply *reply = NULL;
 		const char *status;
@@ -550,7 +561,9 @@ static int wait_order(struct run *run, const char *order_url, const char *names,
 	}
 }
 
-static int finalize(struct run *run, const json_t *order, const char *names, char **ret_err)
+/* Sends the CSR; *ret_order is the order object of the server's reply. */
+static int finalize(struct run *run, const json_t *order, const char *names, json_t **ret_order,
+		    char **ret_err)
 {
 	const struct flint_order_params *p = run->p;
 	struct flint_acme_reply *reply = NULL;
@@ -572,6 +585,7 @@ static int finalize(struct run *run, const json_t *order, const char *names, cha
 		flint_set_err(ret_err, "%s: finalize failed: %s", names, err ? err : "?");
 		goto out;
 	}
+	*ret_order = json_incref(reply->json);
 	r = 0;
 out:
 	free(der);
@@ -688,7 +702,7 @@ static void deactivate_unfinished(struct run *run)
 		struct work *w = &run->work[i];
 		struct flint_acme_reply *reply = NULL;
 
-		if (!w->type || w->valid || !w->authz_url || flint_interrupted())
+		if (!w->type || w->valid || w->settled || !w->authz_url || flint_interrupted())
 			continue;
 		if (flint_acme_post(run->a, w->authz_url, "{\"status\":\"deactivated\"}", NULL,
 				    &reply, NULL) == 0)
@@ -701,7 +715,8 @@ int flint_order_issue(struct flint_acme *a, const struct flint_order_params *p,
 		      struct flint_chain **ret, char **ret_err)
 {
 	struct run run = {.a = a, .p = p};
-	json_t *order = NULL, *ready = NULL, *done = NULL;
+	json_t *order = NULL, *ready = NULL, *finalized = NULL, *done = NULL;
+	bool proved = false;
 	char *order_url = NULL, *names = NULL;
 	long long timeout_ms;
 	int r;
@@ -724,18 +739,25 @@ int flint_order_issue(struct flint_acme *a, const struct flint_order_params *p,
 	if ((r = present_all(&run, ret_err)) < 0 || (r = respond_all(&run, ret_err)) < 0)
 		goto out;
 	run.deadline = flint_now_ms() + timeout_ms;
-	for (size_t i = 0; i < run.n_work; i++)
-		if (run.work[i].type && (r = wait_authz(&run, &run.work[i], ret_err)) < 0)
+	for (size_t i = 0; i < run.n_work; i++) {
+		if (!run.work[i].type)
+			continue;
+		proved = true;
+		if ((r = wait_authz(&run, &run.work[i], ret_err)) < 0)
 			goto out;
+	}
 	cleanup_all(&run);
 
+	/* when nothing had to be proved, newOrder's reply is current */
 	run.deadline = flint_now_ms() + timeout_ms;
-	if ((r = wait_order(&run, order_url, names, "ready valid processing", &ready, ret_err)) < 0)
+	if ((r = wait_order(&run, order_url, names, "ready valid processing", proved ? NULL : order,
+			    &ready, ret_err)) < 0)
 		goto out;
 	if (!strcmp(str(ready, "status"), "ready") &&
-	    (r = finalize(&run, ready, names, ret_err)) < 0)
+	    (r = finalize(&run, ready, names, &finalized, ret_err)) < 0)
 		goto out;
-	if ((r = wait_order(&run, order_url, names, "valid", &done, ret_err)) < 0)
+	if ((r = wait_order(&run, order_url, names, "valid", finalized ? finalized : ready, &done,
+			    ret_err)) < 0)
 		goto out;
 	if (!str(done, "certificate")) {
 		flint_set_err(ret_err, "%s: the valid order has no certificate URL", names);
@@ -764,6 +786,7 @@ out:
 	free(run.solvers);
 	json_decref(order);
 	json_decref(ready);
+	json_decref(finalized);
 	json_decref(done);
 	free(order_url);
 	free(names);
