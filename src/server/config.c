@@ -305,7 +305,7 @@ int flintd_config_load(int argc, char **argv, struct flintd_config *ret)
 	optind = 1;
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:hV", longopts, NULL)) != -1) {
 		if (c == 'c' && (r = load_file(ret, optarg)) < 0)
 			return r;
 		if (c == 'h') {
@@ -319,7 +319,7 @@ int flintd_config_load(int argc, char **argv, struct flintd_config *ret)
 	}
 	optind = 1;
 	opterr = 1;
-	while ((c = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:hV", longopts, NULL)) != -1) {
 		if (c == 'c')
 			continue;
 		if (c < 1000) {
@@ -330,9 +330,16 @@ int flintd_config_load(int argc, char **argv, struct flintd_config *ret)
 		if ((r = opt_set(ret, o, o->kind == OPT_FLAG ? "true" : optarg, "command line")) < 0)
 			return r;
 	}
-	if (optind < argc) {
-		fprintf(stderr, "flintd: unexpected argument '%s'\n", argv[optind]);
+	/* "flintd [OPTIONS] admin COMMAND [ARGS]": an operator command (admin.c) */
+	if (optind < argc && strcmp(argv[optind], "admin") != 0) {
+		fprintf(stderr, "flintd: unexpected argument '%s' (operator commands: flintd admin help)\n",
+			argv[optind]);
 		return FLINT_EINVAL;
+	}
+	if (optind < argc) {
+		ret->admin_argc = argc - optind - 1;
+		ret->admin_argv = argv + optind + 1;
+		ret->admin = true;
 	}
 	return finish(ret);
 }

@@ -34,6 +34,11 @@ struct flintd_config {
 	char *dns_server;
 	bool allow_loopback_targets;
 
+	/* "flintd [OPTIONS] admin COMMAND ARGS...": argv after "admin" (borrowed) */
+	bool admin;
+	int admin_argc;
+	char **admin_argv;
+
 	/* derived by flintd_config_finish */
 	char *listen_host;
 	int listen_port;

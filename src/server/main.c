@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "admin.h"
 #include "api/api.h"
 #include "config.h"
 #include "error.h"
@@ -50,6 +51,17 @@ int main(int argc, char **argv)
 	if (rc != 0) {
 		flintd_config_clear(&cfg);
 		return rc > 0 ? 0 : 2;
+	}
+	if (cfg.admin) {
+		/* the data directory must exist for the default store path */
+		if (mkdir(cfg.data_dir, 0700) < 0 && errno != EEXIST) {
+			fprintf(stderr, "flintd: cannot create %s: %s\n", cfg.data_dir, strerror(errno));
+			exit_code = 1;
+		} else {
+			exit_code = flintd_admin_run(&cfg);
+		}
+		flintd_config_clear(&cfg);
+		return exit_code;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
