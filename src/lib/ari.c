@@ -79,3 +79,68 @@ int flint_ari_cert_id(X509 *cert, char **ret)
 	OPENSSL_free(der);
 	return r;
 }
+
+int flint_ari_cert_id_parse(const char *id, uint8_t **ret_keyid, size_t *ret_keyid_len,
+			    uint8_t **ret_serial, size_t *ret_serial_len)
+{
+	uint8_t *keyid = NULL, *serial = NULL;
+	size_t keyid_len = 0, serial_len = 0, dot;
+	char *again = NULL;
+	int r = FLINT_EINVAL;
+
+	if (!id || !ret_keyid || !ret_keyid_len || !ret_serial || !ret_serial_len)
+		return FLINT_EINVAL;
+	dot = strcspn(id, ".");
+	if (dot == 0 || id[dot] != '.' || id[dot + 1] == '\0' || strchr(id + dot + 1, '.'))
+		goto out;
+	if (flint_b64url_decode(id, dot, &keyid, &keyid_len) < 0 ||
+	    flint_b64url_decode(id + dot + 1, strlen(id + dot + 1), &serial, &serial_len) < 0)
+		goto out;
+	if (keyid_len == 0 || keyid_len > FLINT_ARI_KEYID_MAX || serial_len == 0 ||
+	    serial_len > FLINT_ARI_SERIAL_MAX)
+		goto out;
+	/* positive and minimal: no sign bit; a leading 0x00 only before a high bit */
+	if ((serial[0] & 0x80) || (serial_len > 1 && serial[0] == 0 && !(serial[1] & 0x80)) ||
+	    (serial_len == 1 && serial[0] == 0))
+		goto out;
+	/* canonical text only: the encoding of what was decoded is the input */
+	if (flint_ari_cert_id_raw(keyid, keyid_len, serial, serial_len, &again) < 0 ||
+	    strcmp(again, id) != 0)
+		goto out;
+	*ret_keyid = keyid;
+	*ret_keyid_len = keyid_len;
+	*ret_serial = serial;
+	*ret_serial_len = serial_len;
+	keyid = serial = NULL;
+	r = 0;
+out:
+	free(again);
+	free(keyid);
+	free(serial);
+	return r;
+}
+
+int flint_ari_serial_hex(const uint8_t *serial, size_t len, char **ret)
+{
+	static const char digits[] = "0123456789abcdef";
+	char *hex, *p;
+
+	if (!serial || !ret)
+		return FLINT_EINVAL;
+	while (len > 1 && serial[0] == 0) {
+		serial++;
+		len--;
+	}
+	if (len == 0)
+		return FLINT_EINVAL;
+	if (!(hex = malloc(2 * len + 1)))
+		return FLINT_ENOMEM;
+	p = hex;
+	for (size_t i = 0; i < len; i++) {
+		*p++ = digits[serial[i] >> 4];
+		*p++ = digits[serial[i] & 15];
+	}
+	*p = '\0';
+	*ret = hex;
+	return 0;
+}

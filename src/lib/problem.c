@@ -17,6 +17,7 @@ static const struct {
 	int status;
 } problem_types[FLINT_PROB__COUNT] = {
 	[FLINT_PROB_ACCOUNT_DOES_NOT_EXIST] = {URN_PREFIX "accountDoesNotExist", 400},
+	[FLINT_PROB_ALREADY_REPLACED] = {URN_PREFIX "alreadyReplaced", 409},
 	[FLINT_PROB_ALREADY_REVOKED] = {URN_PREFIX "alreadyRevoked", 400},
 	[FLINT_PROB_BAD_CSR] = {URN_PREFIX "badCSR", 400},
 	[FLINT_PROB_BAD_NONCE] = {URN_PREFIX "badNonce", 400},
@@ -30,6 +31,7 @@ static const struct {
 	[FLINT_PROB_EXTERNAL_ACCOUNT_REQUIRED] = {URN_PREFIX "externalAccountRequired", 400},
 	[FLINT_PROB_INCORRECT_RESPONSE] = {URN_PREFIX "incorrectResponse", 400},
 	[FLINT_PROB_INVALID_CONTACT] = {URN_PREFIX "invalidContact", 400},
+	[FLINT_PROB_INVALID_PROFILE] = {URN_PREFIX "invalidProfile", 400},
 	[FLINT_PROB_MALFORMED] = {URN_PREFIX "malformed", 400},
 	[FLINT_PROB_ORDER_NOT_READY] = {URN_PREFIX "orderNotReady", 403},
 	[FLINT_PROB_RATE_LIMITED] = {URN_PREFIX "rateLimited", 429},

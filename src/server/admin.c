@@ -11,6 +11,9 @@ static int cmd_help(struct flintd_admin_ctx *ctx, int argc, char **argv);
 
 static const struct flintd_admin_command commands[] = {
 	{"help", "", "list the operator commands", cmd_help},
+	{"ari-expedite", "(--serial HEX... | --account ID | --all) [--explanation URL]",
+	 "move the ARI renewal window of unexpired certificates into the past (renew now)",
+	 flintd_admin_ari_expedite},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -21,8 +24,9 @@ static void list_commands(FILE *out)
 	for (size_t i = 0; i < N_COMMANDS; i++) {
 		char left[96];
 
-		snprintf(left, sizeof(left), "%s %s", commands[i].name, commands[i].args);
-		fprintf(out, "  %-40s %s\n", left, commands[i].help);
+		snprintf(left, sizeof(left), "%s%s%s", commands[i].name, commands[i].args[0] ? " " : "",
+			 commands[i].args);
+		fprintf(out, "  %s\n      %s\n", left, commands[i].help);
 	}
 }
 

@@ -21,6 +21,9 @@ struct flintd_admin_command {
 	int (*run)(struct flintd_admin_ctx *ctx, int argc, char **argv);
 };
 
+/* The commands, one family per file. */
+int flintd_admin_ari_expedite(struct flintd_admin_ctx *ctx, int argc, char **argv); /* admin_ari.c */
+
 /* Runs cfg->admin_argv; returns the process exit code. */
 int flintd_admin_run(const struct flintd_config *cfg);
 

@@ -12,7 +12,7 @@
 
 #include "error.h"
 
-enum opt_kind { OPT_STRING, OPT_INT, OPT_BOOL, OPT_FLAG };
+enum opt_kind { OPT_STRING, OPT_INT, OPT_BOOL, OPT_FLAG, OPT_LIST };
 
 struct opt {
 	const char *name;
@@ -63,8 +63,12 @@ static const struct opt opts[] = {
 	 "how long a new order (and its new authorizations) may stay unfinished"},
 	{"authz-lifetime", OPT_INT, O(authz_lifetime), "2592000", 60, 31536000, "SECONDS",
 	 "how long a valid authorization lasts and is reused"},
-	{"cert-lifetime-days", OPT_INT, O(cert_lifetime_days), "90", 1, 398, "DAYS",
-	 "validity of issued certificates when the order sets no notAfter"},
+	{"profile", OPT_LIST, O(profile_specs), NULL, 0, 0, "SPEC",
+	 "a certificate profile (repeatable): NAME; lifetime=90d|160h; eku=serverAuth[,clientAuth]; "
+	 "cn=yes|no; identifiers=dns[,ip]; description=TEXT (default: classic, tlsserver, "
+	 "shortlived)"},
+	{"default-profile", OPT_STRING, O(default_profile), NULL, 0, 0, "NAME",
+	 "profile of orders that name none (default: the first profile)"},
 	{"http01-port", OPT_INT, O(http01_port), "80", 1, 65535, "N",
 	 "TEST ONLY: port http-01 validation connects to (RFC 8555 says 80)"},
 	{"tlsalpn01-port", OPT_INT, O(tlsalpn01_port), "443", 1, 65535, "N",
@@ -114,6 +118,17 @@ static int opt_set(struct flintd_config *cfg, const struct opt *o, const char *v
 			return FLINT_EINVAL;
 		}
 		*(int *)(void *)base = (int)v;
+		return 0;
+	}
+	case OPT_LIST: {
+		struct flintd_strlist *l = (struct flintd_strlist *)(void *)base;
+		char **grown = realloc(l->v, (l->n + 1) * sizeof(*l->v));
+		if (!grown)
+			return FLINT_ENOMEM;
+		l->v = grown;
+		if (!(l->v[l->n] = strdup(val)))
+			return FLINT_ENOMEM;
+		l->n++;
 		return 0;
 	}
 	case OPT_BOOL:
@@ -199,6 +214,8 @@ static void usage(FILE *out)
 		fprintf(out, "  %-29s %s", left, opts[i].help);
 		if (opts[i].defval && opts[i].kind != OPT_FLAG)
 			fprintf(out, " [%s]", opts[i].defval);
+		if (opts[i].kind == OPT_LIST)
+			fprintf(out, " (repeatable)");
 		fputc('\n', out);
 	}
 	fprintf(out, "  --help                        this text\n"
@@ -250,6 +267,48 @@ static int set_default_url(char **field, const char *base, const char *suffix)
 	return 0;
 }
 
+/* Parses the profile lines (or the shipped set) and picks the default. */
+static int finish_profiles(struct flintd_config *cfg)
+{
+	const char *const *specs = flint_profiles_builtin;
+	size_t n = 0;
+	int r;
+
+	if (cfg->profile_specs.n)
+		specs = (const char *const *)cfg->profile_specs.v;
+	else
+		while (specs[n])
+			n++;
+	if (cfg->profile_specs.n)
+		n = cfg->profile_specs.n;
+	if (!(cfg->profiles = calloc(n, sizeof(*cfg->profiles))))
+		return FLINT_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		char *err = NULL;
+
+		if ((r = flint_profile_parse(specs[i], &cfg->profiles[i], &err)) < 0) {
+			fprintf(stderr, "flintd: profile '%s': %s\n", specs[i],
+				err ? err : flint_strerror(r));
+			free(err);
+			return r;
+		}
+		cfg->n_profiles++;
+		if (flint_profile_find(cfg->profiles, i, cfg->profiles[i].name)) {
+			fprintf(stderr, "flintd: profile %s is defined twice\n", cfg->profiles[i].name);
+			return FLINT_EINVAL;
+		}
+	}
+	cfg->default_profile_p = cfg->default_profile
+		? flint_profile_find(cfg->profiles, cfg->n_profiles, cfg->default_profile)
+		: &cfg->profiles[0];
+	if (!cfg->default_profile_p) {
+		fprintf(stderr, "flintd: default-profile '%s' is not a defined profile\n",
+			cfg->default_profile);
+		return FLINT_EINVAL;
+	}
+	return 0;
+}
+
 static int finish(struct flintd_config *cfg)
 {
 	int r = split_listen(cfg);
@@ -281,7 +340,7 @@ static int finish(struct flintd_config *cfg)
 	if ((r = set_default_url(&cfg->terms_of_service, cfg->base_url, "/terms")) < 0 ||
 	    (r = set_default_url(&cfg->website, cfg->base_url, "/")) < 0)
 		return r;
-	return 0;
+	return finish_profiles(cfg);
 }
 
 int flintd_config_load(int argc, char **argv, struct flintd_config *ret)
@@ -349,8 +408,18 @@ void flintd_config_clear(struct flintd_config *cfg)
 	if (!cfg)
 		return;
 	for (size_t i = 0; i < N_OPTS; i++)
-		if (opts[i].kind == OPT_STRING)
+		if (opts[i].kind == OPT_STRING) {
 			free(*(char **)(void *)((char *)cfg + opts[i].offset));
+		} else if (opts[i].kind == OPT_LIST) {
+			struct flintd_strlist *l =
+				(struct flintd_strlist *)(void *)((char *)cfg + opts[i].offset);
+			for (size_t k = 0; k < l->n; k++)
+				free(l->v[k]);
+			free(l->v);
+		}
 	free(cfg->listen_host);
+	for (size_t i = 0; i < cfg->n_profiles; i++)
+		flint_profile_clear(&cfg->profiles[i]);
+	free(cfg->profiles);
 	memset(cfg, 0, sizeof(*cfg));
 }

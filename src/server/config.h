@@ -7,6 +7,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "profile.h"
+
+/* A repeatable option's values, in the order given. */
+struct flintd_strlist {
+	char **v;
+	size_t n;
+};
+
 struct flintd_config {
 	char *listen;            /* "HOST:PORT" */
 	char *data_dir;
@@ -27,7 +35,8 @@ struct flintd_config {
 	int nonce_lifetime;      /* seconds */
 	int order_lifetime;      /* seconds */
 	int authz_lifetime;      /* seconds a valid authorization is reusable */
-	int cert_lifetime_days;
+	struct flintd_strlist profile_specs; /* "profile" lines; none: the shipped set */
+	char *default_profile;   /* NULL: the first profile */
 	/* test-only settings: off by default */
 	int http01_port;
 	int tlsalpn01_port;
@@ -40,6 +49,9 @@ struct flintd_config {
 	char **admin_argv;
 
 	/* derived by flintd_config_finish */
+	struct flint_profile *profiles; /* parsed profile_specs or the shipped set */
+	size_t n_profiles;
+	const struct flint_profile *default_profile_p;
 	char *listen_host;
 	int listen_port;
 };

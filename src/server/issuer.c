@@ -514,16 +514,19 @@ out:
 	return r;
 }
 
-/* End-entity certificate with an empty subject (SAN critical, RFC 5280
+/* End-entity certificate per the profile p: an empty subject (SAN critical, RFC 5280
  * §4.2.1.6). Times already validated by the caller. */
 static int make_leaf(struct flint_issuer *is, EVP_PKEY *key, const GENERAL_NAMES *san,
-		     int64_t nb, int64_t na, X509 **ret)
+		     int64_t nb, int64_t na, const struct flint_leaf_params *p, X509 **ret)
 {
+	const char *eku = p->server_auth && p->client_auth ? "serverAuth,clientAuth"
+			  : p->client_auth		    ? "clientAuth"
+							    : "serverAuth";
 	const struct ext exts[] = {
 		{ NID_basic_constraints, "critical,CA:FALSE" },
 		{ NID_key_usage, EVP_PKEY_is_a(key, "RSA") ? "critical,digitalSignature,keyEncipherment"
 							   : "critical,digitalSignature" },
-		{ NID_ext_key_usage, "serverAuth" },
+		{ NID_ext_key_usage, eku },
 		{ NID_subject_key_identifier, "hash" },
 		{ NID_authority_key_identifier, "keyid:always" },
 	};
@@ -534,6 +537,15 @@ static int make_leaf(struct flint_issuer *is, EVP_PKEY *key, const GENERAL_NAMES
 
 	if (!empty)
 		goto out;
+	r = FLINT_EINVAL;
+	if (p->common_name && (strlen(p->common_name) == 0 || strlen(p->common_name) > 64))
+		goto out;
+	r = FLINT_ECRYPTO;
+	if (p->common_name &&
+	    X509_NAME_add_entry_by_NID(empty, NID_commonName, MBSTRING_UTF8,
+				       (const unsigned char *)p->common_name, -1, -1, 0) != 1)
+		goto out;
+	r = FLINT_ENOMEM;
 	if (pthread_mutex_lock(&is->lock) != 0) {
 		r = FLINT_EIO;
 		goto out;
@@ -543,7 +555,9 @@ static int make_leaf(struct flint_issuer *is, EVP_PKEY *key, const GENERAL_NAMES
 	if (r < 0)
 		goto out;
 	r = FLINT_ECRYPTO;
-	if (X509_add1_ext_i2d(x, NID_subject_alt_name, (void *)san, 1, X509V3_ADD_REPLACE) != 1)
+	/* RFC 5280 §4.2.1.6: critical when the subject is empty */
+	if (X509_add1_ext_i2d(x, NID_subject_alt_name, (void *)san, p->common_name ? 0 : 1,
+			      X509V3_ADD_REPLACE) != 1)
 		goto out;
 	if (is->aia_url && (r = add_aia(x, is->aia_url)) < 0)
 		goto out;
@@ -639,7 +653,8 @@ static int ensure_server(struct flint_issuer *is, const char *listen_host)
 	r = flint_key_generate(FLINT_KEY_P256, 0, &key);
 	if (r < 0)
 		goto out;
-	r = make_leaf(is, key, san, now - BACKDATE, now + SERVER_DAYS * DAY, &x);
+	r = make_leaf(is, key, san, now - BACKDATE, now + SERVER_DAYS * DAY,
+		      &(struct flint_leaf_params){.server_auth = true}, &x);
 	if (r < 0)
 		goto out;
 	r = write_key(is->server_key_path, key);
@@ -878,6 +893,15 @@ const unsigned char *flint_issuer_intermediate_der(const struct flint_issuer *is
 	return is->inter_der;
 }
 
+bool flint_issuer_is_keyid(const struct flint_issuer *is, const unsigned char *keyid,
+			   size_t len)
+{
+	const ASN1_OCTET_STRING *ski = is ? X509_get0_subject_key_id(is->inter) : NULL;
+
+	return ski && keyid && (size_t)ASN1_STRING_length(ski) == len &&
+	       memcmp(ASN1_STRING_get0_data(ski), keyid, len) == 0;
+}
+
 /* ---- issuance ---- */
 
 int flint_issuer_serial_hex(const X509 *x, char **ret)
@@ -911,8 +935,8 @@ out:
 }
 
 int flint_issuer_issue(struct flint_issuer *is, EVP_PKEY *subject_key,
-		       const struct flint_identifier *ids, size_t n_ids, int64_t not_before,
-		       int64_t not_after, struct flint_issued **ret)
+		       const struct flint_identifier *ids, size_t n_ids,
+		       const struct flint_leaf_params *p, struct flint_issued **ret)
 {
 	struct flint_issued *c = NULL;
 	GENERAL_NAMES *san = NULL;
@@ -920,10 +944,11 @@ int flint_issuer_issue(struct flint_issuer *is, EVP_PKEY *subject_key,
 	int64_t earliest = (int64_t)time(NULL) - BACKDATE, nb, na;
 	int r = FLINT_EINVAL;
 
-	if (!is || !subject_key || !ids || n_ids == 0 || !ret || not_before < 0 || not_after < 0)
+	if (!is || !subject_key || !ids || n_ids == 0 || !p || !ret || p->not_before < 0 ||
+	    p->not_after < 0 || (!p->server_auth && !p->client_auth))
 		goto out;
-	nb = not_before > earliest ? not_before : earliest;
-	na = not_after ? not_after : nb + LEAF_DAYS * DAY;
+	nb = p->not_before > earliest ? p->not_before : earliest;
+	na = p->not_after ? p->not_after : nb + (p->lifetime > 0 ? p->lifetime : LEAF_DAYS * DAY);
 	/* Nothing outlives the intermediate that vouches for it. */
 	if (na > is->inter_not_after)
 		na = is->inter_not_after;
@@ -932,7 +957,7 @@ int flint_issuer_issue(struct flint_issuer *is, EVP_PKEY *subject_key,
 	r = build_san(ids, n_ids, &san);
 	if (r < 0)
 		goto out;
-	r = make_leaf(is, subject_key, san, nb, na, &x);
+	r = make_leaf(is, subject_key, san, nb, na, p, &x);
 	if (r < 0)
 		goto out;
 	r = FLINT_ENOMEM;

@@ -7,6 +7,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "identifier.h"
@@ -45,15 +46,29 @@ const char *flint_issuer_root_pem(const struct flint_issuer *is);
 const char *flint_issuer_intermediate_pem(const struct flint_issuer *is);
 const unsigned char *flint_issuer_intermediate_der(const struct flint_issuer *is, size_t *ret_len);
 
+/* Whether keyid is the Subject Key Identifier of the issuing intermediate,
+ * i.e. the AKI of every certificate it issues (RFC 9773 certIDs name it). */
+bool flint_issuer_is_keyid(const struct flint_issuer *is, const unsigned char *keyid,
+			   size_t len);
+
+/* What a profile decides about one end-entity certificate. */
+struct flint_leaf_params {
+	int64_t not_before;      /* 0: now - 1h (never earlier than that) */
+	int64_t not_after;       /* 0: notBefore + lifetime; capped by the intermediate's */
+	int64_t lifetime;        /* notAfter - notBefore when not_after is 0 (0: 90 days) */
+	bool server_auth;        /* EKU id-kp-serverAuth */
+	bool client_auth;        /* EKU id-kp-clientAuth */
+	const char *common_name; /* subject CN, or NULL for an empty subject */
+};
+
 /* Issues an end-entity certificate for subject_key and the identifiers ids
- * (dns -> SAN dNSName; empty subject), 128-bit random serial, notBefore =
- * max(not_before, now - 1h) (0 means now - 1h), notAfter = not_after or
- * notBefore + default_lifetime_days (90), EKU serverAuth, KU
+ * (dns -> SAN dNSName, ip -> iPAddress; SAN critical when the subject is
+ * empty), 128-bit random serial, the validity and EKUs of p, KU
  * digitalSignature (+keyEncipherment for RSA keys), basicConstraints CA:FALSE
  * critical, SKI, AKI, AIA caIssuers, CRL distribution point. */
 int flint_issuer_issue(struct flint_issuer *is, EVP_PKEY *subject_key,
-		       const struct flint_identifier *ids, size_t n_ids, int64_t not_before,
-		       int64_t not_after, struct flint_issued **ret);
+		       const struct flint_identifier *ids, size_t n_ids,
+		       const struct flint_leaf_params *p, struct flint_issued **ret);
 
 /* A revoked entry for a CRL. */
 struct flint_revoked_entry {

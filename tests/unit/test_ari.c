@@ -4,7 +4,10 @@
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ari.h"
 #include "check.h"
@@ -131,6 +134,74 @@ static void test_refusals(void)
 	X509_free(x);
 }
 
+/* Parsing a received certID: the vector round-trips; hostile forms fail
+ * and leave the outputs alone. */
+static void test_parse(void)
+{
+	static const char *const bad[] = {
+		"",
+		".",
+		"aYhba4dGQEHhs3uEe6CuLN4ByNQ",              /* no serial */
+		"aYhba4dGQEHhs3uEe6CuLN4ByNQ.",             /* empty serial */
+		".AIdlQyE",                                 /* empty key id */
+		"aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE.AA",   /* two dots */
+		"aYhba4dGQEHhs3uEe6CuLN4ByNQ=.AIdlQyE",     /* padding */
+		"aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE=",     /* padding */
+		"aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdl+yE",      /* base64, not base64url */
+		"aYhba4dGQEHhs3uEe6CuLN4ByNR.AIdlQyE",      /* non-canonical trailing bits */
+		"aYhba4dGQEHhs3uEe6CuLN4ByNQ.h2VDIQ",       /* negative serial (0x87 first) */
+		"aYhba4dGQEHhs3uEe6CuLN4ByNQ.AAFlQyE",      /* 0x00 before a low octet: not minimal */
+		"aYhba4dGQEHhs3uEe6CuLN4ByNQ.AA",           /* serial zero */
+		"aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdl QyE",     /* space */
+		"aYhba4dGQEHhs3uEe6CuLN4ByNQ.AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQ", /* 22-octet serial */
+	};
+	static uint8_t sentinel_k[1], sentinel_s[1];
+	uint8_t *kid = sentinel_k, *serial = sentinel_s;
+	size_t kid_len = 7, serial_len = 7;
+	char *hex = NULL;
+
+	CHECK_INT(flint_ari_cert_id_parse(vec_id, &kid, &kid_len, &serial, &serial_len), 0);
+	CHECK_INT(kid_len, sizeof(vec_kid));
+	CHECK(kid_len == sizeof(vec_kid) && memcmp(kid, vec_kid, kid_len) == 0);
+	CHECK_INT(serial_len, 5);
+	CHECK_INT(flint_ari_serial_hex(serial, serial_len, &hex), 0);
+	CHECK_STR(hex, "87654321");
+	free(hex);
+	free(kid);
+	free(serial);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		kid = sentinel_k;
+		serial = sentinel_s;
+		if (flint_ari_cert_id_parse(bad[i], &kid, &kid_len, &serial, &serial_len) !=
+		    FLINT_EINVAL) {
+			fprintf(stderr, "  accepted: \"%s\"\n", bad[i]);
+			CHECK(false);
+		}
+		CHECK(kid == sentinel_k && serial == sentinel_s);
+	}
+	{
+		char long_kid[200];
+
+		memset(long_kid, 'A', 90); /* 67 octets */
+		strcpy(long_kid + 88, ".AQ");
+		CHECK_INT(flint_ari_cert_id_parse(long_kid, &kid, &kid_len, &serial, &serial_len),
+			  FLINT_EINVAL);
+	}
+	CHECK_INT(flint_ari_cert_id_parse(NULL, &kid, &kid_len, &serial, &serial_len),
+		  FLINT_EINVAL);
+	/* serial hex: the stored form */
+	{
+		static const uint8_t one[] = {0x0a}, zero_lead[] = {0x00, 0x80, 0x01};
+
+		CHECK_INT(flint_ari_serial_hex(one, 1, &hex), 0);
+		CHECK_STR(hex, "0a");
+		free(hex);
+		CHECK_INT(flint_ari_serial_hex(zero_lead, 3, &hex), 0);
+		CHECK_STR(hex, "8001");
+		free(hex);
+	}
+}
+
 int main(void)
 {
 	RUN(test_vector_raw);
@@ -138,5 +209,6 @@ int main(void)
 	RUN(test_no_leading_zero);
 	RUN(test_long_serial);
 	RUN(test_refusals);
+	RUN(test_parse);
 	return CHECK_DONE();
 }

@@ -15,6 +15,10 @@
 #include "error.h"
 #include "issuer.h"
 
+/* Leaf parameters of the tlsserver shape with a validity window. */
+#define LP(nb, na)                                                                          \
+	(&(struct flint_leaf_params){.not_before = (nb), .not_after = (na), .server_auth = true})
+
 static char tmpdir[] = "/tmp/flint-issuer-XXXXXX";
 static char dir[4096];
 
@@ -267,6 +271,84 @@ out:
 	X509_free(inter);
 }
 
+static bool has_eku(X509 *x, int nid)
+{
+	EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(x, NID_ext_key_usage, NULL, NULL);
+	bool found = false;
+
+	for (int i = 0; eku && i < sk_ASN1_OBJECT_num(eku); i++)
+		found |= OBJ_obj2nid(sk_ASN1_OBJECT_value(eku, i)) == nid;
+	EXTENDED_KEY_USAGE_free(eku);
+	return found;
+}
+
+/* Profiles shape the leaf: a CN with clientAuth (SAN then not critical),
+ * clientAuth only, and refusals (no EKU, an empty or over-long CN). */
+static void test_issue_profiles(void)
+{
+	struct flint_issuer *is = open_with(dir, "acme.test", NULL);
+	struct flint_identifier ids[] = { { "dns", "a.example.com" }, { "ip", "192.0.2.7" } };
+	EVP_PKEY *ec = EVP_EC_gen("P-256");
+	struct flint_issued *c = NULL;
+	struct flint_leaf_params classic = {.server_auth = true, .client_auth = true,
+					    .common_name = "a.example.com"};
+	struct flint_leaf_params client = {.client_auth = true};
+	struct flint_leaf_params none = {0};
+	struct flint_leaf_params long_cn = {.server_auth = true, .common_name =
+		"a-name-that-is-far-too-long-for-the-sixty-four-octet-cn.example.com"};
+	struct flint_leaf_params empty_cn = {.server_auth = true, .common_name = ""};
+	X509 *x = NULL;
+	int crit = -1;
+	GENERAL_NAMES *san = NULL;
+	char cn[80] = "";
+
+	CHECK(is && ec);
+	if (!is || !ec)
+		goto out;
+	CHECK_INT(flint_issuer_issue(is, ec, ids, 2, &classic, &c), 0);
+	if (c) {
+		const unsigned char *d = c->der;
+
+		x = d2i_X509(NULL, &d, (long)c->der_len);
+	}
+	CHECK(x != NULL);
+	if (x) {
+		CHECK(X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn,
+						sizeof(cn)) > 0);
+		CHECK_STR(cn, "a.example.com");
+		CHECK(has_eku(x, NID_server_auth) && has_eku(x, NID_client_auth));
+		san = X509_get_ext_d2i(x, NID_subject_alt_name, &crit, NULL);
+		CHECK(san && sk_GENERAL_NAME_num(san) == 2);
+		CHECK_INT(crit, 0);
+		X509_free(x);
+		x = NULL;
+	}
+	flint_issued_free(c);
+	c = NULL;
+	CHECK_INT(flint_issuer_issue(is, ec, ids, 1, &client, &c), 0);
+	if (c) {
+		const unsigned char *d = c->der;
+
+		x = d2i_X509(NULL, &d, (long)c->der_len);
+		CHECK(x && has_eku(x, NID_client_auth) && !has_eku(x, NID_server_auth));
+		CHECK(x && X509_NAME_entry_count(X509_get_subject_name(x)) == 0);
+		X509_free(x);
+		x = NULL;
+	}
+	flint_issued_free(c);
+	c = NULL;
+	CHECK_INT(flint_issuer_issue(is, ec, ids, 1, &none, &c), FLINT_EINVAL);
+	CHECK_INT(flint_issuer_issue(is, ec, ids, 1, &long_cn, &c), FLINT_EINVAL);
+	CHECK_INT(flint_issuer_issue(is, ec, ids, 1, &empty_cn, &c), FLINT_EINVAL);
+	CHECK_INT(flint_issuer_issue(is, ec, ids, 1, NULL, &c), FLINT_EINVAL);
+	CHECK(c == NULL);
+out:
+	GENERAL_NAMES_free(san);
+	flint_issued_free(c);
+	EVP_PKEY_free(ec);
+	flint_issuer_free(is);
+}
+
 static void test_issue(void)
 {
 	struct flint_issuer *is = open_with(dir, "acme.test", NULL);
@@ -278,8 +360,8 @@ static void test_issue(void)
 	CHECK(is && ec && rsa);
 	if (!is || !ec || !rsa)
 		goto out;
-	CHECK_INT(flint_issuer_issue(is, ec, ids, 2, 0, 0, &c1), 0);
-	CHECK_INT(flint_issuer_issue(is, rsa, ids, 2, 0, 0, &c2), 0);
+	CHECK_INT(flint_issuer_issue(is, ec, ids, 2, LP(0, 0), &c1), 0);
+	CHECK_INT(flint_issuer_issue(is, rsa, ids, 2, LP(0, 0), &c2), 0);
 	if (c1)
 		check_leaf(is, c1, ec, "a.example.com", "x.b.example.org");
 	if (c2) {
@@ -292,21 +374,32 @@ static void test_issue(void)
 	}
 	CHECK(c1 && c2 && strcmp(c1->serial, c2->serial) != 0);
 	/* Requested window: a future notBefore is kept, an old one is clamped. */
-	CHECK_INT(flint_issuer_issue(is, ec, ids, 1, now + 600, now + 7200, &c3), 0);
+	CHECK_INT(flint_issuer_issue(is, ec, ids, 1, LP(now + 600, now + 7200), &c3), 0);
 	CHECK(c3 && c3->not_before == now + 600 && c3->not_after == now + 7200);
 	flint_issued_free(c3);
 	c3 = NULL;
-	CHECK_INT(flint_issuer_issue(is, ec, ids, 1, now - 86400, 0, &c3), 0);
+	CHECK_INT(flint_issuer_issue(is, ec, ids, 1, LP(now - 86400, 0), &c3), 0);
 	CHECK(c3 && c3->not_before >= now - 3600 && c3->not_before <= now - 3600 + 5);
 	flint_issued_free(c3);
 	c3 = NULL;
+	/* without notAfter the lifetime is notAfter - notBefore exactly (90 days by default) */
+	CHECK_INT(flint_issuer_issue(is, ec, ids, 1,
+				     &(struct flint_leaf_params){.server_auth = true, .lifetime = 576000},
+				     &c3), 0);
+	CHECK(c3 && c3->not_after - c3->not_before == 576000);
+	flint_issued_free(c3);
+	c3 = NULL;
+	CHECK_INT(flint_issuer_issue(is, ec, ids, 1, LP(0, 0), &c3), 0);
+	CHECK(c3 && c3->not_after - c3->not_before == 90 * 86400);
+	flint_issued_free(c3);
+	c3 = NULL;
 	/* Refusals leave *ret alone. */
-	CHECK_INT(flint_issuer_issue(is, ec, ids, 1, now + 600, now + 600, &c3), FLINT_EINVAL);
-	CHECK_INT(flint_issuer_issue(is, ec, ids, 0, 0, 0, &c3), FLINT_EINVAL);
+	CHECK_INT(flint_issuer_issue(is, ec, ids, 1, LP(now + 600, now + 600), &c3), FLINT_EINVAL);
+	CHECK_INT(flint_issuer_issue(is, ec, ids, 0, LP(0, 0), &c3), FLINT_EINVAL);
 	{
 		struct flint_identifier bad[] = { { "email", "a@example.com" } };
 
-		CHECK_INT(flint_issuer_issue(is, ec, bad, 1, 0, 0, &c3), FLINT_EUNSUPPORTED);
+		CHECK_INT(flint_issuer_issue(is, ec, bad, 1, LP(0, 0), &c3), FLINT_EUNSUPPORTED);
 	}
 	CHECK(c3 == NULL);
 out:
@@ -433,7 +526,7 @@ static void test_rsa_intermediate(void)
 
 		CHECK(inter && EVP_PKEY_is_a(X509_get0_pubkey(inter), "RSA") &&
 		      EVP_PKEY_get_bits(X509_get0_pubkey(inter)) == 3072);
-		CHECK_INT(flint_issuer_issue(is, ec, ids, 1, 0, 0, &c), 0);
+		CHECK_INT(flint_issuer_issue(is, ec, ids, 1, LP(0, 0), &c), 0);
 		if (c && inter && root) {
 			const unsigned char *p = c->der;
 			X509 *x = d2i_X509(NULL, &p, (long)c->der_len);
@@ -463,7 +556,7 @@ static void test_crl(void)
 	CHECK(is && ec);
 	if (!is || !ec)
 		goto out;
-	CHECK_INT(flint_issuer_issue(is, ec, ids, 1, 0, 0, &c), 0);
+	CHECK_INT(flint_issuer_issue(is, ec, ids, 1, LP(0, 0), &c), 0);
 	if (!c)
 		goto out;
 	{
@@ -565,7 +658,7 @@ static void *issue_thread(void *p)
 	for (int i = 0; i < 20; i++) {
 		struct flint_issued *c = NULL;
 
-		if (flint_issuer_issue(a->is, a->key, ids, 1, 0, 0, &c) != 0)
+		if (flint_issuer_issue(a->is, a->key, ids, 1, LP(0, 0), &c) != 0)
 			a->failures++;
 		flint_issued_free(c);
 	}
@@ -607,6 +700,7 @@ int main(void)
 	RUN(test_files);
 	RUN(test_reopen_same_root);
 	RUN(test_issue);
+	RUN(test_issue_profiles);
 	RUN(test_server_cert);
 	RUN(test_intermediate_only_missing);
 	RUN(test_rsa_intermediate);

@@ -15,6 +15,7 @@ static void test_types(void)
 		int status;
 	} v[] = {
 		{FLINT_PROB_ACCOUNT_DOES_NOT_EXIST, "accountDoesNotExist", 400},
+		{FLINT_PROB_ALREADY_REPLACED, "alreadyReplaced", 409},
 		{FLINT_PROB_ALREADY_REVOKED, "alreadyRevoked", 400},
 		{FLINT_PROB_BAD_CSR, "badCSR", 400},
 		{FLINT_PROB_BAD_NONCE, "badNonce", 400},
@@ -28,6 +29,7 @@ static void test_types(void)
 		{FLINT_PROB_EXTERNAL_ACCOUNT_REQUIRED, "externalAccountRequired", 400},
 		{FLINT_PROB_INCORRECT_RESPONSE, "incorrectResponse", 400},
 		{FLINT_PROB_INVALID_CONTACT, "invalidContact", 400},
+		{FLINT_PROB_INVALID_PROFILE, "invalidProfile", 400},
 		{FLINT_PROB_MALFORMED, "malformed", 400},
 		{FLINT_PROB_ORDER_NOT_READY, "orderNotReady", 403},
 		{FLINT_PROB_RATE_LIMITED, "rateLimited", 429},

@@ -40,6 +40,18 @@ void flint_api_terms(struct flint_req *r, const char *rest);
 /* The CRL of revoked, unexpired certificates (in revoke.c). */
 void flint_api_crl(struct flint_req *r);
 
+/* ARI (RFC 9773, renewal_info.c): GET renewalInfo/<certID>. */
+void flint_api_renewal_info(struct flint_req *r, const char *rest);
+/* The suggested renewal window of c: an operator-set one, a past one when
+ * revoked, else from the lifetime (a third left, half for <= 10 days). */
+void flint_ari_window(const struct flint_cert *c, int64_t *ret_start, int64_t *ret_end);
+/* Seconds until a client should ask again: lifetime/48 within 1 min..6 h. */
+long flint_ari_retry_after(const struct flint_cert *c);
+/* The certificate a certID names: malformed (400) when it is not one, 404
+ * when this CA did not issue it; *ret_prob set on every failure. */
+int flint_ari_find_cert(struct flint_req *r, const char *cert_id, struct flint_cert **ret,
+			struct flint_problem **ret_prob);
+
 /* Views shared between handlers. New references; NULL on OOM. */
 json_t *flint_account_json(const struct flint_req *r, const struct flint_account *a);
 /* Loads the order's authorizations and derives its status (§7.1.6). */

@@ -40,6 +40,17 @@ void flint_api_directory(struct flint_req *r, const char *rest)
 			"keyChange", u[4], "meta", "termsOfService", cfg->terms_of_service,
 			"website", cfg->website, "caaIdentities", caa_identities(cfg->caa_identities),
 			"externalAccountRequired", 0);
+	if (doc) {
+		/* RFC 9773 renewalInfo; draft-ietf-acme-profiles meta.profiles */
+		json_t *profiles = json_object();
+		json_t *meta = json_object_get(doc, "meta");
+
+		json_object_set_new(doc, "renewalInfo", flint_url_json(r, "/acme/renewal-info"));
+		for (size_t i = 0; profiles && i < cfg->n_profiles; i++)
+			json_object_set_new(profiles, cfg->profiles[i].name,
+					    json_string(cfg->profiles[i].description));
+		json_object_set_new(meta, "profiles", profiles);
+	}
 out:
 	for (int i = 0; i < 5; i++)
 		free(u[i]);

@@ -61,6 +61,16 @@ static bool same_identifiers(const struct flint_csr *csr, const json_t *order_id
 	return ok;
 }
 
+/* The subject CN of profiles that want one: the first DNS name short
+ * enough for it (RFC 5280 ub-common-name 64), or none. */
+static const char *common_name(const struct flint_csr *csr)
+{
+	for (size_t i = 0; i < csr->n_ids; i++)
+		if (!strcmp(csr->ids[i].type, "dns") && strlen(csr->ids[i].value) <= 64)
+			return csr->ids[i].value;
+	return NULL;
+}
+
 void flint_api_finalize(struct flint_req *r, const char *order_id)
 {
 	struct flint_order *o = NULL;
@@ -73,6 +83,7 @@ void flint_api_finalize(struct flint_req *r, const char *order_id)
 	size_t der_len = 0, n_ids = 0;
 	char *cert_id = NULL, *names_s = NULL;
 	const char *status = NULL;
+	const struct flint_profile *profile;
 	int rc;
 
 	if (flint_req_authenticate(r, FLINT_AUTH_KID) < 0)
@@ -120,6 +131,16 @@ void flint_api_finalize(struct flint_req *r, const char *order_id)
 		prob = NULL;
 		goto out;
 	}
+	/* draft-ietf-acme-profiles: a profile withdrawn since newOrder is refused */
+	profile = o->profile ? flint_profile_find(r->d->cfg->profiles, r->d->cfg->n_profiles,
+						  o->profile)
+			     : r->d->cfg->default_profile_p;
+	if (!profile) {
+		flint_reply_error(r, FLINT_PROB_INVALID_PROFILE,
+				  "this CA no longer issues under profile %s; create a new order",
+				  o->profile);
+		goto out;
+	}
 	if (flint_account_jwk(r->account, &acct_key) < 0 || EVP_PKEY_eq(acct_key->pkey, csr->pkey) == 1) {
 		flint_reply_error(r, FLINT_PROB_BAD_CSR,
 				  "the certificate key must differ from the account key");
@@ -157,13 +178,12 @@ void flint_api_finalize(struct flint_req *r, const char *order_id)
 	for (size_t i = 0; i < n_ids; i++)
 		json_array_append_new(names, flint_identifier_to_json(&csr->ids[i]));
 	names_s = json_dumps(names, JSON_COMPACT);
-	int64_t not_after = o->not_after;
-	if (!not_after) {
-		int64_t nb = o->not_before ? o->not_before : flint_now();
-		not_after = nb + (int64_t)r->d->cfg->cert_lifetime_days * 86400;
-	}
-	rc = flint_issuer_issue(r->d->issuer, csr->pkey, csr->ids, n_ids, o->not_before, not_after,
-				&issued);
+	struct flint_leaf_params leaf = {
+		.not_before = o->not_before, .not_after = o->not_after, .lifetime = profile->lifetime,
+		.server_auth = profile->server_auth, .client_auth = profile->client_auth,
+		.common_name = profile->common_name ? common_name(csr) : NULL,
+	};
+	rc = flint_issuer_issue(r->d->issuer, csr->pkey, csr->ids, n_ids, &leaf, &issued);
 	if (rc < 0 || !names_s)
 		goto fail;
 	struct flint_cert cert = {
@@ -171,6 +191,7 @@ void flint_api_finalize(struct flint_req *r, const char *order_id)
 		.order_id = o->id, .der = issued->der, .der_len = issued->der_len,
 		.chain_pem = issued->chain_pem, .not_before = issued->not_before,
 		.not_after = issued->not_after, .names_json = names_s,
+		.profile = profile->name,
 	};
 	if ((rc = r->store->ops->cert_insert(r->store, &cert)) < 0 ||
 	    (rc = r->store->ops->order_set_status(r->store, o->id, "processing", "valid", NULL,

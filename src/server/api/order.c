@@ -60,6 +60,10 @@ int flint_order_render(struct flint_req *r, const struct flint_order *o, json_t 
 		json_object_set_new(doc, "notAfter", time_json(o->not_after));
 	if (o->error_json)
 		json_object_set_new(doc, "error", json_loads(o->error_json, 0, NULL));
+	if (o->profile)
+		json_object_set_new(doc, "profile", json_string(o->profile));
+	if (o->replaces)
+		json_object_set_new(doc, "replaces", json_string(o->replaces));
 	if (o->cert_id && !strcmp(status, "valid"))
 		json_object_set_new(doc, "certificate",
 				    flint_url_json(r, "/acme/cert/%s", o->cert_id));
@@ -155,6 +159,128 @@ static void new_authz_clear(struct flint_authz *a)
 	free(a->id);
 }
 
+/* The order's profile: the one named (it must be offered and accept every
+ * identifier type of the order), else the default. Replies on failure. */
+static const struct flint_profile *choose_profile(struct flint_req *r,
+						  const struct flint_identifier *ids, size_t n_ids)
+{
+	const struct flintd_config *cfg = r->d->cfg;
+	json_t *v = json_object_get(r->payload, "profile");
+	const struct flint_profile *p = cfg->default_profile_p;
+
+	if (v && !json_is_string(v)) {
+		flint_reply_error(r, FLINT_PROB_MALFORMED, "profile must be a string");
+		return NULL;
+	}
+	if (v && !(p = flint_profile_find(cfg->profiles, cfg->n_profiles, json_string_value(v)))) {
+		char offered[512] = "";
+		size_t used = 0;
+
+		for (size_t i = 0; i < cfg->n_profiles && used < sizeof(offered); i++) {
+			int n = snprintf(offered + used, sizeof(offered) - used, "%s%s", i ? ", " : "",
+					 cfg->profiles[i].name);
+			used += n > 0 ? (size_t)n : 0;
+		}
+		flint_reply_error(r, FLINT_PROB_INVALID_PROFILE,
+				  "this CA has no profile \"%.64s\" (it offers: %s)",
+				  json_string_value(v), offered);
+		return NULL;
+	}
+	for (size_t i = 0; i < n_ids; i++) {
+		if (!flint_profile_allows(p, ids[i].type)) {
+			flint_reply_error(r, FLINT_PROB_INVALID_PROFILE,
+					  "profile %s does not issue for %s identifiers (%s)", p->name,
+					  ids[i].type, ids[i].value);
+			return NULL;
+		}
+	}
+	return p;
+}
+
+/* Whether the certificate's names (JSON identifiers) share one with ids. */
+static bool shares_identifier(const char *names_json, const struct flint_identifier *ids,
+			      size_t n_ids)
+{
+	json_t *names = json_loads(names_json ? names_json : "[]", 0, NULL), *v;
+	bool found = false;
+	size_t i;
+
+	json_array_foreach(names, i, v) {
+		const char *t = json_string_value(json_object_get(v, "type"));
+		const char *val = json_string_value(json_object_get(v, "value"));
+
+		for (size_t k = 0; !found && t && val && k < n_ids; k++)
+			found = !strcmp(t, ids[k].type) && !strcmp(val, ids[k].value);
+	}
+	json_decref(names);
+	return found;
+}
+
+/* RFC 9773 §5 "replaces": the certificate must be this CA's, this account's,
+ * share an identifier with the order, and not be replaced already by an
+ * order that is not invalid. *ret_cert is the certificate and *ret_expect
+ * the order that claimed it before (invalid, or gone), or NULL, for the
+ * compare-and-set at insertion. Replies on failure. */
+static int check_replaces(struct flint_req *r, const char *cert_id,
+			  const struct flint_identifier *ids, size_t n_ids,
+			  struct flint_cert **ret_cert, char **ret_expect)
+{
+	struct flint_problem *prob = NULL;
+	struct flint_cert *c = NULL;
+	struct flint_order *prev = NULL;
+	const char *st = NULL;
+	int rc;
+
+	if ((rc = flint_ari_find_cert(r, cert_id, &c, &prob)) < 0) {
+		if (prob && rc == FLINT_ENOTFOUND)
+			prob->status = 400;
+		if (prob)
+			flint_reply_problem(r, prob);
+		else
+			flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "out of memory");
+		return rc;
+	}
+	rc = FLINT_EINVAL;
+	if (strcmp(c->account_id, r->account->id) != 0) {
+		flint_reply_forbidden(r, "certificate %s belongs to another account", cert_id);
+		goto out;
+	}
+	if (!shares_identifier(c->names_json, ids, n_ids)) {
+		flint_reply_error(r, FLINT_PROB_MALFORMED,
+				  "the order shares no identifier with certificate %s it replaces",
+				  cert_id);
+		goto out;
+	}
+	if (c->replaced_by) {
+		rc = r->store->ops->order_get(r->store, c->replaced_by, &prev);
+		if (rc == 0 && (rc = flint_order_status(r, prev, &st)) == 0 &&
+		    strcmp(st, "invalid") != 0) {
+			flint_reply_error(r, FLINT_PROB_ALREADY_REPLACED,
+					  "certificate %s is already replaced by order %s (%s)", cert_id,
+					  prev->id, st);
+			rc = FLINT_ECONFLICT;
+			goto out;
+		}
+		if (rc < 0 && rc != FLINT_ENOTFOUND) {
+			flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "store: %s",
+					  flint_strerror(rc));
+			goto out;
+		}
+		if (!(*ret_expect = strdup(c->replaced_by))) {
+			rc = FLINT_ENOMEM;
+			flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "out of memory");
+			goto out;
+		}
+	}
+	*ret_cert = c;
+	c = NULL;
+	rc = 0;
+out:
+	flint_order_free(prev);
+	flint_cert_free(c);
+	return rc;
+}
+
 void flint_api_new_order(struct flint_req *r, const char *rest)
 {
 	(void)rest;
@@ -164,7 +290,10 @@ void flint_api_new_order(struct flint_req *r, const char *rest)
 	struct flint_authz *fresh = NULL;
 	struct flint_authz **reused = NULL;
 	struct flint_order o = {0};
-	json_t *ids_json = NULL;
+	const struct flint_profile *profile;
+	struct flint_cert *replaced = NULL;
+	char *replaces_expect = NULL;
+	json_t *ids_json = NULL, *replaces_v;
 	int rc;
 
 	if (flint_req_authenticate(r, FLINT_AUTH_KID) < 0)
@@ -179,19 +308,29 @@ void flint_api_new_order(struct flint_req *r, const char *rest)
 		return;
 	}
 	int64_t now = flint_now();
+	if (!(profile = choose_profile(r, ids, n_ids)))
+		goto out;
 	if (parse_time_field(r, "notBefore", &o.not_before) < 0 ||
 	    parse_time_field(r, "notAfter", &o.not_after) < 0)
 		goto out;
 	int64_t nb = o.not_before ? o.not_before : now;
 	if ((o.not_after && o.not_after <= nb) || (o.not_before && o.not_before > now + 30 * 86400) ||
-	    (o.not_after && o.not_after - nb > (int64_t)r->d->cfg->cert_lifetime_days * 86400) ||
+	    (o.not_after && o.not_after - nb > profile->lifetime) ||
 	    (o.not_after && o.not_after < now)) {
 		flint_reply_error(r, FLINT_PROB_MALFORMED,
-				  "notBefore/notAfter must describe a future window of at most %d days "
-				  "starting within 30 days",
-				  r->d->cfg->cert_lifetime_days);
+				  "notBefore/notAfter must describe a future window of at most %lld "
+				  "hours (profile %s) starting within 30 days",
+				  (long long)(profile->lifetime / 3600), profile->name);
 		goto out;
 	}
+	replaces_v = json_object_get(r->payload, "replaces");
+	if (replaces_v && !json_is_string(replaces_v)) {
+		flint_reply_error(r, FLINT_PROB_MALFORMED, "replaces must be a certificate ID string");
+		goto out;
+	}
+	if (replaces_v && check_replaces(r, json_string_value(replaces_v), ids, n_ids,
+					 &replaced, &replaces_expect) < 0)
+		goto out;
 
 	o.expires = now + r->d->cfg->order_lifetime;
 	o.authz_ids = calloc(n_ids, sizeof(*o.authz_ids));
@@ -254,13 +393,30 @@ void flint_api_new_order(struct flint_req *r, const char *rest)
 		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "out of memory");
 		goto out;
 	}
+	o.profile = profile->name;
+	if (replaced) {
+		o.replaces = (char *)json_string_value(replaces_v);
+		/* one live replacement per certificate, across concurrent requests */
+		rc = r->store->ops->cert_claim_replacement(r->store, replaced->id, o.id,
+							   replaces_expect);
+		if (rc == FLINT_ECONFLICT) {
+			flint_reply_error(r, FLINT_PROB_ALREADY_REPLACED,
+					  "certificate %s is already being replaced", o.replaces);
+			goto out;
+		} else if (rc < 0) {
+			flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "store: %s",
+					  flint_strerror(rc));
+			goto out;
+		}
+	}
 	rc = r->store->ops->order_insert(r->store, &o, fresh, n_new);
 	if (rc < 0) {
 		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "store: %s", flint_strerror(rc));
 		goto out;
 	}
-	fprintf(stderr, "state order=%s account=%s status=pending identifiers=%s\n", o.id,
-		r->account->id, o.identifiers_json);
+	fprintf(stderr, "state order=%s account=%s status=pending profile=%s identifiers=%s%s%s\n",
+		o.id, r->account->id, o.profile, o.identifiers_json,
+		o.replaces ? " replaces=" : "", o.replaces ? o.replaces : "");
 	flint_order_reply(r, 201, &o);
 out:
 	for (size_t i = 0; i < n_new; i++)
@@ -274,6 +430,8 @@ out:
 	free(reused);
 	free(o.authz_ids);
 	free(o.id);
+	free(replaces_expect);
+	flint_cert_free(replaced);
 	free(o.identifiers_json);
 	json_decref(ids_json);
 }

@@ -30,6 +30,8 @@ static const struct route routes[] = {
 	{"/acme/authz/", true, NULL, M_POST, true, flint_api_authz},
 	{"/acme/chall/", true, NULL, M_POST, true, flint_api_challenge},
 	{"/acme/cert/", true, NULL, M_POST, true, flint_api_certificate},
+	/* RFC 9773 §4.1: a plain GET, no JWS, no nonce */
+	{"/acme/renewal-info/", true, NULL, M_GET | M_HEAD, false, flint_api_renewal_info},
 	{"/ca/", true, NULL, M_GET | M_HEAD, false, flint_api_ca_file},
 	{"/terms", false, NULL, M_GET | M_HEAD, false, flint_api_terms},
 };

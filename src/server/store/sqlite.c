@@ -92,6 +92,15 @@ static const char *const migrations[] = {
 	"CREATE TABLE secrets ("
 	" name TEXT PRIMARY KEY,"
 	" value BLOB NOT NULL) WITHOUT ROWID;",
+	/* 4: profiles; ARI (RFC 9773): replacements and operator-set windows */
+	"ALTER TABLE orders ADD COLUMN profile TEXT;"
+	"ALTER TABLE orders ADD COLUMN replaces TEXT;"
+	"ALTER TABLE certificates ADD COLUMN profile TEXT;"
+	"ALTER TABLE certificates ADD COLUMN replaced_by TEXT;"
+	"ALTER TABLE certificates ADD COLUMN ari_start INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE certificates ADD COLUMN ari_end INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE certificates ADD COLUMN ari_explanation TEXT;"
+	"CREATE INDEX certificates_account ON certificates(account_id, not_after);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -101,10 +110,11 @@ static const char *const migrations[] = {
 #define CHALLENGE_COLS "id, authz_id, type, token, status, validated, error_json"
 #define ORDER_COLS                                                                      \
 	"id, account_id, status, expires, not_before, not_after, created, identifiers_json," \
-	" error_json, cert_id"
-#define CERT_COLS                                                                       \
+	" error_json, cert_id, profile, replaces"
+#define CERT_INSERT_COLS                                                                \
 	"id, serial, account_id, order_id, der, chain_pem, not_before, not_after, revoked_at," \
-	" reason, names_json"
+	" reason, names_json, profile"
+#define CERT_COLS CERT_INSERT_COLS ", replaced_by, ari_start, ari_end, ari_explanation"
 
 enum stmt_id {
 	S_BEGIN,
@@ -147,6 +157,8 @@ enum stmt_id {
 	S_CERT_REVOKE,
 	S_CERT_EXISTS,
 	S_CERTS_REVOKED,
+	S_CERT_CLAIM,
+	S_CERTS_SET_ARI,
 	S_COUNT
 };
 
@@ -171,7 +183,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_CHALLENGE_INSERT] = "INSERT INTO challenges (id, authz_id, pos, type, token, status,"
 			       " validated, error_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[S_ORDER_INSERT] = "INSERT INTO orders (" ORDER_COLS ")"
-			   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+			   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
 	[S_ORDER_AUTHZ_INSERT] = "INSERT INTO order_authzs (order_id, pos, authz_id)"
 				 " VALUES (?1, ?2, ?3)",
 	[S_ORDER_GET] = "SELECT " ORDER_COLS " FROM orders WHERE id = ?1",
@@ -207,8 +219,8 @@ static const char *const stmt_sql[S_COUNT] = {
 				     " AND status = 'pending'",
 	[S_CHALLENGES_PROCESSING] = "SELECT id FROM challenges WHERE status = 'processing'"
 				    " ORDER BY rowid",
-	[S_CERT_INSERT] = "INSERT INTO certificates (" CERT_COLS ")"
-			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	[S_CERT_INSERT] = "INSERT INTO certificates (" CERT_INSERT_COLS ")"
+			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
 	[S_CERT_GET] = "SELECT " CERT_COLS " FROM certificates WHERE id = ?1",
 	[S_CERT_BY_SERIAL] = "SELECT " CERT_COLS " FROM certificates WHERE serial = ?1",
 	[S_CERT_REVOKE] = "UPDATE certificates SET revoked_at = ?2, reason = ?3"
@@ -216,6 +228,11 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_CERT_EXISTS] = "SELECT 1 FROM certificates WHERE id = ?1",
 	[S_CERTS_REVOKED] = "SELECT " CERT_COLS " FROM certificates"
 			    " WHERE revoked_at <> 0 AND not_after > ?1 ORDER BY revoked_at, rowid",
+	[S_CERT_CLAIM] = "UPDATE certificates SET replaced_by = ?2 WHERE id = ?1"
+			 " AND replaced_by IS ?3",
+	[S_CERTS_SET_ARI] = "UPDATE certificates SET ari_start = ?2, ari_end = ?3,"
+			    " ari_explanation = ?4 WHERE not_after > ?1"
+			    " AND (?5 IS NULL OR serial = ?5) AND (?6 IS NULL OR account_id = ?6)",
 };
 
 struct sq_store {
@@ -647,7 +664,8 @@ static int read_order(struct sq_store *q, sqlite3_stmt *s, void *ret)
 	if ((err = col_str(s, 0, &o->id)) < 0 || (err = col_str(s, 1, &o->account_id)) < 0 ||
 	    (err = col_str(s, 2, &o->status)) < 0 ||
 	    (err = col_str(s, 7, &o->identifiers_json)) < 0 ||
-	    (err = col_str(s, 8, &o->error_json)) < 0 || (err = col_str(s, 9, &o->cert_id)) < 0)
+	    (err = col_str(s, 8, &o->error_json)) < 0 || (err = col_str(s, 9, &o->cert_id)) < 0 ||
+	    (err = col_str(s, 10, &o->profile)) < 0 || (err = col_str(s, 11, &o->replaces)) < 0)
 		goto out;
 	o->expires = sqlite3_column_int64(s, 3);
 	o->not_before = sqlite3_column_int64(s, 4);
@@ -677,7 +695,9 @@ static int read_cert(struct sq_store *q, sqlite3_stmt *s, void *ret)
 		return FLINT_ENOMEM;
 	if ((err = col_str(s, 0, &c->id)) < 0 || (err = col_str(s, 1, &c->serial)) < 0 ||
 	    (err = col_str(s, 2, &c->account_id)) < 0 || (err = col_str(s, 3, &c->order_id)) < 0 ||
-	    (err = col_str(s, 5, &c->chain_pem)) < 0 || (err = col_str(s, 10, &c->names_json)) < 0)
+	    (err = col_str(s, 5, &c->chain_pem)) < 0 || (err = col_str(s, 10, &c->names_json)) < 0 ||
+	    (err = col_str(s, 11, &c->profile)) < 0 || (err = col_str(s, 12, &c->replaced_by)) < 0 ||
+	    (err = col_str(s, 15, &c->ari_explanation)) < 0)
 		goto out;
 	der = sqlite3_column_blob(s, 4);
 	n = sqlite3_column_bytes(s, 4);
@@ -698,6 +718,8 @@ static int read_cert(struct sq_store *q, sqlite3_stmt *s, void *ret)
 	c->not_after = sqlite3_column_int64(s, 7);
 	c->revoked_at = sqlite3_column_int64(s, 8);
 	c->reason = (int)sqlite3_column_int64(s, 9);
+	c->ari_start = sqlite3_column_int64(s, 13);
+	c->ari_end = sqlite3_column_int64(s, 14);
 	*(struct flint_cert **)ret = c;
 	c = NULL;
 out:
@@ -919,7 +941,8 @@ static int sq_order_insert(struct flint_store *st, const struct flint_order *ord
 			   ARGS(TEXT(order->id), TEXT(order->account_id), TEXT(order->status),
 				I64(order->expires), I64(order->not_before), I64(order->not_after),
 				I64(order->created), TEXT(order->identifiers_json),
-				TEXT(order->error_json), TEXT(order->cert_id)));
+				TEXT(order->error_json), TEXT(order->cert_id), TEXT(order->profile),
+				TEXT(order->replaces)));
 	for (size_t i = 0; i < order->n_authz && err == 0; i++)
 		err = exec(q, S_ORDER_AUTHZ_INSERT,
 			   ARGS(TEXT(order->id), I64((int64_t)i), TEXT(order->authz_ids[i])));
@@ -1074,7 +1097,34 @@ static int sq_cert_insert(struct flint_store *st, const struct flint_cert *cert)
 		    ARGS(TEXT(cert->id), TEXT(cert->serial), TEXT(cert->account_id),
 			 TEXT(cert->order_id), BLOB(cert->der, cert->der_len),
 			 TEXT(cert->chain_pem), I64(cert->not_before), I64(cert->not_after),
-			 I64(cert->revoked_at), I64(cert->reason), TEXT(cert->names_json)));
+			 I64(cert->revoked_at), I64(cert->reason), TEXT(cert->names_json),
+			 TEXT(cert->profile)));
+}
+
+static int sq_cert_claim_replacement(struct flint_store *st, const char *cert_id,
+				     const char *order_id, const char *expect)
+{
+	if (!cert_id || !order_id)
+		return FLINT_EINVAL;
+	return update(sq(st), S_CERT_CLAIM, ARGS(TEXT(cert_id), TEXT(order_id), TEXT(expect)),
+		      S_CERT_EXISTS, cert_id);
+}
+
+static int sq_certs_set_ari_window(struct flint_store *st, const char *serial,
+				   const char *account_id, int64_t now, int64_t start, int64_t end,
+				   const char *explanation, size_t *ret_n)
+{
+	struct sq_store *q = sq(st);
+	int err;
+
+	if (!ret_n || end <= start)
+		return FLINT_EINVAL;
+	err = exec(q, S_CERTS_SET_ARI,
+		   ARGS(I64(now), I64(start), I64(end), TEXT(explanation), TEXT(serial),
+			TEXT(account_id)));
+	if (err == 0)
+		*ret_n = (size_t)sqlite3_changes(q->db);
+	return err;
 }
 
 static int sq_cert_get(struct flint_store *st, const char *id, struct flint_cert **ret)
@@ -1137,4 +1187,6 @@ const struct flint_store_ops flint_store_sqlite = {
 	.cert_by_serial = sq_cert_by_serial,
 	.cert_revoke = sq_cert_revoke,
 	.certs_revoked = sq_certs_revoked,
+	.cert_claim_replacement = sq_cert_claim_replacement,
+	.certs_set_ari_window = sq_certs_set_ari_window,
 };

@@ -109,6 +109,8 @@ void flint_order_free(struct flint_order *o)
 	free(o->identifiers_json);
 	free(o->error_json);
 	free(o->cert_id);
+	free(o->profile);
+	free(o->replaces);
 	flint_string_list_free(o->authz_ids, o->n_authz);
 	free(o);
 }
@@ -124,6 +126,9 @@ void flint_cert_free(struct flint_cert *c)
 	free(c->der);
 	free(c->chain_pem);
 	free(c->names_json);
+	free(c->profile);
+	free(c->replaced_by);
+	free(c->ari_explanation);
 	free(c);
 }
 

@@ -56,6 +56,8 @@ struct flint_order {
 	char *identifiers_json; /* JSON array of {type,value} as requested, normalised */
 	char *error_json;       /* problem or NULL */
 	char *cert_id;          /* NULL until issued */
+	char *profile;          /* the certificate profile the order issues under */
+	char *replaces;         /* id of the certificate it replaces (RFC 9773), or NULL */
 	char **authz_ids;       /* in identifier order */
 	size_t n_authz;
 };
@@ -73,6 +75,12 @@ struct flint_cert {
 	int64_t revoked_at; /* 0 when not revoked */
 	int reason;         /* RFC 5280 CRLReason when revoked */
 	char *names_json;   /* JSON array of identifiers {type,value} in the certificate */
+	char *profile;      /* profile it was issued under */
+	/* RFC 9773: the order that claimed to replace it (NULL: none); an
+	 * operator-set renewal window (0/0: none) and its explanation URL */
+	char *replaced_by;
+	int64_t ari_start, ari_end;
+	char *ari_explanation;
 };
 
 struct flint_store;
@@ -154,6 +162,18 @@ struct flint_store_ops {
 	int (*cert_by_serial)(struct flint_store *st, const char *serial, struct flint_cert **ret);
 	/* FLINT_ECONFLICT when already revoked. */
 	int (*cert_revoke)(struct flint_store *st, const char *id, int reason, int64_t when);
+	/* RFC 9773 replacement: compare-and-set of the certificate's replaced_by
+	 * from expect (NULL: unclaimed) to order_id, so one certificate is
+	 * replaced by one live order only. FLINT_ECONFLICT when replaced_by is
+	 * not expect; FLINT_ENOTFOUND when there is no such certificate. */
+	int (*cert_claim_replacement)(struct flint_store *st, const char *cert_id,
+				      const char *order_id, const char *expect);
+	/* Operator-set ARI windows: every certificate unexpired at now, with
+	 * this serial (when not NULL) and of this account (when not NULL), gets
+	 * the window [start, end) and explanation (may be NULL). *ret_n: how many. */
+	int (*certs_set_ari_window)(struct flint_store *st, const char *serial,
+				    const char *account_id, int64_t now, int64_t start, int64_t end,
+				    const char *explanation, size_t *ret_n);
 	/* All revoked certificates not yet expired at now (for CRLs). */
 	int (*certs_revoked)(struct flint_store *st, int64_t now, struct flint_cert ***ret,
 			     size_t *ret_n);
