@@ -1,5 +1,7 @@
-/* libFuzzer driver for dns identifier normalisation (RFC 8555 §7.1.4, RFC
- * 3492 A-labels): output must be a fixed point of the normaliser. */
+/* libFuzzer driver for identifier normalisation: dns names (RFC 8555
+ * §7.1.4, RFC 3492 A-labels) and ip addresses (RFC 8738, RFC 5952): each
+ * output must be a fixed point of its normaliser; an ip's reverse name
+ * must fit its buffer. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	in[size] = '\0';
 	if (flint_dns_name_normalize(in, &out, &p) == 0) {
 		if (p || flint_dns_name_normalize(out, &again, NULL) != 0 || strcmp(out, again) != 0)
+			abort();
+	}
+	free(again);
+	free(out);
+	flint_problem_free(p);
+	out = again = NULL;
+	p = NULL;
+	if (flint_ip_normalize(in, &out, &p) == 0) {
+		char rev[128];
+
+		if (p || flint_ip_normalize(out, &again, NULL) != 0 || strcmp(out, again) != 0 ||
+		    flint_ip_reverse_name(out, rev, sizeof(rev)) < 0)
 			abort();
 	}
 	free(again);

@@ -268,6 +268,7 @@ static int fetch_directory(struct flint_acme *a, const char *url, char **ret_err
 	    dup_member(doc, "revokeCert", &a->dir.revoke_cert) < 0 ||
 	    dup_member(doc, "keyChange", &a->dir.key_change) < 0 ||
 	    dup_member(doc, "renewalInfo", &a->dir.renewal_info) < 0 ||
+	    dup_member(doc, "newAuthz", &a->dir.new_authz) < 0 ||
 	    dup_member(meta, "termsOfService", &a->dir.terms_of_service) < 0 ||
 	    dup_member(meta, "website", &a->dir.website) < 0)
 		goto out;
@@ -319,6 +320,7 @@ void flint_acme_free(struct flint_acme *a)
 	free(a->dir.revoke_cert);
 	free(a->dir.key_change);
 	free(a->dir.renewal_info);
+	free(a->dir.new_authz);
 	free(a->dir.terms_of_service);
 	free(a->dir.website);
 	json_decref(a->dir.profiles);

@@ -19,6 +19,7 @@ struct flint_acme_directory {
 	char *url;
 	char *new_nonce, *new_account, *new_order, *revoke_cert, *key_change; /* NULL when absent */
 	char *renewal_info; /* RFC 9773 renewalInfo; NULL when absent */
+	char *new_authz;    /* RFC 8555 §7.4.1 pre-authorization; NULL when absent */
 	char *terms_of_service; /* meta.termsOfService, NULL when absent */
 	char *website;
 	bool eab_required; /* meta.externalAccountRequired */

@@ -241,6 +241,7 @@ int flint_renewal_load(const char *path, struct flint_renewal **ret, char **ret_
 	read_cstr(&rd, sv, "dns_update_zone", &rn->solver.dns_update_zone);
 	read_cstr(&rd, sv, "tsig_key_file", &rn->solver.tsig_key_file);
 	read_bool(&rd, sv, "tsig_key_inline", &rn->tsig_key_inline);
+	read_bool(&rd, sv, "dns_account", &rn->solver.dns_account);
 	if (json_object_get(sv, "tsig_key") && rd.r == 0) {
 		/* flint never writes it; refuse rather than use a secret left in a 0644 file */
 		flint_set_err(ret_err, "%s: solver.tsig_key must not be stored here; use "
@@ -311,7 +312,8 @@ int flint_renewal_save(const char *path, const struct flint_renewal *rn, char **
 	    set_opt_str(sv, "dns_update_zone", c->dns_update_zone) < 0 ||
 	    set_opt_str(sv, "tsig_key_file", c->tsig_key_file) < 0 ||
 	    ((rn->tsig_key_inline || c->tsig_key) &&
-	     json_object_set_new(sv, "tsig_key_inline", json_true()) < 0))
+	     json_object_set_new(sv, "tsig_key_inline", json_true()) < 0) ||
+	    (c->dns_account && json_object_set_new(sv, "dns_account", json_true()) < 0))
 		goto out;
 	if (rn->ari.cert_id &&
 	    (set_opt_str(ari, "cert_id", rn->ari.cert_id) < 0 ||

@@ -45,6 +45,7 @@ int flint_cmd_account(const struct flint_opts *o, const char *sub);
 int flint_cmd_issue(const struct flint_opts *o);
 int flint_cmd_renew(const struct flint_opts *o);
 int flint_cmd_revoke(const struct flint_opts *o);
+int flint_cmd_authorize(const struct flint_opts *o);
 
 /* Certificate key names: ec256, ec384, rsa2048, rsa3072, rsa4096. */
 int flint_cert_key_type(const char *name, int *ret_type, int *ret_bits);
@@ -60,3 +61,15 @@ struct flint_acme;
 int flint_cmd_open_state(const struct flint_opts *o, struct flint_state **ret);
 /* A session with server (o->server when NULL). Prints the error. */
 int flint_cmd_open_acme(const struct flint_opts *o, const char *server, struct flint_acme **ret);
+
+/* in cmd_cert.c, shared with cmd_authorize.c */
+struct flint_account;
+/* Whether cfg configures any solver. */
+bool flint_cmd_any_solver(const struct flint_solver_config *cfg);
+/* o's solver settings with --timeout applied. */
+struct flint_solver_config flint_cmd_solver_of(const struct flint_opts *o);
+/* Normalised, de-duplicated command-line names; prints why one is refused. */
+int flint_cmd_normalize_names(char *const *in, size_t n, char ***ret, size_t *ret_n);
+/* The stored account, or one registered with o's --email, --agree-tos, --eab-*. Prints errors. */
+int flint_cmd_account_for(const struct flint_opts *o, struct flint_acme *a, struct flint_state *st,
+			  struct flint_account **ret);

@@ -45,7 +45,7 @@ int flint_cert_key_type(const char *name, int *ret_type, int *ret_bits)
 	return FLINT_EINVAL;
 }
 
-static bool any_solver(const struct flint_solver_config *cfg)
+bool flint_cmd_any_solver(const struct flint_solver_config *cfg)
 {
 	for (size_t i = 0; flint_solver_types[i]; i++)
 		if (flint_solver_types[i]->configured(cfg))
@@ -81,7 +81,7 @@ static int normalize_name(const char *in, char **ret)
 	return r;
 }
 
-static int normalize_names(char *const *in, size_t n, char ***ret, size_t *ret_n)
+int flint_cmd_normalize_names(char *const *in, size_t n, char ***ret, size_t *ret_n)
 {
 	char **out = calloc(n ? n : 1, sizeof(*out));
 	size_t m = 0;
@@ -109,8 +109,8 @@ static int normalize_names(char *const *in, size_t n, char ***ret, size_t *ret_n
 	return 0;
 }
 
-static int account_for(const struct flint_opts *o, struct flint_acme *a, struct flint_state *st,
-		       struct flint_account **ret)
+int flint_cmd_account_for(const struct flint_opts *o, struct flint_acme *a, struct flint_state *st,
+			  struct flint_account **ret)
 {
 	struct flint_account_params p = {
 		.emails = o->emails, .n_emails = o->n_emails, .agree_tos = o->agree_tos,
@@ -285,7 +285,7 @@ out:
 	return r;
 }
 
-static struct flint_solver_config solver_of(const struct flint_opts *o)
+struct flint_solver_config flint_cmd_solver_of(const struct flint_opts *o)
 {
 	struct flint_solver_config cfg = o->solver;
 
@@ -296,7 +296,7 @@ static struct flint_solver_config solver_of(const struct flint_opts *o)
 
 int flint_cmd_issue(const struct flint_opts *o)
 {
-	struct flint_solver_config cfg = solver_of(o);
+	struct flint_solver_config cfg = flint_cmd_solver_of(o);
 	struct flint_state *st = NULL;
 	struct flint_acme *a = NULL;
 	struct flint_account *acct = NULL;
@@ -318,15 +318,15 @@ int flint_cmd_issue(const struct flint_opts *o)
 		flint_error("external account binding needs both --eab-kid and --eab-hmac-key");
 		return FLINT_EXIT_USAGE;
 	}
-	if (!any_solver(&cfg)) {
+	if (!flint_cmd_any_solver(&cfg)) {
 		flint_error("issue: choose how to answer challenges: --http01-port, --webroot, "
 			    "--tlsalpn01-port, --dns-hook or --dns-update");
 		return FLINT_EXIT_USAGE;
 	}
-	if (normalize_names(o->args, o->n_args, &names, &n) < 0)
+	if (flint_cmd_normalize_names(o->args, o->n_args, &names, &n) < 0)
 		return FLINT_EXIT_USAGE;
 	if (flint_cmd_open_state(o, &st) < 0 || flint_cmd_open_acme(o, NULL, &a) < 0 ||
-	    account_for(o, a, st, &acct) < 0)
+	    flint_cmd_account_for(o, a, st, &acct) < 0)
 		goto out;
 	struct issue_req q = {
 		.names = names,
@@ -420,7 +420,7 @@ static int renew_session(struct renew_run *rr, const char *server)
 		return FLINT_EIO;
 	if (rr->acct)
 		return 0;
-	if (account_for(rr->o, rr->a, rr->st, &rr->acct) < 0) {
+	if (flint_cmd_account_for(rr->o, rr->a, rr->st, &rr->acct) < 0) {
 		flint_account_free(rr->acct);
 		rr->acct = NULL;
 		return FLINT_EIO;
@@ -491,10 +491,10 @@ static bool renew_ari(struct renew_run *rr, const char *name, const char *path,
 static int renew_solver(const struct flint_opts *o, const struct flint_renewal *rn,
 			const char *name, struct flint_solver_config *ret)
 {
-	struct flint_solver_config cli = solver_of(o);
+	struct flint_solver_config cli = flint_cmd_solver_of(o);
 
 	/* a solver named on the command line replaces the stored one whole */
-	if (any_solver(&cli)) {
+	if (flint_cmd_any_solver(&cli)) {
 		*ret = cli;
 		return 0;
 	}

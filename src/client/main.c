@@ -21,10 +21,11 @@ enum verb {
 	V_ISSUE = 1 << 5,
 	V_RENEW = 1 << 6,
 	V_REVOKE = 1 << 7,
+	V_AUTHORIZE = 1 << 8,
 };
 
 #define V_ACCOUNT (V_REGISTER | V_SHOW | V_UPDATE | V_DEACTIVATE | V_ROLLOVER)
-#define V_ALL 0xff
+#define V_ALL 0x1ff
 #define V_CERT (V_ISSUE | V_RENEW)
 
 static const struct verb_info {
@@ -70,6 +71,9 @@ static const struct verb_info {
 	 "  --tsig-key NAME:ALG:SECRET   its key: ALG hmac-sha256 or hmac-sha512, SECRET base64\n"
 	 "  --tsig-key-file FILE    or the key from FILE (as for nsupdate -k, or Knot's keymgr -t)\n"
 	 "  --dns-update-zone ZONE  the zone to update (default: found by an SOA query)\n"
+	 "  --dns-account           --dns-hook or --dns-update answer dns-account-01\n"
+	 "                          (draft-ietf-acme-dns-account-label) instead of dns-01: the same\n"
+	 "                          value at _LABEL._acme-challenge.NAME, LABEL from the account URL\n"
 	 "Other options:\n"
 	 "  --key-type TYPE         certificate key: ec256 (default), ec384, rsa2048, rsa3072, rsa4096\n"
 	 "  --email ADDR, --agree-tos, --account-key-type TYPE   for an account created on the way\n"
@@ -92,6 +96,14 @@ static const struct verb_info {
 	 "  --preferred-chain CN, --profile NAME   as for issue; override the stored ones\n"
 	 "  an inline --tsig-key is never stored: pass it again (a --tsig-key-file path is)\n"
 	 "Exit status: 0 renewed at least one, 1 an error, 3 nothing was due.\n"},
+	{"authorize", NULL, V_AUTHORIZE, "authorize [OPTIONS] NAME...",
+	 "Pre-authorizes the DNS names and IP addresses (RFC 8555 §7.4.1: newAuthz) by answering\n"
+	 "their challenges now, with the same solver options as issue (--http01-port,\n"
+	 "--webroot, --tlsalpn01-port, --dns-hook, --dns-update ...; --timeout). A later issue\n"
+	 "for those names then needs no challenge while the authorizations are valid.\n"
+	 "Wildcards cannot be pre-authorized. Fails when the server has no newAuthz.\n"
+	 "  --email ADDR, --agree-tos, --account-key-type TYPE, --eab-kid KID, --eab-hmac-key\n"
+	 "                          KEY, --eab-alg ALG   for an account created on the way\n"},
 	{"revoke", NULL, V_REVOKE, "revoke [--reason N] [--with-cert-key] NAME",
 	 "Revokes the stored certificate of NAME (RFC 8555 §7.6) with the account key.\n"
 	 "  --reason N              RFC 5280 reason code (0-10, not 7)\n"
@@ -107,6 +119,7 @@ enum opt_id {
 	O_WITH_CERT_KEY, O_EAB_KID, O_EAB_HMAC_KEY, O_EAB_ALG, O_PREFERRED_CHAIN, O_PROFILE,
 	O_JSON,
 	O_DNS_UPDATE, O_TSIG_KEY, O_TSIG_KEY_FILE, O_DNS_UPDATE_ZONE,
+	O_DNS_ACCOUNT,
 	O__END
 };
 
@@ -132,6 +145,7 @@ static const struct option long_opts[] = {
 	{"tsig-key", required_argument, NULL, O_TSIG_KEY},
 	{"tsig-key-file", required_argument, NULL, O_TSIG_KEY_FILE},
 	{"dns-update-zone", required_argument, NULL, O_DNS_UPDATE_ZONE},
+	{"dns-account", no_argument, NULL, O_DNS_ACCOUNT},
 	{"deploy-hook", required_argument, NULL, O_DEPLOY_HOOK},
 	{"timeout", required_argument, NULL, O_TIMEOUT},
 	{"force", no_argument, NULL, O_FORCE},
@@ -159,11 +173,21 @@ static int opt_verbs(int id)
 	case O_HTTP01_PORT: case O_HTTP01_BIND: case O_WEBROOT: case O_TLSALPN01_PORT:
 	case O_TLSALPN01_BIND: case O_DNS_HOOK: case O_DEPLOY_HOOK: case O_TIMEOUT:
 	case O_DNS_UPDATE: case O_TSIG_KEY: case O_TSIG_KEY_FILE: case O_DNS_UPDATE_ZONE:
+	case O_DNS_ACCOUNT:
 		return V_CERT;
 	case O_FORCE: return V_RENEW;
 	case O_REASON: case O_WITH_CERT_KEY: return V_REVOKE;
 	default: return V_ALL;
 	}
+}
+
+/* authorize takes issue's options but those of the certificate itself. */
+static int verbs_of(int id)
+{
+	bool cert_only = id == O_KEY_TYPE || id == O_DEPLOY_HOOK || id == O_PREFERRED_CHAIN ||
+			 id == O_PROFILE;
+
+	return opt_verbs(id) | ((opt_verbs(id) & V_ISSUE) && !cert_only ? V_AUTHORIZE : 0);
 }
 
 static const char *opt_name(int id)
@@ -190,6 +214,7 @@ static void global_help(FILE *f)
 		"  issue NAME...        obtain a certificate for the names\n"
 		"  renew [NAME...]      renew the stored certificates that are due\n"
 		"  revoke NAME          revoke the stored certificate of NAME\n"
+		"  authorize NAME...    pre-authorize names (newAuthz) so a later issue needs no challenge\n"
 		"\n"
 		"Global options:\n"
 		"  --server URL         the ACME server's directory URL\n"
@@ -289,6 +314,7 @@ static int run(int argc, char **argv)
 		case O_TSIG_KEY: o.solver.tsig_key = optarg; o.solver_set = true; break;
 		case O_TSIG_KEY_FILE: o.solver.tsig_key_file = optarg; o.solver_set = true; break;
 		case O_DNS_UPDATE_ZONE: o.solver.dns_update_zone = optarg; o.solver_set = true; break;
+		case O_DNS_ACCOUNT: o.solver.dns_account = true; o.solver_set = true; break;
 		case O_DEPLOY_HOOK: o.deploy_hook = optarg; break;
 		case O_TIMEOUT:
 			if (parse_int(optarg, 1, 86400, "timeout", &o.timeout) < 0)
@@ -359,11 +385,16 @@ static int run(int argc, char **argv)
 		goto out;
 	}
 	for (int id = 256; id < O__END; id++) {
-		if (seen[id - 256] && !(opt_verbs(id) & vi->verb)) {
+		if (seen[id - 256] && !(verbs_of(id) & vi->verb)) {
 			flint_error("--%s does not apply to %s%s%s", opt_name(id), vi->name,
 				    vi->sub ? " " : "", vi->sub ? vi->sub : "");
 			goto out;
 		}
+	}
+	if (o.solver.dns_account && !o.solver.dns_hook && !o.solver.dns_update_server) {
+		flint_error("--dns-account needs --dns-hook or --dns-update (it changes which "
+			    "challenge they answer)");
+		goto out;
 	}
 	o.args = rest + (vi->sub ? 2 : 1);
 	o.n_args = n_rest - (vi->sub ? 2 : 1);
@@ -377,6 +408,8 @@ static int run(int argc, char **argv)
 		code = flint_cmd_issue(&o);
 	else if (vi->verb == V_RENEW)
 		code = flint_cmd_renew(&o);
+	else if (vi->verb == V_AUTHORIZE)
+		code = flint_cmd_authorize(&o);
 	else
 		code = flint_cmd_revoke(&o);
 out:

@@ -235,9 +235,10 @@ static int choose(struct run *run, const json_t *authz, struct work *w, char **r
 			      "%s: no configured solver answers the challenges the server offers "
 			      "(%s)%s",
 			      w->display, offered ? offered : "?",
-			      w->task.wildcard ? "; wildcards need dns-01 (--dns-hook)"
-					       : "; use --http01-port, --webroot, "
-						 "--tlsalpn01-port or --dns-hook");
+			      cfg->dns_account   ? "; --dns-account answers dns-account-01 only"
+			      : w->task.wildcard ? "; wildcards need dns-01 (--dns-hook)"
+						 : "; use --http01-port, --webroot, "
+						   "--tlsalpn01-port or --dns-hook");
 		free(offered);
 		return FLINT_EUNSUPPORTED;
 	}
@@ -261,6 +262,7 @@ static int choose(struct run *run, const json_t *authz, struct work *w, char **r
 	w->task.token = w->token;
 	w->task.key_authorization = w->keyauth;
 	w->task.dns_txt_value = w->txt;
+	w->task.account_url = flint_acme_kid(run->a); /* dns-account-01's record name */
 	return 0;
 }
 
@@ -711,6 +713,38 @@ static void deactivate_unfinished(struct run *run)
 	}
 }
 
+/* The end of every run: challenges cleaned up; on failure the identifier
+ * and problem recorded for --json (failed_name: a name that failed before
+ * any authorization was loaded) and the unfinished authorizations
+ * deactivated; the run's memory released. */
+static void run_end(struct run *run, int r, const char *failed_name)
+{
+	const struct flint_order_params *p = run->p;
+
+	cleanup_all(run);
+	if (r < 0 && p->failure) {
+		const struct flint_problem *prob = flint_acme_problem(run->a);
+
+		if (run->failed)
+			p->failure->identifier = json_pack("{s:s, s:s}", "type", run->failed->ident_type,
+							   "value", run->failed->ident_value);
+		else if (failed_name)
+			p->failure->identifier = json_pack(
+			    "{s:s, s:s}", "type", flint_is_ip_address(failed_name) ? "ip" : "dns",
+			    "value", failed_name);
+		p->failure->problem = run->failed_problem ? json_incref(run->failed_problem)
+				      : prob		    ? flint_problem_to_json(prob)
+							    : NULL;
+	}
+	json_decref(run->failed_problem);
+	if (r < 0)
+		deactivate_unfinished(run);
+	for (size_t i = 0; i < run->n_work; i++)
+		work_clear(&run->work[i]);
+	free(run->work);
+	free(run->solvers);
+}
+
 int flint_order_issue(struct flint_acme *a, const struct flint_order_params *p,
 		      struct flint_chain **ret, char **ret_err)
 {
@@ -766,29 +800,115 @@ int flint_order_issue(struct flint_acme *a, const struct flint_order_params *p,
 	}
 	r = download(&run, str(done, "certificate"), names, ret, ret_err);
 out:
-	cleanup_all(&run);
-	if (r < 0 && p->failure) {
-		const struct flint_problem *prob = flint_acme_problem(a);
-
-		if (run.failed)
-			p->failure->identifier = json_pack("{s:s, s:s}", "type", run.failed->ident_type,
-							   "value", run.failed->ident_value);
-		p->failure->problem = run.failed_problem ? json_incref(run.failed_problem)
-				      : prob		   ? flint_problem_to_json(prob)
-							   : NULL;
-	}
-	json_decref(run.failed_problem);
-	if (r < 0)
-		deactivate_unfinished(&run);
-	for (size_t i = 0; i < run.n_work; i++)
-		work_clear(&run.work[i]);
-	free(run.work);
-	free(run.solvers);
+	run_end(&run, r, NULL);
 	json_decref(order);
 	json_decref(ready);
 	json_decref(finalized);
 	json_decref(done);
 	free(order_url);
 	free(names);
+	return r;
+}
+
+/* ---------------------------------------------------- pre-authorization */
+
+/* newAuthz (§7.4.1) for one name; *ret_url is the authorization's Location. */
+static int new_authz(struct run *run, const char *name, char **ret_url, char **ret_err)
+{
+	struct flint_acme_reply *reply = NULL;
+	char *body = NULL, *err = NULL;
+	json_t *payload;
+	int r = FLINT_ENOMEM;
+
+	payload = json_pack("{s:{s:s, s:s}}", "identifier", "type",
+			    flint_is_ip_address(name) ? "ip" : "dns", "value", name);
+	if (!payload || !(body = json_dumps(payload, JSON_COMPACT)))
+		goto out;
+	r = flint_acme_post(run->a, flint_acme_dir(run->a)->new_authz, body, NULL, &reply, &err);
+	if (r < 0) {
+		flint_set_err(ret_err, "%s: newAuthz failed: %s", name, err ? err : flint_strerror(r));
+		goto out;
+	}
+	if (!reply->http->location) {
+		flint_set_err(ret_err, "%s: the newAuthz reply has no Location", name);
+		r = FLINT_EPROTO;
+		goto out;
+	}
+	r = (*ret_url = strdup(reply->http->location)) ? 0 : FLINT_ENOMEM;
+	flint_debug("%s: pre-authorization %s", name, reply->http->location);
+out:
+	json_decref(payload);
+	free(body);
+	free(err);
+	flint_acme_reply_free(reply);
+	return r;
+}
+
+int flint_order_authorize(struct flint_acme *a, const struct flint_order_params *p,
+			  char **ret_err)
+{
+	struct run run = {.a = a, .p = p};
+	json_t *authzs = NULL, *urls = NULL;
+	const char *failed_name = NULL;
+	long long timeout_ms;
+	int r;
+
+	if (!a || !p || !p->names || p->n_names == 0 || !p->solver_cfg)
+		return FLINT_EINVAL;
+	if (!flint_acme_dir(a)->new_authz) {
+		flint_set_err(ret_err, "%s offers no pre-authorization (its directory has no newAuthz)",
+			      flint_acme_dir(a)->url);
+		return FLINT_EUNSUPPORTED;
+	}
+	for (size_t i = 0; i < p->n_names; i++) {
+		if (!strncmp(p->names[i], "*.", 2)) {
+			flint_set_err(ret_err, "%s: a wildcard cannot be pre-authorized (RFC 8555 "
+					       "§7.4.1); issue it directly",
+				      p->names[i]);
+			return FLINT_EINVAL;
+		}
+	}
+	timeout_ms = (p->timeout > 0 ? p->timeout : FLINT_ORDER_TIMEOUT) * 1000LL;
+	if (!(urls = json_array()) || !(authzs = json_pack("{s:O}", "authorizations", urls))) {
+		r = FLINT_ENOMEM;
+		goto out;
+	}
+	/* solvers first, as for orders: a port that cannot be bound leaves nothing behind */
+	if ((r = start_solvers(&run, ret_err)) < 0)
+		goto out;
+	for (size_t i = 0; i < p->n_names && !failed_name; i++) {
+		char *url = NULL;
+
+		if ((r = new_authz(&run, p->names[i], &url, ret_err)) < 0 ||
+		    (r = json_array_append_new(urls, json_string(url)) < 0 ? FLINT_ENOMEM : 0) < 0)
+			failed_name = p->names[i];
+		free(url);
+	}
+	/* the ones made before a failure are loaded too, so they get deactivated */
+	if (failed_name) {
+		const struct flint_problem *prob = flint_acme_problem(a);
+		json_t *why = prob ? flint_problem_to_json(prob) : NULL; /* before new requests */
+		char *ignored = NULL;
+
+		(void)load_authorizations(&run, authzs, &ignored);
+		free(ignored);
+		run.failed = NULL;
+		json_decref(run.failed_problem);
+		run.failed_problem = why;
+		goto out;
+	}
+	if ((r = load_authorizations(&run, authzs, ret_err)) < 0)
+		goto out;
+	bind_solvers(&run);
+	if ((r = present_all(&run, ret_err)) < 0 || (r = respond_all(&run, ret_err)) < 0)
+		goto out;
+	run.deadline = flint_now_ms() + timeout_ms;
+	for (size_t i = 0; i < run.n_work; i++)
+		if (run.work[i].type && (r = wait_authz(&run, &run.work[i], ret_err)) < 0)
+			goto out;
+out:
+	run_end(&run, r, failed_name);
+	json_decref(urls);
+	json_decref(authzs);
 	return r;
 }

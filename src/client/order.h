@@ -39,4 +39,14 @@ struct flint_order_params {
 int flint_order_issue(struct flint_acme *a, const struct flint_order_params *p,
 		      struct flint_chain **ret, char **ret_err);
 
+/* Pre-authorization (RFC 8555 §7.4.1): newAuthz for each of p's names (no
+ * wildcards), then the same solving as flint_order_issue: each pending
+ * authorization answered by the first configured solver, polled until valid
+ * within p->timeout, challenges cleaned up, unfinished ones deactivated on
+ * failure. p->cert_key and the order fields are unused. FLINT_EUNSUPPORTED
+ * when the directory has no newAuthz. A later order for the names reuses the
+ * valid authorizations, so it needs no challenge. */
+int flint_order_authorize(struct flint_acme *a, const struct flint_order_params *p,
+			  char **ret_err);
+
 #endif

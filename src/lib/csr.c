@@ -1,7 +1,9 @@
 /* PKCS#10 requests (RFC 2986) as ACME finalize carries them (RFC 8555 §7.4):
- * strict DER, self-signature, key policy, and the dns names requested. */
+ * strict DER, self-signature, key policy, and the dns names and IP addresses
+ * (RFC 8738 §3) requested. */
 #include "csr.h"
 
+#include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
@@ -24,42 +26,15 @@ static int csr_problem(struct flint_problem **ret_problem, int r, const char *de
 	return r;
 }
 
-/* Normalises one raw name and appends it unless already present. */
-static int add_name(struct flint_csr *csr, const unsigned char *raw, int rawlen,
-		    struct flint_problem **ret_problem)
+/* Appends the normalised identifier (type, norm) unless already present;
+ * takes norm. */
+static int add_id(struct flint_csr *csr, const char *type, char *norm,
+		  struct flint_problem **ret_problem)
 {
-	struct flint_problem *why = NULL;
 	struct flint_identifier *grown;
-	char *copy, *norm = NULL;
-	int r;
 
-	if (rawlen < 0)
-		return csr_problem(ret_problem, FLINT_EINVAL, "CSR name unreadable", NULL);
-	copy = malloc((size_t)rawlen + 1);
-	if (!copy)
-		return csr_problem(ret_problem, FLINT_ENOMEM, NULL, NULL);
-	memcpy(copy, raw, (size_t)rawlen);
-	copy[rawlen] = '\0';
-	if (strlen(copy) != (size_t)rawlen) {
-		free(copy);
-		return csr_problem(ret_problem, FLINT_EINVAL, "CSR name contains NUL", NULL);
-	}
-	r = flint_dns_name_normalize(copy, &norm, &why);
-	if (r < 0) {
-		if (ret_problem && !*ret_problem && r != FLINT_ENOMEM) {
-			*ret_problem = flint_problem_new(FLINT_PROB_BAD_CSR, "CSR name \"%.255s\": %s",
-							 copy, why ? why->detail : "invalid");
-			if (*ret_problem)
-				flint_problem_add_sub(*ret_problem, FLINT_PROB_REJECTED_IDENTIFIER,
-						      "dns", copy, "%s", why ? why->detail : "invalid");
-		}
-		flint_problem_free(why);
-		free(copy);
-		return csr_problem(ret_problem, r, NULL, NULL);
-	}
-	free(copy);
 	for (size_t i = 0; i < csr->n_ids; i++) {
-		if (strcmp(csr->ids[i].value, norm) == 0) {
+		if (strcmp(csr->ids[i].type, type) == 0 && strcmp(csr->ids[i].value, norm) == 0) {
 			free(norm);
 			return 0;
 		}
@@ -74,7 +49,7 @@ static int add_name(struct flint_csr *csr, const unsigned char *raw, int rawlen,
 		return csr_problem(ret_problem, FLINT_ENOMEM, NULL, NULL);
 	}
 	csr->ids = grown;
-	csr->ids[csr->n_ids].type = strdup("dns");
+	csr->ids[csr->n_ids].type = strdup(type);
 	if (!csr->ids[csr->n_ids].type) {
 		free(norm);
 		return csr_problem(ret_problem, FLINT_ENOMEM, NULL, NULL);
@@ -82,6 +57,72 @@ static int add_name(struct flint_csr *csr, const unsigned char *raw, int rawlen,
 	csr->ids[csr->n_ids].value = norm;
 	csr->n_ids++;
 	return 0;
+}
+
+/* Normalises one textual name of type "dns" or "ip" and appends it; a
+ * refusal is a badCSR problem with a rejectedIdentifier subproblem. */
+static int add_text(struct flint_csr *csr, const char *type, const char *text,
+		    struct flint_problem **ret_problem)
+{
+	struct flint_problem *why = NULL;
+	char *norm = NULL;
+	int r;
+
+	r = strcmp(type, "ip") == 0 ? flint_ip_normalize(text, &norm, &why)
+				    : flint_dns_name_normalize(text, &norm, &why);
+	if (r < 0) {
+		if (ret_problem && !*ret_problem && r != FLINT_ENOMEM) {
+			*ret_problem = flint_problem_new(FLINT_PROB_BAD_CSR, "CSR %s \"%.255s\": %s",
+							 strcmp(type, "ip") == 0 ? "IP address" : "name",
+							 text, why ? why->detail : "invalid");
+			if (*ret_problem)
+				flint_problem_add_sub(*ret_problem, FLINT_PROB_REJECTED_IDENTIFIER,
+						      type, text, "%s", why ? why->detail : "invalid");
+		}
+		flint_problem_free(why);
+		return csr_problem(ret_problem, r, NULL, NULL);
+	}
+	return add_id(csr, type, norm, ret_problem);
+}
+
+/* A raw CN or dNSName: an IPv4/IPv6 literal in the CN is an ip identifier
+ * (clients such as lego put the first name there, address or not); in a
+ * dNSName it is refused by the dns normaliser. */
+static int add_name(struct flint_csr *csr, const unsigned char *raw, int rawlen, bool is_cn,
+		    struct flint_problem **ret_problem)
+{
+	char *copy;
+	int r;
+
+	if (rawlen < 0)
+		return csr_problem(ret_problem, FLINT_EINVAL, "CSR name unreadable", NULL);
+	copy = malloc((size_t)rawlen + 1);
+	if (!copy)
+		return csr_problem(ret_problem, FLINT_ENOMEM, NULL, NULL);
+	memcpy(copy, raw, (size_t)rawlen);
+	copy[rawlen] = '\0';
+	if (strlen(copy) != (size_t)rawlen) {
+		free(copy);
+		return csr_problem(ret_problem, FLINT_EINVAL, "CSR name contains NUL", NULL);
+	}
+	r = add_text(csr, is_cn && flint_is_ip_address(copy) ? "ip" : "dns", copy, ret_problem);
+	free(copy);
+	return r;
+}
+
+/* An iPAddress SAN (RFC 5280 §4.2.1.6): 4 or 16 octets; the 8/32-octet
+ * name-constraint forms and anything else are refused. */
+static int add_ip(struct flint_csr *csr, const ASN1_OCTET_STRING *ip,
+		  struct flint_problem **ret_problem)
+{
+	char text[INET6_ADDRSTRLEN];
+	int len = ASN1_STRING_length(ip);
+	int af = len == 4 ? AF_INET : len == 16 ? AF_INET6 : 0;
+
+	if (!af || !inet_ntop(af, ASN1_STRING_get0_data(ip), text, sizeof(text)))
+		return csr_problem(ret_problem, FLINT_EINVAL,
+				   "CSR iPAddress SAN is neither 4 nor 16 octets", NULL);
+	return add_text(csr, "ip", text, ret_problem);
 }
 
 static int collect_cn(struct flint_csr *csr, struct flint_problem **ret_problem)
@@ -99,7 +140,7 @@ static int collect_cn(struct flint_csr *csr, struct flint_problem **ret_problem)
 		if (len < 0)
 			return csr_problem(ret_problem, FLINT_EINVAL, "CSR common name unreadable",
 					   NULL);
-		r = add_name(csr, utf8, len, ret_problem);
+		r = add_name(csr, utf8, len, true, ret_problem);
 		OPENSSL_free(utf8);
 		if (r < 0)
 			return r;
@@ -131,14 +172,18 @@ static int collect_san(struct flint_csr *csr, struct flint_problem **ret_problem
 	for (int i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
 		GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
 
-		if (g->type != GEN_DNS) {
+		if (g->type == GEN_IPADD) {
+			r = add_ip(csr, g->d.iPAddress, ret_problem);
+		} else if (g->type == GEN_DNS) {
+			r = add_name(csr, ASN1_STRING_get0_data(g->d.dNSName),
+				     ASN1_STRING_length(g->d.dNSName), false, ret_problem);
+		} else {
 			r = csr_problem(ret_problem, FLINT_EINVAL,
-					"CSR subjectAltName has a name type other than dNSName",
+					"CSR subjectAltName has a name type other than dNSName "
+					"and iPAddress",
 					NULL);
 			goto out;
 		}
-		r = add_name(csr, ASN1_STRING_get0_data(g->d.dNSName),
-			     ASN1_STRING_length(g->d.dNSName), ret_problem);
 		if (r < 0)
 			goto out;
 	}

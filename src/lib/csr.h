@@ -16,15 +16,16 @@ struct flint_csr {
 	X509_REQ *req;
 	EVP_PKEY *pkey;            /* the subject public key (owned reference) */
 	enum flint_key_type key_type;
-	struct flint_identifier *ids; /* deduplicated, normalised; CN and SAN dNSNames */
+	struct flint_identifier *ids; /* deduplicated, normalised; CN, SAN dNSNames and iPAddresses */
 	size_t n_ids;
 };
 
 /* Parses DER, checks the self-signature, applies the key policy of
  * flint_key_type_of (RSA 2048..8192, P-256/384/521, Ed25519), and collects
- * identifiers from the subject CN and the subjectAltName extension request
- * (dNSName; any other SAN type is refused for now). Every name is normalised
- * with flint_dns_name_normalize. On failure a badCSR problem (or
+ * identifiers from the subject CN and the subjectAltName extension request:
+ * dNSName -> "dns" (flint_dns_name_normalize), iPAddress of 4 or 16 octets ->
+ * "ip" (flint_ip_normalize, RFC 8738 §3), a CN that is an IP literal -> "ip";
+ * any other SAN type is refused. On failure a badCSR problem (or
  * badPublicKey for refused keys is NOT used: weak keys are badCSR too). */
 int flint_csr_parse_der(const unsigned char *der, size_t len, struct flint_csr **ret,
 			struct flint_problem **ret_problem);

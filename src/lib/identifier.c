@@ -12,6 +12,7 @@
 
 static const struct flint_identifier_type identifier_types[] = {
 	{"dns", flint_dns_name_normalize},
+	{"ip", flint_ip_normalize}, /* RFC 8738 */
 };
 
 const struct flint_identifier_type *flint_identifier_type_find(const char *name)
@@ -131,6 +132,10 @@ int flint_dns_name_normalize(const char *in, char **ret, struct flint_problem **
 		why = "empty name";
 		goto out;
 	}
+	if (flint_is_ip_address(in)) {
+		why = "an IP address is not a DNS name (send it as an \"ip\" identifier, RFC 8738)";
+		goto out;
+	}
 	if (len > FLINT_DNS_NAME_MAX) {
 		why = "name longer than 253 octets";
 		goto out;
@@ -220,6 +225,30 @@ bool flint_is_ip_address(const char *s)
 	unsigned char buf[16];
 
 	return s && (inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1);
+}
+
+int flint_ip_reverse_name(const char *ip, char *out, size_t cap)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char a[16];
+	char *p = out;
+
+	if (!ip || !out || cap < FLINT_IP_REVERSE_NAME_MAX)
+		return FLINT_EINVAL;
+	if (inet_pton(AF_INET, ip, a) == 1) {
+		snprintf(out, cap, "%u.%u.%u.%u.in-addr.arpa", a[3], a[2], a[1], a[0]);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, ip, a) != 1)
+		return FLINT_EINVAL;
+	for (int i = 15; i >= 0; i--) {
+		*p++ = hex[a[i] & 0xf];
+		*p++ = '.';
+		*p++ = hex[a[i] >> 4];
+		*p++ = '.';
+	}
+	memcpy(p, "ip6.arpa", sizeof("ip6.arpa"));
+	return 0;
 }
 
 /* RFC 5952 §4 text of a 16-octet address into out (at least 40 bytes). */

@@ -11,8 +11,9 @@
 #define FLINT_DNS_LABEL_MAX 63
 
 struct flint_identifier {
-	char *type;  /* "dns" ... */
-	char *value; /* normalised: for dns lowercase, no trailing dot, "*." kept */
+	char *type;  /* "dns", "ip" */
+	char *value; /* normalised: for dns lowercase, no trailing dot, "*." kept;
+		      * for ip the RFC 5952 / dotted-decimal canonical text */
 };
 
 struct flint_identifier_type {
@@ -29,7 +30,8 @@ const struct flint_identifier_type *flint_identifier_type_find(const char *name)
  * at least two labels, no trailing dot, no leading/trailing hyphen, labels
  * starting "xn--" must be valid punycode (IDNA A-labels); "*." allowed only
  * as the whole leftmost label; no other '*'. Non-ASCII input is rejected (the
- * client must send A-labels). */
+ * client must send A-labels). An IPv4/IPv6 address is rejected with a detail
+ * pointing at the "ip" type. */
 int flint_dns_name_normalize(const char *in, char **ret, struct flint_problem **ret_problem);
 
 /* IP addresses (RFC 8738 §3): IPv4 dotted-decimal (no leading zeros) or
@@ -37,11 +39,18 @@ int flint_dns_name_normalize(const char *in, char **ret, struct flint_problem **
  * longest run of two or more zero groups as "::", no embedded IPv4). IPv4-
  * mapped (::ffff:0:0/96) and IPv4-compatible IPv6 forms are refused (use the
  * IPv4 address). FLINT_EINVAL with a malformed/rejectedIdentifier problem
- * when in is not an address. Not in the identifier type table: flintd does
- * not validate ip identifiers. */
+ * when in is not an address (IPv4 with leading zeros, "01.2.3.4", is not:
+ * refused, never reinterpreted). The "ip" row of the identifier type table. */
 int flint_ip_normalize(const char *in, char **ret, struct flint_problem **ret_problem);
 /* true when s parses as an IPv4 or IPv6 address (the client's "ip" test). */
 bool flint_is_ip_address(const char *s);
+
+#define FLINT_IP_REVERSE_NAME_MAX 73 /* 32 nibbles and dots + "ip6.arpa" + NUL */
+/* The reverse-DNS name of an address (RFC 8738 §6: the tls-alpn-01 SNI):
+ * "d.c.b.a.in-addr.arpa" or the 32-nibble form under "ip6.arpa", lowercase,
+ * into out (at least FLINT_IP_REVERSE_NAME_MAX bytes). FLINT_EINVAL when ip
+ * is not an address. */
+int flint_ip_reverse_name(const char *ip, char *out, size_t cap);
 
 /* Parses {"type":..,"value":..} (extra members ignored), normalising the
  * value by its type. Unknown type -> unsupportedIdentifier problem. */

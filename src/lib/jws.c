@@ -1,8 +1,9 @@
 /* Flattened JSON JWS (RFC 7515 §7.2.2) under the ACME request rules of
- * RFC 8555 §6.2 (and §7.3.5 for keyChange's inner JWS): parse, verify, sign. */
+ * RFC 8555 §6.2 (§7.3.5 keyChange inner JWS, §7.3.4 account binding): parse, verify, sign. */
 #include "jws.h"
 
 #include <openssl/bn.h>
+#include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/hmac.h>
@@ -104,12 +105,97 @@ static bool is_b64url(const char *s, size_t len)
 	return true;
 }
 
+/* The MAC algorithm of an externalAccountBinding (RFC 8555 §7.3.4); NULL otherwise. */
+static const EVP_MD *hmac_md(const char *alg)
+{
+	if (!alg)
+		return NULL;
+	if (!strcmp(alg, "HS256"))
+		return flint_md(FLINT_MD_SHA256);
+	if (!strcmp(alg, "HS384"))
+		return flint_md(FLINT_MD_SHA384);
+	if (!strcmp(alg, "HS512"))
+		return flint_md(FLINT_MD_SHA512);
+	return NULL;
+}
+
+/* A string member that is non-empty and has no NUL inside. */
+static bool is_plain_string(const json_t *v)
+{
+	return json_is_string(v) && json_string_length(v) > 0 &&
+	       strlen(json_string_value(v)) == json_string_length(v);
+}
+
+/* §7.3.4: MAC alg, kid = the CA's key id, url = newAccount, no nonce, no jwk. */
+/* RFC 7515 extensions flint does not implement: "crit", and "b64": false
+ * (RFC 7797). Both kinds of JWS refuse them. */
+static int refuse_extensions(const json_t *h, struct flint_problem **ret_problem)
+{
+	json_t *b64 = json_object_get(h, "b64");
+
+	if (json_object_get(h, "crit")) {
+		problem(ret_problem, FLINT_PROB_MALFORMED, "JWS \"crit\" header not supported");
+		return FLINT_EINVAL;
+	}
+	if (b64 && !json_is_true(b64)) {
+		problem(ret_problem, FLINT_PROB_MALFORMED, "unencoded JWS payload not allowed");
+		return FLINT_EINVAL;
+	}
+	return 0;
+}
+
+static int parse_eab_header(const json_t *h, struct flint_jws *jws,
+			    struct flint_problem **ret_problem)
+{
+	json_t *alg = json_object_get(h, "alg"), *url = json_object_get(h, "url");
+	json_t *kid = json_object_get(h, "kid");
+
+	if (!hmac_md(json_string_value(alg))) {
+		if (ret_problem && !*ret_problem)
+			*ret_problem = flint_problem_new(
+			    FLINT_PROB_MALFORMED,
+			    "externalAccountBinding alg must be HS256, HS384 or HS512, not \"%.32s\"",
+			    json_is_string(alg) ? json_string_value(alg) : "(none)");
+		return FLINT_EUNSUPPORTED;
+	}
+	if (refuse_extensions(h, ret_problem) < 0)
+		return FLINT_EINVAL;
+	if (json_object_get(h, "nonce")) {
+		problem(ret_problem, FLINT_PROB_MALFORMED,
+			"externalAccountBinding must not carry \"nonce\"");
+		return FLINT_EINVAL;
+	}
+	if (json_object_get(h, "jwk")) {
+		problem(ret_problem, FLINT_PROB_MALFORMED,
+			"externalAccountBinding must carry \"kid\", not \"jwk\"");
+		return FLINT_EINVAL;
+	}
+	if (!is_plain_string(kid)) {
+		problem(ret_problem, FLINT_PROB_MALFORMED,
+			"externalAccountBinding lacks a string \"kid\" (the key identifier)");
+		return FLINT_EINVAL;
+	}
+	if (!is_plain_string(url)) {
+		problem(ret_problem, FLINT_PROB_MALFORMED,
+			"externalAccountBinding lacks a string \"url\"");
+		return FLINT_EINVAL;
+	}
+	if (!(jws->alg = strdup(json_string_value(alg))) ||
+	    !(jws->url = strdup(json_string_value(url))) ||
+	    !(jws->kid = strdup(json_string_value(kid))))
+		return FLINT_ENOMEM;
+	return 0;
+}
+
 static int parse_header(const json_t *h, enum flint_jws_mode mode, struct flint_jws *jws,
 			struct flint_problem **ret_problem)
 {
+	if (mode == FLINT_JWS_EAB)
+		return parse_eab_header(h, jws, ret_problem);
+
 	json_t *alg = json_object_get(h, "alg"), *nonce = json_object_get(h, "nonce");
 	json_t *url = json_object_get(h, "url"), *kid = json_object_get(h, "kid");
-	json_t *jwk = json_object_get(h, "jwk"), *b64 = json_object_get(h, "b64");
+	json_t *jwk = json_object_get(h, "jwk");
 	int idx, r;
 
 	if (!json_is_string(alg)) {
@@ -121,14 +207,8 @@ static int parse_header(const json_t *h, enum flint_jws_mode mode, struct flint_
 		bad_alg_problem(ret_problem, "JWS algorithm not supported");
 		return FLINT_EUNSUPPORTED;
 	}
-	if (json_object_get(h, "crit")) {
-		problem(ret_problem, FLINT_PROB_MALFORMED, "JWS \"crit\" header not supported");
+	if (refuse_extensions(h, ret_problem) < 0)
 		return FLINT_EINVAL;
-	}
-	if (b64 && !json_is_true(b64)) {
-		problem(ret_problem, FLINT_PROB_MALFORMED, "unencoded JWS payload not allowed");
-		return FLINT_EINVAL;
-	}
 	if (jwk && kid) {
 		problem(ret_problem, FLINT_PROB_MALFORMED, "JWS header has both \"jwk\" and \"kid\"");
 		return FLINT_EINVAL;
@@ -516,13 +596,7 @@ int flint_jws_sign_hmac(const char *alg, const char *kid, const char *url,
 
 	if (!alg || !kid || !url || !key || key_len == 0 || key_len > INT32_MAX || !payload || !ret)
 		return FLINT_EINVAL;
-	if (!strcmp(alg, "HS256"))
-		md = flint_md(FLINT_MD_SHA256);
-	else if (!strcmp(alg, "HS384"))
-		md = flint_md(FLINT_MD_SHA384);
-	else if (!strcmp(alg, "HS512"))
-		md = flint_md(FLINT_MD_SHA512);
-	else
+	if (!(md = hmac_md(alg)))
 		return FLINT_EINVAL;
 	hdr = json_pack("{s:s, s:s, s:s}", "alg", alg, "kid", kid, "url", url);
 	if (!hdr || (r = jws_begin(hdr, payload, &parts)) < 0)
@@ -537,5 +611,42 @@ out:
 	OPENSSL_cleanse(mac, sizeof(mac));
 	json_decref(hdr);
 	jws_parts_clear(&parts);
+	return r;
+}
+
+int flint_jws_verify_hmac(const struct flint_jws *jws, const unsigned char *key, size_t key_len,
+			  struct flint_problem **ret_problem)
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int mac_len = 0;
+	const EVP_MD *md;
+	int r;
+
+	if (ret_problem)
+		*ret_problem = NULL;
+	if (!jws || !jws->signing_input || !jws->signature || !key || key_len == 0 ||
+	    key_len > INT32_MAX) {
+		problem(ret_problem, FLINT_PROB_MALFORMED, "JWS or key missing");
+		return FLINT_EINVAL;
+	}
+	md = hmac_md(jws->alg);
+	if (!md) {
+		problem(ret_problem, FLINT_PROB_MALFORMED, "JWS algorithm is not HS256, HS384 or HS512");
+		return FLINT_EUNSUPPORTED;
+	}
+	if (!HMAC(md, key, (int)key_len, (const unsigned char *)jws->signing_input,
+		  strlen(jws->signing_input), mac, &mac_len)) {
+		ERR_clear_error();
+		problem(ret_problem, FLINT_PROB_SERVER_INTERNAL, "MAC computation failed");
+		return FLINT_ECRYPTO;
+	}
+	/* the length is public (it follows from alg); the bytes are compared in constant time */
+	r = jws->signature_len == mac_len && CRYPTO_memcmp(mac, jws->signature, mac_len) == 0
+		? 0
+		: FLINT_EBADSIG;
+	OPENSSL_cleanse(mac, sizeof(mac));
+	if (r < 0)
+		problem(ret_problem, FLINT_PROB_UNAUTHORIZED,
+			"externalAccountBinding MAC does not verify with the key of this kid");
 	return r;
 }

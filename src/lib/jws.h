@@ -15,6 +15,10 @@ enum flint_jws_mode {
 	FLINT_JWS_REQUEST,
 	/* keyChange inner JWS (§7.3.5): jwk required, kid and nonce forbidden, url required. */
 	FLINT_JWS_INNER_KEYCHANGE,
+	/* externalAccountBinding of newAccount (§7.3.4): alg HS256, HS384 or
+	 * HS512 only, kid and url required, jwk and nonce forbidden. Verify it
+	 * with flint_jws_verify_hmac, never flint_jws_verify. */
+	FLINT_JWS_EAB,
 };
 
 struct flint_jws {
@@ -37,6 +41,7 @@ struct flint_jws {
  * ES256, ES384, ES512, EdDSA ("none" and HS* -> badSignatureAlgorithm with an
  * "algorithms" member), no "b64":false, no "crit"; nonce/url/kid/jwk rules
  * per mode; the jwk imports (badPublicKey otherwise) and matches alg.
+ * FLINT_JWS_EAB takes HS256/HS384/HS512 instead (malformed otherwise).
  * On failure returns a negative code and, when ret_problem is non-NULL, a
  * problem (malformed, badSignatureAlgorithm, badPublicKey). */
 int flint_jws_parse(const char *body, size_t len, enum flint_jws_mode mode,
@@ -62,6 +67,12 @@ int flint_jws_sign(const struct flint_jwk *key, const char *kid, const char *non
  * refusing MAC algorithms for requests (§6.2). */
 int flint_jws_sign_hmac(const char *alg, const char *kid, const char *url,
 			const unsigned char *key, size_t key_len, const char *payload, char **ret);
+
+/* Verifies the MAC of a FLINT_JWS_EAB JWS with key (key_len > 0 bytes) in
+ * constant time. FLINT_EBADSIG and an unauthorized problem when it does not
+ * verify; FLINT_EUNSUPPORTED (malformed) when jws->alg is not HS256/384/512. */
+int flint_jws_verify_hmac(const struct flint_jws *jws, const unsigned char *key, size_t key_len,
+			  struct flint_problem **ret_problem);
 
 void flint_jws_free(struct flint_jws *jws);
 

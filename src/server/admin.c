@@ -14,6 +14,13 @@ static const struct flintd_admin_command commands[] = {
 	{"ari-expedite", "(--serial HEX... | --account ID | --all) [--explanation URL]",
 	 "move the ARI renewal window of unexpired certificates into the past (renew now)",
 	 flintd_admin_ari_expedite},
+	{"eab-add", "[--kid ID] [--alg HS256|HS384|HS512]",
+	 "create an external account binding key (RFC 8555 §7.3.4); prints kid= and hmac-key=",
+	 flintd_admin_eab_add},
+	{"eab-list", "", "list the EAB keys: kid, alg, created, the account using it (never the key)",
+	 flintd_admin_eab_list},
+	{"eab-remove", "ID", "delete an EAB key (an account it created stays)",
+	 flintd_admin_eab_remove},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

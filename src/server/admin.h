@@ -23,6 +23,10 @@ struct flintd_admin_command {
 
 /* The commands, one family per file. */
 int flintd_admin_ari_expedite(struct flintd_admin_ctx *ctx, int argc, char **argv); /* admin_ari.c */
+/* admin_eab.c: external account binding keys */
+int flintd_admin_eab_add(struct flintd_admin_ctx *ctx, int argc, char **argv);
+int flintd_admin_eab_list(struct flintd_admin_ctx *ctx, int argc, char **argv);
+int flintd_admin_eab_remove(struct flintd_admin_ctx *ctx, int argc, char **argv);
 
 /* Runs cfg->admin_argv; returns the process exit code. */
 int flintd_admin_run(const struct flintd_config *cfg);

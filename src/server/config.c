@@ -36,6 +36,11 @@ static const struct opt opts[] = {
 	 "external URL written into certificates (AIA, CRL); default https://LISTEN"},
 	{"intermediate-key", OPT_STRING, O(intermediate_key), "ecdsa", 0, 0, "ecdsa|rsa",
 	 "key type of the issuing intermediate created on first start (P-256 or RSA-3072)"},
+	{"ocsp", OPT_FLAG, O(ocsp), "false", 0, 1, NULL,
+	 "run an OCSP responder (RFC 6960) at BASE/ocsp and name it in certificates (AIA)"},
+	{"alternate-chain", OPT_FLAG, O(alternate_chain), "false", 0, 1, NULL,
+	 "also serve a second chain: the intermediate cross-signed by a second root "
+	 "(DIR/root-alt.pem), offered as Link rel=\"alternate\""},
 	{"terms-of-service", OPT_STRING, O(terms_of_service), NULL, 0, 0, "URL",
 	 "meta.termsOfService (default BASE/terms)"},
 	{"website", OPT_STRING, O(website), NULL, 0, 0, "URL", "meta.website (default BASE/)"},
@@ -43,6 +48,9 @@ static const struct opt opts[] = {
 	 "comma-separated meta.caaIdentities"},
 	{"require-tos", OPT_BOOL, O(require_tos), "true", 0, 1, "BOOL",
 	 "newAccount must carry termsOfServiceAgreed: true"},
+	{"external-account-required", OPT_FLAG, O(external_account_required), "false", 0, 1, NULL,
+	 "newAccount must carry an externalAccountBinding (RFC 8555 §7.3.4) made with a key from "
+	 "'flintd admin eab-add'; sets meta.externalAccountRequired"},
 	{"http-threads", OPT_INT, O(http_threads), "0", 0, 64, "N",
 	 "event loops serving the API (0: one per core)"},
 	{"validation-workers", OPT_INT, O(validation_workers), "8", 1, 256, "N",

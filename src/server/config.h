@@ -21,10 +21,13 @@ struct flintd_config {
 	char *database;          /* store DSN; default DATA_DIR/flintd.db */
 	char *base_url;          /* default https://LISTEN */
 	char *intermediate_key;  /* ecdsa | rsa */
+	bool alternate_chain;    /* cross-signed intermediate under a second root */
+	bool ocsp;               /* OCSP responder at BASE/ocsp, named in AIA */
 	char *terms_of_service;
 	char *website;
 	char *caa_identities;    /* comma-separated */
 	bool require_tos;
+	bool external_account_required; /* newAccount needs externalAccountBinding (§7.3.4) */
 	int http_threads;
 	int validation_workers;
 	int max_connections;

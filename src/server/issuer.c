@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <openssl/bn.h>
 #include <openssl/err.h>
+#include <openssl/ocsp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
@@ -42,9 +43,15 @@ struct flint_issuer {
 	char *root_path, *root_key_path, *inter_path, *inter_key_path;
 	char *server_path, *server_key_path;
 	char *aia_url, *crldp_url; /* NULL without base_url */
+	char *ocsp_url;            /* base_url + "/ocsp" with the OCSP responder, else NULL */
 	X509 *root, *inter;
 	EVP_PKEY *inter_key;
 	char *root_pem, *inter_pem;
+	/* optional alternate chain: a second root and the intermediate (same
+	 * subject and key) cross-signed by it */
+	char *alt_root_path, *alt_root_key_path, *cross_path;
+	X509 *alt_root, *cross;
+	char *alt_root_pem, *cross_pem;
 	unsigned char *inter_der;
 	size_t inter_der_len;
 	int64_t inter_not_after;
@@ -413,6 +420,35 @@ static int make_intermediate(EVP_PKEY *key, X509 *root, EVP_PKEY *root_key, X509
 		       N_EXTS(exts), ret);
 }
 
+/* The intermediate again (same subject, key and extensions) issued by
+ * another root: a cross-signed certificate for the alternate chain. */
+static int make_cross(X509 *inter, EVP_PKEY *inter_key, X509 *root, EVP_PKEY *root_key,
+		      X509 **ret)
+{
+	static const struct ext exts[] = {
+		{ NID_basic_constraints, "critical,CA:TRUE,pathlen:0" },
+		{ NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature" },
+		{ NID_subject_key_identifier, "hash" },
+		{ NID_authority_key_identifier, "keyid:always" },
+		{ NID_ext_key_usage, "serverAuth,clientAuth" },
+	};
+	int64_t na, root_na;
+	X509 *x = NULL;
+	int r;
+
+	if ((r = flint_asn1_time_unix(X509_get0_notAfter(inter), &na)) < 0 ||
+	    (r = flint_asn1_time_unix(X509_get0_notAfter(root), &root_na)) < 0)
+		return r;
+	if (root_na < na)
+		na = root_na;
+	r = cert_start(inter_key, X509_get_subject_name(inter), root, (int64_t)time(NULL) - BACKDATE,
+		       na, exts, N_EXTS(exts), &x);
+	if (r == 0)
+		r = cert_sign(&x, root_key, ret);
+	X509_free(x);
+	return r;
+}
+
 /* Builds the SAN list from ids, dropping duplicates. */
 static int build_san(const struct flint_identifier *ids, size_t n, GENERAL_NAMES **ret)
 {
@@ -451,13 +487,13 @@ out:
 	return r;
 }
 
-static int add_aia(X509 *x, const char *url)
+/* One accessDescription (RFC 5280 §4.2.2.1) appended to aia. */
+static int add_access(AUTHORITY_INFO_ACCESS *aia, int method, const char *url)
 {
-	AUTHORITY_INFO_ACCESS *aia = AUTHORITY_INFO_ACCESS_new();
 	ACCESS_DESCRIPTION *ad = ACCESS_DESCRIPTION_new();
 	int r = FLINT_ENOMEM;
 
-	if (!aia || !ad)
+	if (!ad)
 		goto out;
 	GENERAL_NAME_free(ad->location);
 	ad->location = NULL;
@@ -465,15 +501,32 @@ static int add_aia(X509 *x, const char *url)
 	if (r < 0)
 		goto out;
 	ASN1_OBJECT_free(ad->method);
-	ad->method = OBJ_nid2obj(NID_ad_ca_issuers);
+	ad->method = OBJ_nid2obj(method);
 	r = FLINT_ENOMEM;
 	if (!sk_ACCESS_DESCRIPTION_push(aia, ad))
 		goto out;
 	ad = NULL;
+	r = 0;
+out:
+	ACCESS_DESCRIPTION_free(ad);
+	return r;
+}
+
+/* AIA: the OCSP responder (when there is one) and the issuer's certificate. */
+static int add_aia(X509 *x, const char *ocsp_url, const char *ca_issuers_url)
+{
+	AUTHORITY_INFO_ACCESS *aia = AUTHORITY_INFO_ACCESS_new();
+	int r = FLINT_ENOMEM;
+
+	if (!aia)
+		goto out;
+	if (ocsp_url && (r = add_access(aia, NID_ad_OCSP, ocsp_url)) < 0)
+		goto out;
+	if ((r = add_access(aia, NID_ad_ca_issuers, ca_issuers_url)) < 0)
+		goto out;
 	r = X509_add1_ext_i2d(x, NID_info_access, aia, 0, X509V3_ADD_REPLACE) == 1 ? 0
 										: FLINT_ECRYPTO;
 out:
-	ACCESS_DESCRIPTION_free(ad);
 	AUTHORITY_INFO_ACCESS_free(aia);
 	return r;
 }
@@ -559,7 +612,7 @@ static int make_leaf(struct flint_issuer *is, EVP_PKEY *key, const GENERAL_NAMES
 	if (X509_add1_ext_i2d(x, NID_subject_alt_name, (void *)san, p->common_name ? 0 : 1,
 			      X509V3_ADD_REPLACE) != 1)
 		goto out;
-	if (is->aia_url && (r = add_aia(x, is->aia_url)) < 0)
+	if (is->aia_url && (r = add_aia(x, is->ocsp_url, is->aia_url)) < 0)
 		goto out;
 	if (is->crldp_url && (r = add_crldp(x, is->crldp_url)) < 0)
 		goto out;
@@ -723,6 +776,13 @@ static int set_paths(struct flint_issuer *is, const struct flint_issuer_options 
 	if (!is->root_path || !is->root_key_path || !is->inter_path || !is->inter_key_path ||
 	    !is->server_path || !is->server_key_path)
 		return FLINT_ENOMEM;
+	if (opt->alternate_chain) {
+		is->alt_root_path = path_join(d, "root-alt.pem");
+		is->alt_root_key_path = path_join(d, "root-alt.key");
+		is->cross_path = path_join(d, "intermediate-cross.pem");
+		if (!is->alt_root_path || !is->alt_root_key_path || !is->cross_path)
+			return FLINT_ENOMEM;
+	}
 	if (opt->base_url && opt->base_url[0]) {
 		size_t len = strlen(opt->base_url);
 
@@ -736,8 +796,61 @@ static int set_paths(struct flint_issuer *is, const struct flint_issuer_options 
 			is->crldp_url = NULL;
 			return FLINT_ENOMEM;
 		}
+		if (opt->ocsp && asprintf(&is->ocsp_url, "%.*s/ocsp", (int)len, opt->base_url) < 0) {
+			is->ocsp_url = NULL;
+			return FLINT_ENOMEM;
+		}
 	}
 	return 0;
+}
+
+/* The alternate chain: root-alt (P-384, created once like the root) and
+ * the intermediate cross-signed by it, re-made when it no longer fits. */
+static int load_alternate(struct flint_issuer *is)
+{
+	EVP_PKEY *key = NULL;
+	int r;
+
+	r = file_exists(is->alt_root_key_path);
+	if (r == 0 && (r = file_exists(is->alt_root_path)) == 1)
+		r = FLINT_EIO; /* a root without its key: the operator's to sort out */
+	if (r < 0)
+		goto out;
+	if ((r = load_ca(is->alt_root_key_path, is->alt_root_path, FLINT_KEY_P384, &key,
+			 &is->alt_root)) < 0)
+		goto out;
+	if (is->alt_root) {
+		r = FLINT_ECRYPTO;
+		if (X509_check_private_key(is->alt_root, key) != 1)
+			goto out;
+	} else if ((r = make_ca("alternate root", key, NULL, key, (int64_t)time(NULL) - BACKDATE,
+				(int64_t)time(NULL) + ROOT_DAYS * DAY,
+				(const struct ext[]){
+					{ NID_basic_constraints, "critical,CA:TRUE" },
+					{ NID_key_usage, "critical,keyCertSign,cRLSign" },
+					{ NID_subject_key_identifier, "hash" },
+				},
+				3, &is->alt_root)) < 0 ||
+		   (r = write_certs(is->alt_root_path, is->alt_root, NULL)) < 0) {
+		goto out;
+	}
+	if ((r = file_exists(is->cross_path)) == 1 && (r = load_cert(is->cross_path, &is->cross)) < 0)
+		goto out;
+	if (is->cross && (!cert_fits(is->cross, is->inter_key, is->alt_root, key) ||
+			  X509_NAME_cmp(X509_get_subject_name(is->cross),
+					X509_get_subject_name(is->inter)) != 0)) {
+		ERR_clear_error();
+		X509_free(is->cross);
+		is->cross = NULL;
+	}
+	if (!is->cross && ((r = make_cross(is->inter, is->inter_key, is->alt_root, key,
+					   &is->cross)) < 0 ||
+			   (r = write_certs(is->cross_path, is->cross, NULL)) < 0))
+		goto out;
+	r = 0;
+out:
+	EVP_PKEY_free(key);
+	return r;
 }
 
 static int load_hierarchy(struct flint_issuer *is, const struct flint_issuer_options *opt)
@@ -788,6 +901,8 @@ static int load_hierarchy(struct flint_issuer *is, const struct flint_issuer_opt
 			goto out;
 	}
 	r = flint_asn1_time_unix(X509_get0_notAfter(is->inter), &is->inter_not_after);
+	if (r == 0 && opt->alternate_chain)
+		r = load_alternate(is);
 out:
 	EVP_PKEY_free(root_key);
 	return r;
@@ -802,6 +917,9 @@ static int make_blobs(struct flint_issuer *is)
 		return r;
 	r = cert_pem(is->inter, &is->inter_pem, NULL);
 	if (r < 0)
+		return r;
+	if (is->cross && ((r = cert_pem(is->cross, &is->cross_pem, NULL)) < 0 ||
+			  (r = cert_pem(is->alt_root, &is->alt_root_pem, NULL)) < 0))
 		return r;
 	return flint_der_encode((const ASN1_VALUE *)is->inter, ASN1_ITEM_rptr(X509), &is->inter_der,
 				&is->inter_der_len);
@@ -900,6 +1018,29 @@ bool flint_issuer_is_keyid(const struct flint_issuer *is, const unsigned char *k
 
 	return ski && keyid && (size_t)ASN1_STRING_length(ski) == len &&
 	       memcmp(ASN1_STRING_get0_data(ski), keyid, len) == 0;
+}
+
+const char *flint_issuer_alt_root_pem(const struct flint_issuer *is)
+{
+	return is->alt_root_pem;
+}
+
+int flint_issuer_alternate_chain(const struct flint_issuer *is, const unsigned char *leaf_der,
+				 size_t len, char **ret)
+{
+	const unsigned char *p = leaf_der;
+	X509 *leaf = NULL;
+	int r = FLINT_ENOTFOUND;
+
+	if (!is->cross_pem)
+		return r;
+	r = FLINT_EINVAL;
+	if (!leaf_der || !(leaf = d2i_X509(NULL, &p, (long)len)) || p != leaf_der + len)
+		goto out;
+	r = chain_pem(leaf, is->cross_pem, ret, NULL);
+out:
+	X509_free(leaf);
+	return r;
 }
 
 /* ---- issuance ---- */
@@ -1141,12 +1282,156 @@ void flint_issuer_free(struct flint_issuer *is)
 	free(is->server_key_path);
 	free(is->aia_url);
 	free(is->crldp_url);
+	free(is->ocsp_url);
 	X509_free(is->root);
 	X509_free(is->inter);
 	EVP_PKEY_free(is->inter_key);
 	free(is->root_pem);
 	free(is->inter_pem);
 	free(is->inter_der);
+	free(is->alt_root_path);
+	free(is->alt_root_key_path);
+	free(is->cross_path);
+	X509_free(is->alt_root);
+	X509_free(is->cross);
+	free(is->alt_root_pem);
+	free(is->cross_pem);
 	pthread_mutex_destroy(&is->lock);
 	free(is);
+}
+
+/* ---- OCSP (RFC 6960) ---- */
+
+#define OCSP_MAX_REQUESTS 8
+#define OCSP_VALID_SECONDS 3600
+
+/* A response of the given error status (no body). */
+static int ocsp_error(int status, unsigned char **ret_der, size_t *ret_len)
+{
+	OCSP_RESPONSE *resp = OCSP_response_create(status, NULL);
+	int r = resp ? flint_der_encode((const ASN1_VALUE *)resp, ASN1_ITEM_rptr(OCSP_RESPONSE),
+					ret_der, ret_len)
+		     : FLINT_ENOMEM;
+
+	OCSP_RESPONSE_free(resp);
+	return r;
+}
+
+/* One single response: the status of the certificate cid names (unknown
+ * for a serial never issued); FLINT_ENOTFOUND when cid names another
+ * issuer (or a hash OpenSSL does not know). */
+static int ocsp_single(struct flint_issuer *is, OCSP_BASICRESP *bs, OCSP_CERTID *cid,
+		       flint_ocsp_lookup lookup, void *ctx, ASN1_TIME *this_upd,
+		       ASN1_TIME *next_upd)
+{
+	ASN1_OBJECT *md_oid = NULL;
+	ASN1_INTEGER *serial = NULL;
+	const EVP_MD *md;
+	OCSP_CERTID *ours = NULL;
+	struct flint_ocsp_status st = {.status = V_OCSP_CERTSTATUS_UNKNOWN};
+	ASN1_TIME *rev = NULL;
+	BIGNUM *bn = NULL;
+	char *hex = NULL;
+	int r = FLINT_ECRYPTO;
+
+	if (OCSP_id_get0_info(NULL, &md_oid, NULL, &serial, cid) != 1)
+		goto out;
+	md = EVP_get_digestbyobj(md_oid);
+	if (!md || !(ours = OCSP_cert_id_new(md, X509_get_subject_name(is->inter),
+					     X509_get0_pubkey_bitstr(is->inter), serial)) ||
+	    OCSP_id_issuer_cmp(ours, cid) != 0) {
+		r = FLINT_ENOTFOUND; /* not this CA's certificate: not ours to answer */
+		goto out;
+	}
+	if (!(bn = ASN1_INTEGER_to_BN(serial, NULL)) || BN_is_negative(bn) ||
+	    !(hex = BN_bn2hex(bn)))
+		goto out;
+	for (char *c = hex; *c; c++)
+		if (*c >= 'A' && *c <= 'F')
+			*c = (char)(*c - 'A' + 'a');
+	if ((r = lookup(ctx, hex, &st)) < 0)
+		goto out;
+	if (st.status == V_OCSP_CERTSTATUS_REVOKED && (r = to_asn1_time(st.revoked_at, &rev)) < 0)
+		goto out;
+	r = FLINT_ECRYPTO;
+	if (!OCSP_basic_add1_status(bs, cid, st.status,
+				    st.status == V_OCSP_CERTSTATUS_REVOKED && st.reason > 0
+					    ? st.reason
+					    : OCSP_REVOKED_STATUS_NOSTATUS,
+				    rev, this_upd, next_upd))
+		goto out;
+	r = 0;
+out:
+	OCSP_CERTID_free(ours);
+	ASN1_TIME_free(rev);
+	BN_free(bn);
+	OPENSSL_free(hex);
+	return r;
+}
+
+int flint_issuer_ocsp(struct flint_issuer *is, const unsigned char *req_der, size_t req_len,
+		      flint_ocsp_lookup lookup, void *ctx, unsigned char **ret_der, size_t *ret_len)
+{
+	const unsigned char *p = req_der;
+	OCSP_REQUEST *req = NULL;
+	OCSP_BASICRESP *bs = NULL;
+	OCSP_RESPONSE *resp = NULL;
+	ASN1_TIME *this_upd = NULL, *next_upd = NULL;
+	int64_t now = (int64_t)time(NULL);
+	bool locked = false;
+	int n, r;
+
+	if (!is || !lookup || !ret_der || !ret_len)
+		return FLINT_EINVAL;
+	if (!req_der || req_len == 0 || req_len > LONG_MAX ||
+	    !(req = d2i_OCSP_REQUEST(NULL, &p, (long)req_len)) || p != req_der + req_len ||
+	    (n = OCSP_request_onereq_count(req)) <= 0 || n > OCSP_MAX_REQUESTS) {
+		ERR_clear_error();
+		r = ocsp_error(OCSP_RESPONSE_STATUS_MALFORMEDREQUEST, ret_der, ret_len);
+		goto out;
+	}
+	r = FLINT_ENOMEM;
+	if (!(bs = OCSP_BASICRESP_new()) || to_asn1_time(now, &this_upd) < 0 ||
+	    to_asn1_time(now + OCSP_VALID_SECONDS, &next_upd) < 0)
+		goto out;
+	for (int i = 0; i < n; i++) {
+		OCSP_CERTID *cid = OCSP_onereq_get0_id(OCSP_request_onereq_get0(req, i));
+
+		r = ocsp_single(is, bs, cid, lookup, ctx, this_upd, next_upd);
+		if (r == FLINT_ENOTFOUND) {
+			/* RFC 6960 §2.3: not authoritative for that issuer */
+			r = ocsp_error(OCSP_RESPONSE_STATUS_UNAUTHORIZED, ret_der, ret_len);
+			goto out;
+		}
+		if (r < 0)
+			goto out;
+	}
+	r = FLINT_ECRYPTO;
+	if (OCSP_copy_nonce(bs, req) <= 0)
+		goto out;
+	if (pthread_mutex_lock(&is->lock) != 0) {
+		r = FLINT_EIO;
+		goto out;
+	}
+	locked = true;
+	if (OCSP_basic_sign(bs, is->inter, is->inter_key, sign_md(is->inter_key), NULL,
+			    OCSP_NOCERTS | OCSP_RESPID_KEY) != 1)
+		goto out;
+	pthread_mutex_unlock(&is->lock);
+	locked = false;
+	if (!(resp = OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, bs)))
+		goto out;
+	r = flint_der_encode((const ASN1_VALUE *)resp, ASN1_ITEM_rptr(OCSP_RESPONSE), ret_der,
+			     ret_len);
+out:
+	if (locked)
+		pthread_mutex_unlock(&is->lock);
+	if (r < 0)
+		ERR_clear_error();
+	OCSP_REQUEST_free(req);
+	OCSP_BASICRESP_free(bs);
+	OCSP_RESPONSE_free(resp);
+	ASN1_TIME_free(this_upd);
+	ASN1_TIME_free(next_upd);
+	return r;
 }

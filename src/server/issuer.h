@@ -19,6 +19,9 @@ struct flint_issuer_options {
 	const char *listen_host;  /* DNS name or IP literal for the serving certificate */
 	const char *base_url;     /* "https://host:port"; AIA caIssuers = base_url + "/ca/intermediate.der",
 				     CRL distribution point = base_url + "/ca/crl" */
+	bool ocsp;                /* certificates name base_url + "/ocsp" (AIA OCSP) */
+	bool alternate_chain;     /* also root-alt.pem/.key (P-384) and intermediate-cross.pem:
+				     the intermediate cross-signed by that second root */
 };
 
 struct flint_issuer;
@@ -45,6 +48,13 @@ const char *flint_issuer_root_path(const struct flint_issuer *is);
 const char *flint_issuer_root_pem(const struct flint_issuer *is);
 const char *flint_issuer_intermediate_pem(const struct flint_issuer *is);
 const unsigned char *flint_issuer_intermediate_der(const struct flint_issuer *is, size_t *ret_len);
+
+/* With alternate_chain: the second root's PEM (NULL otherwise), and the
+ * alternate chain of a leaf: the leaf then the cross-signed intermediate,
+ * which leads to that root. FLINT_ENOTFOUND without an alternate chain. */
+const char *flint_issuer_alt_root_pem(const struct flint_issuer *is);
+int flint_issuer_alternate_chain(const struct flint_issuer *is, const unsigned char *leaf_der,
+				 size_t len, char **ret);
 
 /* Whether keyid is the Subject Key Identifier of the issuing intermediate,
  * i.e. the AKI of every certificate it issues (RFC 9773 certIDs name it). */
@@ -86,6 +96,25 @@ int flint_issuer_crl(struct flint_issuer *is, const struct flint_revoked_entry *
  * certificate presented for revocation maps to its stored record. *ret is
  * malloc'd. */
 int flint_issuer_serial_hex(const X509 *x, char **ret);
+
+/* OCSP (RFC 6960): the status of one certificate, by lowercase serial hex.
+ * status is V_OCSP_CERTSTATUS_GOOD, _REVOKED (revoked_at, reason: a CRLReason,
+ * 0 for none) or _UNKNOWN. Returns 0 or a negative error. */
+struct flint_ocsp_status {
+	int status;
+	int64_t revoked_at;
+	int reason;
+};
+typedef int (*flint_ocsp_lookup)(void *ctx, const char *serial_hex, struct flint_ocsp_status *ret);
+
+/* Answers a DER OCSPRequest (at most 8 certificates, any CertID hash) with a
+ * DER OCSPResponse signed by the intermediate (responder ID by key hash,
+ * thisUpdate now, nextUpdate +1 h, the request's nonce echoed); a serial
+ * this CA never issued is "unknown". A request that does not parse gets a
+ * malformedRequest response, one naming another issuer's certificate an
+ * unauthorized response (both still return 0). *ret_der is malloc'd. */
+int flint_issuer_ocsp(struct flint_issuer *is, const unsigned char *req_der, size_t req_len,
+		      flint_ocsp_lookup lookup, void *ctx, unsigned char **ret_der, size_t *ret_len);
 
 void flint_issued_free(struct flint_issued *c);
 void flint_issuer_free(struct flint_issuer *is);

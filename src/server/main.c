@@ -79,6 +79,8 @@ int main(int argc, char **argv)
 	struct flint_issuer_options io = {
 		.data_dir = cfg.data_dir, .intermediate_key = cfg.intermediate_key,
 		.listen_host = cfg.listen_host, .base_url = cfg.base_url,
+		.alternate_chain = cfg.alternate_chain,
+		.ocsp = cfg.ocsp,
 	};
 	if ((rc = flint_issuer_open(&io, &d.issuer)) < 0) {
 		fprintf(stderr, "flintd: cannot load or create the CA in %s: %s\n", cfg.data_dir,

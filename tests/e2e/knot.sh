@@ -3,7 +3,22 @@
 # RFC 2136 UPDATEs signed with an HMAC-SHA256 TSIG key; source after lib.sh.
 #
 # start_knot DIR ZONE PORT   sets KNOT_PID TSIG_NAME TSIG_ALG TSIG_SECRET; zone: SOA, NS ns1,
-#                            ns1 and * A 127.0.0.1 (flintd only needs the TXT for dns-01)
+#                            ns1 and * A 127.0.0.1 (flintd only needs the TXT for dns-01);
+#                            every parent of ZONE up to its top-level label is served too,
+#                            empty, so that lookups climbing the tree (CAA, RFC 8659 §3)
+#                            get answers, as they would from the real DNS
+
+# parent_zones DIR ZONE: writes an empty zone file for each parent of ZONE and prints
+# their knot.conf zone entries
+parent_zones() {
+	local dir=$1 p=$2
+	while [[ $p == *.* ]]; do
+		p=${p#*.}
+		printf '$ORIGIN %s.\n$TTL 60\n@ SOA ns1 hostmaster 1 60 60 3600 60\n@ NS ns1\nns1 A 127.0.0.1\n' \
+			"$p" >"$dir/zones/$p.zone"
+		printf '  - domain: %s\n    storage: "%s/zones"\n    file: "%s.zone"\n' "$p" "$dir" "$p"
+	done
+}
 
 start_knot() {
 	local dir=$1 zone=$2 port=$3 i
@@ -40,6 +55,7 @@ zone:
     file: "$zone.zone"
     acl: acme_update
     zonefile-sync: -1
+$(parent_zones "$dir" "$zone")
 log:
   - target: stderr
     any: info

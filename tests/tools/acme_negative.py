@@ -332,7 +332,9 @@ def case_wildcard_dns01_only():
           "wildcard authz identifier %r (want value without '*.')" % a.get("identifier"))
     check(a.get("wildcard") is True, "wildcard authz lacks wildcard: true (%r)" % a.get("wildcard"))
     types = [ch.get("type") for ch in a.get("challenges", [])]
-    check(types == ["dns-01"], "wildcard authz challenge types %r (want only dns-01)" % types)
+    # only DNS-based challenges prove a wildcard (RFC 8555 §7.1.3, draft-ietf-acme-dns-account-label)
+    check(types == ["dns-01", "dns-account-01"],
+          "wildcard authz challenge types %r (want dns-01 and dns-account-01)" % types)
 
 
 def case_foreign_access_denied():

@@ -46,6 +46,7 @@ static void test_round_trip(void)
 		.tsig_key_file = "/etc/flint/tsig.key",
 		.tsig_key = "k:hmac-sha256:c2VjcmV0LXNlY3JldA==",
 		.timeout_seconds = 90,
+		.dns_account = true,
 	};
 	struct flint_renewal rn = {
 		.server = "https://ca.test/dir",
@@ -92,6 +93,7 @@ static void test_round_trip(void)
 		CHECK(got->solver.tsig_key == NULL);
 		CHECK(got->tsig_key_inline);
 		CHECK_INT(got->solver.timeout_seconds, 90);
+		CHECK(got->solver.dns_account);
 		CHECK_STR(got->ari.cert_id, rn.ari.cert_id);
 		CHECK_INT(got->ari.start, rn.ari.start);
 		CHECK_INT(got->ari.end, rn.ari.end);

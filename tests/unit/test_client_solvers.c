@@ -1,4 +1,5 @@
-/* Unit tests for the client's challenge solvers (RFC 8555 §8.3 and §8.4, RFC 8737):
+/* Unit tests for the client's challenge solvers (RFC 8555 §8.3 and §8.4, RFC 8737,
+ * dns-account-01 of draft-ietf-acme-dns-account-label):
  * real listeners on ports 20110-20129, temp dirs and hook scripts, all removed at the end. */
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -23,6 +24,7 @@
 #include "check.h"
 #include "error.h"
 #include "keyauth.h"
+#include "solve/dnsname.h"
 #include "solve/solver.h"
 
 #define HTTP_PORT 20110	   /* dual-stack default */
@@ -183,33 +185,46 @@ static void test_table(void)
 {
 	const struct flint_solver_type *h = find("standalone-http"), *w = find("webroot"),
 				       *a = find("standalone-tls-alpn"), *d = find("dns-hook"),
-				       *u = find("dns-update");
+				       *u = find("dns-update"), *da = find("dns-account-hook"),
+				       *ua = find("dns-account-update");
 	struct flint_solver_config none = {0}, all = {.http01_port = 80,
 						      .webroot = "/var/www",
 						      .tlsalpn01_port = 443,
 						      .dns_hook = "hook",
 						      .dns_update_server = "192.0.2.53"};
+	struct flint_solver_config all_acct = all;
 
-	CHECK(h && w && a && d && u);
-	if (!h || !w || !a || !d || !u)
+	all_acct.dns_account = true;
+	CHECK(h && w && a && d && u && da && ua);
+	if (!h || !w || !a || !d || !u || !da || !ua)
 		return;
 	CHECK(flint_solver_types[0] == h && flint_solver_types[4] == u &&
-	      flint_solver_types[5] == NULL);
+	      flint_solver_types[5] == da && flint_solver_types[6] == ua &&
+	      flint_solver_types[7] == NULL);
 	CHECK_STR(u->challenge_type, "dns-01");
 	CHECK(u->applies("dns", true) && !u->applies("ip", false));
 	CHECK_STR(h->challenge_type, "http-01");
 	CHECK_STR(w->challenge_type, "http-01");
 	CHECK_STR(a->challenge_type, "tls-alpn-01");
 	CHECK_STR(d->challenge_type, "dns-01");
+	CHECK_STR(da->challenge_type, "dns-account-01");
+	CHECK_STR(ua->challenge_type, "dns-account-01");
 	for (size_t i = 0; flint_solver_types[i]; i++) {
-		CHECK(!flint_solver_types[i]->configured(&none));
-		CHECK(flint_solver_types[i]->configured(&all));
-		flint_solver_types[i]->stop(NULL);
+		const struct flint_solver_type *t = flint_solver_types[i];
+		bool acct = !strcmp(t->challenge_type, "dns-account-01");
+
+		CHECK(!t->configured(&none));
+		/* --dns-account switches the DNS solvers from dns-01 to dns-account-01 */
+		CHECK(t->configured(&all) == !acct);
+		CHECK(t->configured(&all_acct) == (acct || strcmp(t->challenge_type, "dns-01") != 0));
+		t->stop(NULL);
 	}
 	CHECK(h->applies("dns", false) && h->applies("ip", false) && !h->applies("dns", true));
 	CHECK(w->applies("dns", false) && !w->applies("dns", true));
 	CHECK(a->applies("dns", false) && a->applies("ip", false) && !a->applies("dns", true));
 	CHECK(d->applies("dns", false) && d->applies("dns", true) && !d->applies("ip", false));
+	CHECK(da->applies("dns", false) && da->applies("dns", true) && !da->applies("ip", false));
+	CHECK(ua->applies("dns", false) && ua->applies("dns", true) && !ua->applies("ip", false));
 	CHECK(!h->applies("email", false) && !d->applies("email", false));
 }
 
@@ -978,6 +993,147 @@ out:
 	rm_rf(dir);
 }
 
+/* --- dns-account-01 (draft-ietf-acme-dns-account-label) ----------------------------- */
+
+#define DRAFT_ACCT "https://example.com/acme/acct/ExampleAccount"
+#define DRAFT_LABEL "_ujmmovf2vn55tgye" /* the draft's example */
+
+/* The record names of both DNS solvers (solve/dnsname.c): dns-01 unchanged, the
+ * account's label for dns-account-01, wildcards under their base name. */
+static void test_dns_names(void)
+{
+	struct flint_challenge_task t = task("dns-account-01", "dns", "www.example.org", false,
+					     TOKEN, KEYAUTH);
+	char *n = NULL, *keep = (char *)"untouched", big[300];
+
+	t.account_url = DRAFT_ACCT;
+	CHECK_INT(flint_solve_dns_name(&t, &n), 0);
+	CHECK_STR(n, DRAFT_LABEL "._acme-challenge.www.example.org.");
+	free(n);
+	n = NULL;
+	t.ident_value = "example.org";
+	t.wildcard = true;
+	CHECK_INT(flint_solve_dns_name(&t, &n), 0);
+	CHECK_STR(n, DRAFT_LABEL "._acme-challenge.example.org.");
+	free(n);
+	n = NULL;
+	t.type = "dns-01";
+	CHECK_INT(flint_solve_dns_name(&t, &n), 0);
+	CHECK_STR(n, "_acme-challenge.example.org.");
+	free(n);
+	n = keep;
+	t.type = "http-01";
+	CHECK_INT(flint_solve_dns_name(&t, &n), FLINT_EUNSUPPORTED);
+	t.type = "dns-account-01";
+	t.account_url = NULL;
+	CHECK_INT(flint_solve_dns_name(&t, &n), FLINT_EINVAL);
+	t.account_url = "";
+	CHECK_INT(flint_solve_dns_name(&t, &n), FLINT_EINVAL);
+	t.account_url = DRAFT_ACCT;
+	t.ident_value = "bad name.example";
+	CHECK_INT(flint_solve_dns_name(&t, &n), FLINT_EINVAL);
+	/* 230 octets: fine for dns-01, too long with the two account labels */
+	memset(big, 'a', sizeof(big));
+	for (size_t i = 50; i < 230; i += 51)
+		big[i] = '.';
+	big[230] = '\0';
+	t.ident_value = big;
+	CHECK_INT(flint_solve_dns_name(&t, &n), FLINT_ETOOBIG);
+	CHECK(n == keep);
+	t.type = "dns-01";
+	n = NULL;
+	CHECK_INT(flint_solve_dns_name(&t, &n), 0);
+	free(n);
+}
+
+static void test_dnsaccount_hook(void)
+{
+	const struct flint_solver_type *d = find("dns-account-hook");
+	char dir[] = "/tmp/flint-test-acct-hook-XXXXXX", hook[256], log[256], body[1024];
+	char buf[4096], expect[2048], *err = NULL, *txt = NULL;
+	struct flint_solver_config cfg = {.timeout_seconds = 10, .dns_account = true};
+	struct flint_challenge_task t = task("dns-account-01", "dns", "www.example.org", false,
+					     TOKEN, KEYAUTH);
+	struct flint_challenge_task tw = task("dns-account-01", "dns", "example.org", true, TOKEN,
+					      KEYAUTH);
+	struct flint_challenge_task tip = task("dns-account-01", "ip", "127.0.0.1", false, TOKEN,
+					       KEYAUTH);
+	struct flint_solver *s = NULL;
+
+	if (!d || !mkdtemp(dir)) {
+		CHECK(0);
+		return;
+	}
+	flint_keyauth_digest_b64(KEYAUTH, &txt);
+	t.dns_txt_value = tw.dns_txt_value = tip.dns_txt_value = txt;
+	t.account_url = tw.account_url = tip.account_url = DRAFT_ACCT;
+	snprintf(hook, sizeof(hook), "%s/hook.sh", dir);
+	snprintf(log, sizeof(log), "%s/log", dir);
+	snprintf(body, sizeof(body),
+		 "for a in \"$@\"; do printf '[%%s]' \"$a\"; done >> '%s'\n"
+		 "printf ' %%s %%s\\n' \"$FLINT_CHALLENGE\" \"$FLINT_IDENTIFIER\" >> '%s'\n",
+		 log, log);
+	CHECK(write_script(hook, body));
+	cfg.dns_hook = hook;
+	CHECK(d->configured(&cfg));
+	CHECK_INT(d->start(&cfg, &s, &err), 0);
+	if (!s) {
+		free(err);
+		goto out;
+	}
+	CHECK_INT(d->present(s, &t, &err), 0);
+	CHECK_INT(d->present(s, &tw, &err), 0);
+	d->cleanup(s, &tw);
+	d->cleanup(s, &t);
+	CHECK(err == NULL);
+	CHECK(slurp(log, buf, sizeof(buf)));
+	/* the same value as dns-01, at the account's name; FLINT_CHALLENGE says which */
+	snprintf(expect, sizeof(expect),
+		 "[present][" DRAFT_LABEL "._acme-challenge.www.example.org.][%s] dns-account-01 "
+		 "www.example.org\n"
+		 "[present][" DRAFT_LABEL "._acme-challenge.example.org.][%s] dns-account-01 "
+		 "example.org\n"
+		 "[cleanup][" DRAFT_LABEL "._acme-challenge.example.org.][%s] dns-account-01 "
+		 "example.org\n"
+		 "[cleanup][" DRAFT_LABEL "._acme-challenge.www.example.org.][%s] dns-account-01 "
+		 "www.example.org\n",
+		 txt, txt, txt, txt);
+	CHECK_STR(buf, expect);
+
+	/* no account URL, an IP, an over-long name: refused before the hook runs */
+	CHECK(truncate(log, 0) == 0);
+	t.account_url = NULL;
+	CHECK(d->present(s, &t, &err) < 0);
+	CHECK(err && strstr(err, "dns-account-01") && strstr(err, "www.example.org"));
+	if (err)
+		fprintf(stderr, "  (message: %s)\n", err);
+	free(err);
+	err = NULL;
+	d->cleanup(s, &t);
+	CHECK(d->present(s, &tip, &err) < 0);
+	free(err);
+	err = NULL;
+	{
+		char big[240];
+
+		memset(big, 'b', sizeof(big));
+		for (size_t i = 60; i < 229; i += 61)
+			big[i] = '.';
+		memcpy(big + 221, ".example", 9);
+		tw.ident_value = big;
+		CHECK(d->present(s, &tw, &err) < 0);
+		CHECK(err && strstr(err, "253"));
+		free(err);
+		err = NULL;
+	}
+	CHECK(slurp(log, buf, sizeof(buf)));
+	CHECK_STR(buf, "");
+	d->stop(s);
+out:
+	free(txt);
+	rm_rf(dir);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -988,6 +1144,8 @@ int main(void)
 	RUN(test_webroot);
 	RUN(test_tlsalpn);
 	RUN(test_dnshook);
+	RUN(test_dns_names);
+	RUN(test_dnsaccount_hook);
 	curl_global_cleanup();
 	return CHECK_DONE();
 }

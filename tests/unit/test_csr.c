@@ -90,12 +90,13 @@ static void test_names(void)
 static void test_refused_names(void)
 {
 	static const char *bad_cn[] = {"not a name", NULL};
-	static const char *ip_cn[] = {"192.0.2.1", NULL};
+	static const char *ip_cn[] = {"::ffff:192.0.2.1", NULL}; /* mapped: refused */
 	static const struct {
 		const char *const *cns;
 		const char *san;
 	} v[] = {
-		{NULL, "DNS:example.com,IP:192.0.2.1"},
+		{NULL, "DNS:example.com,IP:::ffff:192.0.2.1"},
+		{NULL, "DNS:example.com,DNS:::1"},
 		{NULL, "DNS:example.com,email:a@example.com"},
 		{NULL, "DNS:example.com,URI:https://example.com/"},
 		{NULL, "DNS:exa_mple.com"},
@@ -272,6 +273,89 @@ static void test_der_hostile(void)
 	OPENSSL_free(der);
 }
 
+static bool has_typed(const struct flint_csr *csr, const char *type, const char *value)
+{
+	for (size_t i = 0; csr && i < csr->n_ids; i++)
+		if (strcmp(csr->ids[i].type, type) == 0 && strcmp(csr->ids[i].value, value) == 0)
+			return true;
+	return false;
+}
+
+/* RFC 8738 §3: iPAddress SANs become canonical "ip" identifiers; an address
+ * in the CN (lego puts the first name there) is an ip identifier too. */
+static void test_ip_names(void)
+{
+	static const char *cn_ip[] = {"127.0.0.1", NULL};
+	static const char *cn_v6[] = {"0:0::1", NULL};
+	static const struct {
+		const char *const *cns;
+		const char *san;
+		size_t n;
+		const char *expect[4][2];
+	} v[] = {
+		{NULL, "IP:192.0.2.1", 1, {{"ip", "192.0.2.1"}}},
+		{NULL, "IP:2001:DB8:0:0:0:0:0:1", 1, {{"ip", "2001:db8::1"}}},
+		{NULL, "IP:::1,IP:0::0:1", 1, {{"ip", "::1"}}},
+		{NULL, "DNS:example.com,IP:192.0.2.1,IP:2001:db8::2", 3,
+		 {{"dns", "example.com"}, {"ip", "192.0.2.1"}, {"ip", "2001:db8::2"}}},
+		{cn_ip, "IP:127.0.0.1", 1, {{"ip", "127.0.0.1"}}},
+		{cn_v6, "IP:::1", 1, {{"ip", "::1"}}},
+		{cn_ip, "DNS:a.example", 2, {{"ip", "127.0.0.1"}, {"dns", "a.example"}}},
+	};
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		size_t len = 0;
+		unsigned char *der = make_csr(p256, v[i].cns, v[i].san, &len);
+		struct flint_csr *csr = NULL;
+		struct flint_problem *p = NULL;
+
+		CHECK_INT(flint_csr_parse_der(der, len, &csr, &p), 0);
+		CHECK(p == NULL);
+		CHECK_INT(csr ? csr->n_ids : 0, v[i].n);
+		for (size_t j = 0; j < v[i].n; j++)
+			CHECK(has_typed(csr, v[i].expect[j][0], v[i].expect[j][1]));
+		if (!csr || csr->n_ids != v[i].n)
+			fprintf(stderr, "  case %zu\n", i);
+		flint_problem_free(p);
+		flint_csr_free(csr);
+		OPENSSL_free(der);
+	}
+}
+
+/* An iPAddress of neither 4 nor 16 octets (the name-constraint 8/32 forms)
+ * is refused with badCSR. */
+static void test_ip_bad_length(void)
+{
+	static const unsigned char five[5] = {192, 0, 2, 1, 0};
+	X509_REQ *req = X509_REQ_new();
+	STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
+	GENERAL_NAMES *gens = sk_GENERAL_NAME_new_null();
+	GENERAL_NAME *g = GENERAL_NAME_new();
+	ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
+	unsigned char *der = NULL;
+	struct flint_csr *csr = NULL;
+	struct flint_problem *p = NULL;
+	int len;
+
+	ASN1_OCTET_STRING_set(os, five, sizeof(five));
+	GENERAL_NAME_set0_value(g, GEN_IPADD, os);
+	sk_GENERAL_NAME_push(gens, g);
+	sk_X509_EXTENSION_push(exts, X509V3_EXT_i2d(NID_subject_alt_name, 0, gens));
+	X509_REQ_set_version(req, 0);
+	X509_REQ_set_pubkey(req, p256);
+	X509_REQ_add_extensions(req, exts);
+	X509_REQ_sign(req, p256, EVP_sha256());
+	len = i2d_X509_REQ(req, &der);
+	CHECK(len > 0);
+	CHECK_INT(flint_csr_parse_der(der, len > 0 ? (size_t)len : 0, &csr, &p), FLINT_EINVAL);
+	CHECK(csr == NULL);
+	CHECK(p && p->type == FLINT_PROB_BAD_CSR && strstr(p->detail, "iPAddress"));
+	flint_problem_free(p);
+	OPENSSL_free(der);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	GENERAL_NAMES_free(gens);
+	X509_REQ_free(req);
+}
+
 int main(void)
 {
 	p256 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
@@ -280,6 +364,8 @@ int main(void)
 	RUN(test_too_many_names);
 	RUN(test_keys);
 	RUN(test_der_hostile);
+	RUN(test_ip_names);
+	RUN(test_ip_bad_length);
 	EVP_PKEY_free(p256);
 	return CHECK_DONE();
 }

@@ -44,7 +44,9 @@ static void test_table(void)
 {
 	CHECK(flint_validator_find("dns-01") == &flint_validator_dns01);
 	CHECK(flint_validator_find("http-01") == &flint_validator_http01);
-	CHECK(flint_validator_find("tls-alpn-01") == NULL);
+	CHECK(flint_validator_find("tls-alpn-01") == &flint_validator_tlsalpn01);
+	CHECK(flint_validator_find("dns-account-01") == &flint_validator_dnsaccount01);
+	CHECK(flint_validator_find("no-such-01") == NULL);
 	CHECK(flint_validator_find(NULL) == NULL);
 	CHECK(flint_validators[0] == &flint_validator_http01);
 	CHECK(flint_validator_dns01.applies("dns", false));

@@ -131,7 +131,8 @@ static void test_from_json(void)
 	CHECK(id.type == NULL && id.value == NULL);
 	flint_identifier_clear(&id);
 
-	o = json_pack("{s:s, s:s}", "type", "ip", "value", "127.0.0.1");
+	/* RFC 8738: ip is a row of the type table (see test_ip_identifiers) */
+	o = json_pack("{s:s, s:s}", "type", "email", "value", "a@example.com");
 	CHECK_INT(flint_identifier_from_json(o, &id, &p), FLINT_EUNSUPPORTED);
 	CHECK(p && p->type == FLINT_PROB_UNSUPPORTED_IDENTIFIER);
 	CHECK(id.type == NULL);
@@ -226,11 +227,86 @@ static void test_ip_normalize(void)
 	CHECK(!flint_is_ip_address(NULL));
 }
 
+/* RFC 8738 §3 "ip" identifiers: canonicalised by the type table's row;
+ * addresses in "dns" identifiers refused with a pointer to "ip". IPv4 with
+ * leading zeros ("010.0.0.1", octal to some parsers) is refused, not
+ * normalised, so the CA never guesses which address was meant. */
+static void test_ip_identifiers(void)
+{
+	static const struct {
+		const char *in, *out;
+	} ok[] = {
+		{"::0:1", "::1"},
+		{"0:0::1", "::1"},
+		{"127.0.0.1", "127.0.0.1"},
+		{"2001:DB8:0:0:0:0:0:0A", "2001:db8::a"},
+	};
+	static const char *const bad_ip[] = {"010.0.0.1", "1.2.3.04", "::ffff:1.2.3.4", "example.com",
+					     "1.2.3.4/24", "fe80::1%eth0", "*.1.2.3.4"};
+	static const char *const ip_in_dns[] = {"127.0.0.1", "::1", "2001:db8::1", "::ffff:1.2.3.4"};
+	struct flint_identifier id = {0};
+	struct flint_problem *p = NULL;
+	json_t *o;
+
+	CHECK(flint_identifier_type_find("ip") != NULL);
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		o = json_pack("{s:s, s:s}", "type", "ip", "value", ok[i].in);
+		CHECK_INT(flint_identifier_from_json(o, &id, &p), 0);
+		CHECK_STR(id.type, "ip");
+		CHECK_STR(id.value, ok[i].out);
+		CHECK(p == NULL && !flint_identifier_is_wildcard(&id));
+		flint_identifier_clear(&id);
+		json_decref(o);
+	}
+	for (size_t i = 0; i < sizeof(bad_ip) / sizeof(bad_ip[0]); i++) {
+		o = json_pack("{s:s, s:s}", "type", "ip", "value", bad_ip[i]);
+		CHECK_INT(flint_identifier_from_json(o, &id, &p), FLINT_EINVAL);
+		CHECK(id.type == NULL && id.value == NULL);
+		CHECK(p && (p->type == FLINT_PROB_MALFORMED ||
+			    p->type == FLINT_PROB_REJECTED_IDENTIFIER));
+		if (!p)
+			fprintf(stderr, "  accepted ip %s\n", bad_ip[i]);
+		flint_problem_free(p);
+		p = NULL;
+		json_decref(o);
+	}
+	for (size_t i = 0; i < sizeof(ip_in_dns) / sizeof(ip_in_dns[0]); i++) {
+		o = json_pack("{s:s, s:s}", "type", "dns", "value", ip_in_dns[i]);
+		CHECK_INT(flint_identifier_from_json(o, &id, &p), FLINT_EINVAL);
+		CHECK(p && p->type == FLINT_PROB_REJECTED_IDENTIFIER);
+		CHECK(p && strstr(p->detail, "\"ip\" identifier"));
+		flint_problem_free(p);
+		p = NULL;
+		json_decref(o);
+	}
+}
+
+/* RFC 8738 §6: the tls-alpn-01 SNI of an address. */
+static void test_ip_reverse_name(void)
+{
+	char out[FLINT_IP_REVERSE_NAME_MAX];
+
+	CHECK_INT(flint_ip_reverse_name("127.0.0.1", out, sizeof(out)), 0);
+	CHECK_STR(out, "1.0.0.127.in-addr.arpa");
+	CHECK_INT(flint_ip_reverse_name("::1", out, sizeof(out)), 0);
+	CHECK_STR(out, "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa");
+	CHECK_INT(flint_ip_reverse_name("2001:db8::abcd", out, sizeof(out)), 0);
+	CHECK_STR(out, "d.c.b.a.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa");
+	CHECK_INT(flint_ip_reverse_name("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", out,
+					sizeof(out)), 0);
+	CHECK_INT(strlen(out), FLINT_IP_REVERSE_NAME_MAX - 1);
+	CHECK_INT(flint_ip_reverse_name("example.com", out, sizeof(out)), FLINT_EINVAL);
+	CHECK_INT(flint_ip_reverse_name("::1", out, FLINT_IP_REVERSE_NAME_MAX - 1), FLINT_EINVAL);
+	CHECK_INT(flint_ip_reverse_name(NULL, out, sizeof(out)), FLINT_EINVAL);
+}
+
 int main(void)
 {
 	RUN(test_ip_normalize);
 	RUN(test_normalize_ok);
 	RUN(test_normalize_rejects);
 	RUN(test_from_json);
+	RUN(test_ip_identifiers);
+	RUN(test_ip_reverse_name);
 	return CHECK_DONE();
 }

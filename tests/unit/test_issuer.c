@@ -2,11 +2,14 @@
  * profile (RFC 5280 §4, RFC 8555 §7.4.2), serving certificate and CRLs (§5). */
 #include <ftw.h>
 #include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/ocsp.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -344,6 +347,222 @@ static void test_issue_profiles(void)
 	CHECK(c == NULL);
 out:
 	GENERAL_NAMES_free(san);
+	flint_issued_free(c);
+	EVP_PKEY_free(ec);
+	flint_issuer_free(is);
+}
+
+/* The alternate chain: a second root cross-signs the intermediate (same
+ * subject and key); a leaf verifies to the main root through the default
+ * chain and to the second root through the alternate one, and not across;
+ * reopening keeps the second root; a CA without it has no alternate. */
+static void test_alternate_chain(void)
+{
+	char d2[600];
+	struct flint_issuer_options opt = {.data_dir = d2, .listen_host = "acme.test",
+					   .base_url = "https://acme.test:14000",
+					   .alternate_chain = true};
+	struct flint_issuer *is = NULL, *again = NULL, *plain = NULL;
+	struct flint_identifier ids[] = { { "dns", "alt.example.com" } };
+	EVP_PKEY *ec = EVP_EC_gen("P-256");
+	struct flint_issued *c = NULL;
+	char *alt_pem = NULL, *none = NULL;
+	X509 *leaf = NULL, *root = NULL, *alt_root = NULL, *inter = NULL, *cross = NULL;
+	unsigned char fp1[32], fp2[32];
+
+	snprintf(d2, sizeof(d2), "%s/alt", tmpdir);
+	CHECK_INT(flint_issuer_open(&opt, &is), 0);
+	if (!is || !ec)
+		goto out;
+	CHECK(flint_issuer_alt_root_pem(is) != NULL);
+	CHECK_INT(flint_issuer_issue(is, ec, ids, 1, LP(0, 0), &c), 0);
+	if (!c)
+		goto out;
+	CHECK_INT(flint_issuer_alternate_chain(is, c->der, c->der_len, &alt_pem), 0);
+	CHECK_INT(flint_issuer_alternate_chain(is, c->der, c->der_len - 1, &none), FLINT_EINVAL);
+	{
+		const unsigned char *p = c->der;
+		const char *second = alt_pem ? strstr(alt_pem + 1, "-----BEGIN CERTIFICATE") : NULL;
+
+		leaf = d2i_X509(NULL, &p, (long)c->der_len);
+		root = pem_cert(flint_issuer_root_pem(is));
+		alt_root = pem_cert(flint_issuer_alt_root_pem(is));
+		inter = pem_cert(flint_issuer_intermediate_pem(is));
+		cross = second ? pem_cert(second) : NULL;
+	}
+	CHECK(leaf && root && alt_root && inter && cross);
+	if (!leaf || !root || !alt_root || !inter || !cross)
+		goto out;
+	CHECK(X509_NAME_cmp(X509_get_subject_name(cross), X509_get_subject_name(inter)) == 0);
+	CHECK(X509_NAME_cmp(X509_get_issuer_name(cross), X509_get_subject_name(alt_root)) == 0);
+	CHECK_INT(verify_chain(leaf, root, inter), 1);
+	CHECK_INT(verify_chain(leaf, alt_root, cross), 1);
+	ERR_clear_error();
+	CHECK(verify_chain(leaf, root, cross) != 1);
+	CHECK(verify_chain(leaf, alt_root, inter) != 1);
+	ERR_clear_error();
+	/* reopening keeps the second root */
+	CHECK_INT(flint_issuer_open(&opt, &again), 0);
+	if (again) {
+		X509 *alt2 = pem_cert(flint_issuer_alt_root_pem(again));
+
+		fingerprint(alt_root, fp1);
+		if (alt2)
+			fingerprint(alt2, fp2);
+		CHECK(alt2 && memcmp(fp1, fp2, 32) == 0);
+		X509_free(alt2);
+	}
+	/* the same data dir without the option: one chain */
+	opt.alternate_chain = false;
+	CHECK_INT(flint_issuer_open(&opt, &plain), 0);
+	if (plain) {
+		CHECK(flint_issuer_alt_root_pem(plain) == NULL);
+		CHECK_INT(flint_issuer_alternate_chain(plain, c->der, c->der_len, &none),
+			  FLINT_ENOTFOUND);
+	}
+	CHECK(none == NULL);
+out:
+	X509_free(leaf);
+	X509_free(root);
+	X509_free(alt_root);
+	X509_free(inter);
+	X509_free(cross);
+	free(alt_pem);
+	flint_issued_free(c);
+	EVP_PKEY_free(ec);
+	flint_issuer_free(is);
+	flint_issuer_free(again);
+	flint_issuer_free(plain);
+}
+
+static int ocsp_lookup_revoked(void *ctx, const char *serial_hex, struct flint_ocsp_status *ret)
+{
+	const char *want = ctx;
+
+	if (strcmp(serial_hex, want) != 0) {
+		ret->status = V_OCSP_CERTSTATUS_UNKNOWN;
+		return 0;
+	}
+	ret->status = V_OCSP_CERTSTATUS_REVOKED;
+	ret->revoked_at = 1700000000;
+	ret->reason = 4;
+	return 0;
+}
+
+/* OCSP: a request for an issued certificate (SHA-1 CertID, with a nonce)
+ * gets a response signed by the intermediate that verifies to the root,
+ * with the status and reason the lookup gave and the nonce echoed; another
+ * issuer's CertID is unknown; garbage is malformedRequest. */
+static void test_ocsp(void)
+{
+	struct flint_issuer *is = open_with(dir, "acme.test", NULL);
+	struct flint_identifier ids[] = { { "dns", "ocsp.example.com" } };
+	EVP_PKEY *ec = EVP_EC_gen("P-256");
+	struct flint_issued *c = NULL;
+	X509 *leaf = NULL, *root = NULL, *inter = NULL;
+	OCSP_REQUEST *req = OCSP_REQUEST_new();
+	OCSP_CERTID *id = NULL, *foreign = NULL;
+	OCSP_RESPONSE *resp = NULL;
+	OCSP_BASICRESP *bs = NULL;
+	X509_STORE *store = X509_STORE_new();
+	STACK_OF(X509) *untrusted = sk_X509_new_null();
+	unsigned char *req_der = NULL, *resp_der = NULL;
+	const unsigned char *p;
+	size_t resp_len = 0;
+	int req_len, status = -1, reason = -1;
+
+	if (!is || !ec || !req || !store || !untrusted)
+		goto out;
+	CHECK_INT(flint_issuer_issue(is, ec, ids, 1, LP(0, 0), &c), 0);
+	if (!c)
+		goto out;
+	p = c->der;
+	leaf = d2i_X509(NULL, &p, (long)c->der_len);
+	root = pem_cert(flint_issuer_root_pem(is));
+	inter = pem_cert(flint_issuer_intermediate_pem(is));
+	if (!leaf || !root || !inter)
+		goto out;
+	id = OCSP_cert_to_id(NULL, leaf, inter);
+	foreign = OCSP_cert_to_id(NULL, leaf, leaf); /* issuer name/key hash of another CA */
+	CHECK(id && foreign && OCSP_request_add0_id(req, OCSP_CERTID_dup(id)) &&
+	      OCSP_request_add1_nonce(req, NULL, 16));
+	req_len = i2d_OCSP_REQUEST(req, &req_der);
+	CHECK(req_len > 0);
+	CHECK_INT(flint_issuer_ocsp(is, req_der, (size_t)req_len, ocsp_lookup_revoked, c->serial,
+				    &resp_der, &resp_len), 0);
+	p = resp_der;
+	resp = resp_der ? d2i_OCSP_RESPONSE(NULL, &p, (long)resp_len) : NULL;
+	CHECK(resp && OCSP_response_status(resp) == OCSP_RESPONSE_STATUS_SUCCESSFUL);
+	bs = resp ? OCSP_response_get1_basic(resp) : NULL;
+	CHECK(bs != NULL);
+	if (!bs)
+		goto out;
+	X509_STORE_add_cert(store, root);
+	sk_X509_push(untrusted, inter);
+	CHECK_INT(OCSP_basic_verify(bs, untrusted, store, 0), 1);
+	CHECK_INT(OCSP_check_nonce(req, bs), 1);
+	CHECK_INT(OCSP_resp_find_status(bs, id, &status, &reason, NULL, NULL, NULL), 1);
+	CHECK_INT(status, V_OCSP_CERTSTATUS_REVOKED);
+	CHECK_INT(reason, 4);
+	OCSP_RESPONSE_free(resp);
+	resp = NULL;
+	free(resp_der);
+	resp_der = NULL;
+	/* a serial never issued: unknown */
+	CHECK_INT(flint_issuer_ocsp(is, req_der, (size_t)req_len, ocsp_lookup_revoked, "ff",
+				    &resp_der, &resp_len), 0);
+	p = resp_der;
+	resp = resp_der ? d2i_OCSP_RESPONSE(NULL, &p, (long)resp_len) : NULL;
+	OCSP_BASICRESP_free(bs);
+	bs = resp ? OCSP_response_get1_basic(resp) : NULL;
+	CHECK(bs && OCSP_resp_find_status(bs, id, &status, NULL, NULL, NULL, NULL) == 1 &&
+	      status == V_OCSP_CERTSTATUS_UNKNOWN);
+	OCSP_RESPONSE_free(resp);
+	resp = NULL;
+	free(resp_der);
+	resp_der = NULL;
+	OPENSSL_free(req_der);
+	req_der = NULL;
+	/* another issuer's certificate in the request: unauthorized */
+	CHECK(OCSP_request_add0_id(req, OCSP_CERTID_dup(foreign)) != NULL);
+	req_len = i2d_OCSP_REQUEST(req, &req_der);
+	CHECK_INT(flint_issuer_ocsp(is, req_der, (size_t)req_len, ocsp_lookup_revoked, c->serial,
+				    &resp_der, &resp_len), 0);
+	p = resp_der;
+	resp = resp_der ? d2i_OCSP_RESPONSE(NULL, &p, (long)resp_len) : NULL;
+	CHECK(resp && OCSP_response_status(resp) == OCSP_RESPONSE_STATUS_UNAUTHORIZED);
+	OCSP_RESPONSE_free(resp);
+	resp = NULL;
+	free(resp_der);
+	resp_der = NULL;
+	/* garbage and a truncated request: malformedRequest, still a response */
+	CHECK_INT(flint_issuer_ocsp(is, (const unsigned char *)"garbage", 7, ocsp_lookup_revoked,
+				    c->serial, &resp_der, &resp_len), 0);
+	p = resp_der;
+	resp = resp_der ? d2i_OCSP_RESPONSE(NULL, &p, (long)resp_len) : NULL;
+	CHECK(resp && OCSP_response_status(resp) == OCSP_RESPONSE_STATUS_MALFORMEDREQUEST);
+	OCSP_RESPONSE_free(resp);
+	resp = NULL;
+	free(resp_der);
+	resp_der = NULL;
+	CHECK_INT(flint_issuer_ocsp(is, req_der, (size_t)req_len - 1, ocsp_lookup_revoked, c->serial,
+				    &resp_der, &resp_len), 0);
+	p = resp_der;
+	resp = resp_der ? d2i_OCSP_RESPONSE(NULL, &p, (long)resp_len) : NULL;
+	CHECK(resp && OCSP_response_status(resp) == OCSP_RESPONSE_STATUS_MALFORMEDREQUEST);
+out:
+	OPENSSL_free(req_der);
+	free(resp_der);
+	OCSP_RESPONSE_free(resp);
+	OCSP_BASICRESP_free(bs);
+	OCSP_REQUEST_free(req);
+	OCSP_CERTID_free(id);
+	OCSP_CERTID_free(foreign);
+	X509_STORE_free(store);
+	sk_X509_free(untrusted);
+	X509_free(leaf);
+	X509_free(root);
+	X509_free(inter);
 	flint_issued_free(c);
 	EVP_PKEY_free(ec);
 	flint_issuer_free(is);
@@ -701,6 +920,8 @@ int main(void)
 	RUN(test_reopen_same_root);
 	RUN(test_issue);
 	RUN(test_issue_profiles);
+	RUN(test_alternate_chain);
+	RUN(test_ocsp);
 	RUN(test_server_cert);
 	RUN(test_intermediate_only_missing);
 	RUN(test_rsa_intermediate);

@@ -593,6 +593,180 @@ static void test_hmac_sign(void)
 	free(key);
 }
 
+/* ---- external account binding: the FLINT_JWS_EAB parser mode and MAC check ---- */
+
+/* A flattened JWS with header hdr (JSON text), payload text and an HMAC-SHA-256
+ * over the signing input with key; sig_len < 0 keeps the whole MAC. */
+static char *mac_jws(const char *hdr, const char *payload, const uint8_t *key, size_t key_len,
+		     int sig_len)
+{
+	char *h64 = NULL, *p64 = NULL, *s64 = NULL, *input = NULL, *out = NULL;
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int mac_len = 0;
+
+	if (flint_b64url_encode((const uint8_t *)hdr, strlen(hdr), &h64) < 0 ||
+	    flint_b64url_encode((const uint8_t *)payload, strlen(payload), &p64) < 0 ||
+	    asprintf(&input, "%s.%s", h64, p64) < 0 ||
+	    !HMAC(EVP_sha256(), key, (int)key_len, (unsigned char *)input, strlen(input), mac,
+		  &mac_len) ||
+	    flint_b64url_encode(mac, sig_len < 0 ? mac_len : (size_t)sig_len, &s64) < 0 ||
+	    asprintf(&out, "{\"protected\":\"%s\",\"payload\":\"%s\",\"signature\":\"%s\"}", h64, p64,
+		     s64) < 0)
+		out = NULL;
+	free(h64);
+	free(p64);
+	free(s64);
+	free(input);
+	return out;
+}
+
+static void test_eab(void)
+{
+	static const struct {
+		const char *name, *hdr;
+		int rc;
+	} bad[] = {
+		{"alg none", "{\"alg\":\"none\",\"kid\":\"k1\",\"url\":\"" EAB_URL "\"}",
+		 FLINT_EUNSUPPORTED},
+		{"alg RS256", "{\"alg\":\"RS256\",\"kid\":\"k1\",\"url\":\"" EAB_URL "\"}",
+		 FLINT_EUNSUPPORTED},
+		{"alg ES256", "{\"alg\":\"ES256\",\"kid\":\"k1\",\"url\":\"" EAB_URL "\"}",
+		 FLINT_EUNSUPPORTED},
+		{"alg hs256", "{\"alg\":\"hs256\",\"kid\":\"k1\",\"url\":\"" EAB_URL "\"}",
+		 FLINT_EUNSUPPORTED},
+		{"alg missing", "{\"kid\":\"k1\",\"url\":\"" EAB_URL "\"}", FLINT_EUNSUPPORTED},
+		{"nonce present",
+		 "{\"alg\":\"HS256\",\"kid\":\"k1\",\"url\":\"" EAB_URL "\",\"nonce\":\"" NONCE "\"}",
+		 FLINT_EINVAL},
+		{"jwk present",
+		 "{\"alg\":\"HS256\",\"kid\":\"k1\",\"url\":\"" EAB_URL "\",\"jwk\":" EAB_JWK "}",
+		 FLINT_EINVAL},
+		{"kid missing", "{\"alg\":\"HS256\",\"url\":\"" EAB_URL "\"}", FLINT_EINVAL},
+		{"kid number", "{\"alg\":\"HS256\",\"kid\":7,\"url\":\"" EAB_URL "\"}", FLINT_EINVAL},
+		{"kid empty", "{\"alg\":\"HS256\",\"kid\":\"\",\"url\":\"" EAB_URL "\"}", FLINT_EINVAL},
+		{"kid with NUL", "{\"alg\":\"HS256\",\"kid\":\"k\\u0000x\",\"url\":\"" EAB_URL "\"}",
+		 FLINT_EINVAL},
+		{"url missing", "{\"alg\":\"HS256\",\"kid\":\"k1\"}", FLINT_EINVAL},
+		{"crit", "{\"alg\":\"HS256\",\"kid\":\"k1\",\"url\":\"" EAB_URL "\",\"crit\":[\"x\"]}",
+		 FLINT_EINVAL},
+		{"b64 false", "{\"alg\":\"HS256\",\"kid\":\"k1\",\"url\":\"" EAB_URL "\",\"b64\":false}",
+		 FLINT_EINVAL},
+	};
+	uint8_t *key = NULL, other[32];
+	size_t key_len = 0;
+
+	memset(other, 0x5a, sizeof(other));
+	CHECK_INT(flint_b64url_decode(EAB_KEY_B64, strlen(EAB_KEY_B64), &key, &key_len), 0);
+	/* what flint_jws_sign_hmac makes parses and verifies, for each MAC alg */
+	static const char *const algs[] = {"HS256", "HS384", "HS512"};
+	for (size_t i = 0; i < 3; i++) {
+		struct flint_jws *jws = NULL;
+		struct flint_problem *prob = NULL;
+		char *out = NULL;
+
+		CHECK_INT(flint_jws_sign_hmac(algs[i], "kid-1", EAB_URL, key, key_len, EAB_JWK, &out),
+			  0);
+		CHECK_INT(flint_jws_parse(out, strlen(out), FLINT_JWS_EAB, &jws, &prob), 0);
+		CHECK(prob == NULL);
+		if (jws) {
+			CHECK_STR(jws->alg, algs[i]);
+			CHECK_STR(jws->kid, "kid-1");
+			CHECK_STR(jws->url, EAB_URL);
+			CHECK(jws->nonce == NULL && jws->jwk == NULL);
+			CHECK_STR(jws->payload, EAB_JWK);
+			CHECK_INT(flint_jws_verify_hmac(jws, key, key_len, &prob), 0);
+			CHECK(prob == NULL);
+			/* another key: a bad MAC, unauthorized */
+			CHECK_INT(flint_jws_verify_hmac(jws, other, sizeof(other), &prob), FLINT_EBADSIG);
+			CHECK(prob && prob->type == FLINT_PROB_UNAUTHORIZED);
+			flint_problem_free(prob);
+			prob = NULL;
+			/* a MAC JWS never passes the signature check of requests */
+			struct flint_jwk *ec = NULL;
+			json_t *j = json_loads(a3_jwk, 0, NULL);
+			CHECK_INT(flint_jwk_from_json(j, &ec), 0);
+			CHECK(flint_jws_verify(jws, ec, &prob) < 0);
+			flint_problem_free(prob);
+			prob = NULL;
+			flint_jwk_free(ec);
+			json_decref(j);
+			/* one flipped bit, and a truncated MAC, fail */
+			jws->signature[jws->signature_len / 2] ^= 1;
+			CHECK_INT(flint_jws_verify_hmac(jws, key, key_len, NULL), FLINT_EBADSIG);
+			jws->signature[jws->signature_len / 2] ^= 1;
+			jws->signature_len--;
+			CHECK_INT(flint_jws_verify_hmac(jws, key, key_len, NULL), FLINT_EBADSIG);
+			jws->signature_len++;
+			CHECK_INT(flint_jws_verify_hmac(jws, key, key_len, NULL), 0);
+			CHECK_INT(flint_jws_verify_hmac(jws, key, 0, NULL), FLINT_EINVAL);
+		}
+		flint_jws_free(jws);
+		free(out);
+	}
+	/* a MAC computed by hand over the same header verifies: the check is not circular */
+	{
+		struct flint_jws *jws = NULL;
+		char *doc = mac_jws("{\"alg\":\"HS256\",\"kid\":\"k1\",\"url\":\"" EAB_URL "\"}",
+				    EAB_JWK, key, key_len, -1);
+
+		CHECK(doc != NULL);
+		CHECK_INT(flint_jws_parse(doc, strlen(doc), FLINT_JWS_EAB, &jws, NULL), 0);
+		CHECK(jws && flint_jws_verify_hmac(jws, key, key_len, NULL) == 0);
+		flint_jws_free(jws);
+		free(doc);
+		/* the MAC over other bytes (the header claims HS384, the MAC is SHA-256) */
+		doc = mac_jws("{\"alg\":\"HS384\",\"kid\":\"k1\",\"url\":\"" EAB_URL "\"}", EAB_JWK, key,
+			      key_len, -1);
+		jws = NULL;
+		CHECK_INT(flint_jws_parse(doc, strlen(doc), FLINT_JWS_EAB, &jws, NULL), 0);
+		CHECK(jws && flint_jws_verify_hmac(jws, key, key_len, NULL) == FLINT_EBADSIG);
+		flint_jws_free(jws);
+		free(doc);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct flint_jws *jws = NULL;
+		struct flint_problem *prob = NULL;
+		char *doc = mac_jws(bad[i].hdr, EAB_JWK, key, key_len, -1);
+		int rc = doc ? flint_jws_parse(doc, strlen(doc), FLINT_JWS_EAB, &jws, &prob) : -100;
+
+		if (rc != bad[i].rc)
+			fprintf(stderr, "EAB case '%s': rc %d\n", bad[i].name, rc);
+		CHECK_INT(rc, bad[i].rc);
+		CHECK(jws == NULL);
+		CHECK(prob && prob->type == FLINT_PROB_MALFORMED);
+		flint_problem_free(prob);
+		free(doc);
+	}
+	/* an empty MAC is refused by the parser */
+	{
+		struct flint_jws *jws = NULL;
+		char *doc = mac_jws("{\"alg\":\"HS256\",\"kid\":\"k1\",\"url\":\"" EAB_URL "\"}",
+				    EAB_JWK, key, key_len, 0);
+
+		CHECK_INT(flint_jws_parse(doc, strlen(doc), FLINT_JWS_EAB, &jws, NULL), FLINT_EINVAL);
+		CHECK(jws == NULL);
+		free(doc);
+	}
+	/* a request JWS is not a binding; a binding is not a request */
+	{
+		struct flint_jwk *ec = NULL;
+		struct flint_jws *jws = NULL;
+		char *req = NULL;
+
+		CHECK_INT(flint_jwk_generate(FLINT_KEY_P256, 0, &ec), 0);
+		CHECK_INT(flint_jws_sign(ec, NULL, NONCE, EAB_URL, EAB_JWK, &req), 0);
+		CHECK(flint_jws_parse(req, strlen(req), FLINT_JWS_EAB, &jws, NULL) < 0);
+		CHECK(jws == NULL);
+		free(req);
+		req = NULL;
+		CHECK_INT(flint_jws_sign(ec, NULL, NULL, EAB_URL, EAB_JWK, &req), 0);
+		CHECK(flint_jws_parse(req, strlen(req), FLINT_JWS_EAB, &jws, NULL) < 0);
+		free(req);
+		flint_jwk_free(ec);
+	}
+	free(key);
+}
+
 int main(void)
 {
 	RUN(test_rfc_vectors);
@@ -603,5 +777,6 @@ int main(void)
 	RUN(test_tampering);
 	RUN(test_ecdsa_signature_forms);
 	RUN(test_hmac_sign);
+	RUN(test_eab);
 	return CHECK_DONE();
 }

@@ -782,6 +782,234 @@ static void test_concurrent_first_open(void)
 	flint_store_close(s);
 }
 
+/* External account binding keys: insert, get, list, remove, and the one-use
+ * compare-and-set that creates an account in the same transaction. */
+static void test_eab_keys(void)
+{
+	unsigned char mac[32];
+	struct flint_eab_key k = {.kid = "kid-a", .alg = "HS256", .hmac_key = mac,
+				  .hmac_key_len = sizeof(mac), .created = 500};
+	struct flint_eab_key *got = NULL, **list = NULL;
+	struct flint_account a = {.id = "eab-acct", .jwk_json = "{\"kty\":\"EC\"}",
+				  .thumbprint = "eab-thumb", .contact_json = "[]", .status = "valid",
+				  .created = 900, .eab_json = "{\"protected\":\"x\"}"};
+	struct flint_account *acct = NULL;
+	size_t n = 99;
+
+	for (size_t i = 0; i < sizeof(mac); i++)
+		mac[i] = (unsigned char)(i * 7 + 1);
+	CHECK_INT(OPS->eab_list(st, &list, &n), 0);
+	CHECK(list == NULL);
+	CHECK_INT(n, 0);
+	CHECK_INT(OPS->eab_insert(st, &k), 0);
+	CHECK_INT(OPS->eab_insert(st, &k), FLINT_ECONFLICT);
+	k.kid = "kid-b";
+	k.alg = "HS512";
+	k.created = 600;
+	CHECK_INT(OPS->eab_insert(st, &k), 0);
+	k.hmac_key_len = 0;
+	k.kid = "kid-c";
+	CHECK_INT(OPS->eab_insert(st, &k), FLINT_EINVAL);
+	CHECK_INT(OPS->eab_get(st, "kid-c", &got), FLINT_ENOTFOUND);
+	CHECK_INT(OPS->eab_get(st, "kid-a", &got), 0);
+	if (got) {
+		CHECK_STR(got->alg, "HS256");
+		CHECK_INT(got->hmac_key_len, sizeof(mac));
+		CHECK(got->hmac_key && memcmp(got->hmac_key, mac, sizeof(mac)) == 0);
+		CHECK_INT(got->created, 500);
+		CHECK(got->account_id == NULL);
+		CHECK_INT(got->used, 0);
+	}
+	flint_eab_key_free(got);
+	got = NULL;
+	CHECK_INT(OPS->eab_list(st, &list, &n), 0);
+	CHECK_INT(n, 2);
+	if (n == 2) {
+		CHECK_STR(list[0]->kid, "kid-a"); /* oldest first */
+		CHECK_STR(list[1]->kid, "kid-b");
+		CHECK_STR(list[1]->alg, "HS512");
+	}
+	flint_eab_key_list_free(list, n);
+
+	/* an unknown kid creates nothing */
+	CHECK_INT(OPS->account_insert_eab(st, &a, "kid-zz"), FLINT_ENOTFOUND);
+	CHECK_INT(OPS->account_get(st, "eab-acct", &acct), FLINT_ENOTFOUND);
+	/* the first use binds the key and stores the binding with the account */
+	CHECK_INT(OPS->account_insert_eab(st, &a, "kid-a"), 0);
+	CHECK_INT(OPS->account_get(st, "eab-acct", &acct), 0);
+	CHECK(acct && acct->eab_json && !strcmp(acct->eab_json, "{\"protected\":\"x\"}"));
+	flint_account_free(acct);
+	acct = NULL;
+	CHECK_INT(OPS->eab_get(st, "kid-a", &got), 0);
+	CHECK(got && got->account_id && !strcmp(got->account_id, "eab-acct"));
+	CHECK(got && got->used == 900);
+	flint_eab_key_free(got);
+	got = NULL;
+	/* a second account with the used key: ECONFLICT and rolled back */
+	a.id = "eab-acct2";
+	a.thumbprint = "eab-thumb2";
+	CHECK_INT(OPS->account_insert_eab(st, &a, "kid-a"), FLINT_ECONFLICT);
+	CHECK_INT(OPS->account_get(st, "eab-acct2", &acct), FLINT_ENOTFOUND);
+	CHECK_INT(OPS->account_by_thumbprint(st, "eab-thumb2", &acct), FLINT_ENOTFOUND);
+	/* an existing thumbprint: ECONFLICT, and the unused key stays unused */
+	a.thumbprint = "eab-thumb";
+	CHECK_INT(OPS->account_insert_eab(st, &a, "kid-b"), FLINT_ECONFLICT);
+	CHECK_INT(OPS->eab_get(st, "kid-b", &got), 0);
+	CHECK(got && got->account_id == NULL);
+	flint_eab_key_free(got);
+	got = NULL;
+	/* accounts without a binding have none */
+	add_account("plain-acct", "plain-thumb");
+	CHECK_INT(OPS->account_get(st, "plain-acct", &acct), 0);
+	CHECK(acct && acct->eab_json == NULL);
+	flint_account_free(acct);
+	acct = NULL;
+
+	/* removing: a used key goes, its account and binding stay */
+	CHECK_INT(OPS->eab_remove(st, "kid-a"), 0);
+	CHECK_INT(OPS->eab_remove(st, "kid-a"), FLINT_ENOTFOUND);
+	CHECK_INT(OPS->eab_get(st, "kid-a", &got), FLINT_ENOTFOUND);
+	CHECK_INT(OPS->account_get(st, "eab-acct", &acct), 0);
+	CHECK(acct && acct->eab_json != NULL);
+	flint_account_free(acct);
+	acct = NULL;
+	/* a removed key binds nothing */
+	a.id = "eab-acct3";
+	a.thumbprint = "eab-thumb3";
+	CHECK_INT(OPS->eab_remove(st, "kid-b"), 0);
+	CHECK_INT(OPS->account_insert_eab(st, &a, "kid-b"), FLINT_ENOTFOUND);
+	CHECK_INT(OPS->account_get(st, "eab-acct3", &acct), FLINT_ENOTFOUND);
+	CHECK_INT(OPS->account_insert_eab(st, &a, NULL), FLINT_EINVAL);
+	flint_eab_key_free(NULL);
+	flint_eab_key_list_free(NULL, 0);
+}
+
+#define EAB_RACE_KEYS 30
+
+struct eab_worker {
+	int id;
+	int won, lost, errors;
+};
+
+/* Two handles (as two nodes would) race for the same keys with different accounts. */
+static void *eab_worker(void *arg)
+{
+	struct eab_worker *w = arg;
+	struct flint_store *s = NULL;
+	char id[64], thumb[64], kid[64];
+
+	if (flint_store_open(dbpath, &s) < 0) {
+		w->errors++;
+		return NULL;
+	}
+	for (int i = 0; i < EAB_RACE_KEYS; i++) {
+		struct flint_account a = {.id = id, .jwk_json = "{}", .thumbprint = thumb,
+					  .contact_json = "[]", .status = "valid", .created = 1};
+		int err;
+
+		snprintf(id, sizeof(id), "race-%d-%d", w->id, i);
+		snprintf(thumb, sizeof(thumb), "race-thumb-%d-%d", w->id, i);
+		snprintf(kid, sizeof(kid), "race-%d", i);
+		err = s->ops->account_insert_eab(s, &a, kid);
+		if (err == 0)
+			w->won++;
+		else if (err == FLINT_ECONFLICT)
+			w->lost++;
+		else
+			w->errors++;
+	}
+	flint_store_close(s);
+	return NULL;
+}
+
+static void test_eab_race(void)
+{
+	struct eab_worker w[2] = {{.id = 0}, {.id = 1}};
+	unsigned char mac[32] = {1};
+	pthread_t t[2];
+	char kid[64];
+
+	for (int i = 0; i < EAB_RACE_KEYS; i++) {
+		struct flint_eab_key k = {.kid = kid, .alg = "HS256", .hmac_key = mac,
+					  .hmac_key_len = sizeof(mac), .created = 1};
+
+		snprintf(kid, sizeof(kid), "race-%d", i);
+		CHECK_INT(OPS->eab_insert(st, &k), 0);
+	}
+	for (int i = 0; i < 2; i++)
+		CHECK_INT(pthread_create(&t[i], NULL, eab_worker, &w[i]), 0);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	CHECK_INT(w[0].errors + w[1].errors, 0);
+	CHECK_INT(w[0].won + w[1].won, EAB_RACE_KEYS); /* one account per key */
+	CHECK_INT(w[0].lost + w[1].lost, EAB_RACE_KEYS);
+	for (int i = 0; i < EAB_RACE_KEYS; i++) {
+		struct flint_eab_key *k = NULL;
+		struct flint_account *a = NULL;
+		char loser[64];
+		int winner;
+
+		snprintf(kid, sizeof(kid), "race-%d", i);
+		CHECK_INT(OPS->eab_get(st, kid, &k), 0);
+		CHECK(k && k->account_id);
+		if (!k || !k->account_id) {
+			flint_eab_key_free(k);
+			continue;
+		}
+		/* the bound account exists; the other one was rolled back */
+		CHECK_INT(OPS->account_get(st, k->account_id, &a), 0);
+		flint_account_free(a);
+		a = NULL;
+		winner = k->account_id[5] - '0';
+		snprintf(loser, sizeof(loser), "race-%d-%d", 1 - winner, i);
+		CHECK_INT(OPS->account_get(st, loser, &a), FLINT_ENOTFOUND);
+		flint_eab_key_free(k);
+	}
+}
+
+/* newAuthz: a lone authorization with its challenges, belonging to no order */
+static void test_authz_insert(void)
+{
+	struct flint_challenge ch[2] = {
+		{.id = "pre-c1", .type = "http-01", .token = "tok1", .status = "pending"},
+		{.id = "pre-c2", .type = "dns-01", .token = "tok2", .status = "pending"},
+	};
+	struct flint_authz az = {.id = "pre-az", .account_id = "acct2", .ident_type = "dns",
+				 .ident_value = "pre.example", .status = "pending", .expires = 9000,
+				 .created = 1000, .challenges = ch, .n_challenges = 2};
+	struct flint_authz *got = NULL;
+	size_t before = 0, after = 0;
+
+	CHECK_INT(OPS->authz_count_pending(st, "acct2", 1000, &before), 0);
+	CHECK_INT(OPS->authz_insert(st, &az), 0);
+	CHECK_INT(OPS->authz_insert(st, &az), FLINT_ECONFLICT);
+	CHECK_INT(OPS->authz_count_pending(st, "acct2", 1000, &after), 0);
+	CHECK_INT(after, before + 1);
+	CHECK_INT(OPS->authz_get(st, "pre-az", &got), 0);
+	if (got) {
+		CHECK_STR(got->ident_value, "pre.example");
+		CHECK_INT(got->n_challenges, 2);
+		if (got->n_challenges == 2) {
+			CHECK_STR(got->challenges[0].authz_id, "pre-az");
+			CHECK_STR(got->challenges[1].type, "dns-01");
+		}
+	}
+	flint_authz_free(got);
+	got = NULL;
+	/* once valid it is found for reuse by a later order */
+	CHECK_INT(OPS->challenge_start(st, "pre-c1"), 0);
+	CHECK_INT(OPS->challenge_finish(st, "pre-c1", true, 2000, NULL, 50000), 0);
+	CHECK_INT(OPS->authz_find_valid(st, "acct2", "dns", "pre.example", false, 40000, &got), 0);
+	CHECK(got && !strcmp(got->id, "pre-az"));
+	flint_authz_free(got);
+	/* an authorization of an unknown account: nothing is stored */
+	az.id = "pre-az2";
+	az.account_id = "no-such-account";
+	CHECK(OPS->authz_insert(st, &az) < 0);
+	CHECK_INT(OPS->authz_get(st, "pre-az2", &got), FLINT_ENOTFOUND);
+	CHECK_INT(OPS->authz_insert(st, NULL), FLINT_EINVAL);
+}
+
 static void rm_tmpdir(void)
 {
 	DIR *d = opendir(tmpdir);
@@ -821,6 +1049,9 @@ int main(void)
 		RUN(test_reopen);
 		RUN(test_threads);
 		RUN(test_concurrent_first_open);
+		RUN(test_eab_keys);
+		RUN(test_eab_race);
+		RUN(test_authz_insert);
 	}
 	flint_store_close(st);
 	rm_tmpdir();

@@ -1,5 +1,6 @@
-/* "dns-hook": answers dns-01 (RFC 8555 §8.4) by running a program that publishes
- * and removes the TXT record, in the convention of lego's "exec" DNS provider.
+/* "dns-hook": answers dns-01 (RFC 8555 §8.4), or with --dns-account dns-account-01
+ * (draft-ietf-acme-dns-account-label), by running a program that publishes and
+ * removes the TXT record, in the convention of lego's "exec" DNS provider.
  *
  * The hook contract:
  *
@@ -10,6 +11,9 @@
  *          wildcard (*.example.com) the identifier is without "*.", so the same
  *          name may carry two values at once (example.com and *.example.com):
  *          add a record, never replace the set, and remove only VALUE.
+ *          For dns-account-01 the name is the account's instead:
+ *          "_" + base32(SHA-256(account URL)[0:10]) + "._acme-challenge." +
+ *          the identifier + "." (e.g. _ujmmovf2vn55tgye._acme-challenge.example.com.).
  *   VALUE  base64url(SHA-256(key authorization)), 43 characters; it may begin
  *          with "-".
  *
@@ -18,7 +22,7 @@
  *   on /dev/null, none of flint's other descriptors, and stderr captured (the
  *   last 4 KiB are kept; on failure its last line is shown).
  *   Its environment is flint's plus:
- *     FLINT_CHALLENGE          dns-01
+ *     FLINT_CHALLENGE          dns-01 or dns-account-01
  *     FLINT_IDENTIFIER         the identifier (without "*.")
  *     FLINT_TOKEN              the challenge token
  *     FLINT_KEY_AUTHORIZATION  token "." account key thumbprint
@@ -43,6 +47,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "solve/dnsname.h"
 #include "solve/serve.h"
 #include "interrupt.h"
 #include "solve/solver.h"
@@ -67,9 +72,19 @@ struct hook_tail {
 
 static struct hook_solver *from(struct flint_solver *s) { return (struct hook_solver *)(void *)s; }
 
-static bool hook_configured(const struct flint_solver_config *cfg)
+static bool hook_given(const struct flint_solver_config *cfg)
 {
 	return cfg && cfg->dns_hook && *cfg->dns_hook;
+}
+
+static bool hook_configured(const struct flint_solver_config *cfg)
+{
+	return hook_given(cfg) && !cfg->dns_account;
+}
+
+static bool hook_account_configured(const struct flint_solver_config *cfg)
+{
+	return hook_given(cfg) && cfg->dns_account;
 }
 
 static bool hook_applies(const char *ident_type, bool wildcard)
@@ -83,7 +98,7 @@ static int hook_start(const struct flint_solver_config *cfg, struct flint_solver
 {
 	struct hook_solver *hs;
 
-	if (!hook_configured(cfg) || !ret)
+	if (!hook_given(cfg) || !ret)
 		return flint_solve_errf(ret_err, FLINT_EINVAL, "dns-hook: no program configured");
 	hs = calloc(1, sizeof(*hs));
 	if (!hs || !(hs->prog = strdup(cfg->dns_hook))) {
@@ -190,7 +205,7 @@ static char **hook_env(const struct flint_challenge_task *t)
 		if (j == 4)
 			env[k++] = environ[i];
 	}
-	if (asprintf(&env[k], "%s%s", ours[0], "dns-01") < 0 ||
+	if (asprintf(&env[k], "%s%s", ours[0], t->type ? t->type : "dns-01") < 0 ||
 	    asprintf(&env[k + 1], "%s%s", ours[1], t->ident_value) < 0 ||
 	    asprintf(&env[k + 2], "%s%s", ours[2], t->token ? t->token : "") < 0 ||
 	    asprintf(&env[k + 3], "%s%s", ours[3],
@@ -366,26 +381,6 @@ out:
 	return r;
 }
 
-/* "_acme-challenge." + identifier + "." (RFC 8555 §8.4), malloc'd. */
-static int hook_fqdn(const struct flint_challenge_task *t, char **ret)
-{
-	size_t n = strlen(t->ident_value);
-
-	if (n > 0 && t->ident_value[n - 1] == '.')
-		n--;
-	if (n == 0 || n > 253)
-		return FLINT_EINVAL;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)t->ident_value[i];
-
-		if (ch <= 0x20 || ch >= 0x7f || ch == '/')
-			return FLINT_EINVAL;
-	}
-	if (asprintf(ret, "_acme-challenge.%.*s.", (int)n, t->ident_value) < 0)
-		return FLINT_ENOMEM;
-	return 0;
-}
-
 static int hook_present(struct flint_solver *s, const struct flint_challenge_task *t,
 			char **ret_err)
 {
@@ -399,10 +394,12 @@ static int hook_present(struct flint_solver *s, const struct flint_challenge_tas
 		return flint_solve_errf(ret_err, FLINT_EUNSUPPORTED,
 					"dns-hook: cannot prove %s identifier %.64s", t->ident_type,
 					t->ident_value);
-	r = hook_fqdn(t, &fqdn);
+	r = flint_solve_dns_name(t, &fqdn);
 	if (r < 0)
-		return flint_solve_errf(ret_err, r, "dns-hook: bad identifier %.64s",
-					t->ident_value);
+		return flint_solve_errf(ret_err, r, "dns-hook: no %s record name for %.64s: %s",
+					t->type ? t->type : "dns-01", t->ident_value,
+					r == FLINT_ETOOBIG ? "longer than 253 octets"
+							   : "bad identifier or account URL");
 	r = hook_run(hs, "present", fqdn, t, ret_err);
 	free(fqdn);
 	return r;
@@ -414,7 +411,7 @@ static void hook_cleanup(struct flint_solver *s, const struct flint_challenge_ta
 	char *fqdn = NULL, *err = NULL;
 
 	if (!hs || !t || !t->ident_type || !t->ident_value || !t->dns_txt_value ||
-	    !hook_applies(t->ident_type, t->wildcard) || hook_fqdn(t, &fqdn) < 0)
+	    !hook_applies(t->ident_type, t->wildcard) || flint_solve_dns_name(t, &fqdn) < 0)
 		return;
 	hook_run(hs, "cleanup", fqdn, t, &err); /* best effort: the caller cannot act on it */
 	free(err);
@@ -425,6 +422,17 @@ const struct flint_solver_type flint_solver_dns_hook = {
     .name = "dns-hook",
     .challenge_type = "dns-01",
     .configured = hook_configured,
+    .applies = hook_applies,
+    .start = hook_start,
+    .present = hook_present,
+    .cleanup = hook_cleanup,
+    .stop = hook_stop,
+};
+
+const struct flint_solver_type flint_solver_dns_account_hook = {
+    .name = "dns-account-hook",
+    .challenge_type = "dns-account-01",
+    .configured = hook_account_configured,
     .applies = hook_applies,
     .start = hook_start,
     .present = hook_present,

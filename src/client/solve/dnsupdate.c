@@ -1,11 +1,14 @@
-/* "dns-update": answers dns-01 (RFC 8555 §8.4) by a TSIG-signed (RFC 8945) DNS
- * UPDATE (RFC 2136) to the zone's primary, then waits until every NS serves the TXT.
+/* "dns-update": answers dns-01 (RFC 8555 §8.4), or with --dns-account dns-account-01
+ * (draft-ietf-acme-dns-account-label: the same value at the account's name,
+ * "dns-account-update"), by a TSIG-signed (RFC 8945) DNS UPDATE (RFC 2136) to the
+ * zone's primary, then waits until every NS serves the TXT.
  *
  *   present   UPDATE zone: add _acme-challenge.NAME. 60 IN TXT "VALUE" (an add, never
  *             a replace: NAME and *.NAME share the owner name); then polls the TXT
  *             at each of the zone's NS (their addresses asked of the update server,
  *             else the system resolver; an NS at the update server's address is
  *             asked on its port) until all serve it or the timeout (default 120 s).
+ *             (dns-account-01: _LABEL._acme-challenge.NAME., see solve/dnsname.h)
  *   cleanup   UPDATE zone: delete that one RR (class NONE), best effort.
  *   zone      --dns-update-zone, else the owner of the SOA the update server
  *             returns for the record's name (RFC 2136 §4: the client finds the zone). */
@@ -25,6 +28,7 @@
 #include "error.h"
 #include "interrupt.h"
 #include "output.h"
+#include "solve/dnsname.h"
 #include "solve/serve.h"
 #include "solve/solver.h"
 #include "state.h"
@@ -51,9 +55,19 @@ struct upd_solver {
 
 static struct upd_solver *from(struct flint_solver *s) { return (struct upd_solver *)(void *)s; }
 
-static bool upd_configured(const struct flint_solver_config *cfg)
+static bool upd_given(const struct flint_solver_config *cfg)
 {
 	return cfg && cfg->dns_update_server && *cfg->dns_update_server;
+}
+
+static bool upd_configured(const struct flint_solver_config *cfg)
+{
+	return upd_given(cfg) && !cfg->dns_account;
+}
+
+static bool upd_account_configured(const struct flint_solver_config *cfg)
+{
+	return upd_given(cfg) && cfg->dns_account;
 }
 
 static bool upd_applies(const char *ident_type, bool wildcard)
@@ -200,7 +214,7 @@ static int upd_start(const struct flint_solver_config *cfg, struct flint_solver 
 	struct upd_solver *u;
 	int r;
 
-	if (!upd_configured(cfg) || !ret)
+	if (!upd_given(cfg) || !ret)
 		return flint_solve_errf(ret_err, FLINT_EINVAL, "dns-update: no server configured");
 	if (!cfg->tsig_key == !cfg->tsig_key_file)
 		return flint_solve_errf(ret_err, FLINT_EINVAL,
@@ -584,8 +598,12 @@ static int change(struct upd_solver *u, const struct flint_challenge_task *t,
 
 	if (!t->dns_txt_value || !t->ident_value)
 		return flint_solve_errf(ret_err, FLINT_EINVAL, "dns-update: no TXT value");
-	if (!(fqdn = flint_strdupf("_acme-challenge.%s.", t->ident_value)))
-		return flint_solve_errf(ret_err, FLINT_ENOMEM, "out of memory");
+	if ((r = flint_solve_dns_name(t, &fqdn)) < 0)
+		return flint_solve_errf(ret_err, r, "dns-update: no %s record name for %.64s: %s",
+					t->type ? t->type : "dns-01", t->ident_value,
+					r == FLINT_ENOMEM    ? "out of memory"
+					: r == FLINT_ETOOBIG ? "longer than 253 octets"
+							     : "bad identifier or account URL");
 	if ((r = flint_dns_txt_rdata(t->dns_txt_value, rdata, sizeof(rdata), &rdlen)) < 0) {
 		flint_solve_errf(ret_err, r, "dns-update: TXT value too long");
 		goto out;
@@ -625,6 +643,17 @@ const struct flint_solver_type flint_solver_dns_update = {
     .name = "dns-update",
     .challenge_type = "dns-01",
     .configured = upd_configured,
+    .applies = upd_applies,
+    .start = upd_start,
+    .present = upd_present,
+    .cleanup = upd_cleanup,
+    .stop = upd_stop,
+};
+
+const struct flint_solver_type flint_solver_dns_account_update = {
+    .name = "dns-account-update",
+    .challenge_type = "dns-account-01",
+    .configured = upd_account_configured,
     .applies = upd_applies,
     .start = upd_start,
     .present = upd_present,

@@ -13,10 +13,11 @@ struct flint_challenge_task {
 	const char *ident_type;        /* "dns" or "ip" */
 	const char *ident_value;       /* without "*." */
 	bool wildcard;
-	const char *type;              /* "http-01", "dns-01", "tls-alpn-01" */
+	const char *type;              /* "http-01", "dns-01", "dns-account-01", "tls-alpn-01" */
 	const char *token;
 	const char *key_authorization; /* token "." thumbprint */
-	const char *dns_txt_value;     /* base64url(SHA-256(keyauth)): dns-01 */
+	const char *dns_txt_value;     /* base64url(SHA-256(keyauth)): dns-01, dns-account-01 */
+	const char *account_url;       /* the account URL (kid): names dns-account-01's record */
 	unsigned char digest[32];      /* SHA-256(keyauth): tls-alpn-01 */
 };
 
@@ -32,13 +33,15 @@ struct flint_solver_config {
 	const char *dns_update_zone;   /* its zone; NULL: the SOA owner found by a query */
 	const char *tsig_key;          /* "NAME:ALG:SECRET" (also nsupdate -y's "ALG:NAME:SECRET") */
 	const char *tsig_key_file;     /* a key file as for nsupdate -k or Knot (keymgr -t) */
+	bool dns_account;              /* the DNS solvers answer dns-account-01, not dns-01 */
 	int timeout_seconds;      /* bound on hooks and propagation waits; default 120 */
 };
 
 struct flint_solver; /* a running solver instance */
 
 struct flint_solver_type {
-	const char *name;           /* "standalone-http", "webroot", "standalone-tls-alpn", "dns-hook" */
+	const char *name;           /* "standalone-http", "webroot", "standalone-tls-alpn", "dns-hook",
+				     * "dns-update", "dns-account-hook", "dns-account-update" */
 	const char *challenge_type; /* the challenge it answers */
 	/* Whether this solver is configured in cfg (e.g. http01_port > 0). */
 	bool (*configured)(const struct flint_solver_config *cfg);
@@ -66,5 +69,7 @@ extern const struct flint_solver_type flint_solver_webroot;             /* webro
 extern const struct flint_solver_type flint_solver_tlsalpn01_standalone; /* tlsalpn01_standalone.c */
 extern const struct flint_solver_type flint_solver_dns_hook;            /* dnshook.c */
 extern const struct flint_solver_type flint_solver_dns_update;          /* dnsupdate.c */
+extern const struct flint_solver_type flint_solver_dns_account_hook;    /* dnshook.c */
+extern const struct flint_solver_type flint_solver_dns_account_update;  /* dnsupdate.c */
 
 #endif

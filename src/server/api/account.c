@@ -7,6 +7,7 @@
 
 #include "api.h"
 #include "b64.h"
+#include "eab.h"
 #include "error.h"
 #include "policy.h"
 
@@ -20,6 +21,9 @@ json_t *flint_account_json(const struct flint_req *r, const struct flint_account
 		doc = json_pack("{s:s, s:O, s:b, s:s, s:O}", "status", a->status, "contact",
 				contact, "termsOfServiceAgreed", a->tos_agreed, "orders", orders,
 				"key", key);
+	/* §7.1.2: the binding approved by the external account, as sent */
+	if (doc && a->eab_json)
+		json_object_set_new(doc, "externalAccountBinding", json_loads(a->eab_json, 0, NULL));
 	free(orders);
 	json_decref(contact);
 	json_decref(key);
@@ -41,7 +45,8 @@ void flint_api_new_account(struct flint_req *r, const char *rest)
 	struct flint_account *existing = NULL;
 	struct flint_problem *prob = NULL;
 	struct flint_account a = {0};
-	char *contact_s = NULL, *jwk_s = NULL;
+	char *contact_s = NULL, *jwk_s = NULL, *eab_kid = NULL, *eab_s = NULL;
+	json_t *eab;
 	int rc;
 
 	if (flint_req_authenticate(r, FLINT_AUTH_JWK) < 0)
@@ -82,9 +87,22 @@ void flint_api_new_account(struct flint_req *r, const char *rest)
 				  r->d->cfg->terms_of_service);
 		goto out;
 	}
-	if (json_object_get(r->payload, "externalAccountBinding")) {
-		flint_reply_error(r, FLINT_PROB_MALFORMED,
-				  "this CA does not use external account binding");
+	/* §7.3.4: checked only for a new account, so an existing one (above)
+	 * never consumes a key; verified whenever sent, required when configured */
+	eab = json_object_get(r->payload, "externalAccountBinding");
+	if (eab) {
+		if (flint_eab_verify(r->store, eab, r->jws->url, r->jws->jwk, &eab_kid, &prob) < 0) {
+			flint_reply_problem(r, prob);
+			goto out;
+		}
+		if (!(eab_s = json_dumps(eab, JSON_COMPACT))) {
+			flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "out of memory");
+			goto out;
+		}
+	} else if (r->d->cfg->external_account_required) {
+		flint_reply_error(r, FLINT_PROB_EXTERNAL_ACCOUNT_REQUIRED,
+				  "this CA requires an externalAccountBinding (RFC 8555 §7.3.4) "
+				  "made with a key ID and MAC key from its operator");
 		goto out;
 	}
 	if (contact && !json_is_null(contact) &&
@@ -105,18 +123,29 @@ void flint_api_new_account(struct flint_req *r, const char *rest)
 	a.status = "valid";
 	a.tos_agreed = json_is_true(tos);
 	a.created = flint_now();
-	rc = r->store->ops->account_insert(r->store, &a);
+	a.eab_json = eab_s;
+	rc = eab_kid ? r->store->ops->account_insert_eab(r->store, &a, eab_kid)
+		     : r->store->ops->account_insert(r->store, &a);
 	if (rc == FLINT_ECONFLICT &&
 	    r->store->ops->account_by_thumbprint(r->store, a.thumbprint, &existing) == 0) {
 		reply_account(r, 200, existing); /* a concurrent request created it */
+		goto out;
+	} else if (eab_kid && (rc == FLINT_ECONFLICT || rc == FLINT_ENOTFOUND)) {
+		/* another newAccount bound the key first, or the operator removed it */
+		flint_reply_error(r, FLINT_PROB_UNAUTHORIZED,
+				  "externalAccountBinding kid \"%s\" is %s", eab_kid,
+				  rc == FLINT_ECONFLICT ? "already bound to an account" : "unknown");
 		goto out;
 	} else if (rc < 0) {
 		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "store: %s", flint_strerror(rc));
 		goto out;
 	}
-	fprintf(stderr, "state account=%s status=valid\n", a.id);
+	fprintf(stderr, "state account=%s status=valid%s%s\n", a.id, eab_kid ? " eab-kid=" : "",
+		eab_kid ? eab_kid : "");
 	reply_account(r, 201, &a);
 out:
+	free(eab_kid);
+	free(eab_s);
 	free(a.id);
 	free(contact_s);
 	free(jwk_s);

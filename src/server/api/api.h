@@ -31,6 +31,7 @@ void flint_api_key_change(struct flint_req *r, const char *rest);
 void flint_api_new_order(struct flint_req *r, const char *rest);
 void flint_api_order(struct flint_req *r, const char *rest);
 void flint_api_finalize(struct flint_req *r, const char *order_id); /* .../order/ID/finalize */
+void flint_api_new_authz(struct flint_req *r, const char *rest); /* pre-authorization, §7.4.1 */
 void flint_api_authz(struct flint_req *r, const char *rest);
 void flint_api_challenge(struct flint_req *r, const char *rest);
 void flint_api_certificate(struct flint_req *r, const char *rest);
@@ -40,6 +41,8 @@ void flint_api_terms(struct flint_req *r, const char *rest);
 /* The CRL of revoked, unexpired certificates (in revoke.c). */
 void flint_api_crl(struct flint_req *r);
 
+/* OCSP responder (RFC 6960, ocsp.c): POST /ocsp, GET /ocsp/<base64>. */
+void flint_api_ocsp(struct flint_req *r, const char *rest);
 /* ARI (RFC 9773, renewal_info.c): GET renewalInfo/<certID>. */
 void flint_api_renewal_info(struct flint_req *r, const char *rest);
 /* The suggested renewal window of c: an operator-set one, a past one when
@@ -62,6 +65,14 @@ int flint_order_render(struct flint_req *r, const struct flint_order *o, json_t 
 /* Replies with the order, its Location and, while processing, Retry-After. */
 void flint_order_reply(struct flint_req *r, int status, const struct flint_order *o);
 json_t *flint_authz_json(const struct flint_req *r, const struct flint_authz *a);
+struct flint_identifier;
+/* A new pending authorization of r's account for id (order.c), expiring at
+ * expires, with one challenge per applicable validator; the strings stay
+ * borrowed from r and id except what flint_new_authz_clear frees.
+ * FLINT_EUNSUPPORTED when no challenge type can validate id. */
+int flint_new_authz(struct flint_req *r, const struct flint_identifier *id, int64_t expires,
+		    struct flint_authz *ret);
+void flint_new_authz_clear(struct flint_authz *a);
 json_t *flint_challenge_json(const struct flint_req *r, const struct flint_challenge *c);
 
 /* Replies 404 (malformed) for unknown objects and 403 unauthorized for

@@ -1,6 +1,7 @@
-/* Authorization and challenge resources (RFC 8555 §7.5): fetch, client
- * deactivation (§7.5.2), and responding to a challenge (§7.5.1), which hands
- * validation to the worker pool and answers at once. */
+/* Authorization and challenge resources (RFC 8555 §7.5): pre-authorization
+ * (newAuthz, §7.4.1), fetch, client deactivation (§7.5.2), and responding to
+ * a challenge (§7.5.1), which hands validation to the worker pool and answers
+ * at once. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +95,90 @@ void flint_api_authz(struct flint_req *r, const char *rest)
 	flint_reply_json(r, 200, flint_authz_json(r, a));
 out:
 	flint_authz_free(a);
+}
+
+/* newAuthz (§7.4.1): a pre-authorization for one identifier outside any
+ * order, under newOrder's identifier policy and pending-authorization cap.
+ * Once valid, newOrder reuses it like any valid authorization (§7.1.3). */
+void flint_api_new_authz(struct flint_req *r, const char *rest)
+{
+	(void)rest;
+	struct flint_identifier *ids = NULL;
+	struct flint_problem *prob = NULL;
+	struct flint_authz a = {0};
+	size_t n_ids = 0, pending = 0;
+	json_t *ident, *list = NULL;
+	int64_t now = flint_now();
+	bool made = false;
+	char *loc = NULL;
+	int rc;
+
+	if (flint_req_authenticate(r, FLINT_AUTH_KID) < 0)
+		return;
+	ident = r->payload ? json_object_get(r->payload, "identifier") : NULL;
+	if (!json_is_object(ident)) {
+		flint_reply_error(r, FLINT_PROB_MALFORMED,
+				  "newAuthz needs a payload {\"identifier\": {\"type\": ..., "
+				  "\"value\": ...}}");
+		return;
+	}
+	if (!(list = json_pack("[O]", ident))) {
+		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "out of memory");
+		return;
+	}
+	if (flint_policy_order_identifiers(list, &ids, &n_ids, &prob) < 0) {
+		flint_reply_problem(r, prob ? prob
+					    : flint_problem_new(FLINT_PROB_SERVER_INTERNAL, "out of memory"));
+		goto out;
+	}
+	if (flint_identifier_is_wildcard(&ids[0])) {
+		flint_reply_error(r, FLINT_PROB_MALFORMED,
+				  "%s: a wildcard cannot be pre-authorized (RFC 8555 §7.4.1); "
+				  "name it in a newOrder",
+				  ids[0].value);
+		goto out;
+	}
+	rc = r->store->ops->authz_count_pending(r->store, r->account->id, now, &pending);
+	if (rc < 0) {
+		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "store: %s", flint_strerror(rc));
+		goto out;
+	}
+	if (pending + 1 > (size_t)r->d->cfg->max_pending_authzs) {
+		flint_reply_add_header(r, "Retry-After", "3600");
+		flint_reply_error(r, FLINT_PROB_RATE_LIMITED,
+				  "this account would hold more than %d pending authorizations; "
+				  "complete or deactivate some first",
+				  r->d->cfg->max_pending_authzs);
+		goto out;
+	}
+	/* pending as long as an order would be; once valid, authz-lifetime */
+	made = true;
+	rc = flint_new_authz(r, &ids[0], now + r->d->cfg->order_lifetime, &a);
+	if (rc == FLINT_EUNSUPPORTED) {
+		flint_reply_error(r, FLINT_PROB_UNSUPPORTED_IDENTIFIER,
+				  "no challenge type can validate %s", ids[0].value);
+		goto out;
+	}
+	if (rc == 0)
+		rc = r->store->ops->authz_insert(r->store, &a);
+	if (rc < 0) {
+		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "cannot create the authorization: %s",
+				  flint_strerror(rc));
+		goto out;
+	}
+	fprintf(stderr, "state authz=%s account=%s status=pending identifier=%s:%s newAuthz\n",
+		a.id, r->account->id, a.ident_type, a.ident_value);
+	if ((loc = flint_url(r, "/acme/authz/%s", a.id)))
+		flint_reply_add_header(r, "Location", loc);
+	flint_reply_json(r, 201, flint_authz_json(r, &a));
+out:
+	if (made)
+		flint_new_authz_clear(&a);
+	for (size_t i = 0; i < n_ids; i++)
+		flint_identifier_clear(&ids[i]);
+	free(ids);
+	free(loc);
+	json_decref(list);
 }
 
 void flint_api_challenge(struct flint_req *r, const char *rest)

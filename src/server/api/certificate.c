@@ -1,5 +1,7 @@
 /* Certificate download (RFC 8555 §7.4.2): the PEM chain by default, the DER
- * end-entity certificate for Accept: application/pkix-cert. */
+ * end-entity certificate for Accept: application/pkix-cert, and with an
+ * alternate chain configured, ID/1 = the leaf with the cross-signed
+ * intermediate, each chain linking the other with rel="alternate". */
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,13 +11,27 @@
 void flint_api_certificate(struct flint_req *r, const char *rest)
 {
 	struct flint_cert *c = NULL;
+	char *id = NULL, *alt_pem = NULL, *link = NULL;
+	const char *slash = strchr(rest, '/');
+	bool alternate = false;
+	int rc;
+
 	if (flint_req_authenticate(r, FLINT_AUTH_KID) < 0)
 		return;
 	if (r->payload) {
 		flint_reply_error(r, FLINT_PROB_MALFORMED, "fetch a certificate with POST-as-GET");
 		return;
 	}
-	int rc = r->store->ops->cert_get(r->store, rest, &c);
+	if (slash && strcmp(slash, "/1") != 0) {
+		flint_reply_error_status(r, FLINT_PROB_MALFORMED, 404, "no such certificate chain");
+		return;
+	}
+	alternate = slash != NULL;
+	if (!(id = strndup(rest, slash ? (size_t)(slash - rest) : strlen(rest)))) {
+		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "out of memory");
+		return;
+	}
+	rc = r->store->ops->cert_get(r->store, id, &c);
 	if (flint_reply_lookup_error(r, rc, "certificate"))
 		goto out;
 	if (strcmp(c->account_id, r->account->id) != 0) {
@@ -32,8 +48,27 @@ void flint_api_certificate(struct flint_req *r, const char *rest)
 		flint_reply_body(r, 200, "application/pkix-cert", c->der, c->der_len);
 		goto out;
 	}
-	flint_reply_body(r, 200, "application/pem-certificate-chain", c->chain_pem,
-			 strlen(c->chain_pem));
+	rc = flint_issuer_alternate_chain(r->d->issuer, c->der, c->der_len, &alt_pem);
+	if (rc == FLINT_ENOTFOUND && alternate) {
+		flint_reply_error_status(r, FLINT_PROB_MALFORMED, 404, "this CA has one chain only");
+		goto out;
+	} else if (rc < 0 && rc != FLINT_ENOTFOUND) {
+		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "alternate chain: %s",
+				  flint_strerror(rc));
+		goto out;
+	}
+	if (alt_pem) {
+		link = alternate ? flint_url(r, "/acme/cert/%s", id) : flint_url(r, "/acme/cert/%s/1", id);
+		flint_reply_add_link(r, link, "alternate");
+	}
+	if (alternate)
+		flint_reply_body(r, 200, "application/pem-certificate-chain", alt_pem, strlen(alt_pem));
+	else
+		flint_reply_body(r, 200, "application/pem-certificate-chain", c->chain_pem,
+				 strlen(c->chain_pem));
 out:
+	free(id);
+	free(alt_pem);
+	free(link);
 	flint_cert_free(c);
 }

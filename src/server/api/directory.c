@@ -39,13 +39,15 @@ void flint_api_directory(struct flint_req *r, const char *rest)
 			"newNonce", u[0], "newAccount", u[1], "newOrder", u[2], "revokeCert", u[3],
 			"keyChange", u[4], "meta", "termsOfService", cfg->terms_of_service,
 			"website", cfg->website, "caaIdentities", caa_identities(cfg->caa_identities),
-			"externalAccountRequired", 0);
+			"externalAccountRequired", cfg->external_account_required);
 	if (doc) {
 		/* RFC 9773 renewalInfo; draft-ietf-acme-profiles meta.profiles */
 		json_t *profiles = json_object();
 		json_t *meta = json_object_get(doc, "meta");
 
 		json_object_set_new(doc, "renewalInfo", flint_url_json(r, "/acme/renewal-info"));
+		/* RFC 8555 §7.4.1 pre-authorization */
+		json_object_set_new(doc, "newAuthz", flint_url_json(r, "/acme/new-authz"));
 		for (size_t i = 0; profiles && i < cfg->n_profiles; i++)
 			json_object_set_new(profiles, cfg->profiles[i].name,
 					    json_string(cfg->profiles[i].description));
@@ -84,6 +86,9 @@ void flint_api_ca_file(struct flint_req *r, const char *rest)
 		flint_reply_body(r, 200, "application/x-pem-file", pem, strlen(pem));
 	} else if (strcmp(rest, "intermediate.pem") == 0) {
 		const char *pem = flint_issuer_intermediate_pem(is);
+		flint_reply_body(r, 200, "application/x-pem-file", pem, strlen(pem));
+	} else if (strcmp(rest, "root-alt.pem") == 0 && flint_issuer_alt_root_pem(is)) {
+		const char *pem = flint_issuer_alt_root_pem(is);
 		flint_reply_body(r, 200, "application/x-pem-file", pem, strlen(pem));
 	} else if (strcmp(rest, "intermediate.der") == 0) {
 		size_t len = 0;

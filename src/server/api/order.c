@@ -113,9 +113,10 @@ static int parse_time_field(struct flint_req *r, const char *name, int64_t *ret)
 	return 0;
 }
 
-/* A new pending authorization with one challenge per applicable type. */
-static int new_authz(struct flint_req *r, const struct flint_identifier *id, int64_t expires,
-		     struct flint_authz *ret)
+/* A new pending authorization with one challenge per applicable type
+ * (newOrder here, newAuthz in authz.c). */
+int flint_new_authz(struct flint_req *r, const struct flint_identifier *id, int64_t expires,
+		    struct flint_authz *ret)
 {
 	bool wildcard = flint_identifier_is_wildcard(id);
 	size_t n_types = 0;
@@ -149,7 +150,7 @@ static int new_authz(struct flint_req *r, const struct flint_identifier *id, int
 	return ret->n_challenges ? 0 : FLINT_EUNSUPPORTED;
 }
 
-static void new_authz_clear(struct flint_authz *a)
+void flint_new_authz_clear(struct flint_authz *a)
 {
 	for (size_t i = 0; i < a->n_challenges; i++) {
 		free(a->challenges[i].id);
@@ -357,7 +358,7 @@ void flint_api_new_order(struct flint_req *r, const char *rest)
 			flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "store: %s", flint_strerror(rc));
 			goto out;
 		}
-		rc = new_authz(r, &ids[i], o.expires, &fresh[n_new]);
+		rc = flint_new_authz(r, &ids[i], o.expires, &fresh[n_new]);
 		if (rc == FLINT_EUNSUPPORTED) {
 			n_new++;
 			flint_reply_error(r, FLINT_PROB_UNSUPPORTED_IDENTIFIER,
@@ -420,7 +421,7 @@ void flint_api_new_order(struct flint_req *r, const char *rest)
 	flint_order_reply(r, 201, &o);
 out:
 	for (size_t i = 0; i < n_new; i++)
-		new_authz_clear(&fresh[i]);
+		flint_new_authz_clear(&fresh[i]);
 	for (size_t i = 0; reused && i < n_ids; i++)
 		flint_authz_free(reused[i]);
 	for (size_t i = 0; i < n_ids; i++)

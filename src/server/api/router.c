@@ -22,6 +22,7 @@ static const struct route routes[] = {
 	{"/acme/new-nonce", false, NULL, M_GET | M_HEAD, true, flint_api_new_nonce},
 	{"/acme/new-account", false, NULL, M_POST, true, flint_api_new_account},
 	{"/acme/new-order", false, NULL, M_POST, true, flint_api_new_order},
+	{"/acme/new-authz", false, NULL, M_POST, true, flint_api_new_authz},
 	{"/acme/revoke-cert", false, NULL, M_POST, true, flint_api_revoke},
 	{"/acme/key-change", false, NULL, M_POST, true, flint_api_key_change},
 	{"/acme/acct/", true, NULL, M_POST, true, flint_api_account},
@@ -30,6 +31,9 @@ static const struct route routes[] = {
 	{"/acme/authz/", true, NULL, M_POST, true, flint_api_authz},
 	{"/acme/chall/", true, NULL, M_POST, true, flint_api_challenge},
 	{"/acme/cert/", true, NULL, M_POST, true, flint_api_certificate},
+	/* RFC 6960: POST /ocsp, GET /ocsp/<base64 request> */
+	{"/ocsp", false, NULL, M_POST, false, flint_api_ocsp},
+	{"/ocsp/", true, NULL, M_GET | M_HEAD | M_POST, false, flint_api_ocsp},
 	/* RFC 9773 §4.1: a plain GET, no JWS, no nonce */
 	{"/acme/renewal-info/", true, NULL, M_GET | M_HEAD, false, flint_api_renewal_info},
 	{"/ca/", true, NULL, M_GET | M_HEAD, false, flint_api_ca_file},

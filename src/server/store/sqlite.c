@@ -101,11 +101,24 @@ static const char *const migrations[] = {
 	"ALTER TABLE certificates ADD COLUMN ari_end INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE certificates ADD COLUMN ari_explanation TEXT;"
 	"CREATE INDEX certificates_account ON certificates(account_id, not_after);",
+	/* 5: external account binding (RFC 8555 §7.3.4): operator-made keys, each
+	 * bound to at most one account; the binding JWS the account was made with */
+	"CREATE TABLE eab_keys ("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" kid TEXT NOT NULL UNIQUE,"
+	" alg TEXT NOT NULL,"
+	" hmac_key BLOB NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" account_id TEXT UNIQUE REFERENCES accounts(id),"
+	" used INTEGER NOT NULL DEFAULT 0);"
+	"ALTER TABLE accounts ADD COLUMN eab_json TEXT;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
-#define ACCOUNT_COLS "id, jwk_json, thumbprint, contact_json, status, tos_agreed, created"
+#define ACCOUNT_COLS \
+	"id, jwk_json, thumbprint, contact_json, status, tos_agreed, created, eab_json"
+#define EAB_COLS "kid, alg, hmac_key, created, account_id, used"
 #define AUTHZ_COLS "id, account_id, ident_type, ident_value, wildcard, status, expires, created"
 #define CHALLENGE_COLS "id, authz_id, type, token, status, validated, error_json"
 #define ORDER_COLS                                                                      \
@@ -159,6 +172,12 @@ enum stmt_id {
 	S_CERTS_REVOKED,
 	S_CERT_CLAIM,
 	S_CERTS_SET_ARI,
+	S_EAB_INSERT,
+	S_EAB_GET,
+	S_EAB_LIST,
+	S_EAB_REMOVE,
+	S_EAB_CLAIM,
+	S_EAB_EXISTS,
 	S_COUNT
 };
 
@@ -171,7 +190,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_SECRET_PUT] = "INSERT OR IGNORE INTO secrets (name, value) VALUES (?1, ?2)",
 	[S_SECRET_GET] = "SELECT value FROM secrets WHERE name = ?1",
 	[S_ACCOUNT_INSERT] = "INSERT INTO accounts (" ACCOUNT_COLS ")"
-			     " VALUES (?1, ?2, ?3, COALESCE(?4, '[]'), ?5, ?6, ?7)",
+			     " VALUES (?1, ?2, ?3, COALESCE(?4, '[]'), ?5, ?6, ?7, ?8)",
 	[S_ACCOUNT_GET] = "SELECT " ACCOUNT_COLS " FROM accounts WHERE id = ?1",
 	[S_ACCOUNT_BY_THUMBPRINT] = "SELECT " ACCOUNT_COLS " FROM accounts WHERE thumbprint = ?1",
 	[S_ACCOUNT_UPDATE] = "UPDATE accounts SET jwk_json = ?2, thumbprint = ?3,"
@@ -233,6 +252,14 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_CERTS_SET_ARI] = "UPDATE certificates SET ari_start = ?2, ari_end = ?3,"
 			    " ari_explanation = ?4 WHERE not_after > ?1"
 			    " AND (?5 IS NULL OR serial = ?5) AND (?6 IS NULL OR account_id = ?6)",
+	[S_EAB_INSERT] = "INSERT INTO eab_keys (" EAB_COLS ") VALUES (?1, ?2, ?3, ?4, NULL, 0)",
+	[S_EAB_GET] = "SELECT " EAB_COLS " FROM eab_keys WHERE kid = ?1",
+	[S_EAB_LIST] = "SELECT " EAB_COLS " FROM eab_keys ORDER BY seq",
+	[S_EAB_REMOVE] = "DELETE FROM eab_keys WHERE kid = ?1",
+	/* the one-use compare-and-set */
+	[S_EAB_CLAIM] = "UPDATE eab_keys SET account_id = ?2, used = ?3"
+			" WHERE kid = ?1 AND account_id IS NULL",
+	[S_EAB_EXISTS] = "SELECT 1 FROM eab_keys WHERE kid = ?1",
 };
 
 struct sq_store {
@@ -615,6 +642,8 @@ static int read_account(struct sq_store *q, sqlite3_stmt *s, void *ret)
 		goto out;
 	a->tos_agreed = sqlite3_column_int64(s, 5) != 0;
 	a->created = sqlite3_column_int64(s, 6);
+	if ((err = col_str(s, 7, &a->eab_json)) < 0)
+		goto out;
 	*(struct flint_account **)ret = a;
 	a = NULL;
 out:
@@ -874,7 +903,104 @@ static int sq_account_insert(struct flint_store *st, const struct flint_account 
 	return exec(sq(st), S_ACCOUNT_INSERT,
 		    ARGS(TEXT(acct->id), TEXT(acct->jwk_json), TEXT(acct->thumbprint),
 			 TEXT(acct->contact_json), TEXT(acct->status), I64(acct->tos_agreed),
-			 I64(acct->created)));
+			 I64(acct->created), TEXT(acct->eab_json)));
+}
+
+/* The account first (a taken thumbprint is ECONFLICT), then the key's
+ * compare-and-set, which the foreign key lets name the new account. */
+static int sq_account_insert_eab(struct flint_store *st, const struct flint_account *acct,
+				 const char *eab_kid)
+{
+	struct sq_store *q = sq(st);
+	int err;
+
+	if (!acct || !eab_kid)
+		return FLINT_EINVAL;
+	err = tx_begin(q);
+	if (err < 0)
+		return err;
+	err = sq_account_insert(st, acct);
+	if (err == 0)
+		err = update(q, S_EAB_CLAIM, ARGS(TEXT(eab_kid), TEXT(acct->id), I64(acct->created)),
+			     S_EAB_EXISTS, eab_kid);
+	return tx_end(q, err);
+}
+
+/* struct flint_eab_key *. */
+static int read_eab(struct sq_store *q, sqlite3_stmt *s, void *ret)
+{
+	struct flint_eab_key *k;
+	const void *key;
+	int err, n;
+
+	(void)q;
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return FLINT_ENOMEM;
+	if ((err = col_str(s, 0, &k->kid)) < 0 || (err = col_str(s, 1, &k->alg)) < 0 ||
+	    (err = col_str(s, 4, &k->account_id)) < 0)
+		goto out;
+	key = sqlite3_column_blob(s, 2);
+	n = sqlite3_column_bytes(s, 2);
+	err = FLINT_EIO;
+	if (!k->kid || !k->alg || n <= 0 || !key)
+		goto out;
+	err = FLINT_ENOMEM;
+	if (!(k->hmac_key = malloc((size_t)n)))
+		goto out;
+	memcpy(k->hmac_key, key, (size_t)n);
+	k->hmac_key_len = (size_t)n;
+	k->created = sqlite3_column_int64(s, 3);
+	k->used = sqlite3_column_int64(s, 5);
+	*(struct flint_eab_key **)ret = k;
+	k = NULL;
+	err = 0;
+out:
+	flint_eab_key_free(k);
+	return err;
+}
+
+static void clear_eab(void *elem)
+{
+	flint_eab_key_free(*(struct flint_eab_key **)elem);
+}
+
+static const struct row_type eab_rows = { sizeof(struct flint_eab_key *), read_eab, clear_eab };
+
+static int sq_eab_insert(struct flint_store *st, const struct flint_eab_key *key)
+{
+	if (!key || !key->kid || !key->alg || !key->hmac_key || !key->hmac_key_len)
+		return FLINT_EINVAL;
+	return exec(sq(st), S_EAB_INSERT,
+		    ARGS(TEXT(key->kid), TEXT(key->alg), BLOB(key->hmac_key, key->hmac_key_len),
+			 I64(key->created)));
+}
+
+static int sq_eab_get(struct flint_store *st, const char *kid, struct flint_eab_key **ret)
+{
+	if (!kid || !ret)
+		return FLINT_EINVAL;
+	return select_one(sq(st), S_EAB_GET, ARGS(TEXT(kid)), read_eab, ret);
+}
+
+static int sq_eab_list(struct flint_store *st, struct flint_eab_key ***ret, size_t *ret_n)
+{
+	void *keys;
+	int err;
+
+	if (!ret || !ret_n)
+		return FLINT_EINVAL;
+	err = select_all(sq(st), S_EAB_LIST, NO_ARGS, &eab_rows, &keys, ret_n);
+	if (err == 0)
+		*ret = keys;
+	return err;
+}
+
+static int sq_eab_remove(struct flint_store *st, const char *kid)
+{
+	if (!kid)
+		return FLINT_EINVAL;
+	return update(sq(st), S_EAB_REMOVE, ARGS(TEXT(kid)), NO_PROBE, kid);
 }
 
 static int sq_account_get(struct flint_store *st, const char *id, struct flint_account **ret)
@@ -921,6 +1047,19 @@ static int insert_authz(struct sq_store *q, const struct flint_authz *a)
 				I64(c->validated), TEXT(c->error_json)));
 	}
 	return err;
+}
+
+static int sq_authz_insert(struct flint_store *st, const struct flint_authz *authz)
+{
+	struct sq_store *q = sq(st);
+	int err;
+
+	if (!authz || (authz->n_challenges && !authz->challenges))
+		return FLINT_EINVAL;
+	err = tx_begin(q);
+	if (err < 0)
+		return err;
+	return tx_end(q, insert_authz(q, authz));
 }
 
 static int sq_order_insert(struct flint_store *st, const struct flint_order *order,
@@ -1170,6 +1309,12 @@ const struct flint_store_ops flint_store_sqlite = {
 	.account_get = sq_account_get,
 	.account_by_thumbprint = sq_account_by_thumbprint,
 	.account_update = sq_account_update,
+	.account_insert_eab = sq_account_insert_eab,
+	.eab_insert = sq_eab_insert,
+	.eab_get = sq_eab_get,
+	.eab_list = sq_eab_list,
+	.eab_remove = sq_eab_remove,
+	.authz_insert = sq_authz_insert,
 	.order_insert = sq_order_insert,
 	.order_get = sq_order_get,
 	.order_set_status = sq_order_set_status,

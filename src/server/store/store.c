@@ -1,6 +1,7 @@
 /* Backend selection by DSN and the destructors of the stored ACME objects
  * (RFC 8555 §7.1): everything in store.h that does not depend on a backend. */
 #include <ctype.h>
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,7 +63,30 @@ void flint_account_free(struct flint_account *a)
 	free(a->thumbprint);
 	free(a->contact_json);
 	free(a->status);
+	free(a->eab_json);
 	free(a);
+}
+
+void flint_eab_key_free(struct flint_eab_key *k)
+{
+	if (!k)
+		return;
+	free(k->kid);
+	free(k->alg);
+	if (k->hmac_key)
+		OPENSSL_cleanse(k->hmac_key, k->hmac_key_len);
+	free(k->hmac_key);
+	free(k->account_id);
+	free(k);
+}
+
+void flint_eab_key_list_free(struct flint_eab_key **keys, size_t n)
+{
+	if (!keys)
+		return;
+	for (size_t i = 0; i < n; i++)
+		flint_eab_key_free(keys[i]);
+	free(keys);
 }
 
 void flint_challenge_clear(struct flint_challenge *c)

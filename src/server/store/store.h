@@ -18,6 +18,19 @@ struct flint_account {
 	char *status;       /* valid | deactivated | revoked */
 	bool tos_agreed;
 	int64_t created;
+	char *eab_json;     /* the externalAccountBinding JWS it was created with, or NULL */
+};
+
+/* An external account binding key (RFC 8555 §7.3.4), made by the operator
+ * (flintd admin eab-add) and consumed by the one newAccount that uses it. */
+struct flint_eab_key {
+	char *kid;
+	char *alg;             /* HS256 | HS384 | HS512 */
+	unsigned char *hmac_key;
+	size_t hmac_key_len;
+	int64_t created;
+	char *account_id;      /* the account it is bound to; NULL while unused */
+	int64_t used;          /* when it was bound; 0 while unused */
 };
 
 struct flint_challenge {
@@ -114,6 +127,22 @@ struct flint_store_ops {
 	 * when they differ or the new thumbprint belongs to another account. */
 	int (*account_update)(struct flint_store *st, const struct flint_account *acct,
 			      const struct flint_account *expect);
+	/* account_insert that also consumes the EAB key eab_kid, in one
+	 * transaction: the key is bound to acct->id (at acct->created) only
+	 * while unused, so each key creates one account across concurrent
+	 * requests and nodes. FLINT_ECONFLICT when the thumbprint belongs to
+	 * an account or the key is used; FLINT_ENOTFOUND when there is no such
+	 * key. Nothing is written on failure. */
+	int (*account_insert_eab)(struct flint_store *st, const struct flint_account *acct,
+				  const char *eab_kid);
+
+	/* EAB keys. FLINT_ECONFLICT when the kid exists. */
+	int (*eab_insert)(struct flint_store *st, const struct flint_eab_key *key);
+	int (*eab_get)(struct flint_store *st, const char *kid, struct flint_eab_key **ret);
+	/* Every key, oldest first; *ret NULL when none. */
+	int (*eab_list)(struct flint_store *st, struct flint_eab_key ***ret, size_t *ret_n);
+	/* FLINT_ENOTFOUND when there is no such key. An account already bound keeps its binding. */
+	int (*eab_remove)(struct flint_store *st, const char *kid);
 
 	/* In one transaction: inserts each authz in new_authzs (with its
 	 * challenges), then the order with its authz_ids (which may name both
@@ -131,6 +160,9 @@ struct flint_store_ops {
 				 const char *after_id, size_t limit, char ***ret_ids,
 				 size_t *ret_n, bool *ret_more);
 
+	/* A pre-authorization (newAuthz, §7.4.1): the authz and its challenges,
+	 * in one transaction, belonging to no order. */
+	int (*authz_insert)(struct flint_store *st, const struct flint_authz *authz);
 	int (*authz_get)(struct flint_store *st, const char *id, struct flint_authz **ret);
 	/* A valid authz of the account for (type, value, wildcard) expiring after
 	 * min_expires, the latest-expiring one; FLINT_ENOTFOUND when none. */
@@ -200,6 +232,8 @@ struct flint_jwk;
 int flint_account_jwk(const struct flint_account *a, struct flint_jwk **ret);
 
 void flint_account_free(struct flint_account *a);
+void flint_eab_key_free(struct flint_eab_key *k);
+void flint_eab_key_list_free(struct flint_eab_key **keys, size_t n);
 void flint_challenge_clear(struct flint_challenge *c);
 void flint_challenge_free(struct flint_challenge *c);
 void flint_authz_free(struct flint_authz *a);

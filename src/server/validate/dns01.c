@@ -1,5 +1,6 @@
 /* The dns-01 validator (RFC 8555 §8.4): a TXT record at _acme-challenge.<name>
- * must equal base64url(SHA-256(key authorization)); wildcards included. */
+ * must equal base64url(SHA-256(key authorization)); wildcards included. Its TXT
+ * check is shared with dns-account-01 (dnstxt.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 #include "error.h"
 #include "keyauth.h"
 #include "resolver.h"
+#include "validate/dnstxt.h"
 #include "validator.h"
 
 #define SHOWN_RECORDS 3
@@ -36,25 +38,22 @@ static void append_quoted(char *buf, size_t cap, const char *s)
 	buf[o] = '\0';
 }
 
-static int dns01_validate(const struct flint_validator_ctx *ctx, const struct flint_validation *v,
-			  struct flint_problem **ret_problem)
+int flint_dns_txt_check(const struct flint_validator_ctx *ctx, const char *name,
+			const char *key_authorization, const char *why,
+			struct flint_problem **ret_problem)
 {
 	struct flint_problem *p = NULL;
-	char *name = NULL, *want = NULL, **txt = NULL;
+	char *want = NULL, **txt = NULL;
 	char found[SHOWN_RECORDS * (SHOWN_CHARS + 8) + 32];
 	size_t n = 0;
 	int err = FLINT_EINVAL;
+	const char *sep = why ? " " : "", *note = why ? why : "";
 
-	if (!ctx || !ctx->resolver || !v || !v->ident_value || !v->key_authorization) {
-		p = flint_problem_new(FLINT_PROB_SERVER_INTERNAL, "dns-01 validation misconfigured");
+	if (!ctx || !ctx->resolver || !name || !key_authorization) {
+		p = flint_problem_new(FLINT_PROB_SERVER_INTERNAL, "DNS validation misconfigured");
 		goto out;
 	}
-	err = FLINT_ENOMEM;
-	if (asprintf(&name, "_acme-challenge.%s", v->ident_value) < 0) {
-		name = NULL;
-		goto out;
-	}
-	err = flint_keyauth_digest_b64(v->key_authorization, &want);
+	err = flint_keyauth_digest_b64(key_authorization, &want);
 	if (err < 0) {
 		p = flint_problem_new(FLINT_PROB_SERVER_INTERNAL, "cannot digest key authorization");
 		goto out;
@@ -70,7 +69,8 @@ static int dns01_validate(const struct flint_validator_ctx *ctx, const struct fl
 	}
 	err = FLINT_ENOTFOUND;
 	if (n == 0) {
-		p = flint_problem_new(FLINT_PROB_UNAUTHORIZED, "No TXT record found at %s", name);
+		p = flint_problem_new(FLINT_PROB_UNAUTHORIZED, "No TXT record found at %s%s%s",
+				      name, sep, note);
 		goto out;
 	}
 	found[0] = '\0';
@@ -82,8 +82,8 @@ static int dns01_validate(const struct flint_validator_ctx *ctx, const struct fl
 	if (n > SHOWN_RECORDS)
 		snprintf(found + strlen(found), sizeof(found) - strlen(found), " (and %zu more)",
 			 n - SHOWN_RECORDS);
-	p = flint_problem_new(FLINT_PROB_INCORRECT_RESPONSE, "Incorrect TXT record %s found at %s",
-			      found, name);
+	p = flint_problem_new(FLINT_PROB_INCORRECT_RESPONSE,
+			      "Incorrect TXT record %s found at %s%s%s", found, name, sep, note);
 out:
 	if (err < 0 && ret_problem) {
 		*ret_problem = p;
@@ -94,6 +94,24 @@ out:
 		free(txt[i]);
 	free(txt);
 	free(want);
+	return err;
+}
+
+static int dns01_validate(const struct flint_validator_ctx *ctx, const struct flint_validation *v,
+			  struct flint_problem **ret_problem)
+{
+	char *name = NULL;
+	int err;
+
+	if (!ctx || !ctx->resolver || !v || !v->ident_value || !v->key_authorization) {
+		if (ret_problem)
+			*ret_problem = flint_problem_new(FLINT_PROB_SERVER_INTERNAL,
+							 "dns-01 validation misconfigured");
+		return FLINT_EINVAL;
+	}
+	if (asprintf(&name, "_acme-challenge.%s", v->ident_value) < 0)
+		return FLINT_ENOMEM;
+	err = flint_dns_txt_check(ctx, name, v->key_authorization, NULL, ret_problem);
 	free(name);
 	return err;
 }

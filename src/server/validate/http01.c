@@ -1,5 +1,6 @@
-/* The http-01 validator (RFC 8555 §8.3): GET http://<name>/.well-known/acme-challenge/<token>
- * must return the key authorization. curl_global_init() is flintd main's job, once, at start. */
+/* The http-01 validator (RFC 8555 §8.3; RFC 8738 §5 for ip identifiers): GET
+ * http://<name or address>/.well-known/acme-challenge/<token> must return the
+ * key authorization. curl_global_init() is flintd main's job, once, at start. */
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "identifier.h"
 #include "keyauth.h"
 #include "resolver.h"
 #include "validator.h"
@@ -40,7 +42,8 @@ struct hop {
 
 static bool http01_applies(const char *ident_type, bool wildcard)
 {
-	return ident_type && strcmp(ident_type, "dns") == 0 && !wildcard;
+	return ident_type && (strcmp(ident_type, "dns") == 0 || strcmp(ident_type, "ip") == 0) &&
+	       !wildcard;
 }
 
 static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud)
@@ -239,6 +242,7 @@ static int http01_validate(const struct flint_validator_ctx *ctx, const struct f
 	struct body *b = NULL;
 	struct hop h = {0};
 	char *url = NULL, *next = NULL;
+	bool is_ip, is_v6;
 	int err = FLINT_EINVAL;
 
 	if (!ctx || !ctx->cfg || !ctx->resolver || !v || !v->ident_value || !v->token ||
@@ -247,7 +251,14 @@ static int http01_validate(const struct flint_validator_ctx *ctx, const struct f
 		goto out;
 	}
 	cfg = ctx->cfg;
-	if (!hostname_ok(v->ident_value) || !flint_token_is_valid(v->token)) {
+	/* RFC 8738 §5: an ip identifier is fetched from the address itself, the
+	 * literal (IPv6 in brackets) as URL host and so as Host header. A dns
+	 * identifier that is an address would skip the resolver: refused. */
+	is_ip = v->ident_type && strcmp(v->ident_type, "ip") == 0;
+	is_v6 = is_ip && strchr(v->ident_value, ':') != NULL;
+	if ((is_ip ? !flint_is_ip_address(v->ident_value)
+		   : !hostname_ok(v->ident_value) || flint_is_ip_address(v->ident_value)) ||
+	    !flint_token_is_valid(v->token)) {
 		p = flint_problem_new(FLINT_PROB_MALFORMED, "Invalid identifier or token for http-01");
 		goto out;
 	}
@@ -255,8 +266,9 @@ static int http01_validate(const struct flint_validator_ctx *ctx, const struct f
 	b = malloc(sizeof(*b));
 	if (!b)
 		goto out;
-	if (asprintf(&url, "http://%s:%u/.well-known/acme-challenge/%s", v->ident_value,
-		     cfg->http01_port ? cfg->http01_port : 80, v->token) < 0) {
+	if (asprintf(&url, "http://%s%s%s:%u/.well-known/acme-challenge/%s", is_v6 ? "[" : "",
+		     v->ident_value, is_v6 ? "]" : "", cfg->http01_port ? cfg->http01_port : 80,
+		     v->token) < 0) {
 		url = NULL;
 		goto out;
 	}

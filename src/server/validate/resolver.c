@@ -2,6 +2,8 @@
  * and the address policy that keeps validation off non-public networks (§10.2). */
 #include "resolver.h"
 
+#include "caa.h"
+
 #include <arpa/inet.h>
 #include <poll.h>
 #include <stdint.h>
@@ -232,15 +234,6 @@ out:
 	return err;
 }
 
-static void free_strv(char **v, size_t n)
-{
-	if (!v)
-		return;
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 int flint_dns_txt_rdata_parse(const unsigned char *d, size_t len, char **ret)
 {
 	char *s;
@@ -268,34 +261,37 @@ int flint_dns_txt_rdata_parse(const unsigned char *d, size_t len, char **ret)
 	return 0;
 }
 
-int flint_resolver_txt(struct flint_resolver *r, const char *name, char ***ret, size_t *ret_n,
-		       struct flint_problem **ret_problem)
+/* The records of one type at name, each parsed by parse into an element of
+ * elem_size bytes (malformed ones, FLINT_EINVAL, skipped); clear releases
+ * what an element holds. *ret (calloc'd array) and *ret_n on success. */
+static int collect(struct flint_resolver *r, const char *name, int type, const char *tname,
+		   size_t elem_size, int (*parse)(const unsigned char *d, size_t len, void *elem),
+		   void (*clear)(void *elem), void **ret, size_t *ret_n,
+		   struct flint_problem **ret_problem)
 {
 	struct ub_result *res = NULL;
-	char **v = NULL;
+	unsigned char *v = NULL;
 	size_t n = 0, cap = 0;
 	int err;
 
 	if (!r || !name || !ret || !ret_n)
 		return FLINT_EINVAL;
-	err = query(r, name, RR_TYPE_TXT, "TXT", &res, ret_problem);
+	err = query(r, name, type, tname, &res, ret_problem);
 	if (err < 0)
 		return err;
-	if (res) {
-		while (cap < MAX_RECORDS && res->data[cap])
-			cap++;
-		v = calloc(cap ? cap : 1, sizeof(*v));
-		err = FLINT_ENOMEM;
-		if (!v)
+	while (res && cap < MAX_RECORDS && res->data[cap])
+		cap++;
+	err = FLINT_ENOMEM;
+	if (!(v = calloc(cap ? cap : 1, elem_size)))
+		goto out;
+	for (size_t i = 0; i < cap; i++) {
+		err = parse((const unsigned char *)res->data[i], (size_t)res->len[i],
+			    v + n * elem_size);
+		if (err == FLINT_EINVAL)
+			continue; /* a malformed record counts as absent */
+		if (err < 0)
 			goto out;
-		for (size_t i = 0; i < cap; i++) {
-			err = flint_dns_txt_rdata_parse((const unsigned char *)res->data[i], (size_t)res->len[i], &v[n]);
-			if (err == FLINT_EINVAL)
-				continue; /* a malformed record cannot match anything */
-			if (err < 0)
-				goto out;
-			n++;
-		}
+		n++;
 	}
 	*ret = v;
 	*ret_n = n;
@@ -303,10 +299,46 @@ int flint_resolver_txt(struct flint_resolver *r, const char *name, char ***ret, 
 	n = 0;
 	err = 0;
 out:
-	free_strv(v, n);
+	for (size_t i = 0; i < n; i++)
+		clear(v + i * elem_size);
+	free(v);
 	if (res)
 		ub_resolve_free(res);
 	return err;
+}
+
+static int parse_txt(const unsigned char *d, size_t len, void *elem)
+{
+	return flint_dns_txt_rdata_parse(d, len, elem);
+}
+
+static void clear_txt(void *elem)
+{
+	free(*(char **)elem);
+}
+
+int flint_resolver_txt(struct flint_resolver *r, const char *name, char ***ret, size_t *ret_n,
+		       struct flint_problem **ret_problem)
+{
+	return collect(r, name, RR_TYPE_TXT, "TXT", sizeof(char *), parse_txt, clear_txt,
+		       (void **)ret, ret_n, ret_problem);
+}
+
+static int parse_caa(const unsigned char *d, size_t len, void *elem)
+{
+	return flint_caa_rdata_parse(d, len, elem);
+}
+
+static void clear_caa(void *elem)
+{
+	flint_caa_record_clear(elem);
+}
+
+int flint_resolver_caa(struct flint_resolver *r, const char *name, struct flint_caa_record **ret,
+		       size_t *ret_n, struct flint_problem **ret_problem)
+{
+	return collect(r, name, 257 /* CAA */, "CAA", sizeof(struct flint_caa_record), parse_caa,
+		       clear_caa, (void **)ret, ret_n, ret_problem);
 }
 
 static int append_addrs(const struct ub_result *res, int family, struct sockaddr_storage **v,

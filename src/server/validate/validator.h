@@ -16,11 +16,11 @@ struct flint_validation_config {
 };
 
 struct flint_validation {
-	const char *ident_type;   /* "dns" */
+	const char *ident_type;   /* "dns" or "ip" */
 	const char *ident_value;  /* the authz identifier (no "*.") */
 	const char *token;
 	const char *key_authorization;
-	const char *account_url;
+	const char *account_url;   /* the account's Location URL, as sent (dns-account-01) */
 };
 
 struct flint_resolver; /* see resolver.h */
@@ -48,5 +48,7 @@ extern const struct flint_validator *const flint_validators[];
 /* One per challenge type, each in its own file. */
 extern const struct flint_validator flint_validator_http01; /* http01.c, RFC 8555 §8.3 */
 extern const struct flint_validator flint_validator_dns01;  /* dns01.c, RFC 8555 §8.4 */
+extern const struct flint_validator flint_validator_tlsalpn01; /* tlsalpn01.c, RFC 8737, RFC 8738 §6 */
+extern const struct flint_validator flint_validator_dnsaccount01; /* dnsaccount01.c, draft-ietf-acme-dns-account-label */
 
 #endif

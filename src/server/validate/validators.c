@@ -7,6 +7,8 @@
 const struct flint_validator *const flint_validators[] = {
 	&flint_validator_http01,
 	&flint_validator_dns01,
+	&flint_validator_dnsaccount01,
+	&flint_validator_tlsalpn01,
 	NULL,
 };
 

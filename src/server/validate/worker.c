@@ -13,6 +13,7 @@
 #include "error.h"
 #include "keyauth.h"
 #include "store/store.h"
+#include "validate/caa.h"
 #include "validate/resolver.h"
 
 #define QUEUE_MAX 65536
@@ -60,6 +61,27 @@ int flint_validation_fail(struct flint_store *st, const char *challenge_id,
 	return rc;
 }
 
+/* CAA for the authorization's name: may this CA (caa-identities) issue for
+ * it to this account, validated by method? 0 or a caa/dns problem. */
+static int caa_check(struct flint_validation_pool *pool, struct flint_resolver *res,
+		     const struct flint_authz *a, const char *acct_url, const char *method,
+		     struct flint_problem **ret_problem)
+{
+	const char *ids[16];
+	char buf[1024];
+	size_t n = 0;
+	struct flint_caa_request q = {.wildcard = a->wildcard, .account_url = acct_url,
+				      .method = method};
+
+	snprintf(buf, sizeof(buf), "%s", pool->cfg->caa_identities ? pool->cfg->caa_identities : "");
+	for (char *save = NULL, *t = strtok_r(buf, ", ", &save); t && n < 16;
+	     t = strtok_r(NULL, ", ", &save))
+		ids[n++] = t;
+	q.identities = ids;
+	q.n_identities = n;
+	return flint_caa_check(res, a->ident_value, &q, ret_problem);
+}
+
 /* Validates one challenge and records the result; all failures become the
  * challenge's error so the client always sees a final state. */
 static void validate_one(struct flint_validation_pool *pool, struct flint_store *st,
@@ -95,6 +117,8 @@ static void validate_one(struct flint_validation_pool *pool, struct flint_store 
 		prob = flint_problem_new(FLINT_PROB_SERVER_INTERNAL, "cannot compute key authorization");
 		rc = rc < 0 ? rc : FLINT_EINVAL;
 	} else {
+		/* exactly the Location flintd sends for the account (api/account.c:
+		 * flint_url, base_url + "/acme/acct/" + id): dns-account-01 hashes it */
 		char *acct_url = NULL;
 		if (asprintf(&acct_url, "%s/acme/acct/%s", pool->cfg->base_url, acct->id) < 0)
 			acct_url = NULL;
@@ -104,6 +128,9 @@ static void validate_one(struct flint_validation_pool *pool, struct flint_store 
 		};
 		struct flint_validator_ctx ctx = {.cfg = &pool->vcfg, .resolver = res};
 		rc = v->validate(&ctx, &val, &prob);
+		/* RFC 8659 / RFC 8657: CAA at validation time, for DNS names */
+		if (rc == 0 && !strcmp(a->ident_type, "dns"))
+			rc = caa_check(pool, res, a, acct_url, c->type, &prob);
 		free(acct_url);
 	}
 	if (rc < 0 && !prob)

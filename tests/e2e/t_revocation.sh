@@ -1,0 +1,123 @@
+#!/bin/bash
+# Revocation status with flintd --ocsp: certificates name the responder (AIA OCSP);
+#   `openssl ocsp` (POST) says good, with the response signed by the intermediate and verified
+#   to DATA/root.pem; the GET form (RFC 6960 A.1, base64 in the path) answers the same;
+#   after `flint revoke --reason 4` the responder says revoked (superseded) and the CRL lists
+#   the serial with its reason, verified by `openssl crl`; a second revocation raises the
+#   CRL number; a serial flintd never issued is "unknown"; garbage gets malformedRequest;
+#   flintd without --ocsp answers 404 at /ocsp and names no responder in certificates.
+# Ports 22700-22799: flintd +0, http-01 +2, challtestsrv DNS +53 and management +55.
+TEST_NAME=t_revocation
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$E2E_DIR/client.sh"
+need_prog openssl curl base64
+
+PORT=22700 HTTP01=22702 DNS=22753 CTS=22755
+start_challtestsrv "$DNS" "$CTS"
+start_flintd "$PORT" "$HTTP01" "$DNS" --ocsp
+ACME_URL=$DIR_URL ACME_CA=$ROOT STATE=$T/state
+INTER=$DATA/intermediate.pem
+flint_run register account register --email rev@example.com --agree-tos || fail "register: $(flint_why)"
+
+# ocsp_status NAME|-serial HEX: runs openssl ocsp against flintd; prints its output, returns its status
+ocsp_query() {
+	local -a what
+	if [ "$1" = -serial ]; then what=(-serial "0x$2"); else what=(-cert "$(cert_dir "$1")/cert.pem"); fi
+	openssl ocsp -issuer "$INTER" "${what[@]}" -url "$BASE_URL/ocsp" -CAfile "$ROOT" \
+		-verify_other "$INTER" -timeout 10 2>&1
+}
+
+for n in a b; do
+	flint_run "issue-$n" issue --http01-port "$HTTP01" "rev-$n.example.com" || fail "issue: $(flint_why)"
+done
+uri=$(openssl x509 -in "$(cert_dir rev-a.example.com)/cert.pem" -noout -ocsp_uri)
+if [ "$uri" = "$BASE_URL/ocsp" ]; then step_ok aia_ocsp "$uri"; else step_fail aia_ocsp "AIA OCSP '$uri'"; fi
+
+out=$(ocsp_query rev-a.example.com)
+if grep -q "Response verify OK" <<<"$out" && grep -q "cert.pem: good" <<<"$out"; then
+	step_ok ocsp_good
+else
+	step_fail ocsp_good "$out"
+fi
+
+# the GET form: base64 of the DER request in the path (RFC 6960 A.1), '/' and '+' escaped
+openssl ocsp -issuer "$INTER" -cert "$(cert_dir rev-a.example.com)/cert.pem" -no_nonce \
+	-reqout "$T/req.der" >/dev/null 2>&1
+b64=$(base64 -w0 <"$T/req.der" | sed 's|/|%2F|g; s|+|%2B|g; s|=|%3D|g')
+if curl -sf --cacert "$ROOT" "$BASE_URL/ocsp/$b64" -o "$T/get.der" -D "$T/get.hdr" &&
+	out=$(openssl ocsp -respin "$T/get.der" -issuer "$INTER" -cert "$(cert_dir rev-a.example.com)/cert.pem" \
+		-CAfile "$ROOT" -verify_other "$INTER" -no_nonce 2>&1) &&
+	grep -q "Response verify OK" <<<"$out" && grep -q ": good" <<<"$out" &&
+	grep -qi '^content-type: application/ocsp-response' "$T/get.hdr"; then
+	step_ok ocsp_get
+else
+	step_fail ocsp_get "$out $(cat "$T/get.hdr" 2>/dev/null | head -3)"
+fi
+
+serial_a=$(openssl x509 -in "$(cert_dir rev-a.example.com)/cert.pem" -noout -serial | cut -d= -f2)
+curl -sf --cacert "$ROOT" "$BASE_URL/ca/crl" -o "$T/crl0.der" || step_fail crl_before "GET /ca/crl failed"
+if flint_run revoke-a revoke --reason 4 rev-a.example.com; then
+	out=$(ocsp_query rev-a.example.com)
+	if grep -q "Response verify OK" <<<"$out" && grep -q "cert.pem: revoked" <<<"$out" &&
+		grep -q "Reason: superseded" <<<"$out"; then
+		step_ok ocsp_revoked
+	else
+		step_fail ocsp_revoked "$out"
+	fi
+	if ! crl_has_serial "$serial_a"; then
+		step_fail crl_lists "$CRL_ERR"
+	elif [ "$(crl_reason "$serial_a")" != Superseded ]; then
+		step_fail crl_lists "reason '$(crl_reason "$serial_a")', want Superseded"
+	else
+		step_ok crl_lists "verified by openssl crl, reason Superseded"
+	fi
+else
+	step_fail ocsp_revoked "$(flint_why)"
+fi
+
+crl_number() { openssl crl -inform DER -in "$1" -noout -crlnumber | cut -d= -f2; }
+n1=$(crl_number "$T/crl.der")
+sleep 1
+if flint_run revoke-b revoke --reason 1 rev-b.example.com &&
+	crl_has_serial "$(openssl x509 -in "$(cert_dir rev-b.example.com)/cert.pem" -noout -serial | cut -d= -f2)"; then
+	n2=$(crl_number "$T/crl.der")
+	if [ -n "$n1" ] && [ -n "$n2" ] && [ $((n2)) -gt $((n1)) ]; then
+		step_ok crl_number_grows "$n1 -> $n2"
+	else
+		step_fail crl_number_grows "CRL number '$n1' then '$n2'"
+	fi
+else
+	step_fail crl_number_grows "second revocation: $(flint_why) $CRL_ERR"
+fi
+
+out=$(ocsp_query -serial 123456789abcdef)
+if grep -q "Response verify OK" <<<"$out" && grep -q ": unknown" <<<"$out"; then
+	step_ok ocsp_unknown
+else
+	step_fail ocsp_unknown "$out"
+fi
+
+printf 'not an OCSP request' >"$T/garbage"
+curl -sf --cacert "$ROOT" -H 'Content-Type: application/ocsp-request' --data-binary @"$T/garbage" \
+	"$BASE_URL/ocsp" -o "$T/garbage.der"
+out=$(openssl ocsp -respin "$T/garbage.der" -resp_text -noverify 2>&1) # exits 1 on an error status
+if grep -qi "malformedRequest" <<<"$out"; then
+	step_ok ocsp_malformed
+else
+	step_fail ocsp_malformed "$out"
+fi
+
+# without --ocsp: no responder, none named
+stop_flintd
+[ "$FLINTD_RC" = 0 ] || step_fail flintd_clean_exit "flintd exited $FLINTD_RC"
+start_flintd "$PORT" "$HTTP01" "$DNS"
+code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$ROOT" -H 'Content-Type: application/ocsp-request' \
+	--data-binary @"$T/req.der" "$BASE_URL/ocsp")
+flint_run issue-c issue --http01-port "$HTTP01" rev-c.example.com || fail "issue: $(flint_why)"
+uri=$(openssl x509 -in "$(cert_dir rev-c.example.com)/cert.pem" -noout -ocsp_uri)
+if [ "$code" = 404 ] && [ -z "$uri" ]; then
+	step_ok ocsp_off
+else
+	step_fail ocsp_off "POST /ocsp -> $code, AIA OCSP '$uri' (want 404 and none)"
+fi
+finish
