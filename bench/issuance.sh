@@ -179,7 +179,9 @@ start_flintd() {
 	mkdir -p "$d"
 	# shellcheck disable=SC2086
 	"$FLINTD" --listen "127.0.0.1:$FLINTD_PORT" --data-dir "$d" --http01-port "$HTTP01_PORT" \
-		--dns-server "127.0.0.1:$CTS_DNS_PORT" --allow-loopback-targets $FLINTD_ARGS \
+		--dns-server "127.0.0.1:$CTS_DNS_PORT" --allow-loopback-targets \
+		--rate-new-orders off --rate-certs-per-domain off --rate-new-accounts-per-ip off \
+		--rate-failed-validations off $FLINTD_ARGS \
 		>"$T/flintd-$ROUND.out" 2>"$T/flintd-$ROUND.log" </dev/null &
 	SRV_PID=$!
 	PIDS+=("$SRV_PID")

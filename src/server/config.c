@@ -65,6 +65,16 @@ static const struct opt opts[] = {
 	 "orders per page of an account's orders list"},
 	{"max-pending-authzs", OPT_INT, O(max_pending_authzs), "300", 1, 1000000, "N",
 	 "unexpired pending authorizations one account may hold; newOrder beyond it is rateLimited"},
+	{"rate-new-orders", OPT_STRING, O(rate_new_orders_spec), "300/3h", 0, 0, "N/TIME",
+	 "new orders per account per window (429 rateLimited beyond; off disables)"},
+	{"rate-certs-per-domain", OPT_STRING, O(rate_certs_per_domain_spec), "50/7d", 0, 0, "N/TIME",
+	 "certificates per registered domain (public suffix list) or IP address per window; "
+	 "renewals with replaces and the same names are exempt"},
+	{"rate-failed-validations", OPT_STRING, O(rate_failed_validations_spec), "5/1h", 0, 0,
+	 "N/TIME", "failed validations per account and identifier per window, then no new "
+		   "authorization for it"},
+	{"rate-new-accounts-per-ip", OPT_STRING, O(rate_new_accounts_spec), "10/3h", 0, 0,
+	 "N/TIME", "new accounts per client address per window"},
 	{"nonce-lifetime", OPT_INT, O(nonce_lifetime), "3600", 10, 86400, "SECONDS",
 	 "how long an unused Replay-Nonce stays valid"},
 	{"order-lifetime", OPT_INT, O(order_lifetime), "604800", 60, 31536000, "SECONDS",
@@ -275,6 +285,34 @@ static int set_default_url(char **field, const char *base, const char *suffix)
 	return 0;
 }
 
+/* The rate-* settings, "COUNT/DURATION" or off. */
+static int finish_rates(struct flintd_config *cfg)
+{
+	const struct {
+		const char *name;
+		const char *spec;
+		struct flint_rate *out;
+	} rates[] = {
+		{"rate-new-orders", cfg->rate_new_orders_spec, &cfg->rate_new_orders},
+		{"rate-certs-per-domain", cfg->rate_certs_per_domain_spec, &cfg->rate_certs_per_domain},
+		{"rate-failed-validations", cfg->rate_failed_validations_spec,
+		 &cfg->rate_failed_validations},
+		{"rate-new-accounts-per-ip", cfg->rate_new_accounts_spec, &cfg->rate_new_accounts},
+	};
+
+	for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
+		char *err = NULL;
+		int r = flint_rate_parse(rates[i].spec, rates[i].out, &err);
+
+		if (r < 0) {
+			fprintf(stderr, "flintd: %s: %s\n", rates[i].name, err ? err : flint_strerror(r));
+			free(err);
+			return r;
+		}
+	}
+	return 0;
+}
+
 /* Parses the profile lines (or the shipped set) and picks the default. */
 static int finish_profiles(struct flintd_config *cfg)
 {
@@ -347,6 +385,8 @@ static int finish(struct flintd_config *cfg)
 	}
 	if ((r = set_default_url(&cfg->terms_of_service, cfg->base_url, "/terms")) < 0 ||
 	    (r = set_default_url(&cfg->website, cfg->base_url, "/")) < 0)
+		return r;
+	if ((r = finish_rates(cfg)) < 0)
 		return r;
 	return finish_profiles(cfg);
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "profile.h"
+#include "ratelimit.h"
 
 /* A repeatable option's values, in the order given. */
 struct flintd_strlist {
@@ -35,6 +36,10 @@ struct flintd_config {
 	int request_deadline;    /* seconds to receive a whole request */
 	int orders_per_page;
 	int max_pending_authzs;  /* per account */
+	char *rate_new_orders_spec; /* rate limits, "COUNT/DURATION" or off */
+	char *rate_certs_per_domain_spec;
+	char *rate_failed_validations_spec;
+	char *rate_new_accounts_spec;
 	int nonce_lifetime;      /* seconds */
 	int order_lifetime;      /* seconds */
 	int authz_lifetime;      /* seconds a valid authorization is reusable */
@@ -52,6 +57,8 @@ struct flintd_config {
 	char **admin_argv;
 
 	/* derived by flintd_config_finish */
+	struct flint_rate rate_new_orders, rate_certs_per_domain, rate_failed_validations,
+		rate_new_accounts;
 	struct flint_profile *profiles; /* parsed profile_specs or the shipped set */
 	size_t n_profiles;
 	const struct flint_profile *default_profile_p;

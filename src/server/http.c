@@ -266,7 +266,9 @@ void flint_reply_body(struct flint_req *r, int status, const char *content_type,
 	if (r->replied)
 		return;
 	struct evbuffer *buf = evbuffer_new();
-	if (buf && body && len)
+	/* RFC 9110 §9.3.2: no body for HEAD, ever (libevent sometimes sent it,
+	 * and the client then read it as the next response) */
+	if (buf && body && len && r->method != EVHTTP_REQ_HEAD)
 		evbuffer_add(buf, body, len);
 	if (content_type)
 		flint_reply_add_header(r, "Content-Type", content_type);
@@ -370,6 +372,15 @@ static void request_cb(struct evhttp_request *ev, void *arg)
 	r.ev = ev;
 	r.method = evhttp_request_get_command(ev);
 	r.uri = evhttp_request_get_uri(ev);
+	{
+		struct evhttp_connection *conn = evhttp_request_get_connection(ev);
+		char *addr = NULL;
+		ev_uint16_t port = 0;
+
+		if (conn)
+			evhttp_connection_get_peer(conn, &addr, &port);
+		snprintf(r.peer, sizeof(r.peer), "%s", addr ? addr : "");
+	}
 
 	bind_conn(&r, &cs);
 	if (cs && cs->deadline)

@@ -46,6 +46,7 @@ struct flint_req {
 	char *path;            /* decoded path */
 	const char *query;     /* NULL when absent */
 	const char *base;      /* cfg->base_url: resources are named under it */
+	char peer[64];         /* the client's address ("" when unknown) */
 	char *body;
 	size_t body_len;
 	/* set by flint_req_authenticate */

@@ -188,11 +188,15 @@ start_flintd() {
 	BASE_URL="https://127.0.0.1:$port"
 	DIR_URL="$BASE_URL/directory"
 	ROOT="$DATA/root.pem"
+	# every client of a test comes from 127.0.0.1 and many share a domain: the rate
+	# limits are off unless the test sets RATE_LIMITS (t_rate_limits tests them)
+	local -a rates=(${RATE_LIMITS:---rate-new-orders off --rate-certs-per-domain off
+		--rate-failed-validations off --rate-new-accounts-per-ip off})
 	echo "+ $FLINTD --listen 127.0.0.1:$port --data-dir $DATA --http01-port $http01" \
-		"--dns-server 127.0.0.1:$dns --allow-loopback-targets $*" >>"$T/flintd.log"
+		"--dns-server 127.0.0.1:$dns --allow-loopback-targets ${rates[*]} $*" >>"$T/flintd.log"
 	timeout -k 5 "$E2E_LIFETIME" "$FLINTD" --listen "127.0.0.1:$port" --data-dir "$DATA" \
-		--http01-port "$http01" --dns-server "127.0.0.1:$dns" --allow-loopback-targets "$@" \
-		>>"$T/flintd.out" 2>>"$T/flintd.log" </dev/null &
+		--http01-port "$http01" --dns-server "127.0.0.1:$dns" --allow-loopback-targets \
+		"${rates[@]}" "$@" >>"$T/flintd.out" 2>>"$T/flintd.log" </dev/null &
 	FLINTD_PID=$!
 	PIDS+=("$FLINTD_PID")
 	wait_ready

@@ -19,6 +19,8 @@ import tempfile
 import threading
 import time
 
+import requests
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from acmelib import (JOSE, POST_AS_GET, Account, ChallServer, Client, Key, Runner,  # noqa: E402
                      TestFailure, b64u, cert_names, cert_serial_hex, check, describe,
@@ -81,6 +83,23 @@ def case_directory():
           "meta.externalAccountRequired missing/not a boolean: %r" % meta.get("externalAccountRequired"))
     for k in ("newNonce", "newAccount", "newOrder", "revokeCert", "keyChange"):
         check(d[k].startswith("https://"), "directory %s not an https URL: %r" % (k, d[k]))
+
+
+def case_head_without_body():
+    """RFC 9110 §9.3.2: a HEAD reply carries no body, or a keep-alive client reads it as the
+    next response. HEAD then GET on one connection, many times, on resources that answer
+    HEAD with a body on GET (the directory, an error document)."""
+    s = c.session()
+    base = c.url("newNonce").split("/acme/")[0]
+    for path in ("/directory", "/acme/renewal-info/not-a-cert-id", "/no/such/resource"):
+        for i in range(150):
+            try:
+                h = s.head(base + path, timeout=10)
+                g = s.get(base + path, timeout=10)
+            except requests.exceptions.ConnectionError as e:
+                raise TestFailure("HEAD %s then GET on one connection (round %d): %s" % (path, i, e))
+            check(h.content == b"", "HEAD %s returned a body" % path)
+            check(g.status_code == h.status_code, "GET %s %d after HEAD %d" % (path, g.status_code, h.status_code))
 
 
 def case_new_nonce():
@@ -903,6 +922,7 @@ CASES = [
     ("finalize_race", case_finalize_race),
     ("replay_nonce_on_every_post", case_replay_nonce_on_every_post),
     ("index_link_everywhere", case_index_link_everywhere),
+    ("head_without_body", case_head_without_body),
     # last: a server crash here must not hide the results above
     ("csr_bad_signature", case_csr_bad_signature),
     ("csr_garbage", case_csr_garbage),

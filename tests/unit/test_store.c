@@ -80,6 +80,65 @@ static void test_nonces(void)
 	CHECK(memcmp(got, b, sizeof(b)) == 0);
 }
 
+/* Rate-limit counts: orders per account, certificates per domain (written
+ * with the certificate, in its transaction), accounts per address; each
+ * with the oldest counted time. */
+static void test_rate_counts(void)
+{
+	unsigned char der[] = {0x30, 0x03, 0x02, 0x01, 0x01};
+	char *doms[] = {"rl.example", "192.0.2.9"};
+	struct flint_cert c = {.id = "rlc1", .serial = "7a01", .account_id = "rlacct",
+			       .der = der, .der_len = sizeof(der), .chain_pem = "x",
+			       .not_before = 5000, .not_after = 9000, .names_json = "[]",
+			       .rate_domains = doms, .n_rate_domains = 2};
+	struct flint_account a = {.id = "rlacct", .jwk_json = "{}", .thumbprint = "rlthumb",
+				  .contact_json = "[]", .status = "valid", .created = 4000,
+				  .created_ip = "192.0.2.77"};
+	size_t n = 99;
+	int64_t oldest = -1;
+
+	CHECK_INT(OPS->account_insert(st, &a), 0);
+	a.id = "rlacct2";
+	a.thumbprint = "rlthumb2";
+	a.created = 4500;
+	CHECK_INT(OPS->account_insert(st, &a), 0);
+	CHECK_INT(OPS->count_accounts_from_since(st, "192.0.2.77", 3000, &n, &oldest), 0);
+	CHECK_INT(n, 2);
+	CHECK_INT(oldest, 4000);
+	CHECK_INT(OPS->count_accounts_from_since(st, "192.0.2.77", 4000, &n, &oldest), 0);
+	CHECK_INT(n, 1); /* strictly after since */
+	CHECK_INT(OPS->count_accounts_from_since(st, "192.0.2.78", 0, &n, &oldest), 0);
+	CHECK_INT(n, 0);
+	CHECK_INT(oldest, 0);
+
+	CHECK_INT(OPS->cert_insert(st, &c), 0);
+	c.id = "rlc2";
+	c.serial = "7a02";
+	c.not_before = 6000;
+	c.n_rate_domains = 1;
+	CHECK_INT(OPS->cert_insert(st, &c), 0);
+	/* a failing insert (same serial) leaves no domain row behind */
+	c.id = "rlc3";
+	c.not_before = 7000;
+	CHECK_INT(OPS->cert_insert(st, &c), FLINT_ECONFLICT);
+	CHECK_INT(OPS->count_certs_for_domain_since(st, "rl.example", 0, &n, &oldest), 0);
+	CHECK_INT(n, 2);
+	CHECK_INT(oldest, 5000);
+	CHECK_INT(OPS->count_certs_for_domain_since(st, "192.0.2.9", 0, &n, &oldest), 0);
+	CHECK_INT(n, 1);
+	CHECK_INT(OPS->count_certs_for_domain_since(st, "rl.example", 5500, &n, &oldest), 0);
+	CHECK_INT(n, 1);
+	CHECK_INT(oldest, 6000);
+
+	CHECK_INT(OPS->count_orders_since(st, "acct1", 0, &n, &oldest), 0);
+	CHECK(n >= 1);
+	CHECK_INT(OPS->count_orders_since(st, "no-such-account", 0, &n, &oldest), 0);
+	CHECK_INT(n, 0);
+	CHECK_INT(OPS->count_failed_validations_since(st, "acct1", "dns", "nothing.example", 0, &n,
+						      &oldest), 0);
+	CHECK_INT(n, 0);
+}
+
 static void test_accounts(void)
 {
 	struct flint_account *a = NULL, *b = NULL, up;
@@ -1052,6 +1111,7 @@ int main(void)
 		RUN(test_eab_keys);
 		RUN(test_eab_race);
 		RUN(test_authz_insert);
+		RUN(test_rate_counts);
 	}
 	flint_store_close(st);
 	rm_tmpdir();

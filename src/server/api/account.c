@@ -124,6 +124,9 @@ void flint_api_new_account(struct flint_req *r, const char *rest)
 	a.tos_agreed = json_is_true(tos);
 	a.created = flint_now();
 	a.eab_json = eab_s;
+	a.created_ip = r->peer[0] ? r->peer : NULL;
+	if (flint_limit_new_account(r) < 0)
+		goto out;
 	rc = eab_kid ? r->store->ops->account_insert_eab(r->store, &a, eab_kid)
 		     : r->store->ops->account_insert(r->store, &a);
 	if (rc == FLINT_ECONFLICT &&

@@ -41,6 +41,14 @@ void flint_api_terms(struct flint_req *r, const char *rest);
 /* The CRL of revoked, unexpired certificates (in revoke.c). */
 void flint_api_crl(struct flint_req *r);
 
+/* Rate limits (limits.c): 0 when there is room; otherwise they have replied
+ * 429 rateLimited with Retry-After (or 500 on a store error) and return < 0. */
+int flint_limit_new_account(struct flint_req *r);
+int flint_limit_new_orders(struct flint_req *r);
+int flint_limit_certs_per_domain(struct flint_req *r, const struct flint_identifier *ids,
+				 size_t n_ids);
+int flint_limit_failed_validations(struct flint_req *r, const struct flint_identifier *id);
+
 /* OCSP responder (RFC 6960, ocsp.c): POST /ocsp, GET /ocsp/<base64>. */
 void flint_api_ocsp(struct flint_req *r, const char *rest);
 /* ARI (RFC 9773, renewal_info.c): GET renewalInfo/<certID>. */

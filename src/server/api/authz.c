@@ -138,6 +138,8 @@ void flint_api_new_authz(struct flint_req *r, const char *rest)
 				  ids[0].value);
 		goto out;
 	}
+	if (flint_limit_failed_validations(r, &ids[0]) < 0)
+		goto out;
 	rc = r->store->ops->authz_count_pending(r->store, r->account->id, now, &pending);
 	if (rc < 0) {
 		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "store: %s", flint_strerror(rc));

@@ -10,6 +10,7 @@
 #include "b64.h"
 #include "csr.h"
 #include "error.h"
+#include "ratelimit.h"
 
 static bool csr_has(const struct flint_csr *csr, const char *type, const char *value)
 {
@@ -61,6 +62,22 @@ static bool same_identifiers(const struct flint_csr *csr, const json_t *order_id
 	return ok;
 }
 
+/* An order with "replaces" for exactly the replaced certificate's names. */
+static bool renewal_exempt(struct flint_req *r, const struct flint_order *o)
+{
+	struct flint_cert *c = NULL;
+	struct flint_problem *prob = NULL;
+	bool same;
+
+	if (!o->replaces || flint_ari_find_cert(r, o->replaces, &c, &prob) < 0) {
+		flint_problem_free(prob);
+		return false;
+	}
+	same = flint_same_identifiers(o->identifiers_json, c->names_json);
+	flint_cert_free(c);
+	return same;
+}
+
 /* The subject CN of profiles that want one: the first DNS name short
  * enough for it (RFC 5280 ub-common-name 64), or none. */
 static const char *common_name(const struct flint_csr *csr)
@@ -84,6 +101,8 @@ void flint_api_finalize(struct flint_req *r, const char *order_id)
 	char *cert_id = NULL, *names_s = NULL;
 	const char *status = NULL;
 	const struct flint_profile *profile;
+	char **rate_domains = NULL;
+	size_t n_rate_domains = 0;
 	int rc;
 
 	if (flint_req_authenticate(r, FLINT_AUTH_KID) < 0)
@@ -186,12 +205,18 @@ void flint_api_finalize(struct flint_req *r, const char *order_id)
 	rc = flint_issuer_issue(r->d->issuer, csr->pkey, csr->ids, n_ids, &leaf, &issued);
 	if (rc < 0 || !names_s)
 		goto fail;
+	/* what the certificate counts against (certificates per domain), unless
+	 * it renews exactly the names of the certificate it replaces */
+	if (!renewal_exempt(r, o) &&
+	    (rc = flint_rate_domains(csr->ids, n_ids, &rate_domains, &n_rate_domains)) < 0)
+		goto fail;
 	struct flint_cert cert = {
 		.id = cert_id, .serial = issued->serial, .account_id = r->account->id,
 		.order_id = o->id, .der = issued->der, .der_len = issued->der_len,
 		.chain_pem = issued->chain_pem, .not_before = issued->not_before,
 		.not_after = issued->not_after, .names_json = names_s,
 		.profile = profile->name,
+		.rate_domains = rate_domains, .n_rate_domains = n_rate_domains,
 	};
 	if ((rc = r->store->ops->cert_insert(r->store, &cert)) < 0 ||
 	    (rc = r->store->ops->order_set_status(r->store, o->id, "processing", "valid", NULL,
@@ -233,4 +258,7 @@ out:
 	free(der);
 	free(cert_id);
 	free(names_s);
+	for (size_t i = 0; i < n_rate_domains; i++)
+		free(rate_domains[i]);
+	free(rate_domains);
 }

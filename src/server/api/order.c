@@ -9,6 +9,7 @@
 #include "error.h"
 #include "keyauth.h"
 #include "policy.h"
+#include "ratelimit.h"
 #include "timefmt.h"
 #include "validate/validator.h"
 
@@ -332,6 +333,23 @@ void flint_api_new_order(struct flint_req *r, const char *rest)
 	if (replaces_v && check_replaces(r, json_string_value(replaces_v), ids, n_ids,
 					 &replaced, &replaces_expect) < 0)
 		goto out;
+	if (flint_limit_new_orders(r) < 0)
+		goto out;
+	/* a renewal with replaces for exactly the same names is exempt (and not
+	 * counted at finalize) */
+	ids_json = json_array();
+	for (size_t i = 0; ids_json && i < n_ids; i++)
+		json_array_append_new(ids_json, flint_identifier_to_json(&ids[i]));
+	{
+		char *mine = ids_json ? json_dumps(ids_json, JSON_COMPACT) : NULL;
+		bool exempt = replaced && mine && flint_same_identifiers(mine, replaced->names_json);
+
+		free(mine);
+		json_decref(ids_json);
+		ids_json = NULL;
+		if (!exempt && flint_limit_certs_per_domain(r, ids, n_ids) < 0)
+			goto out;
+	}
 
 	o.expires = now + r->d->cfg->order_lifetime;
 	o.authz_ids = calloc(n_ids, sizeof(*o.authz_ids));
@@ -358,6 +376,8 @@ void flint_api_new_order(struct flint_req *r, const char *rest)
 			flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "store: %s", flint_strerror(rc));
 			goto out;
 		}
+		if (flint_limit_failed_validations(r, &ids[i]) < 0)
+			goto out;
 		rc = flint_new_authz(r, &ids[i], o.expires, &fresh[n_new]);
 		if (rc == FLINT_EUNSUPPORTED) {
 			n_new++;

@@ -112,6 +112,17 @@ static const char *const migrations[] = {
 	" account_id TEXT UNIQUE REFERENCES accounts(id),"
 	" used INTEGER NOT NULL DEFAULT 0);"
 	"ALTER TABLE accounts ADD COLUMN eab_json TEXT;",
+	/* 6: rate limits: where accounts came from, orders by time, certificates
+	 * by registered domain (or IP address) */
+	"ALTER TABLE accounts ADD COLUMN created_ip TEXT;"
+	"CREATE INDEX accounts_ip ON accounts(created_ip, created) WHERE created_ip IS NOT NULL;"
+	"CREATE INDEX orders_account_created ON orders(account_id, created);"
+	"CREATE TABLE cert_domains ("
+	" domain TEXT NOT NULL,"
+	" cert_id TEXT NOT NULL,"
+	" issued INTEGER NOT NULL,"
+	" PRIMARY KEY (domain, cert_id)) WITHOUT ROWID;"
+	"CREATE INDEX cert_domains_issued ON cert_domains(domain, issued);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -178,6 +189,12 @@ enum stmt_id {
 	S_EAB_REMOVE,
 	S_EAB_CLAIM,
 	S_EAB_EXISTS,
+	S_ACCOUNT_SET_IP,
+	S_COUNT_ORDERS,
+	S_COUNT_CERT_DOMAIN,
+	S_CERT_DOMAIN_INSERT,
+	S_COUNT_FAILED_VALIDATIONS,
+	S_COUNT_ACCOUNTS_IP,
 	S_COUNT
 };
 
@@ -197,6 +214,20 @@ static const char *const stmt_sql[S_COUNT] = {
 			     " contact_json = COALESCE(?4, '[]'), status = ?5, tos_agreed = ?6"
 			     " WHERE id = ?1 AND thumbprint = ?7 AND status = ?8",
 	[S_ACCOUNT_EXISTS] = "SELECT 1 FROM accounts WHERE id = ?1",
+	[S_ACCOUNT_SET_IP] = "UPDATE accounts SET created_ip = ?2 WHERE id = ?1",
+	[S_COUNT_ORDERS] = "SELECT count(*), min(created) FROM orders WHERE account_id = ?1"
+			   " AND created > ?2",
+	[S_COUNT_CERT_DOMAIN] = "SELECT count(*), min(issued) FROM cert_domains WHERE domain = ?1"
+				" AND issued > ?2",
+	[S_CERT_DOMAIN_INSERT] = "INSERT OR IGNORE INTO cert_domains (domain, cert_id, issued)"
+				 " VALUES (?1, ?2, ?3)",
+	[S_COUNT_FAILED_VALIDATIONS] = "SELECT count(*), min(c.validated) FROM authzs a"
+				       " JOIN challenges c ON c.authz_id = a.id"
+				       " WHERE a.account_id = ?1 AND a.ident_type = ?2"
+				       " AND a.ident_value = ?3 AND c.status = 'invalid'"
+				       " AND c.validated > ?4",
+	[S_COUNT_ACCOUNTS_IP] = "SELECT count(*), min(created) FROM accounts WHERE created_ip = ?1"
+				" AND created > ?2",
 	[S_AUTHZ_INSERT] = "INSERT INTO authzs (" AUTHZ_COLS ")"
 			   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[S_CHALLENGE_INSERT] = "INSERT INTO challenges (id, authz_id, pos, type, token, status,"
@@ -898,12 +929,17 @@ static int sq_nonce_purge(struct flint_store *st, int64_t now)
 
 static int sq_account_insert(struct flint_store *st, const struct flint_account *acct)
 {
+	int err;
+
 	if (!acct)
 		return FLINT_EINVAL;
-	return exec(sq(st), S_ACCOUNT_INSERT,
-		    ARGS(TEXT(acct->id), TEXT(acct->jwk_json), TEXT(acct->thumbprint),
-			 TEXT(acct->contact_json), TEXT(acct->status), I64(acct->tos_agreed),
-			 I64(acct->created), TEXT(acct->eab_json)));
+	err = exec(sq(st), S_ACCOUNT_INSERT,
+		   ARGS(TEXT(acct->id), TEXT(acct->jwk_json), TEXT(acct->thumbprint),
+			TEXT(acct->contact_json), TEXT(acct->status), I64(acct->tos_agreed),
+			I64(acct->created), TEXT(acct->eab_json)));
+	if (err == 0 && acct->created_ip)
+		err = exec(sq(st), S_ACCOUNT_SET_IP, ARGS(TEXT(acct->id), TEXT(acct->created_ip)));
+	return err;
 }
 
 /* The account first (a taken thumbprint is ECONFLICT), then the key's
@@ -1228,16 +1264,82 @@ static int sq_challenges_processing(struct flint_store *st, char ***ret_ids, siz
 	return err;
 }
 
-static int sq_cert_insert(struct flint_store *st, const struct flint_cert *cert)
+static int cert_insert_row(struct flint_store *st, const struct flint_cert *cert)
 {
-	if (!cert || !cert->der || !cert->der_len)
-		return FLINT_EINVAL;
 	return exec(sq(st), S_CERT_INSERT,
 		    ARGS(TEXT(cert->id), TEXT(cert->serial), TEXT(cert->account_id),
 			 TEXT(cert->order_id), BLOB(cert->der, cert->der_len),
 			 TEXT(cert->chain_pem), I64(cert->not_before), I64(cert->not_after),
 			 I64(cert->revoked_at), I64(cert->reason), TEXT(cert->names_json),
 			 TEXT(cert->profile)));
+}
+
+/* The certificate and, in the same transaction, the domains it counts
+ * against for rate limits. */
+static int sq_cert_insert(struct flint_store *st, const struct flint_cert *cert)
+{
+	struct sq_store *q = sq(st);
+	int err;
+
+	if (!cert || !cert->der || !cert->der_len || (cert->n_rate_domains && !cert->rate_domains))
+		return FLINT_EINVAL;
+	if (!cert->n_rate_domains)
+		return cert_insert_row(st, cert);
+	if ((err = tx_begin(q)) < 0)
+		return err;
+	err = cert_insert_row(st, cert);
+	for (size_t i = 0; err == 0 && i < cert->n_rate_domains; i++)
+		err = exec(q, S_CERT_DOMAIN_INSERT,
+			   ARGS(TEXT(cert->rate_domains[i]), TEXT(cert->id), I64(cert->not_before)));
+	return tx_end(q, err);
+}
+
+/* count(*) and min(time) of a rate-limit query. */
+static int count_since(struct sq_store *q, enum stmt_id id, const struct param *p, size_t n,
+		       size_t *ret_n, int64_t *ret_oldest)
+{
+	sqlite3_stmt *s = NULL;
+	int err;
+
+	if (!ret_n || !ret_oldest)
+		return FLINT_EINVAL;
+	err = select_row(q, id, p, n, &s);
+	if (err == 0) {
+		*ret_n = (size_t)sqlite3_column_int64(s, 0);
+		*ret_oldest = sqlite3_column_int64(s, 1);
+	}
+	done(s);
+	return err;
+}
+
+static int sq_count_orders_since(struct flint_store *st, const char *account_id, int64_t since,
+				 size_t *ret_n, int64_t *ret_oldest)
+{
+	return count_since(sq(st), S_COUNT_ORDERS, ARGS(TEXT(account_id), I64(since)), ret_n,
+			   ret_oldest);
+}
+
+static int sq_count_certs_for_domain_since(struct flint_store *st, const char *domain,
+					   int64_t since, size_t *ret_n, int64_t *ret_oldest)
+{
+	return count_since(sq(st), S_COUNT_CERT_DOMAIN, ARGS(TEXT(domain), I64(since)), ret_n,
+			   ret_oldest);
+}
+
+static int sq_count_failed_validations_since(struct flint_store *st, const char *account_id,
+					     const char *ident_type, const char *ident_value,
+					     int64_t since, size_t *ret_n, int64_t *ret_oldest)
+{
+	return count_since(sq(st), S_COUNT_FAILED_VALIDATIONS,
+			   ARGS(TEXT(account_id), TEXT(ident_type), TEXT(ident_value), I64(since)),
+			   ret_n, ret_oldest);
+}
+
+static int sq_count_accounts_from_since(struct flint_store *st, const char *ip, int64_t since,
+					size_t *ret_n, int64_t *ret_oldest)
+{
+	return count_since(sq(st), S_COUNT_ACCOUNTS_IP, ARGS(TEXT(ip), I64(since)), ret_n,
+			   ret_oldest);
 }
 
 static int sq_cert_claim_replacement(struct flint_store *st, const char *cert_id,
@@ -1333,5 +1435,9 @@ const struct flint_store_ops flint_store_sqlite = {
 	.cert_revoke = sq_cert_revoke,
 	.certs_revoked = sq_certs_revoked,
 	.cert_claim_replacement = sq_cert_claim_replacement,
+	.count_orders_since = sq_count_orders_since,
+	.count_certs_for_domain_since = sq_count_certs_for_domain_since,
+	.count_failed_validations_since = sq_count_failed_validations_since,
+	.count_accounts_from_since = sq_count_accounts_from_since,
 	.certs_set_ari_window = sq_certs_set_ari_window,
 };

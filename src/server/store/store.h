@@ -19,6 +19,7 @@ struct flint_account {
 	bool tos_agreed;
 	int64_t created;
 	char *eab_json;     /* the externalAccountBinding JWS it was created with, or NULL */
+	const char *created_ip; /* insert only: the client address that created it, or NULL */
 };
 
 /* An external account binding key (RFC 8555 §7.3.4), made by the operator
@@ -94,6 +95,10 @@ struct flint_cert {
 	char *replaced_by;
 	int64_t ari_start, ari_end;
 	char *ari_explanation;
+	/* insert only: the registered domains (or IP addresses) the certificate
+	 * counts against for the certificates-per-domain rate limit */
+	char **rate_domains;
+	size_t n_rate_domains;
 };
 
 struct flint_store;
@@ -206,6 +211,19 @@ struct flint_store_ops {
 	int (*certs_set_ari_window)(struct flint_store *st, const char *serial,
 				    const char *account_id, int64_t now, int64_t start, int64_t end,
 				    const char *explanation, size_t *ret_n);
+	/* Rate limits: how many events happened after since, and when the
+	 * oldest of them did (0 when none): new orders of an account,
+	 * certificates counted against a registered domain, invalid challenges
+	 * of an account for one identifier, accounts created from an address. */
+	int (*count_orders_since)(struct flint_store *st, const char *account_id, int64_t since,
+				  size_t *ret_n, int64_t *ret_oldest);
+	int (*count_certs_for_domain_since)(struct flint_store *st, const char *domain,
+					    int64_t since, size_t *ret_n, int64_t *ret_oldest);
+	int (*count_failed_validations_since)(struct flint_store *st, const char *account_id,
+					      const char *ident_type, const char *ident_value,
+					      int64_t since, size_t *ret_n, int64_t *ret_oldest);
+	int (*count_accounts_from_since)(struct flint_store *st, const char *ip, int64_t since,
+					 size_t *ret_n, int64_t *ret_oldest);
 	/* All revoked certificates not yet expired at now (for CRLs). */
 	int (*certs_revoked)(struct flint_store *st, int64_t now, struct flint_cert ***ret,
 			     size_t *ret_n);
