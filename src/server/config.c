@@ -46,6 +46,8 @@ static const struct opt opts[] = {
 	{"website", OPT_STRING, O(website), NULL, 0, 0, "URL", "meta.website (default BASE/)"},
 	{"caa-identities", OPT_STRING, O(caa_identities), "flint.invalid", 0, 0, "LIST",
 	 "comma-separated meta.caaIdentities"},
+	{"caa-reuse", OPT_INT, O(caa_reuse), "28800", 0, 31536000, "SECONDS",
+	 "a CAA check older than this is made again at finalize (CA/B Forum: 8 hours)"},
 	{"require-tos", OPT_BOOL, O(require_tos), "true", 0, 1, "BOOL",
 	 "newAccount must carry termsOfServiceAgreed: true"},
 	{"external-account-required", OPT_FLAG, O(external_account_required), "false", 0, 1, NULL,

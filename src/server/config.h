@@ -27,6 +27,7 @@ struct flintd_config {
 	char *terms_of_service;
 	char *website;
 	char *caa_identities;    /* comma-separated */
+	int caa_reuse;           /* seconds a validation-time CAA check counts at finalize */
 	bool require_tos;
 	bool external_account_required; /* newAccount needs externalAccountBinding (§7.3.4) */
 	int http_threads;

@@ -7,6 +7,10 @@
 #   and dns-01), a SERVFAIL while climbing -> each authorization ends valid, or invalid with
 #   a caa problem naming the identifier. Critical unknown tags: unit/test_caa (challtestsrv
 #   cannot set the flag).
+#   At issuance: a CAA change after validation does not matter within caa-reuse (default
+#   8 h); with --caa-reuse 0 finalize re-checks on a worker (answers processing): a now
+#   forbidding CAA makes the order invalid with a caa error naming the name, an allowing
+#   one issues.
 # Ports 22800-22899: flintd +0, http-01 +2, challtestsrv DNS +53 and management +55.
 TEST_NAME=t_caa
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -14,10 +18,25 @@ TEST_NAME=t_caa
 PORT=22800 HTTP01=22802 DNS=22853 CTS=22855
 start_challtestsrv "$DNS" "$CTS"
 start_flintd "$PORT" "$HTTP01" "$DNS"
-if run_tool caa 300 "$PY" "$TOOLS_DIR/caa_table.py" --dir "$DIR_URL" --ca "$ROOT" \
-	--http01-port "$HTTP01" --cts-mgmt "$CTS_MGMT"; then
-	step_ok caa_table "$(grep -c '^ok ' "$T/caa.log") cases"
+# section STEP SECTION: runs caa_table.py --section SECTION against the running flintd
+section() {
+	if run_tool "$1" 300 "$PY" "$TOOLS_DIR/caa_table.py" --dir "$DIR_URL" --ca "$ROOT" \
+		--http01-port "$HTTP01" --cts-mgmt "$CTS_MGMT" --section "$2" --suffix "$2.caa.example.com"; then
+		step_ok "$1" "$(grep -c '^ok ' "$T/$1.log") cases"
+	else
+		step_fail "$1" "$(grep '^FAIL' "$T/$1.log" | head -3 | tr '\n' ' ')"
+	fi
+}
+section caa_table validation
+section caa_reuse reuse
+# at finalize: with caa-reuse 0 every authorization is checked again, on a worker
+stop_flintd
+[ "$FLINTD_RC" = 0 ] || step_fail flintd_clean_exit "flintd exited $FLINTD_RC"
+start_flintd "$PORT" "$HTTP01" "$DNS" --caa-reuse 0
+section caa_recheck recheck
+if grep -q "caa=recheck" "$T/flintd.log"; then
+	step_ok caa_recheck_on_worker
 else
-	step_fail caa_table "$(grep '^FAIL' "$T/caa.log" | head -3 | tr '\n' ' ')"
+	step_fail caa_recheck_on_worker "flintd's log shows no finalize handed to a worker for CAA"
 fi
 finish

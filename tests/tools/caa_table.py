@@ -14,8 +14,8 @@ import sys
 import requests
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from acmelib import (ERR, Account, ChallServer, Client, Runner, b64u, check, expect_status,  # noqa: E402
-                     find_chall, validate_http01)
+from acmelib import (ERR, Account, ChallServer, Client, Key, Runner, b64u, check,  # noqa: E402
+                     expect_status, find_chall, make_csr, validate_http01)
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--dir", required=True)
@@ -23,6 +23,9 @@ ap.add_argument("--ca", required=True)
 ap.add_argument("--http01-port", type=int, required=True)
 ap.add_argument("--cts-mgmt", required=True)
 ap.add_argument("--suffix", default="caa.example.com")
+ap.add_argument("--section", choices=("validation", "reuse", "recheck"), default="validation",
+                help="validation: the table; reuse (default caa-reuse): a CAA change after "
+                     "validation does not stop issuance; recheck (flintd --caa-reuse 0): it does")
 args = ap.parse_args()
 
 c = Client(args.dir, args.ca)
@@ -110,15 +113,63 @@ def make_case(host, records, name, method, allowed):
     return run
 
 
-for case, host, records, name, method, allowed in ROWS:
-    R.run(case, make_case(host, records, name, method, allowed))
-
-
 def case_servfail():
     cts("/set-servfail", {"host": n("broken") + "."})
     expect("www." + n("broken"), "http-01", False)
 
 
-R.run("caa_lookup_servfail", case_servfail)
+def ready_order(name):
+    """An order for name whose authorization validated (CAA allowed then)."""
+    r = acct.post(c.url("newOrder"), {"identifiers": [{"type": "dns", "value": name}]})
+    expect_status(r, 201, "newOrder " + name)
+    url, order = r.headers["Location"], r.json()
+    check(validate_http01(acct, order["authorizations"][0], chall).get("status") == "valid",
+          "%s: authorization not valid" % name)
+    order = acct.poll(url, lambda o: o.get("status") != "pending", what="order to ready")
+    check(order.get("status") == "ready", "%s: order %s" % (name, order.get("status")))
+    return url, order
+
+
+def finalize_until_done(url, order, name):
+    r = acct.post(order["finalize"], {"csr": b64u(make_csr(Key.ec256(), [name]))})
+    expect_status(r, 200, "finalize " + name)
+    return acct.poll(url, lambda o: o.get("status") not in ("processing",), what="order " + name)
+
+
+def case_issue_after_caa_change(recheck):
+    def run():
+        name = n("later-deny-%s" % ("recheck" if recheck else "reuse"))
+        url, order = ready_order(name)
+        add_caa(name, ("issue", "letsencrypt.org"))
+        done = finalize_until_done(url, order, name)
+        if not recheck:
+            check(done.get("status") == "valid", "within caa-reuse the CAA change must not matter: %s"
+                  % done.get("status"))
+            return
+        check(done.get("status") == "invalid", "with caa-reuse 0 the order must fail: %s" % done.get("status"))
+        err = done.get("error") or {}
+        check(err.get("type") == ERR + "caa" and name in err.get("detail", ""),
+              "order error %r, want caa naming %s" % (err, name))
+    return run
+
+
+def case_recheck_allows():
+    name = n("recheck-ok")
+    add_caa(name, ("issue", "flint.invalid"))
+    url, order = ready_order(name)
+    done = finalize_until_done(url, order, name)
+    check(done.get("status") == "valid" and done.get("certificate"),
+          "issuance after a passing re-check: %s" % done.get("status"))
+
+
+if args.section == "validation":
+    for case, host, records, name, method, allowed in ROWS:
+        R.run(case, make_case(host, records, name, method, allowed))
+    R.run("caa_lookup_servfail", case_servfail)
+elif args.section == "reuse":
+    R.run("caa_change_within_reuse", case_issue_after_caa_change(False))
+else:
+    R.run("caa_recheck_refuses", case_issue_after_caa_change(True))
+    R.run("caa_recheck_allows", case_recheck_allows)
 chall.close()
 sys.exit(R.summary())

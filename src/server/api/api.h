@@ -62,6 +62,9 @@ long flint_ari_retry_after(const struct flint_cert *c);
  * when this CA did not issue it; *ret_prob set on every failure. */
 int flint_ari_find_cert(struct flint_req *r, const char *cert_id, struct flint_cert **ret,
 			struct flint_problem **ret_prob);
+/* The same outside a request (a worker's store handle). */
+int flint_ari_find_cert_in(struct flintd *d, struct flint_store *st, const char *cert_id,
+			   struct flint_cert **ret, struct flint_problem **ret_prob);
 
 /* Views shared between handlers. New references; NULL on OOM. */
 json_t *flint_account_json(const struct flint_req *r, const struct flint_account *a);

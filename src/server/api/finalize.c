@@ -1,6 +1,7 @@
 /* Order finalization (RFC 8555 §7.4): the CSR must name exactly the order's
  * identifiers (badCSR otherwise, the order stays ready), then the order goes
- * processing -> valid while the issuer signs. */
+ * processing -> valid while the issuer signs; on a validation worker, after
+ * a new CAA check, when an authorization's is older than caa-reuse. */
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,8 @@
 #include "csr.h"
 #include "error.h"
 #include "ratelimit.h"
+#include "validate/caa.h"
+#include "validate/worker.h"
 
 static bool csr_has(const struct flint_csr *csr, const char *type, const char *value)
 {
@@ -63,13 +66,13 @@ static bool same_identifiers(const struct flint_csr *csr, const json_t *order_id
 }
 
 /* An order with "replaces" for exactly the replaced certificate's names. */
-static bool renewal_exempt(struct flint_req *r, const struct flint_order *o)
+static bool renewal_exempt(struct flintd *d, struct flint_store *st, const struct flint_order *o)
 {
 	struct flint_cert *c = NULL;
 	struct flint_problem *prob = NULL;
 	bool same;
 
-	if (!o->replaces || flint_ari_find_cert(r, o->replaces, &c, &prob) < 0) {
+	if (!o->replaces || flint_ari_find_cert_in(d, st, o->replaces, &c, &prob) < 0) {
 		flint_problem_free(prob);
 		return false;
 	}
@@ -88,21 +91,188 @@ static const char *common_name(const struct flint_csr *csr)
 	return NULL;
 }
 
+/* §7.1.6: an issuance error makes the order invalid. Records p (or, when
+ * NULL, a problem for rc) on the processing order; returns the problem for
+ * the reply (the caller owns it). */
+static struct flint_problem *order_fail(struct flint_store *st, const char *order_id, int rc,
+					struct flint_problem *p)
+{
+	json_t *pj;
+	char *ps;
+
+	if (!p)
+		p = rc == FLINT_ECONFLICT
+			    ? flint_problem_new(FLINT_PROB_UNAUTHORIZED,
+						"an authorization of this order is no longer valid")
+			    : flint_problem_new(FLINT_PROB_SERVER_INTERNAL, "issuance failed: %s",
+						flint_strerror(rc < 0 ? rc : FLINT_ENOMEM));
+	pj = p ? flint_problem_to_json(p) : NULL;
+	ps = pj ? json_dumps(pj, JSON_COMPACT) : NULL;
+	st->ops->order_set_status(st, order_id, "processing", "invalid", ps, NULL);
+	fprintf(stderr, "state order=%s status=invalid error=%s\n", order_id,
+		p ? flint_problem_type_urn(p->type) + 27 : flint_strerror(rc));
+	free(ps);
+	json_decref(pj);
+	return p;
+}
+
+/* The issuance step of a processing order: the certificate for csr under
+ * profile, stored (with what it counts against for rate limits), then the
+ * order processing -> valid. */
+static int issue_certificate(struct flintd *d, struct flint_store *st, const struct flint_order *o,
+			     const struct flint_csr *csr, const struct flint_profile *profile)
+{
+	struct flint_issued *issued = NULL;
+	json_t *names = json_array();
+	char *cert_id = NULL, *names_s = NULL, **rate_domains = NULL;
+	size_t n_rate_domains = 0;
+	int rc = FLINT_ENOMEM;
+
+	if (!names || (rc = flint_random_b64url(12, &cert_id)) < 0)
+		goto out;
+	for (size_t i = 0; i < csr->n_ids; i++)
+		json_array_append_new(names, flint_identifier_to_json(&csr->ids[i]));
+	rc = FLINT_ENOMEM;
+	if (!(names_s = json_dumps(names, JSON_COMPACT)))
+		goto out;
+	struct flint_leaf_params leaf = {
+		.not_before = o->not_before, .not_after = o->not_after, .lifetime = profile->lifetime,
+		.server_auth = profile->server_auth, .client_auth = profile->client_auth,
+		.common_name = profile->common_name ? common_name(csr) : NULL,
+	};
+	if ((rc = flint_issuer_issue(d->issuer, csr->pkey, csr->ids, csr->n_ids, &leaf, &issued)) < 0)
+		goto out;
+	/* what the certificate counts against (certificates per domain), unless
+	 * it renews exactly the names of the certificate it replaces */
+	if (!renewal_exempt(d, st, o) &&
+	    (rc = flint_rate_domains(csr->ids, csr->n_ids, &rate_domains, &n_rate_domains)) < 0)
+		goto out;
+	struct flint_cert cert = {
+		.id = cert_id, .serial = issued->serial, .account_id = o->account_id,
+		.order_id = o->id, .der = issued->der, .der_len = issued->der_len,
+		.chain_pem = issued->chain_pem, .not_before = issued->not_before,
+		.not_after = issued->not_after, .names_json = names_s,
+		.profile = profile->name,
+		.rate_domains = rate_domains, .n_rate_domains = n_rate_domains,
+	};
+	if ((rc = st->ops->cert_insert(st, &cert)) < 0 ||
+	    (rc = st->ops->order_set_status(st, o->id, "processing", "valid", NULL, cert_id)) < 0)
+		goto out;
+	fprintf(stderr, "state order=%s status=valid cert=%s serial=%s\n", o->id, cert_id,
+		issued->serial);
+out:
+	flint_issued_free(issued);
+	json_decref(names);
+	free(cert_id);
+	free(names_s);
+	for (size_t i = 0; i < n_rate_domains; i++)
+		free(rate_domains[i]);
+	free(rate_domains);
+	return rc;
+}
+
+/* The challenge type that made a (valid) authorization valid, and when. */
+static const struct flint_challenge *valid_challenge(const struct flint_authz *a)
+{
+	for (size_t i = 0; i < a->n_challenges; i++)
+		if (!strcmp(a->challenges[i].status, "valid"))
+			return &a->challenges[i];
+	return NULL;
+}
+
+/* Whether a DNS authorization of the order was CAA-checked (at its
+ * validation) longer than caa-reuse ago. */
+static bool caa_stale(struct flint_req *r, const struct flint_order *o)
+{
+	int64_t limit = flint_now() - r->d->cfg->caa_reuse;
+	bool stale = false;
+
+	for (size_t i = 0; i < o->n_authz && !stale; i++) {
+		struct flint_authz *a = NULL;
+		const struct flint_challenge *c;
+
+		if (r->store->ops->authz_get(r->store, o->authz_ids[i], &a) == 0 &&
+		    !strcmp(a->ident_type, "dns") && (c = valid_challenge(a)) && c->validated <= limit)
+			stale = true;
+		flint_authz_free(a);
+	}
+	return stale;
+}
+
+struct finalize_job {
+	struct flintd *d;
+	char *order_id;
+	struct flint_csr *csr;
+	const struct flint_profile *profile; /* in the configuration: lives as long as flintd */
+};
+
+static void finalize_job_free(void *arg)
+{
+	struct finalize_job *j = arg;
+
+	flint_csr_free(j->csr);
+	free(j->order_id);
+	free(j);
+}
+
+/* On a validation worker: CAA again for every DNS authorization checked
+ * longer than caa-reuse ago, then the issuance; a refusal makes the order
+ * invalid with the caa problem. */
+static void finalize_job(void *arg, struct flint_store *st, struct flint_resolver *res)
+{
+	struct finalize_job *j = arg;
+	const struct flintd_config *cfg = j->d->cfg;
+	struct flint_order *o = NULL;
+	struct flint_problem *prob = NULL;
+	int64_t limit = flint_now() - cfg->caa_reuse;
+	int rc;
+
+	if (st->ops->order_get(st, j->order_id, &o) < 0 || strcmp(o->status, "processing") != 0)
+		goto out;
+	for (size_t i = 0; i < o->n_authz; i++) {
+		struct flint_authz *a = NULL;
+		const struct flint_challenge *c;
+		char *acct_url = NULL;
+
+		if ((rc = st->ops->authz_get(st, o->authz_ids[i], &a)) < 0) {
+			flint_problem_free(order_fail(st, o->id, rc, NULL));
+			goto out;
+		}
+		rc = 0;
+		if (!strcmp(a->ident_type, "dns") && (c = valid_challenge(a)) && c->validated <= limit) {
+			if (asprintf(&acct_url, "%s/acme/acct/%s", cfg->base_url, o->account_id) < 0)
+				acct_url = NULL;
+			rc = flint_caa_check_for(res, cfg->caa_identities, a->ident_value, a->wildcard,
+						 acct_url, c->type, &prob);
+			if (rc < 0 && prob)
+				flint_problem_add_sub(prob, prob->type, a->ident_type, a->ident_value,
+						      "%s", prob->detail);
+			free(acct_url);
+		}
+		flint_authz_free(a);
+		if (rc < 0) {
+			flint_problem_free(order_fail(st, o->id, rc, prob));
+			prob = NULL;
+			goto out;
+		}
+	}
+	if ((rc = issue_certificate(j->d, st, o, j->csr, j->profile)) < 0)
+		flint_problem_free(order_fail(st, o->id, rc, NULL));
+out:
+	flint_order_free(o);
+}
+
 void flint_api_finalize(struct flint_req *r, const char *order_id)
 {
 	struct flint_order *o = NULL;
 	struct flint_csr *csr = NULL;
 	struct flint_problem *prob = NULL;
-	struct flint_issued *issued = NULL;
 	struct flint_jwk *acct_key = NULL;
-	json_t *order_ids = NULL, *names = NULL;
+	json_t *order_ids = NULL;
 	unsigned char *der = NULL;
-	size_t der_len = 0, n_ids = 0;
-	char *cert_id = NULL, *names_s = NULL;
+	size_t der_len = 0;
 	const char *status = NULL;
 	const struct flint_profile *profile;
-	char **rate_domains = NULL;
-	size_t n_rate_domains = 0;
 	int rc;
 
 	if (flint_req_authenticate(r, FLINT_AUTH_KID) < 0)
@@ -189,41 +359,32 @@ void flint_api_finalize(struct flint_req *r, const char *order_id)
 		}
 	}
 
-	rc = FLINT_ENOMEM;
-	n_ids = csr->n_ids;
-	names = json_array();
-	if (!names || (rc = flint_random_b64url(12, &cert_id)) < 0)
+	/* CAA again when an authorization's check is older than caa-reuse: on a
+	 * worker (DNS must not stall the event loop); the client polls */
+	if (caa_stale(r, o)) {
+		struct finalize_job *j = calloc(1, sizeof(*j));
+
+		if (!j || !(j->order_id = strdup(o->id))) {
+			free(j);
+			rc = FLINT_ENOMEM;
+			goto fail;
+		}
+		j->d = r->d;
+		j->csr = csr;
+		j->profile = profile;
+		if ((rc = flint_validation_pool_run(r->d->pool, finalize_job, j, finalize_job_free)) <
+		    0) {
+			j->csr = NULL;
+			finalize_job_free(j);
+			goto fail;
+		}
+		csr = NULL; /* the job's now */
+		fprintf(stderr, "state order=%s caa=recheck\n", o->id);
+		flint_order_reply(r, 200, o);
+		goto out;
+	}
+	if ((rc = issue_certificate(r->d, r->store, o, csr, profile)) < 0)
 		goto fail;
-	for (size_t i = 0; i < n_ids; i++)
-		json_array_append_new(names, flint_identifier_to_json(&csr->ids[i]));
-	names_s = json_dumps(names, JSON_COMPACT);
-	struct flint_leaf_params leaf = {
-		.not_before = o->not_before, .not_after = o->not_after, .lifetime = profile->lifetime,
-		.server_auth = profile->server_auth, .client_auth = profile->client_auth,
-		.common_name = profile->common_name ? common_name(csr) : NULL,
-	};
-	rc = flint_issuer_issue(r->d->issuer, csr->pkey, csr->ids, n_ids, &leaf, &issued);
-	if (rc < 0 || !names_s)
-		goto fail;
-	/* what the certificate counts against (certificates per domain), unless
-	 * it renews exactly the names of the certificate it replaces */
-	if (!renewal_exempt(r, o) &&
-	    (rc = flint_rate_domains(csr->ids, n_ids, &rate_domains, &n_rate_domains)) < 0)
-		goto fail;
-	struct flint_cert cert = {
-		.id = cert_id, .serial = issued->serial, .account_id = r->account->id,
-		.order_id = o->id, .der = issued->der, .der_len = issued->der_len,
-		.chain_pem = issued->chain_pem, .not_before = issued->not_before,
-		.not_after = issued->not_after, .names_json = names_s,
-		.profile = profile->name,
-		.rate_domains = rate_domains, .n_rate_domains = n_rate_domains,
-	};
-	if ((rc = r->store->ops->cert_insert(r->store, &cert)) < 0 ||
-	    (rc = r->store->ops->order_set_status(r->store, o->id, "processing", "valid", NULL,
-						  cert_id)) < 0)
-		goto fail;
-	fprintf(stderr, "state order=%s status=valid cert=%s serial=%s\n", o->id, cert_id,
-		issued->serial);
 	flint_order_free(o);
 	o = NULL;
 	rc = r->store->ops->order_get(r->store, order_id, &o);
@@ -231,34 +392,13 @@ void flint_api_finalize(struct flint_req *r, const char *order_id)
 		goto out;
 	flint_order_reply(r, 200, o);
 	goto out;
-fail: {
-	/* §7.1.6: an issuance error makes the order invalid */
-	struct flint_problem *p =
-		rc == FLINT_ECONFLICT
-			? flint_problem_new(FLINT_PROB_UNAUTHORIZED,
-					    "an authorization of this order is no longer valid")
-			: flint_problem_new(FLINT_PROB_SERVER_INTERNAL, "issuance failed: %s",
-					    flint_strerror(rc < 0 ? rc : FLINT_ENOMEM));
-	json_t *pj = p ? flint_problem_to_json(p) : NULL;
-	char *ps = pj ? json_dumps(pj, JSON_COMPACT) : NULL;
-	r->store->ops->order_set_status(r->store, o->id, "processing", "invalid", ps, NULL);
-	fprintf(stderr, "state order=%s status=invalid error=%s\n", o->id, flint_strerror(rc));
-	free(ps);
-	json_decref(pj);
-	flint_reply_problem(r, p);
-}
+fail:
+	flint_reply_problem(r, order_fail(r->store, o->id, rc, NULL));
 out:
 	flint_order_free(o);
 	flint_csr_free(csr);
 	flint_problem_free(prob);
-	flint_issued_free(issued);
 	flint_jwk_free(acct_key);
 	json_decref(order_ids);
-	json_decref(names);
 	free(der);
-	free(cert_id);
-	free(names_s);
-	for (size_t i = 0; i < n_rate_domains; i++)
-		free(rate_domains[i]);
-	free(rate_domains);
 }

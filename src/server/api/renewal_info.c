@@ -50,6 +50,12 @@ long flint_ari_retry_after(const struct flint_cert *c)
 int flint_ari_find_cert(struct flint_req *r, const char *cert_id, struct flint_cert **ret,
 			struct flint_problem **ret_prob)
 {
+	return flint_ari_find_cert_in(r->d, r->store, cert_id, ret, ret_prob);
+}
+
+int flint_ari_find_cert_in(struct flintd *d, struct flint_store *st, const char *cert_id,
+			   struct flint_cert **ret, struct flint_problem **ret_prob)
+{
 	uint8_t *keyid = NULL, *serial = NULL;
 	size_t keyid_len = 0, serial_len = 0;
 	char *hex = NULL;
@@ -63,7 +69,7 @@ int flint_ari_find_cert(struct flint_req *r, const char *cert_id, struct flint_c
 					      cert_id ? cert_id : "");
 		goto out;
 	}
-	if (!flint_issuer_is_keyid(r->d->issuer, keyid, keyid_len)) {
+	if (!flint_issuer_is_keyid(d->issuer, keyid, keyid_len)) {
 		rc = FLINT_ENOTFOUND;
 		*ret_prob = flint_problem_new(FLINT_PROB_MALFORMED,
 					      "certificate %.80s was not issued by this CA", cert_id);
@@ -71,7 +77,7 @@ int flint_ari_find_cert(struct flint_req *r, const char *cert_id, struct flint_c
 	}
 	if ((rc = flint_ari_serial_hex(serial, serial_len, &hex)) < 0)
 		goto out;
-	rc = r->store->ops->cert_by_serial(r->store, hex, ret);
+	rc = st->ops->cert_by_serial(st, hex, ret);
 	if (rc == FLINT_ENOTFOUND)
 		*ret_prob = flint_problem_new(FLINT_PROB_MALFORMED, "no certificate %.80s", cert_id);
 out:

@@ -244,3 +244,22 @@ int flint_caa_check(struct flint_resolver *r, const char *domain,
 	}
 	return 0;
 }
+
+int flint_caa_check_for(struct flint_resolver *r, const char *identities, const char *domain,
+			bool wildcard, const char *account_url, const char *method,
+			struct flint_problem **ret_problem)
+{
+	const char *ids[16];
+	char buf[1024];
+	size_t n = 0;
+	struct flint_caa_request q = {.wildcard = wildcard, .account_url = account_url,
+				      .method = method};
+
+	snprintf(buf, sizeof(buf), "%s", identities ? identities : "");
+	for (char *save = NULL, *t = strtok_r(buf, ", ", &save); t && n < 16;
+	     t = strtok_r(NULL, ", ", &save))
+		ids[n++] = t;
+	q.identities = ids;
+	q.n_identities = n;
+	return flint_caa_check(r, domain, &q, ret_problem);
+}

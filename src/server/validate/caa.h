@@ -56,4 +56,10 @@ int flint_resolver_caa(struct flint_resolver *r, const char *name, struct flint_
 int flint_caa_check(struct flint_resolver *r, const char *domain,
 		    const struct flint_caa_request *q, struct flint_problem **ret_problem);
 
+/* flint_caa_check with this CA's identities as a comma-separated list (the
+ * caa-identities setting; at most 16). */
+int flint_caa_check_for(struct flint_resolver *r, const char *identities, const char *domain,
+			bool wildcard, const char *account_url, const char *method,
+			struct flint_problem **ret_problem);
+
 #endif

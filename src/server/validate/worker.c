@@ -18,10 +18,23 @@
 
 #define QUEUE_MAX 65536
 
+/* A challenge to validate, or other slow work handed down by a layer above
+ * (fn runs with the worker's store and resolver, then free_arg(arg)). */
 struct job {
 	char *challenge_id;
+	flint_pool_fn fn;
+	void *arg;
+	void (*free_arg)(void *arg);
 	struct job *next;
 };
+
+static void job_free(struct job *j)
+{
+	if (j->free_arg)
+		j->free_arg(j->arg);
+	free(j->challenge_id);
+	free(j);
+}
 
 struct worker {
 	struct flint_validation_pool *pool;
@@ -59,27 +72,6 @@ int flint_validation_fail(struct flint_store *st, const char *challenge_id,
 	flint_problem_free(p);
 	free(err);
 	return rc;
-}
-
-/* CAA for the authorization's name: may this CA (caa-identities) issue for
- * it to this account, validated by method? 0 or a caa/dns problem. */
-static int caa_check(struct flint_validation_pool *pool, struct flint_resolver *res,
-		     const struct flint_authz *a, const char *acct_url, const char *method,
-		     struct flint_problem **ret_problem)
-{
-	const char *ids[16];
-	char buf[1024];
-	size_t n = 0;
-	struct flint_caa_request q = {.wildcard = a->wildcard, .account_url = acct_url,
-				      .method = method};
-
-	snprintf(buf, sizeof(buf), "%s", pool->cfg->caa_identities ? pool->cfg->caa_identities : "");
-	for (char *save = NULL, *t = strtok_r(buf, ", ", &save); t && n < 16;
-	     t = strtok_r(NULL, ", ", &save))
-		ids[n++] = t;
-	q.identities = ids;
-	q.n_identities = n;
-	return flint_caa_check(res, a->ident_value, &q, ret_problem);
 }
 
 /* Validates one challenge and records the result; all failures become the
@@ -130,7 +122,8 @@ static void validate_one(struct flint_validation_pool *pool, struct flint_store 
 		rc = v->validate(&ctx, &val, &prob);
 		/* RFC 8659 / RFC 8657: CAA at validation time, for DNS names */
 		if (rc == 0 && !strcmp(a->ident_type, "dns"))
-			rc = caa_check(pool, res, a, acct_url, c->type, &prob);
+			rc = flint_caa_check_for(res, pool->cfg->caa_identities, a->ident_value,
+						 a->wildcard, acct_url, c->type, &prob);
 		free(acct_url);
 	}
 	if (rc < 0 && !prob)
@@ -192,9 +185,11 @@ static void *worker_main(void *arg)
 			pool->tail = NULL;
 		pool->queued--;
 		pthread_mutex_unlock(&pool->lock);
-		validate_one(pool, st, res, j->challenge_id);
-		free(j->challenge_id);
-		free(j);
+		if (j->fn)
+			j->fn(j->arg, st, res);
+		else
+			validate_one(pool, st, res, j->challenge_id);
+		job_free(j);
 	}
 out:
 	flint_resolver_free(res);
@@ -202,18 +197,11 @@ out:
 	return NULL;
 }
 
-int flint_validation_pool_submit(struct flint_validation_pool *p, const char *challenge_id)
+static int enqueue(struct flint_validation_pool *p, struct job *j)
 {
-	struct job *j = calloc(1, sizeof(*j));
-	if (!j || !(j->challenge_id = strdup(challenge_id))) {
-		free(j);
-		return FLINT_ENOMEM;
-	}
 	pthread_mutex_lock(&p->lock);
 	if (p->queued >= QUEUE_MAX) {
 		pthread_mutex_unlock(&p->lock);
-		free(j->challenge_id);
-		free(j);
 		return FLINT_ETOOBIG;
 	}
 	if (p->tail)
@@ -225,6 +213,38 @@ int flint_validation_pool_submit(struct flint_validation_pool *p, const char *ch
 	pthread_cond_signal(&p->cond);
 	pthread_mutex_unlock(&p->lock);
 	return 0;
+}
+
+int flint_validation_pool_submit(struct flint_validation_pool *p, const char *challenge_id)
+{
+	struct job *j = calloc(1, sizeof(*j));
+	int rc;
+
+	if (!j || !(j->challenge_id = strdup(challenge_id))) {
+		free(j);
+		return FLINT_ENOMEM;
+	}
+	if ((rc = enqueue(p, j)) < 0)
+		job_free(j);
+	return rc;
+}
+
+int flint_validation_pool_run(struct flint_validation_pool *p, flint_pool_fn fn, void *arg,
+			      void (*free_arg)(void *arg))
+{
+	struct job *j = calloc(1, sizeof(*j));
+	int rc;
+
+	if (!j)
+		return FLINT_ENOMEM; /* arg stays the caller's */
+	j->fn = fn;
+	j->arg = arg;
+	j->free_arg = free_arg;
+	if ((rc = enqueue(p, j)) < 0) {
+		j->free_arg = NULL; /* not taken: the caller keeps arg */
+		job_free(j);
+	}
+	return rc;
 }
 
 int flint_validation_pool_new(const struct flintd_config *cfg, struct flint_validation_pool **ret)
@@ -290,8 +310,7 @@ void flint_validation_pool_free(struct flint_validation_pool *p)
 	while (p->head) {
 		struct job *j = p->head;
 		p->head = j->next;
-		free(j->challenge_id);
-		free(j);
+		job_free(j);
 	}
 	free(p->workers);
 	pthread_mutex_destroy(&p->lock);

@@ -16,6 +16,14 @@ int flint_validation_pool_new(const struct flintd_config *cfg,
 			      struct flint_validation_pool **ret);
 /* Queues a challenge (already moved to processing) for validation. */
 int flint_validation_pool_submit(struct flint_validation_pool *p, const char *challenge_id);
+/* Other slow work for a worker thread, handed down by a layer above (so this
+ * layer does not import it): fn(arg, the worker's store, its resolver), then
+ * free_arg(arg) (also when the pool stops first). On a negative return the
+ * job was not taken and arg is still the caller's. */
+struct flint_resolver;
+typedef void (*flint_pool_fn)(void *arg, struct flint_store *st, struct flint_resolver *res);
+int flint_validation_pool_run(struct flint_validation_pool *p, flint_pool_fn fn, void *arg,
+			      void (*free_arg)(void *arg));
 /* Records a challenge in processing as invalid with a problem of type/detail
  * (and its authorization invalid), for work that will never run. */
 int flint_validation_fail(struct flint_store *st, const char *challenge_id,
