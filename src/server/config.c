@@ -36,6 +36,14 @@ static const struct opt opts[] = {
 	 "external URL written into certificates (AIA, CRL); default https://LISTEN"},
 	{"intermediate-key", OPT_STRING, O(intermediate_key), "ecdsa", 0, 0, "ecdsa|rsa",
 	 "key type of the issuing intermediate created on first start (P-256 or RSA-3072)"},
+	{"crl-shards", OPT_INT, O(crl_shards), "1", 1, 128, "N",
+	 "partition the CRL: certificates name BASE/ca/crl/K (K from the serial), each a CRL "
+	 "with an Issuing Distribution Point; BASE/ca/crl stays the full CRL"},
+	{"public-http-listen", OPT_STRING, O(public_http_listen), NULL, 0, 0, "HOST:PORT",
+	 "also serve /ca/* (CRLs, CA certificates) and /ocsp over plain HTTP here, and name "
+	 "these URLs in certificates (relying parties fetch them without TLS)"},
+	{"public-http-url", OPT_STRING, O(public_http_url), NULL, 0, 0, "URL",
+	 "the external URL of public-http-listen (default http://HOST:PORT)"},
 	{"ocsp", OPT_FLAG, O(ocsp), "false", 0, 1, NULL,
 	 "run an OCSP responder (RFC 6960) at BASE/ocsp and name it in certificates (AIA)"},
 	{"alternate-chain", OPT_FLAG, O(alternate_chain), "false", 0, 1, NULL,
@@ -390,6 +398,15 @@ static int finish(struct flintd_config *cfg)
 		return r;
 	if ((r = finish_rates(cfg)) < 0)
 		return r;
+	if (cfg->public_http_listen && !cfg->public_http_url &&
+	    asprintf(&cfg->public_http_url, "http://%s", cfg->public_http_listen) < 0) {
+		cfg->public_http_url = NULL;
+		return FLINT_ENOMEM;
+	}
+	if (cfg->public_http_url && strncmp(cfg->public_http_url, "http://", 7) != 0) {
+		fprintf(stderr, "flintd: public-http-url must start with http://\n");
+		return FLINT_EINVAL;
+	}
 	return finish_profiles(cfg);
 }
 

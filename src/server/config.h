@@ -24,6 +24,9 @@ struct flintd_config {
 	char *intermediate_key;  /* ecdsa | rsa */
 	bool alternate_chain;    /* cross-signed intermediate under a second root */
 	bool ocsp;               /* OCSP responder at BASE/ocsp, named in AIA */
+	int crl_shards;          /* 1: one CRL */
+	char *public_http_listen; /* "HOST:PORT" of the plain-HTTP listener for CRLs/OCSP, or NULL */
+	char *public_http_url;   /* its external URL (default http://public_http_listen) */
 	char *terms_of_service;
 	char *website;
 	char *caa_identities;    /* comma-separated */

@@ -41,6 +41,8 @@ struct flintd_loop {
 	struct flintd_http *h;
 	struct event_base *base;
 	struct evhttp *http;
+	struct evhttp *http_plain; /* public-http-listen (loop 0 only), or NULL */
+	evutil_socket_t fd_plain;
 	struct flint_store *store;
 	struct event *purge; /* periodic removal of expired nonces (loop 0 only) */
 	evutil_socket_t fd;
@@ -360,10 +362,9 @@ void flint_reply_forbidden(struct flint_req *r, const char *fmt, ...)
 
 /* ---- request entry ---- */
 
-static void request_cb(struct evhttp_request *ev, void *arg)
+static void handle_request(struct evhttp_request *ev, struct flintd_loop *loop, bool plain)
 {
-	struct flintd_loop *loop = arg;
-	struct flint_req r = {0};
+	struct flint_req r = {.plain = plain};
 	struct conn_state *cs = NULL;
 	clock_gettime(CLOCK_MONOTONIC, &r.start);
 	r.d = loop->h->d;
@@ -416,6 +417,17 @@ out:
 	json_decref(r.payload);
 }
 
+static void request_cb(struct evhttp_request *ev, void *arg)
+{
+	handle_request(ev, arg, false);
+}
+
+/* The plain-HTTP listener (public-http-listen): CRLs, CA files, OCSP only. */
+static void request_plain_cb(struct evhttp_request *ev, void *arg)
+{
+	handle_request(ev, arg, true);
+}
+
 /* ---- setup ---- */
 
 #define NONCE_PURGE_SECONDS 300
@@ -429,17 +441,15 @@ static void purge_cb(evutil_socket_t fd, short what, void *arg)
 		fprintf(stderr, "flintd: nonce purge failed: %s\n", flint_strerror(rc));
 }
 
-static int listen_socket(const struct flintd_config *cfg, evutil_socket_t *ret)
+static int listen_on(const char *host, const char *port, const char *what, evutil_socket_t *ret)
 {
 	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
 				 .ai_flags = AI_PASSIVE};
 	struct addrinfo *ai = NULL;
-	char port[8];
 	int fd = -1, one = 1, rc = FLINT_EIO;
-	snprintf(port, sizeof(port), "%d", cfg->listen_port);
-	int gai = getaddrinfo(cfg->listen_host, port, &hints, &ai);
+	int gai = getaddrinfo(host, port, &hints, &ai);
 	if (gai) {
-		fprintf(stderr, "flintd: cannot resolve listen host %s: %s\n", cfg->listen_host,
+		fprintf(stderr, "flintd: cannot resolve listen host %s: %s\n", host,
 			gai_strerror(gai));
 		return FLINT_EINVAL;
 	}
@@ -449,7 +459,7 @@ static int listen_socket(const struct flintd_config *cfg, evutil_socket_t *ret)
 	    /* accepted sockets inherit it: no 40 ms Nagle stalls on small TLS records */
 	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0 ||
 	    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 1024) < 0) {
-		fprintf(stderr, "flintd: cannot listen on %s: %s\n", cfg->listen, strerror(errno));
+		fprintf(stderr, "flintd: cannot listen on %s: %s\n", what, strerror(errno));
 		goto out;
 	}
 	*ret = fd;
@@ -460,6 +470,45 @@ out:
 		close(fd);
 	freeaddrinfo(ai);
 	return rc;
+}
+
+static int listen_socket(const struct flintd_config *cfg, evutil_socket_t *ret)
+{
+	char port[8];
+
+	snprintf(port, sizeof(port), "%d", cfg->listen_port);
+	return listen_on(cfg->listen_host, port, cfg->listen, ret);
+}
+
+/* The plain-HTTP listener on loop 0 (public-http-listen "HOST:PORT", IPv6
+ * in brackets). */
+static int listen_plain(struct flintd_loop *l, const struct flintd_config *cfg)
+{
+	const char *spec = cfg->public_http_listen, *colon = strrchr(spec, ':');
+	char host[256];
+	size_t hl;
+	int rc;
+
+	if (!colon || colon == spec || !colon[1] || (size_t)(colon - spec) >= sizeof(host)) {
+		fprintf(stderr, "flintd: public-http-listen must be HOST:PORT, got '%s'\n", spec);
+		return FLINT_EINVAL;
+	}
+	hl = (size_t)(colon - spec);
+	if (spec[0] == '[' && spec[hl - 1] == ']')
+		snprintf(host, sizeof(host), "%.*s", (int)hl - 2, spec + 1);
+	else
+		snprintf(host, sizeof(host), "%.*s", (int)hl, spec);
+	if ((rc = listen_on(host, colon + 1, spec, &l->fd_plain)) < 0)
+		return rc;
+	if (!(l->http_plain = evhttp_new(l->base)))
+		return FLINT_ENOMEM;
+	evhttp_set_gencb(l->http_plain, request_plain_cb, l);
+	evhttp_set_max_body_size(l->http_plain, 8192); /* an OCSP request */
+	evhttp_set_max_headers_size(l->http_plain, MAX_HEADERS);
+	evhttp_set_timeout(l->http_plain, cfg->request_deadline);
+	evhttp_set_allowed_methods(l->http_plain, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+							  EVHTTP_REQ_HEAD);
+	return evhttp_accept_socket(l->http_plain, l->fd_plain) == 0 ? 0 : FLINT_EIO;
 }
 
 static SSL_CTX *make_ssl_ctx(struct flintd *d)
@@ -505,7 +554,7 @@ int flintd_http_new(struct flintd *d, struct flintd_http **ret)
 	if (!h->loops)
 		goto out;
 	for (int i = 0; i < h->n_loops; i++)
-		h->loops[i].fd = -1;
+		h->loops[i].fd = h->loops[i].fd_plain = -1;
 	for (int i = 0; i < h->n_loops; i++) {
 		struct flintd_loop *l = &h->loops[i];
 		l->h = h;
@@ -532,6 +581,9 @@ int flintd_http_new(struct flintd *d, struct flintd_http **ret)
 		if (evhttp_accept_socket(l->http, l->fd) != 0)
 			goto out;
 	}
+	if (d->cfg->public_http_listen && (rc = listen_plain(&h->loops[0], d->cfg)) < 0)
+		goto out;
+	rc = FLINT_ENOMEM;
 	struct timeval every = {NONCE_PURGE_SECONDS, 0};
 	h->loops[0].purge = event_new(h->loops[0].base, -1, EV_PERSIST, purge_cb, &h->loops[0]);
 	if (!h->loops[0].purge || event_add(h->loops[0].purge, &every) != 0)
@@ -588,6 +640,10 @@ void flintd_http_free(struct flintd_http *h)
 			evhttp_free(l->http); /* closes the accepted socket too */
 		else if (l->fd >= 0)
 			close(l->fd);
+		if (l->http_plain)
+			evhttp_free(l->http_plain);
+		else if (l->fd_plain >= 0)
+			close(l->fd_plain);
 		if (l->base)
 			event_base_free(l->base);
 		flint_store_close(l->store);

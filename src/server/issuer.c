@@ -44,6 +44,7 @@ struct flint_issuer {
 	char *server_path, *server_key_path;
 	char *aia_url, *crldp_url; /* NULL without base_url */
 	char *ocsp_url;            /* base_url + "/ocsp" with the OCSP responder, else NULL */
+	int crl_shards;            /* 0: one CRL; else certificates name crldp_url/K */
 	X509 *root, *inter;
 	EVP_PKEY *inter_key;
 	char *root_pem, *inter_pem;
@@ -614,8 +615,20 @@ static int make_leaf(struct flint_issuer *is, EVP_PKEY *key, const GENERAL_NAMES
 		goto out;
 	if (is->aia_url && (r = add_aia(x, is->ocsp_url, is->aia_url)) < 0)
 		goto out;
-	if (is->crldp_url && (r = add_crldp(x, is->crldp_url)) < 0)
-		goto out;
+	if (is->crldp_url) {
+		char *hex = NULL, *url = NULL;
+		int k = -1;
+
+		if (is->crl_shards && (r = flint_issuer_serial_hex(x, &hex)) == 0)
+			k = flint_issuer_crl_shard(is, hex);
+		if (k >= 0 && asprintf(&url, "%s/%d", is->crldp_url, k) < 0)
+			url = NULL;
+		r = is->crl_shards && !url ? FLINT_ENOMEM : add_crldp(x, url ? url : is->crldp_url);
+		free(hex);
+		free(url);
+		if (r < 0)
+			goto out;
+	}
 	r = cert_sign(&x, is->inter_key, ret);
 out:
 	if (locked)
@@ -783,20 +796,23 @@ static int set_paths(struct flint_issuer *is, const struct flint_issuer_options 
 		if (!is->alt_root_path || !is->alt_root_key_path || !is->cross_path)
 			return FLINT_ENOMEM;
 	}
-	if (opt->base_url && opt->base_url[0]) {
-		size_t len = strlen(opt->base_url);
+	is->crl_shards = opt->crl_shards > 1 ? opt->crl_shards : 0;
+	/* the URLs relying parties fetch: the plain-HTTP base when there is one */
+	const char *pub = opt->public_url && opt->public_url[0] ? opt->public_url : opt->base_url;
+	if (pub && pub[0]) {
+		size_t len = strlen(pub);
 
-		while (len > 0 && opt->base_url[len - 1] == '/')
+		while (len > 0 && pub[len - 1] == '/')
 			len--;
-		if (asprintf(&is->aia_url, "%.*s/ca/intermediate.der", (int)len, opt->base_url) < 0) {
+		if (asprintf(&is->aia_url, "%.*s/ca/intermediate.der", (int)len, pub) < 0) {
 			is->aia_url = NULL;
 			return FLINT_ENOMEM;
 		}
-		if (asprintf(&is->crldp_url, "%.*s/ca/crl", (int)len, opt->base_url) < 0) {
+		if (asprintf(&is->crldp_url, "%.*s/ca/crl", (int)len, pub) < 0) {
 			is->crldp_url = NULL;
 			return FLINT_ENOMEM;
 		}
-		if (opt->ocsp && asprintf(&is->ocsp_url, "%.*s/ocsp", (int)len, opt->base_url) < 0) {
+		if (opt->ocsp && asprintf(&is->ocsp_url, "%.*s/ocsp", (int)len, pub) < 0) {
 			is->ocsp_url = NULL;
 			return FLINT_ENOMEM;
 		}
@@ -1190,8 +1206,50 @@ out:
 	return r;
 }
 
+int flint_issuer_crl_shards(const struct flint_issuer *is)
+{
+	return is->crl_shards;
+}
+
+int flint_issuer_crl_shard(const struct flint_issuer *is, const char *serial_hex)
+{
+	size_t n = serial_hex ? strlen(serial_hex) : 0;
+	unsigned long last;
+
+	if (!is->crl_shards || n == 0)
+		return -1;
+	/* the serial's last octet: serials are random, so shards fill evenly */
+	last = strtoul(serial_hex + (n >= 2 ? n - 2 : 0), NULL, 16);
+	return (int)(last % (unsigned long)is->crl_shards);
+}
+
+/* RFC 5280 §5.2.5: a partitioned CRL names its distribution point. */
+static int add_idp(X509_CRL *crl, const char *url)
+{
+	ISSUING_DIST_POINT *idp = ISSUING_DIST_POINT_new();
+	GENERAL_NAME *g = NULL;
+	int r = FLINT_ENOMEM;
+
+	if (!idp || !(idp->distpoint = DIST_POINT_NAME_new()) ||
+	    !(idp->distpoint->name.fullname = sk_GENERAL_NAME_new_null()))
+		goto out;
+	idp->distpoint->type = 0;
+	if ((r = flint_general_name_ia5(GEN_URI, url, &g)) < 0)
+		goto out;
+	r = FLINT_ENOMEM;
+	if (!sk_GENERAL_NAME_push(idp->distpoint->name.fullname, g))
+		goto out;
+	g = NULL;
+	r = X509_CRL_add1_ext_i2d(crl, NID_issuing_distribution_point, idp, 1, 0) == 1 ? 0
+										       : FLINT_ECRYPTO;
+out:
+	GENERAL_NAME_free(g);
+	ISSUING_DIST_POINT_free(idp);
+	return r;
+}
+
 int flint_issuer_crl(struct flint_issuer *is, const struct flint_revoked_entry *entries,
-		     size_t n, unsigned char **ret_der, size_t *ret_len)
+		     size_t n, int shard, unsigned char **ret_der, size_t *ret_len)
 {
 	X509_CRL *crl = NULL;
 	ASN1_TIME *this_update = NULL, *next_update = NULL;
@@ -1202,7 +1260,8 @@ int flint_issuer_crl(struct flint_issuer *is, const struct flint_revoked_entry *
 	bool locked = false;
 	int r = FLINT_EINVAL;
 
-	if (!is || (n && !entries) || !ret_der || !ret_len)
+	if (!is || (n && !entries) || !ret_der || !ret_len || shard < -1 ||
+	    (shard >= 0 && (shard >= is->crl_shards || !is->crldp_url)))
 		goto out;
 	r = FLINT_ENOMEM;
 	crl = X509_CRL_new();
@@ -1241,6 +1300,16 @@ int flint_issuer_crl(struct flint_issuer *is, const struct flint_revoked_entry *
 	aki = X509V3_EXT_nconf_nid(NULL, &ctx, NID_authority_key_identifier, "keyid:always");
 	if (!aki || X509_CRL_add_ext(crl, aki, -1) != 1)
 		goto out;
+	if (shard >= 0) {
+		char *url = NULL;
+
+		r = asprintf(&url, "%s/%d", is->crldp_url, shard) < 0 ? FLINT_ENOMEM
+								      : add_idp(crl, url);
+		free(url);
+		if (r < 0)
+			goto out;
+		r = FLINT_ECRYPTO;
+	}
 	X509_CRL_sort(crl);
 	if (X509_CRL_sign(crl, is->inter_key, sign_md(is->inter_key)) <= 0)
 		goto out;

@@ -19,6 +19,9 @@ struct flint_issuer_options {
 	const char *listen_host;  /* DNS name or IP literal for the serving certificate */
 	const char *base_url;     /* "https://host:port"; AIA caIssuers = base_url + "/ca/intermediate.der",
 				     CRL distribution point = base_url + "/ca/crl" */
+	const char *public_url;   /* "http://host:port" for AIA, CRL DP and OCSP when set
+				     (plain HTTP for relying parties), else base_url */
+	int crl_shards;           /* > 1: certificates name CRL DP .../ca/crl/K, K from the serial */
 	bool ocsp;                /* certificates name base_url + "/ocsp" (AIA OCSP) */
 	bool alternate_chain;     /* also root-alt.pem/.key (P-384) and intermediate-cross.pem:
 				     the intermediate cross-signed by that second root */
@@ -87,10 +90,16 @@ struct flint_revoked_entry {
 	int reason;
 };
 /* A DER CRL signed by the intermediate, thisUpdate now, nextUpdate now+24h,
- * with a crlNumber of now (monotonic across restarts). */
-/* *ret_der is malloc'd (free()). Bad serial hex or reason -> FLINT_EINVAL. */
+ * with a crlNumber of now (monotonic across restarts). shard -1: the full
+ * CRL; 0..crl_shards-1: that partition, carrying a critical Issuing
+ * Distribution Point naming its URL (the caller passes only its entries).
+ * *ret_der is malloc'd (free()). Bad serial hex, reason or shard -> FLINT_EINVAL. */
 int flint_issuer_crl(struct flint_issuer *is, const struct flint_revoked_entry *entries,
-		     size_t n, unsigned char **ret_der, size_t *ret_len);
+		     size_t n, int shard, unsigned char **ret_der, size_t *ret_len);
+/* The number of CRL shards (0 when not sharded) and the shard of a serial
+ * (lowercase hex as stored; -1 when not sharded). */
+int flint_issuer_crl_shards(const struct flint_issuer *is);
+int flint_issuer_crl_shard(const struct flint_issuer *is, const char *serial_hex);
 
 /* The serial of x in the same lowercase hex as flint_issued.serial, so a
  * certificate presented for revocation maps to its stored record. *ret is

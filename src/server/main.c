@@ -81,6 +81,7 @@ int main(int argc, char **argv)
 		.listen_host = cfg.listen_host, .base_url = cfg.base_url,
 		.alternate_chain = cfg.alternate_chain,
 		.ocsp = cfg.ocsp,
+		.crl_shards = cfg.crl_shards, .public_url = cfg.public_http_url,
 	};
 	if ((rc = flint_issuer_open(&io, &d.issuer)) < 0) {
 		fprintf(stderr, "flintd: cannot load or create the CA in %s: %s\n", cfg.data_dir,

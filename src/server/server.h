@@ -47,6 +47,7 @@ struct flint_req {
 	const char *query;     /* NULL when absent */
 	const char *base;      /* cfg->base_url: resources are named under it */
 	char peer[64];         /* the client's address ("" when unknown) */
+	bool plain;            /* came on the plain-HTTP listener (CRLs, CA files, OCSP only) */
 	char *body;
 	size_t body_len;
 	/* set by flint_req_authenticate */

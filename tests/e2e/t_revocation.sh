@@ -5,14 +5,18 @@
 #   after `flint revoke --reason 4` the responder says revoked (superseded) and the CRL lists
 #   the serial with its reason, verified by `openssl crl`; a second revocation raises the
 #   CRL number; a serial flintd never issued is "unknown"; garbage gets malformedRequest;
-#   flintd without --ocsp answers 404 at /ocsp and names no responder in certificates.
-# Ports 22700-22799: flintd +0, http-01 +2, challtestsrv DNS +53 and management +55.
+#   flintd without --ocsp answers 404 at /ocsp and names no responder in certificates;
+#   with --crl-shards 4 --public-http-listen: each certificate's CRL DP is
+#   http://PUB/ca/crl/(last serial octet mod 4), each shard verifies, carries a critical
+#   Issuing Distribution Point naming itself and lists exactly its revoked serials; the full
+#   CRL lists all; the plain listener serves nothing but /ca and /ocsp; OCSP over plain HTTP.
+# Ports 22700-22799: flintd +0, http-01 +2, plain HTTP +12, challtestsrv DNS +53 and management +55.
 TEST_NAME=t_revocation
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$E2E_DIR/client.sh"
 need_prog openssl curl base64
 
-PORT=22700 HTTP01=22702 DNS=22753 CTS=22755
+PORT=22700 HTTP01=22702 PLAIN=22712 DNS=22753 CTS=22755
 start_challtestsrv "$DNS" "$CTS"
 start_flintd "$PORT" "$HTTP01" "$DNS" --ocsp
 ACME_URL=$DIR_URL ACME_CA=$ROOT STATE=$T/state
@@ -119,5 +123,61 @@ if [ "$code" = 404 ] && [ -z "$uri" ]; then
 	step_ok ocsp_off
 else
 	step_fail ocsp_off "POST /ocsp -> $code, AIA OCSP '$uri' (want 404 and none)"
+fi
+
+# ---- CRL shards and the plain-HTTP listener for relying parties
+stop_flintd
+[ "$FLINTD_RC" = 0 ] || step_fail flintd_clean_exit_2 "flintd exited $FLINTD_RC"
+PUB=127.0.0.1:$PLAIN
+start_flintd "$PORT" "$HTTP01" "$DNS" --ocsp --crl-shards 4 --public-http-listen "$PUB"
+declare -A SHARD_OF=()
+for n in s1 s2 s3 s4 s5 s6; do
+	flint_run "issue-$n" issue --http01-port "$HTTP01" "rev-$n.example.com" || fail "issue: $(flint_why)"
+	f=$(cert_dir "rev-$n.example.com")/cert.pem
+	dp=$(openssl x509 -in "$f" -noout -ext crlDistributionPoints | sed -n 's/^ *URI://p')
+	ser=$(openssl x509 -in "$f" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f')
+	want=$(( 16#${ser: -2} % 4 ))
+	if [ "$dp" != "http://$PUB/ca/crl/$want" ]; then
+		step_fail crl_dp_shard "rev-$n: CRL DP '$dp', want http://$PUB/ca/crl/$want (serial $ser)"
+	fi
+	SHARD_OF[$n]=$want
+	flint_run "revoke-$n" revoke --reason 1 "rev-$n.example.com" || step_fail crl_shards "revoke: $(flint_why)"
+done
+[[ " ${STEPS_FAILED[*]} " == *" crl_dp_shard "* ]] || step_ok crl_dp_shard "every certificate names http://$PUB/ca/crl/(last serial octet mod 4)"
+err=
+for k in 0 1 2 3; do
+	if ! curl -sf --max-time 10 "http://$PUB/ca/crl/$k" -o "$T/shard$k.der"; then
+		err+="GET http://$PUB/ca/crl/$k failed; "
+		continue
+	fi
+	txt=$(openssl crl -inform DER -in "$T/shard$k.der" -noout -text -CAfile "$INTER" 2>&1)
+	grep -q "verify OK" <<<"$txt" || err+="shard $k does not verify; "
+	grep -q "Issuing Distribution Point: critical" <<<"$txt" || err+="shard $k lacks a critical IDP; "
+	grep -q "URI:http://$PUB/ca/crl/$k" <<<"$txt" || err+="shard $k's IDP does not name its URL; "
+	for n in s1 s2 s3 s4 s5 s6; do
+		ser=$(openssl x509 -in "$(cert_dir "rev-$n.example.com")/cert.pem" -noout -serial | cut -d= -f2)
+		listed=$(sed -n 's/^[[:space:]]*Serial Number:[[:space:]]*//p' <<<"$txt" | grep -cix "$ser")
+		if [ "${SHARD_OF[$n]}" = "$k" ] && [ "$listed" != 1 ]; then err+="rev-$n missing from shard $k; "; fi
+		if [ "${SHARD_OF[$n]}" != "$k" ] && [ "$listed" != 0 ]; then err+="rev-$n listed in shard $k; "; fi
+	done
+done
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://$PUB/ca/crl/4")
+[ "$code" = 404 ] || err+="GET /ca/crl/4 (no such shard) -> $code; "
+if [ -z "$err" ]; then step_ok crl_shards "4 shards over plain HTTP, each verified, each with its own serials"; else step_fail crl_shards "$err"; fi
+# the full CRL still lists everything; the plain listener serves nothing else
+full=$(curl -sf "http://$PUB/ca/crl" | openssl crl -inform DER -noout -text 2>/dev/null | grep -c "Serial Number:")
+dir_code=$(curl -s -o /dev/null -w '%{http_code}' "http://$PUB/directory")
+if [ "$full" -ge 6 ] && [ "$dir_code" = 404 ]; then
+	step_ok public_http_only_revocation "full CRL $full entries; /directory over plain HTTP -> 404"
+else
+	step_fail public_http_only_revocation "full CRL $full entries (want >= 6); /directory -> $dir_code (want 404)"
+fi
+out=$(openssl ocsp -issuer "$INTER" -cert "$(cert_dir rev-s1.example.com)/cert.pem" -url "http://$PUB/ocsp" \
+	-CAfile "$ROOT" -verify_other "$INTER" -timeout 10 2>&1)
+uri=$(openssl x509 -in "$(cert_dir rev-s1.example.com)/cert.pem" -noout -ocsp_uri)
+if grep -q "Response verify OK" <<<"$out" && grep -q ": revoked" <<<"$out" && [ "$uri" = "http://$PUB/ocsp" ]; then
+	step_ok ocsp_plain_http "$uri"
+else
+	step_fail ocsp_plain_http "AIA OCSP '$uri'; $out"
 fi
 finish

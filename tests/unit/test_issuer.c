@@ -791,8 +791,8 @@ static void test_crl(void)
 		X509_REVOKED *rev = NULL;
 		int crit = -1;
 
-		CHECK_INT(flint_issuer_crl(is, e, 2, &der, &len), 0);
-		CHECK_INT(flint_issuer_crl(is, e, 2, &der2, &len2), 0);
+		CHECK_INT(flint_issuer_crl(is, e, 2, -1, &der, &len), 0);
+		CHECK_INT(flint_issuer_crl(is, e, 2, -1, &der2, &len2), 0);
 		p = der;
 		crl = der ? d2i_X509_CRL(NULL, &p, (long)len) : NULL;
 		p = der2;
@@ -849,11 +849,18 @@ static void test_crl(void)
 		unsigned char *d = NULL;
 		size_t l = 0;
 
-		CHECK_INT(flint_issuer_crl(is, bad, 1, &d, &l), FLINT_EINVAL);
-		CHECK_INT(flint_issuer_crl(is, bad2, 1, &d, &l), FLINT_EINVAL);
+		CHECK_INT(flint_issuer_crl(is, bad, 1, -1, &d, &l), FLINT_EINVAL);
+		CHECK_INT(flint_issuer_crl(is, bad2, 1, -1, &d, &l), FLINT_EINVAL);
 		CHECK(d == NULL && l == 0);
-		CHECK_INT(flint_issuer_crl(is, NULL, 0, &d, &l), 0);
+		CHECK_INT(flint_issuer_crl(is, NULL, 0, -1, &d, &l), 0);
 		free(d);
+		d = NULL;
+		/* not sharded: no shard CRLs, no shard of a serial */
+		CHECK_INT(flint_issuer_crl_shards(is), 0);
+		CHECK_INT(flint_issuer_crl_shard(is, "0a1b"), -1);
+		CHECK_INT(flint_issuer_crl(is, NULL, 0, 0, &d, &l), FLINT_EINVAL);
+		CHECK_INT(flint_issuer_crl(is, NULL, 0, -2, &d, &l), FLINT_EINVAL);
+		CHECK(d == NULL);
 	}
 out:
 	free(der);

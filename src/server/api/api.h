@@ -38,8 +38,9 @@ void flint_api_certificate(struct flint_req *r, const char *rest);
 void flint_api_revoke(struct flint_req *r, const char *rest);
 void flint_api_ca_file(struct flint_req *r, const char *rest);
 void flint_api_terms(struct flint_req *r, const char *rest);
-/* The CRL of revoked, unexpired certificates (in revoke.c). */
-void flint_api_crl(struct flint_req *r);
+/* The CRL of revoked, unexpired certificates (in revoke.c): which is ""
+ * for the full CRL or a shard number (crl-shards). */
+void flint_api_crl(struct flint_req *r, const char *which);
 
 /* Rate limits (limits.c): 0 when there is room; otherwise they have replied
  * 429 rateLimited with Retry-After (or 500 on a store error) and return < 0. */

@@ -95,7 +95,9 @@ void flint_api_ca_file(struct flint_req *r, const char *rest)
 		const unsigned char *der = flint_issuer_intermediate_der(is, &len);
 		flint_reply_body(r, 200, "application/pkix-cert", der, len);
 	} else if (strcmp(rest, "crl") == 0) {
-		flint_api_crl(r);
+		flint_api_crl(r, "");
+	} else if (strncmp(rest, "crl/", 4) == 0) {
+		flint_api_crl(r, rest + 4);
 	} else {
 		flint_reply_error_status(r, FLINT_PROB_MALFORMED, 404, "no such resource");
 	}

@@ -16,19 +16,23 @@
  * and dropped at once when this process revokes; other nodes sharing the
  * store catch up within the TTL. Unauthenticated GETs thus cost a copy. */
 #define CRL_TTL 60
-static struct {
-	pthread_mutex_t lock;
+#define CRL_MAX_SHARDS 128
+/* [0] the full CRL, [1 + K] shard K */
+static struct crl_cached {
 	unsigned char *der;
 	size_t len;
 	int64_t built;
-} crl_cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
+} crl_cache[1 + CRL_MAX_SHARDS];
+static pthread_mutex_t crl_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void crl_cache_drop(void)
 {
-	pthread_mutex_lock(&crl_cache.lock);
-	free(crl_cache.der);
-	crl_cache.der = NULL;
-	pthread_mutex_unlock(&crl_cache.lock);
+	pthread_mutex_lock(&crl_lock);
+	for (size_t i = 0; i < sizeof(crl_cache) / sizeof(crl_cache[0]); i++) {
+		free(crl_cache[i].der);
+		crl_cache[i].der = NULL;
+	}
+	pthread_mutex_unlock(&crl_lock);
 }
 
 /* Whether the account holds valid authorizations for every name of the certificate. */
@@ -134,11 +138,13 @@ out:
 	flint_cert_free(c);
 }
 
-static int build_crl(struct flint_req *r, unsigned char **ret, size_t *ret_len)
+/* The full CRL (shard -1) or one partition: the revoked, unexpired
+ * certificates whose serial falls in it. */
+static int build_crl(struct flint_req *r, int shard, unsigned char **ret, size_t *ret_len)
 {
 	struct flint_cert **certs = NULL;
 	struct flint_revoked_entry *entries = NULL;
-	size_t n = 0;
+	size_t n = 0, k = 0;
 	int rc = r->store->ops->certs_revoked(r->store, flint_now(), &certs, &n);
 	if (rc < 0)
 		return rc;
@@ -147,38 +153,54 @@ static int build_crl(struct flint_req *r, unsigned char **ret, size_t *ret_len)
 	if (!entries)
 		goto out;
 	for (size_t i = 0; i < n; i++)
-		entries[i] = (struct flint_revoked_entry){certs[i]->serial, certs[i]->revoked_at,
-							  certs[i]->reason};
-	rc = flint_issuer_crl(r->d->issuer, entries, n, ret, ret_len);
+		if (shard < 0 || flint_issuer_crl_shard(r->d->issuer, certs[i]->serial) == shard)
+			entries[k++] = (struct flint_revoked_entry){
+				certs[i]->serial, certs[i]->revoked_at, certs[i]->reason};
+	rc = flint_issuer_crl(r->d->issuer, entries, k, shard, ret, ret_len);
 out:
 	free(entries);
 	flint_cert_list_free(certs, n);
 	return rc;
 }
 
-void flint_api_crl(struct flint_req *r)
+void flint_api_crl(struct flint_req *r, const char *which)
 {
-	int rc = 0;
+	int shards = flint_issuer_crl_shards(r->d->issuer), shard = -1, rc = 0;
 	int64_t now = flint_now();
-	pthread_mutex_lock(&crl_cache.lock);
-	if (!crl_cache.der || now - crl_cache.built >= CRL_TTL) {
+	struct crl_cached *c;
+
+	/* "" the full CRL, "K" shard K (decimal, no sign or leading zero) */
+	if (which[0]) {
+		char *end;
+		long v = strtol(which, &end, 10);
+
+		if (*end || which[0] < '0' || which[0] > '9' || (which[0] == '0' && which[1]) ||
+		    v >= shards || shards > CRL_MAX_SHARDS) {
+			flint_reply_error_status(r, FLINT_PROB_MALFORMED, 404, "no such CRL");
+			return;
+		}
+		shard = (int)v;
+	}
+	c = &crl_cache[shard + 1];
+	pthread_mutex_lock(&crl_lock);
+	if (!c->der || now - c->built >= CRL_TTL) {
 		unsigned char *der = NULL;
 		size_t len = 0;
-		rc = build_crl(r, &der, &len);
+		rc = build_crl(r, shard, &der, &len);
 		if (rc == 0) {
-			free(crl_cache.der);
-			crl_cache.der = der;
-			crl_cache.len = len;
-			crl_cache.built = now;
+			free(c->der);
+			c->der = der;
+			c->len = len;
+			c->built = now;
 		}
 	}
 	if (rc == 0) {
 		char age[32];
-		snprintf(age, sizeof(age), "max-age=%d", (int)(CRL_TTL - (now - crl_cache.built)));
+		snprintf(age, sizeof(age), "max-age=%d", (int)(CRL_TTL - (now - c->built)));
 		flint_reply_add_header(r, "Cache-Control", age);
-		flint_reply_body(r, 200, "application/pkix-crl", crl_cache.der, crl_cache.len);
+		flint_reply_body(r, 200, "application/pkix-crl", c->der, c->len);
 	}
-	pthread_mutex_unlock(&crl_cache.lock);
+	pthread_mutex_unlock(&crl_lock);
 	if (rc < 0)
 		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "CRL: %s", flint_strerror(rc));
 }

@@ -76,6 +76,9 @@ void flint_api_dispatch(struct flint_req *r)
 		}
 	}
 	flint_reply_add_header(r, "Access-Control-Allow-Origin", "*");
+	/* the plain-HTTP listener serves revocation data and CA files only */
+	if (rt && r->plain && rt->handle != flint_api_ca_file && rt->handle != flint_api_ocsp)
+		rt = NULL;
 	if (!rt) {
 		flint_reply_error_status(r, FLINT_PROB_MALFORMED, 404, "no such resource");
 		goto out;
