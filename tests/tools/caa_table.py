@@ -23,7 +23,7 @@ ap.add_argument("--ca", required=True)
 ap.add_argument("--http01-port", type=int, required=True)
 ap.add_argument("--cts-mgmt", required=True)
 ap.add_argument("--suffix", default="caa.example.com")
-ap.add_argument("--section", choices=("validation", "reuse", "recheck"), default="validation",
+ap.add_argument("--section", choices=("validation", "reuse", "recheck", "flags"), default="validation",
                 help="validation: the table; reuse (default caa-reuse): a CAA change after "
                      "validation does not stop issuance; recheck (flintd --caa-reuse 0): it does")
 args = ap.parse_args()
@@ -168,8 +168,13 @@ if args.section == "validation":
     R.run("caa_lookup_servfail", case_servfail)
 elif args.section == "reuse":
     R.run("caa_change_within_reuse", case_issue_after_caa_change(False))
-else:
+elif args.section == "recheck":
     R.run("caa_recheck_refuses", case_issue_after_caa_change(True))
     R.run("caa_recheck_allows", case_recheck_allows)
+else:
+    # records served by an authoritative server the test filled (t_caa.sh, Knot): flags
+    R.run("critical_unknown_tag", lambda: expect("crit.caa.example", "http-01", False))
+    R.run("noncritical_unknown_tag", lambda: expect("noncrit.caa.example", "http-01", True))
+    R.run("critical_known_tag", lambda: expect("critissue.caa.example", "http-01", True))
 chall.close()
 sys.exit(R.summary())
