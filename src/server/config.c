@@ -39,6 +39,11 @@ static const struct opt opts[] = {
 	{"crl-shards", OPT_INT, O(crl_shards), "1", 1, 128, "N",
 	 "partition the CRL: certificates name BASE/ca/crl/K (K from the serial), each a CRL "
 	 "with an Issuing Distribution Point; BASE/ca/crl stays the full CRL"},
+	{"crl-dir", OPT_STRING, O(crl_dir), NULL, 0, 0, "DIR",
+	 "also write the CRLs (crl.der, crl-K.der) to DIR, for a static web server: at start, "
+	 "every crl-interval and after each revocation"},
+	{"crl-interval", OPT_INT, O(crl_interval), "3600", 60, 86400, "SECONDS",
+	 "how often the CRLs in crl-dir are regenerated"},
 	{"public-http-listen", OPT_STRING, O(public_http_listen), NULL, 0, 0, "HOST:PORT",
 	 "also serve /ca/* (CRLs, CA certificates) and /ocsp over plain HTTP here, and name "
 	 "these URLs in certificates (relying parties fetch them without TLS)"},

@@ -25,6 +25,8 @@ struct flintd_config {
 	bool alternate_chain;    /* cross-signed intermediate under a second root */
 	bool ocsp;               /* OCSP responder at BASE/ocsp, named in AIA */
 	int crl_shards;          /* 1: one CRL */
+	char *crl_dir;           /* CRL files written here, or NULL */
+	int crl_interval;        /* seconds between CRL publications to crl_dir */
 	char *public_http_listen; /* "HOST:PORT" of the plain-HTTP listener for CRLs/OCSP, or NULL */
 	char *public_http_url;   /* its external URL (default http://public_http_listen) */
 	char *terms_of_service;

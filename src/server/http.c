@@ -45,6 +45,7 @@ struct flintd_loop {
 	evutil_socket_t fd_plain;
 	struct flint_store *store;
 	struct event *purge; /* periodic removal of expired nonces (loop 0 only) */
+	struct event *crl;   /* periodic CRL publication to crl-dir (loop 0 only) */
 	evutil_socket_t fd;
 	pthread_t thread;
 	int conns;
@@ -441,6 +442,14 @@ static void purge_cb(evutil_socket_t fd, short what, void *arg)
 		fprintf(stderr, "flintd: nonce purge failed: %s\n", flint_strerror(rc));
 }
 
+static void crl_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	struct flintd_loop *l = arg;
+
+	l->h->d->publish_crls(l->h->d, l->store);
+}
+
 static int listen_on(const char *host, const char *port, const char *what, evutil_socket_t *ret)
 {
 	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
@@ -584,6 +593,13 @@ int flintd_http_new(struct flintd *d, struct flintd_http **ret)
 	if (d->cfg->public_http_listen && (rc = listen_plain(&h->loops[0], d->cfg)) < 0)
 		goto out;
 	rc = FLINT_ENOMEM;
+	if (d->cfg->crl_dir && d->publish_crls) {
+		struct timeval crl_every = {d->cfg->crl_interval, 0};
+
+		h->loops[0].crl = event_new(h->loops[0].base, -1, EV_PERSIST, crl_cb, &h->loops[0]);
+		if (!h->loops[0].crl || event_add(h->loops[0].crl, &crl_every) != 0)
+			goto out;
+	}
 	struct timeval every = {NONCE_PURGE_SECONDS, 0};
 	h->loops[0].purge = event_new(h->loops[0].base, -1, EV_PERSIST, purge_cb, &h->loops[0]);
 	if (!h->loops[0].purge || event_add(h->loops[0].purge, &every) != 0)
@@ -636,6 +652,8 @@ void flintd_http_free(struct flintd_http *h)
 		struct flintd_loop *l = &h->loops[i];
 		if (l->purge)
 			event_free(l->purge);
+		if (l->crl)
+			event_free(l->crl);
 		if (l->http)
 			evhttp_free(l->http); /* closes the accepted socket too */
 		else if (l->fd >= 0)

@@ -17,6 +17,7 @@
 #include "api/api.h"
 #include "config.h"
 #include "error.h"
+#include "file.h"
 #include "http.h"
 #include "issuer.h"
 #include "server.h"
@@ -39,7 +40,8 @@ static void *signal_thread(void *arg)
 int main(int argc, char **argv)
 {
 	struct flintd_config cfg;
-	struct flintd d = {.cfg = &cfg, .dispatch = flint_api_dispatch};
+	struct flintd d = {.cfg = &cfg, .dispatch = flint_api_dispatch,
+			   .publish_crls = flint_crl_publish};
 	struct flintd_http *http = NULL;
 	struct flint_store *st = NULL;
 	pthread_t sigthr;
@@ -94,6 +96,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	st->ops->nonce_purge(st, flint_now());
+	if (cfg.crl_dir && ((rc = flint_file_mkdirs(cfg.crl_dir, 0755, NULL)) < 0 ||
+			    (rc = flint_crl_publish(&d, st)) < 0)) {
+		fprintf(stderr, "flintd: cannot publish CRLs in %s: %s\n", cfg.crl_dir,
+			flint_strerror(rc));
+		goto out;
+	}
 	if ((rc = flint_nonce_key_load(st, &d.nonce_key)) < 0) {
 		fprintf(stderr, "flintd: cannot load the nonce key: %s\n", flint_strerror(rc));
 		goto out;

@@ -9,7 +9,8 @@
 #   with --crl-shards 4 --public-http-listen: each certificate's CRL DP is
 #   http://PUB/ca/crl/(last serial octet mod 4), each shard verifies, carries a critical
 #   Issuing Distribution Point naming itself and lists exactly its revoked serials; the full
-#   CRL lists all; the plain listener serves nothing but /ca and /ocsp; OCSP over plain HTTP.
+#   CRL lists all; the plain listener serves nothing but /ca and /ocsp; OCSP over plain HTTP;
+#   --crl-dir: crl.der and crl-K.der written at start and again after each revocation.
 # Ports 22700-22799: flintd +0, http-01 +2, plain HTTP +12, challtestsrv DNS +53 and management +55.
 TEST_NAME=t_revocation
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -129,7 +130,14 @@ fi
 stop_flintd
 [ "$FLINTD_RC" = 0 ] || step_fail flintd_clean_exit_2 "flintd exited $FLINTD_RC"
 PUB=127.0.0.1:$PLAIN
-start_flintd "$PORT" "$HTTP01" "$DNS" --ocsp --crl-shards 4 --public-http-listen "$PUB"
+start_flintd "$PORT" "$HTTP01" "$DNS" --ocsp --crl-shards 4 --public-http-listen "$PUB" \
+	--crl-dir "$T/crls" --crl-interval 60
+if [ -s "$T/crls/crl.der" ] && [ -s "$T/crls/crl-0.der" ] && [ -s "$T/crls/crl-3.der" ] &&
+	[ ! -e "$T/crls/crl-4.der" ]; then
+	step_ok crl_dir_at_start "$(ls "$T/crls" | tr '\n' ' ')"
+else
+	step_fail crl_dir_at_start "crl-dir holds: $(ls "$T/crls" 2>&1 | tr '\n' ' ')"
+fi
 declare -A SHARD_OF=()
 for n in s1 s2 s3 s4 s5 s6; do
 	flint_run "issue-$n" issue --http01-port "$HTTP01" "rev-$n.example.com" || fail "issue: $(flint_why)"
@@ -164,6 +172,14 @@ done
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://$PUB/ca/crl/4")
 [ "$code" = 404 ] || err+="GET /ca/crl/4 (no such shard) -> $code; "
 if [ -z "$err" ]; then step_ok crl_shards "4 shards over plain HTTP, each verified, each with its own serials"; else step_fail crl_shards "$err"; fi
+# crl-dir was rewritten after each revocation: the published file lists them all
+n_file=$(openssl crl -inform DER -in "$T/crls/crl.der" -noout -text -CAfile "$INTER" 2>&1 |
+	tee "$T/crl-file.txt" | grep -c "Serial Number:")
+if grep -q "verify OK" "$T/crl-file.txt" && [ "$n_file" -ge 6 ]; then
+	step_ok crl_dir_after_revocation "$n_file entries in crl.der"
+else
+	step_fail crl_dir_after_revocation "crl.der: $n_file entries (want >= 6), $(head -2 "$T/crl-file.txt")"
+fi
 # the full CRL still lists everything; the plain listener serves nothing else
 full=$(curl -sf "http://$PUB/ca/crl" | openssl crl -inform DER -noout -text 2>/dev/null | grep -c "Serial Number:")
 dir_code=$(curl -s -o /dev/null -w '%{http_code}' "http://$PUB/directory")

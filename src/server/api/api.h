@@ -41,6 +41,10 @@ void flint_api_terms(struct flint_req *r, const char *rest);
 /* The CRL of revoked, unexpired certificates (in revoke.c): which is ""
  * for the full CRL or a shard number (crl-shards). */
 void flint_api_crl(struct flint_req *r, const char *which);
+/* With crl-dir: writes the full CRL (crl.der) and each shard (crl-K.der)
+ * there, atomically; called at start, every crl-interval and after each
+ * revocation. 0 without crl-dir. */
+int flint_crl_publish(struct flintd *d, struct flint_store *st);
 
 /* Rate limits (limits.c): 0 when there is room; otherwise they have replied
  * 429 rateLimited with Retry-After (or 500 on a store error) and return < 0. */

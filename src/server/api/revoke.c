@@ -10,6 +10,7 @@
 #include "api.h"
 #include "b64.h"
 #include "error.h"
+#include "file.h"
 #include "policy.h"
 
 /* The signed CRL is cached for CRL_TTL seconds (its Cache-Control max-age),
@@ -129,6 +130,7 @@ void flint_api_revoke(struct flint_req *r, const char *rest)
 	}
 	crl_cache_drop();
 	fprintf(stderr, "state cert=%s serial=%s status=revoked reason=%d\n", c->id, serial, reason);
+	flint_crl_publish(r->d, r->store); /* crl-dir: at once after a revocation */
 	flint_reply_body(r, 200, NULL, NULL, 0);
 out:
 	free(der);
@@ -140,12 +142,13 @@ out:
 
 /* The full CRL (shard -1) or one partition: the revoked, unexpired
  * certificates whose serial falls in it. */
-static int build_crl(struct flint_req *r, int shard, unsigned char **ret, size_t *ret_len)
+static int build_crl(struct flintd *d, struct flint_store *st, int shard, unsigned char **ret,
+		     size_t *ret_len)
 {
 	struct flint_cert **certs = NULL;
 	struct flint_revoked_entry *entries = NULL;
 	size_t n = 0, k = 0;
-	int rc = r->store->ops->certs_revoked(r->store, flint_now(), &certs, &n);
+	int rc = st->ops->certs_revoked(st, flint_now(), &certs, &n);
 	if (rc < 0)
 		return rc;
 	entries = calloc(n ? n : 1, sizeof(*entries));
@@ -153,13 +156,41 @@ static int build_crl(struct flint_req *r, int shard, unsigned char **ret, size_t
 	if (!entries)
 		goto out;
 	for (size_t i = 0; i < n; i++)
-		if (shard < 0 || flint_issuer_crl_shard(r->d->issuer, certs[i]->serial) == shard)
+		if (shard < 0 || flint_issuer_crl_shard(d->issuer, certs[i]->serial) == shard)
 			entries[k++] = (struct flint_revoked_entry){
 				certs[i]->serial, certs[i]->revoked_at, certs[i]->reason};
-	rc = flint_issuer_crl(r->d->issuer, entries, k, shard, ret, ret_len);
+	rc = flint_issuer_crl(d->issuer, entries, k, shard, ret, ret_len);
 out:
 	free(entries);
 	flint_cert_list_free(certs, n);
+	return rc;
+}
+
+int flint_crl_publish(struct flintd *d, struct flint_store *st)
+{
+	int shards = flint_issuer_crl_shards(d->issuer), rc = 0;
+
+	if (!d->cfg->crl_dir)
+		return 0;
+	for (int shard = -1; rc == 0 && shard < shards; shard++) {
+		unsigned char *der = NULL;
+		size_t len = 0;
+		char *path = NULL;
+
+		rc = build_crl(d, st, shard, &der, &len);
+		if (rc == 0 && (shard < 0 ? asprintf(&path, "%s/crl.der", d->cfg->crl_dir)
+					  : asprintf(&path, "%s/crl-%d.der", d->cfg->crl_dir, shard)) < 0) {
+			path = NULL;
+			rc = FLINT_ENOMEM;
+		}
+		if (rc == 0)
+			rc = flint_file_write_atomic(path, der, len, 0644, NULL);
+		if (rc < 0)
+			fprintf(stderr, "flintd: cannot publish the CRL %s: %s\n", path ? path : "",
+				flint_strerror(rc));
+		free(der);
+		free(path);
+	}
 	return rc;
 }
 
@@ -186,7 +217,7 @@ void flint_api_crl(struct flint_req *r, const char *which)
 	if (!c->der || now - c->built >= CRL_TTL) {
 		unsigned char *der = NULL;
 		size_t len = 0;
-		rc = build_crl(r, shard, &der, &len);
+		rc = build_crl(r->d, r->store, shard, &der, &len);
 		if (rc == 0) {
 			free(c->der);
 			c->der = der;
