@@ -23,6 +23,9 @@
 #include "state.h"
 #include "timefmt.h"
 
+static void fetch_ari(struct flint_acme *a, const char *name, struct flint_ari_state *s,
+		      int64_t now);
+
 static const struct {
 	const char *name;
 	enum flint_key_type type;
@@ -255,6 +258,9 @@ static int issue_one(struct flint_acme *a, struct flint_state *st, const struct 
 	rn.timeout = q->timeout;
 	rn.not_before = chain->not_before;
 	rn.not_after = chain->not_after;
+	/* RFC 9773 §4.3.3: ask for the renewal window right after issuance */
+	if (flint_acme_dir(a)->renewal_info && flint_ari_cert_id(chain->leaf, &rn.ari.cert_id) == 0)
+		fetch_ari(a, q->names[0], &rn.ari, (int64_t)time(NULL));
 	if ((r = flint_certstore_save(dir, chain, key, &rn, &err)) < 0)
 		goto out;
 	serial = flint_cert_serial_hex(chain->leaf);
@@ -277,6 +283,7 @@ out:
 				err ? err : flint_strerror(r));
 	} else if (hook_failed)
 		r = FLINT_EIO;
+	flint_ari_state_clear(&rn.ari);
 	free(serial);
 	free(err);
 	free(dir);
@@ -428,6 +435,42 @@ static int renew_session(struct renew_run *rr, const char *server)
 	return 0;
 }
 
+/* One renewalInfo GET for s->cert_id into s (the directory offers it);
+ * warns on failure, keeping what s knew. */
+static void fetch_ari(struct flint_acme *a, const char *name, struct flint_ari_state *s,
+		      int64_t now)
+{
+	const char *base = flint_acme_dir(a)->renewal_info;
+	struct flint_acme_reply *reply = NULL;
+	char *url = NULL, *err = NULL;
+	uint64_t rnd = 0;
+	long status = 0, retry_after = -1;
+	int r;
+
+	if (!base || !s->cert_id ||
+	    !(url = flint_strdupf("%s%s%s", base,
+				  *base && base[strlen(base) - 1] == '/' ? "" : "/", s->cert_id)))
+		return;
+	r = flint_acme_get(a, url, &reply, &err);
+	if (r == 0) {
+		status = reply->http->status;
+		retry_after = reply->http->retry_after;
+	}
+	if (RAND_bytes((unsigned char *)&rnd, sizeof(rnd)) != 1)
+		rnd = (uint64_t)now ^ (uint64_t)(uintptr_t)s;
+	free(err);
+	err = NULL;
+	r = flint_ari_update(s, status, reply ? reply->http->body : NULL,
+			     reply ? reply->http->body_len : 0, retry_after, now, rnd, &err);
+	if (r < 0)
+		flint_warn("%s: %s (%s); %s", name, err ? err : flint_strerror(r), url,
+			   s->end > s->start ? "keeping the window it gave before"
+					     : "renewing by the certificate's lifetime");
+	flint_acme_reply_free(reply);
+	free(url);
+	free(err);
+}
+
 /* RFC 9773: refreshes rn->ari for the stored certificate (certID cert_id)
  * from the server's renewalInfo unless Retry-After says not yet, and writes
  * what changed to renewal.json. Returns whether the server offers
@@ -435,12 +478,7 @@ static int renew_session(struct renew_run *rr, const char *server)
 static bool renew_ari(struct renew_run *rr, const char *name, const char *path,
 		      struct flint_renewal *rn, const char *cert_id)
 {
-	struct flint_acme_reply *reply = NULL;
-	const char *base;
-	char *url = NULL, *err = NULL;
-	uint64_t rnd = 0;
-	long status = 0, retry_after = -1;
-	int r;
+	char *err = NULL;
 
 	if (!rn->ari.cert_id || strcmp(rn->ari.cert_id, cert_id) != 0) {
 		/* state of another (older) certificate: start afresh */
@@ -455,33 +493,14 @@ static bool renew_ari(struct renew_run *rr, const char *name, const char *path,
 	/* the directory alone: an account is only needed to renew */
 	if (renew_directory(rr, rn->server) < 0)
 		return false;
-	if (!(base = flint_acme_dir(rr->a)->renewal_info)) {
+	if (!flint_acme_dir(rr->a)->renewal_info) {
 		flint_ari_state_clear(&rn->ari);
 		return false;
 	}
-	if (!(url = flint_strdupf("%s%s%s", base,
-				  *base && base[strlen(base) - 1] == '/' ? "" : "/", cert_id)))
-		return false;
-	r = flint_acme_get(rr->a, url, &reply, &err);
-	if (r == 0) {
-		status = reply->http->status;
-		retry_after = reply->http->retry_after;
-	}
-	if (RAND_bytes((unsigned char *)&rnd, sizeof(rnd)) != 1)
-		rnd = (uint64_t)rr->now ^ (uint64_t)(uintptr_t)rn;
-	r = flint_ari_update(&rn->ari, status, reply ? reply->http->body : NULL,
-			     reply ? reply->http->body_len : 0, retry_after, rr->now, rnd, &err);
-	if (r < 0)
-		flint_warn("%s: %s (%s); %s", name, err ? err : flint_strerror(r), url,
-			   rn->ari.end > rn->ari.start ? "keeping the window it gave before"
-						       : "renewing by the certificate's lifetime");
-	free(err);
-	err = NULL;
+	fetch_ari(rr->a, name, &rn->ari, rr->now);
 	if (flint_renewal_save(path, rn, &err) < 0)
 		flint_warn("%s: cannot record renewalInfo in %s: %s", name, path,
 			   err ? err : "out of memory");
-	flint_acme_reply_free(reply);
-	free(url);
 	free(err);
 	return rn->ari.end > rn->ari.start;
 }

@@ -7,8 +7,8 @@
 #   failed), a revoked certificate's window in the past;
 #   flint (the client): issue --profile shortlived|tlsserver and the default (classic), each
 #   checked with openssl (lifetime, EKU, subject); an unknown profile is refused before any
-#   order; renew with ARI: the window lies ahead -> nothing due (status 3), the window is
-#   stored; `flintd admin ari-expedite --serial S --explanation URL` -> renewalInfo shows a
+#   order; the renewal window is fetched right after issuance and stored; renew with ARI:
+#   the window lies ahead -> nothing due (status 3); `flintd admin ari-expedite --serial S --explanation URL` -> renewalInfo shows a
 #   past window and the explanationURL; once the stored Retry-After time has passed (the test
 #   moves it instead of waiting hours), `flint renew` renews at once and flintd's log shows the
 #   new order with replaces=<certID>;
@@ -81,6 +81,12 @@ fi
 
 # ---- flint: renew with ARI
 NAME=short.$SFX RJ=$(cert_dir "short.$SFX")/renewal.json
+# RFC 9773 §4.3.3: the window is asked for right after issuance
+if jq -e '.ari.cert_id and .ari.window_start and .ari.window_end and .ari.next_check' "$RJ" >/dev/null; then
+	step_ok ari_after_issue "$(jq -r '.ari.window_start + " .. " + .ari.window_end' "$RJ")"
+else
+	step_fail ari_after_issue "renewal.json after issue has no ARI window: $(jq -c .ari "$RJ")"
+fi
 old_serial=$(cert_serial "$NAME")
 flint_run renew_not_due renew
 if [ "$FLINT_RC" != "$RENEW_NOTHING_DUE_RC" ]; then
