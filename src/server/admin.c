@@ -67,7 +67,10 @@ int flintd_admin_run(const struct flintd_config *cfg)
 	if (cmd->run == cmd_help)
 		return cmd_help(&ctx, cfg->admin_argc, cfg->admin_argv);
 	if ((rc = flint_store_open(cfg->database, &ctx.store)) < 0) {
-		fprintf(stderr, "flintd: cannot open store %s: %s\n", cfg->database,
+		char shown[512];
+
+		fprintf(stderr, "flintd: cannot open store %s: %s\n",
+			flint_store_dsn_redacted(cfg->database, shown, sizeof(shown)),
 			flint_strerror(rc));
 		return 1;
 	}

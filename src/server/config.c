@@ -76,6 +76,8 @@ static const struct opt opts[] = {
 	 "open API connections per client address per event loop"},
 	{"request-deadline", OPT_INT, O(request_deadline), "10", 1, 3600, "SECONDS",
 	 "a connection must deliver each whole request within this time"},
+	{"log-format", OPT_STRING, O(log_format), "text", 0, 0, "text|json",
+	 "request and state-change lines on stderr as key=value text or one JSON object per line"},
 	{"orders-per-page", OPT_INT, O(orders_per_page), "10", 1, 1000, "N",
 	 "orders per page of an account's orders list"},
 	{"max-pending-authzs", OPT_INT, O(max_pending_authzs), "300", 1, 1000000, "N",
@@ -393,6 +395,10 @@ static int finish(struct flintd_config *cfg)
 	if (!cfg->database && asprintf(&cfg->database, "%s/flintd.db", cfg->data_dir) < 0) {
 		cfg->database = NULL;
 		return FLINT_ENOMEM;
+	}
+	if (strcmp(cfg->log_format, "text") && strcmp(cfg->log_format, "json")) {
+		fprintf(stderr, "flintd: log-format must be text or json\n");
+		return FLINT_EINVAL;
 	}
 	if (strcmp(cfg->intermediate_key, "ecdsa") && strcmp(cfg->intermediate_key, "rsa")) {
 		fprintf(stderr, "flintd: intermediate-key must be ecdsa or rsa\n");

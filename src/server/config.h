@@ -40,6 +40,7 @@ struct flintd_config {
 	int max_connections;
 	int max_connections_per_ip;
 	int request_deadline;    /* seconds to receive a whole request */
+	char *log_format;        /* text | json */
 	int orders_per_page;
 	int max_pending_authzs;  /* per account */
 	char *rate_new_orders_spec; /* rate limits, "COUNT/DURATION" or off */

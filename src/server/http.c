@@ -24,6 +24,8 @@
 
 #include "b64.h"
 #include "error.h"
+#include "log.h"
+#include "metrics.h"
 
 #define MAX_BODY (256 * 1024)
 #define MAX_HEADERS (16 * 1024)
@@ -76,6 +78,7 @@ static void conn_state_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx
 	if (!cs)
 		return;
 	cs->loop->conns--;
+	flint_metrics_gauge_add(flint_metrics_global(), FLINT_METRIC_CONNECTIONS, -1);
 	if (cs->counted && cs->loop->per_ip[cs->ip_hash])
 		cs->loop->per_ip[cs->ip_hash]--;
 	if (cs->deadline)
@@ -139,8 +142,8 @@ static void tls_info_cb(const SSL *ssl, int where, int ret)
 	loop->per_ip[cs->ip_hash]++;
 	if (loop->conns > cfg->max_connections ||
 	    loop->per_ip[cs->ip_hash] > cfg->max_connections_per_ip) {
-		fprintf(stderr, "conn refused: over %s cap\n",
-			loop->conns > cfg->max_connections ? "connection" : "per-address");
+		flintd_logf("conn refused cap=%s",
+			    loop->conns > cfg->max_connections ? "connection" : "per-address");
 		shutdown(fd, SHUT_RDWR);
 	}
 }
@@ -165,6 +168,7 @@ static struct bufferevent *accept_bev(struct event_base *base, void *arg)
 	cs->bev = bev;
 	cs->deadline = evtimer_new(base, deadline_cb, cs);
 	loop->conns++;
+	flint_metrics_gauge_add(flint_metrics_global(), FLINT_METRIC_CONNECTIONS, 1);
 	SSL_set_ex_data(ssl, conn_ex_index, cs);
 	if (cs->deadline)
 		arm_deadline(cs); /* the first request must arrive whole within the deadline */
@@ -245,12 +249,8 @@ static void log_escape(const char *s, char *out, size_t size)
 	out[o] = '\0';
 }
 
-static void log_request(struct flint_req *r)
+static void log_request(struct flint_req *r, uint64_t us)
 {
-	struct timespec end;
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	long us = (end.tv_sec - r->start.tv_sec) * 1000000L +
-		  (end.tv_nsec - r->start.tv_nsec) / 1000L;
 	static const char *names[] = {"GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS"};
 	const char *m = "OTHER";
 	for (unsigned i = 0; i < 6; i++)
@@ -258,9 +258,9 @@ static void log_request(struct flint_req *r)
 			m = names[i];
 	char path[512];
 	log_escape(r->path ? r->path : "-", path, sizeof(path));
-	fprintf(stderr, "req method=%s path=%s account=%s status=%d problem=%s us=%ld\n", m, path,
-		r->account ? r->account->id : "-", r->status,
-		r->problem_type ? r->problem_type : "-", us);
+	flintd_logf("req method=%s path=%s route=%s account=%s status=%d problem=%s us=%llu", m,
+		    path, r->route ? r->route : "-", r->account ? r->account->id : "-", r->status,
+		    r->problem_type ? r->problem_type : "-", (unsigned long long)us);
 }
 
 void flint_reply_body(struct flint_req *r, int status, const char *content_type,
@@ -407,8 +407,11 @@ static void handle_request(struct evhttp_request *ev, struct flintd_loop *loop, 
 	r.d->dispatch(&r);
 	if (!r.replied)
 		flint_reply_error(&r, FLINT_PROB_SERVER_INTERNAL, "no reply");
-out:
-	log_request(&r);
+out:;
+	uint64_t us = flint_metrics_since_us(&r.start);
+	/* requests no route matched share one label: paths are unbounded */
+	flint_metrics_request(flint_metrics_global(), r.route ? r.route : "unmatched", r.status, us);
+	log_request(&r, us);
 	if (u)
 		evhttp_uri_free(u);
 	free(r.path);
@@ -570,7 +573,10 @@ int flintd_http_new(struct flintd *d, struct flintd_http **ret)
 		if ((rc = listen_socket(d->cfg, &l->fd)) < 0)
 			goto out;
 		if ((rc = flint_store_open(d->cfg->database, &l->store)) < 0) {
-			fprintf(stderr, "flintd: cannot open store %s: %s\n", d->cfg->database,
+			char shown[512];
+
+			fprintf(stderr, "flintd: cannot open store %s: %s\n",
+				flint_store_dsn_redacted(d->cfg->database, shown, sizeof(shown)),
 				flint_strerror(rc));
 			goto out;
 		}

@@ -20,6 +20,7 @@
 #include "file.h"
 #include "http.h"
 #include "issuer.h"
+#include "log.h"
 #include "server.h"
 #include "validate/worker.h"
 
@@ -65,6 +66,7 @@ int main(int argc, char **argv)
 		flintd_config_clear(&cfg);
 		return exit_code;
 	}
+	flintd_log_set_json(strcmp(cfg.log_format, "json") == 0);
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -92,7 +94,10 @@ int main(int argc, char **argv)
 	}
 	/* Open once here so migrations run before any thread uses the store. */
 	if ((rc = flint_store_open(cfg.database, &st)) < 0) {
-		fprintf(stderr, "flintd: cannot open store %s: %s\n", cfg.database, flint_strerror(rc));
+		char shown[512];
+
+		fprintf(stderr, "flintd: cannot open store %s: %s\n",
+			flint_store_dsn_redacted(cfg.database, shown, sizeof(shown)), flint_strerror(rc));
 		goto out;
 	}
 	st->ops->nonce_purge(st, flint_now());

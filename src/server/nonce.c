@@ -8,10 +8,12 @@
 #include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "b64.h"
 #include "digest.h"
 #include "error.h"
+#include "metrics.h"
 
 #define RAW_LEN 32
 #define TAG_OFF 16
@@ -52,6 +54,7 @@ int flint_nonce_new(const struct flint_nonce_key *k, int64_t expires, char *ret)
 		return rc;
 	memcpy(ret, s, FLINT_NONCE_LEN + 1);
 	free(s);
+	flint_metrics_inc(flint_metrics_global(), FLINT_METRIC_NONCES_ISSUED);
 	return 0;
 }
 
@@ -91,5 +94,11 @@ int flint_nonce_redeem(const struct flint_nonce_key *k, struct flint_store *st, 
 	int rc = flint_nonce_check(k, nonce, now, &expires);
 	if (rc < 0)
 		return rc;
-	return st->ops->nonce_use(st, nonce, expires);
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = st->ops->nonce_use(st, nonce, expires);
+	flint_metrics_store(flint_metrics_global(), "nonce_use", flint_metrics_since_us(&t0));
+	if (rc == 0)
+		flint_metrics_inc(flint_metrics_global(), FLINT_METRIC_NONCES_REDEEMED);
+	return rc;
 }

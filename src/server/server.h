@@ -50,6 +50,7 @@ struct flint_req {
 	const char *base;      /* cfg->base_url: resources are named under it */
 	char peer[64];         /* the client's address ("" when unknown) */
 	bool plain;            /* came on the plain-HTTP listener (CRLs, CA files, OCSP only) */
+	const char *route;     /* the matched route's name (metrics label), set by the router */
 	char *body;
 	size_t body_len;
 	/* set by flint_req_authenticate */

@@ -29,6 +29,19 @@ static void test_defaults(void)
 	CHECK(!cfg.allow_loopback_targets);
 	CHECK(cfg.require_tos);
 	CHECK_STR(cfg.terms_of_service, "https://localhost:14000/terms");
+	CHECK_STR(cfg.log_format, "text");
+	flintd_config_clear(&cfg);
+}
+
+static void test_log_format(void)
+{
+	struct flintd_config cfg;
+	char *json[] = {"flintd", "--log-format", "json", NULL};
+	char *bad[] = {"flintd", "--log-format", "xml", NULL};
+	CHECK_INT(load(3, json, &cfg), 0);
+	CHECK_STR(cfg.log_format, "json");
+	flintd_config_clear(&cfg);
+	CHECK(load(3, bad, &cfg) < 0);
 	flintd_config_clear(&cfg);
 }
 
@@ -140,6 +153,7 @@ static void test_reference_matches_code(void)
 int main(void)
 {
 	RUN(test_defaults);
+	RUN(test_log_format);
 	RUN(test_flags);
 	RUN(test_file_then_flags);
 	RUN(test_bad_values);

@@ -1,6 +1,8 @@
-/* Unit tests of the store contract (store.h) against the SQLite backend: every
- * operation, its state rules and error codes, reopening, and two threads. */
+/* Unit tests of the store contract (store.h): every operation, its state rules
+ * and error codes, reopening, and two threads. Against a SQLite temp file, or
+ * against the database FLINT_TEST_DSN names (tests/unit/pg_cluster.sh). */
 #include <dirent.h>
+#include <libpq-fe.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,10 @@
 static char tmpdir[64];
 static char dbpath[128];
 static struct flint_store *st;
+/* The DSN under test (dbpath unless FLINT_TEST_DSN); an empty database for the
+ * first-open test (FLINT_TEST_DSN_FRESH, or a new file). */
+static const char *dsn;
+static const char *fresh_dsn;
 
 #define OPS (st->ops)
 
@@ -31,10 +37,28 @@ static void add_account(const char *id, const char *thumb)
 	CHECK_INT(OPS->account_insert(st, &a), 0);
 }
 
+/* DSNs in log lines never show a password. */
+static void test_dsn_redacted(void)
+{
+	char b[256];
+
+	CHECK_STR(flint_store_dsn_redacted("postgresql://flint:s3cret@db:5432/flint", b, sizeof(b)),
+		  "postgresql://flint:***@db:5432/flint");
+	CHECK_STR(flint_store_dsn_redacted("postgres://flint@db/flint", b, sizeof(b)),
+		  "postgres://flint@db/flint");
+	CHECK_STR(flint_store_dsn_redacted("host=db password=s3cret dbname=flint", b, sizeof(b)),
+		  "host=db password=*** dbname=flint");
+	CHECK_STR(flint_store_dsn_redacted("host=db password='a b\\'c' dbname=x", b, sizeof(b)),
+		  "host=db password=*** dbname=x");
+	CHECK_STR(flint_store_dsn_redacted("sqlite:/var/lib/flint/flintd.db", b, sizeof(b)),
+		  "sqlite:/var/lib/flint/flintd.db");
+	CHECK_STR(flint_store_dsn_redacted(NULL, b, sizeof(b)), "");
+}
+
 static void test_open_dsn(void)
 {
 	const char *rest = NULL;
-	char dsn[160];
+	char dsn2[160];
 	struct flint_store *s2 = NULL;
 
 	CHECK(flint_store_backend("sqlite:/x.db", &rest) != NULL);
@@ -43,19 +67,41 @@ static void test_open_dsn(void)
 	CHECK_STR(rest, "/var/lib/flint/x.db");
 	CHECK(flint_store_backend("./x.db", &rest) != NULL);
 	CHECK_STR(flint_store_backend("x.db", NULL)->name, "sqlite");
-	CHECK(flint_store_backend("postgres://u@h/db", &rest) == NULL);
+	CHECK_STR(flint_store_backend("postgres://u@h/db", &rest)->name, "postgres");
+	CHECK_STR(rest, "postgres://u@h/db"); /* libpq takes the whole URI */
+	CHECK_STR(flint_store_backend("postgresql://u@h/db", NULL)->name, "postgres");
+	CHECK_STR(flint_store_backend("host=/tmp/x port=23001 dbname=flint", &rest)->name,
+		  "postgres");
+	CHECK_STR(rest, "host=/tmp/x port=23001 dbname=flint");
+	CHECK_STR(flint_store_backend("dbname = flint", NULL)->name, "postgres");
+	CHECK_STR(flint_store_backend("/var/lib/a=b.db", NULL)->name, "sqlite");
+	CHECK_STR(flint_store_backend("sqlite:host=x.db", &rest)->name, "sqlite");
+	CHECK_STR(rest, "host=x.db");
+	CHECK(flint_store_backend("mysql://u@h/db", &rest) == NULL);
 	CHECK(flint_store_backend(NULL, &rest) == NULL);
-	CHECK_INT(flint_store_open("postgres://u@h/db", &s2), FLINT_EUNSUPPORTED);
+	CHECK_INT(flint_store_open("mysql://u@h/db", &s2), FLINT_EUNSUPPORTED);
+	CHECK(s2 == NULL);
+	/* a conninfo libpq cannot parse; nothing listening on the socket */
+	CHECK_INT(flint_store_open("dbname='unterminated", &s2), FLINT_EINVAL);
+	CHECK_INT(flint_store_open("postgresql://[::1/db", &s2), FLINT_EINVAL);
+	CHECK(s2 == NULL);
+	snprintf(dsn2, sizeof(dsn2), "host=%s port=1 dbname=flint connect_timeout=5", tmpdir);
+	CHECK_INT(flint_store_open(dsn2, &s2), FLINT_EIO);
 	CHECK(s2 == NULL);
 	CHECK_INT(flint_store_open("sqlite:", &s2), FLINT_EINVAL);
-	snprintf(dsn, sizeof(dsn), "sqlite:%s/nodir/x.db", tmpdir);
-	CHECK_INT(flint_store_open(dsn, &s2), FLINT_EIO);
+	snprintf(dsn2, sizeof(dsn2), "sqlite:%s/nodir/x.db", tmpdir);
+	CHECK_INT(flint_store_open(dsn2, &s2), FLINT_EIO);
 	CHECK(s2 == NULL);
 
-	snprintf(dsn, sizeof(dsn), "sqlite:%s", dbpath);
-	CHECK_INT(flint_store_open(dsn, &st), 0);
+	if (dsn == dbpath) {
+		snprintf(dsn2, sizeof(dsn2), "sqlite:%s", dbpath);
+		CHECK_INT(flint_store_open(dsn2, &st), 0);
+	} else {
+		CHECK_INT(flint_store_open(dsn, &st), 0);
+	}
 	CHECK(st != NULL);
-	CHECK_STR(st->ops->name, "sqlite");
+	if (st)
+		CHECK_STR(st->ops->name, dsn == dbpath ? "sqlite" : "postgres");
 }
 
 static void test_nonces(void)
@@ -717,8 +763,8 @@ static void test_reopen(void)
 	struct flint_authz *az = NULL;
 	struct flint_store *s2 = NULL;
 
-	/* A second handle on the same file while the first is open. */
-	CHECK_INT(flint_store_open(dbpath, &s2), 0);
+	/* A second handle on the same store while the first is open. */
+	CHECK_INT(flint_store_open(dsn, &s2), 0);
 	if (s2) {
 		CHECK_INT(s2->ops->account_get(s2, "acct2", &a), 0);
 		flint_account_free(a);
@@ -729,7 +775,7 @@ static void test_reopen(void)
 	st = NULL;
 	flint_store_close(NULL);
 
-	CHECK_INT(flint_store_open(dbpath, &st), 0);
+	CHECK_INT(flint_store_open(dsn, &st), 0);
 	if (!st)
 		return;
 	CHECK_INT(OPS->account_by_thumbprint(st, "thumb1", &a), 0);
@@ -758,7 +804,7 @@ static void *nonce_worker(void *arg)
 	char nonce[64];
 	int err;
 
-	if (flint_store_open(dbpath, &s) < 0) {
+	if (flint_store_open(dsn, &s) < 0) {
 		w->errors++;
 		return NULL;
 	}
@@ -808,7 +854,7 @@ static void *open_worker(void *arg)
 	struct flint_store *s = NULL;
 	int *err = arg;
 
-	*err = flint_store_open(fresh_path, &s);
+	*err = flint_store_open(fresh_dsn, &s);
 	if (*err == 0) {
 		*err = s->ops->nonce_use(s, "x", 1);
 		if (*err == FLINT_ECONFLICT) /* another worker was first */
@@ -818,7 +864,7 @@ static void *open_worker(void *arg)
 	return NULL;
 }
 
-/* Several handles migrating a new file at once: one migrates, the others wait. */
+/* Several handles migrating a new store at once: one migrates, the others wait. */
 static void test_concurrent_first_open(void)
 {
 	pthread_t t[4];
@@ -826,14 +872,13 @@ static void test_concurrent_first_open(void)
 	int puts = 0;
 	struct flint_store *s = NULL;
 
-	snprintf(fresh_path, sizeof(fresh_path), "%s/fresh.db", tmpdir);
 	for (int i = 0; i < 4; i++)
 		CHECK_INT(pthread_create(&t[i], NULL, open_worker, &err[i]), 0);
 	for (int i = 0; i < 4; i++) {
 		pthread_join(t[i], NULL);
 		CHECK_INT(err[i], 0);
 	}
-	CHECK_INT(flint_store_open(fresh_path, &s), 0);
+	CHECK_INT(flint_store_open(fresh_dsn, &s), 0);
 	if (s) {
 		puts = s->ops->nonce_use(s, "x", 1);
 		CHECK_INT(puts, FLINT_ECONFLICT); /* put exactly once by the workers */
@@ -957,7 +1002,7 @@ static void *eab_worker(void *arg)
 	struct flint_store *s = NULL;
 	char id[64], thumb[64], kid[64];
 
-	if (flint_store_open(dbpath, &s) < 0) {
+	if (flint_store_open(dsn, &s) < 0) {
 		w->errors++;
 		return NULL;
 	}
@@ -1069,6 +1114,31 @@ static void test_authz_insert(void)
 	CHECK_INT(OPS->authz_insert(st, NULL), FLINT_EINVAL);
 }
 
+/* PostgreSQL only: the server ends the handle's connection (restart,
+ * failover); the call that notices fails with FLINT_EIO, the next reconnects
+ * and prepares its statements again. */
+static void test_pg_reconnect(void)
+{
+	PGconn *admin = PQconnectdb(dsn);
+	PGresult *res = NULL;
+	struct flint_account *a = NULL;
+
+	CHECK(PQstatus(admin) == CONNECTION_OK);
+	if (PQstatus(admin) == CONNECTION_OK)
+		res = PQexec(admin, "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity"
+				    " WHERE datname = current_database() AND pid <> pg_backend_pid()");
+	CHECK(res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1);
+	PQclear(res);
+	PQfinish(admin);
+	CHECK_INT(OPS->account_get(st, "acct1", &a), FLINT_EIO);
+	CHECK(a == NULL);
+	CHECK_INT(OPS->account_get(st, "acct1", &a), 0);
+	CHECK(a && !strcmp(a->thumbprint, "thumb1"));
+	flint_account_free(a);
+	CHECK_INT(OPS->nonce_use(st, "after-reconnect", 10000), 0);
+	CHECK_INT(OPS->nonce_use(st, "after-reconnect", 10000), FLINT_ECONFLICT);
+}
+
 static void rm_tmpdir(void)
 {
 	DIR *d = opendir(tmpdir);
@@ -1095,7 +1165,20 @@ int main(void)
 		return 1;
 	}
 	snprintf(dbpath, sizeof(dbpath), "%s/flint.db", tmpdir);
+	snprintf(fresh_path, sizeof(fresh_path), "%s/fresh.db", tmpdir);
+	dsn = dbpath;
+	fresh_dsn = fresh_path;
+	if (getenv("FLINT_TEST_DSN") && *getenv("FLINT_TEST_DSN")) {
+		dsn = getenv("FLINT_TEST_DSN");
+		fresh_dsn = getenv("FLINT_TEST_DSN_FRESH");
+		if (!fresh_dsn || !*fresh_dsn) {
+			fprintf(stderr, "FLINT_TEST_DSN_FRESH: an empty database is needed too\n");
+			rm_tmpdir();
+			return 1;
+		}
+	}
 
+	RUN(test_dsn_redacted);
 	RUN(test_open_dsn);
 	if (st) {
 		RUN(test_nonces);
@@ -1112,6 +1195,8 @@ int main(void)
 		RUN(test_eab_race);
 		RUN(test_authz_insert);
 		RUN(test_rate_counts);
+		if (dsn != dbpath)
+			RUN(test_pg_reconnect);
 	}
 	flint_store_close(st);
 	rm_tmpdir();

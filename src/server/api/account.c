@@ -9,6 +9,7 @@
 #include "b64.h"
 #include "eab.h"
 #include "error.h"
+#include "log.h"
 #include "policy.h"
 
 json_t *flint_account_json(const struct flint_req *r, const struct flint_account *a)
@@ -143,8 +144,8 @@ void flint_api_new_account(struct flint_req *r, const char *rest)
 		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "store: %s", flint_strerror(rc));
 		goto out;
 	}
-	fprintf(stderr, "state account=%s status=valid%s%s\n", a.id, eab_kid ? " eab-kid=" : "",
-		eab_kid ? eab_kid : "");
+	flintd_logf("state account=%s status=valid%s%s", a.id, eab_kid ? " eab-kid=" : "",
+		    eab_kid ? eab_kid : "");
 	reply_account(r, 201, &a);
 out:
 	free(eab_kid);
@@ -254,7 +255,7 @@ void flint_api_account(struct flint_req *r, const char *rest)
 			goto out;
 		}
 		if (upd.status != r->account->status) {
-			fprintf(stderr, "state account=%s status=deactivated\n", id);
+			flintd_logf("state account=%s status=deactivated", id);
 			free(r->account->status);
 			r->account->status = strdup("deactivated");
 		}

@@ -38,6 +38,13 @@ void flint_api_certificate(struct flint_req *r, const char *rest);
 void flint_api_revoke(struct flint_req *r, const char *rest);
 void flint_api_ca_file(struct flint_req *r, const char *rest);
 void flint_api_terms(struct flint_req *r, const char *rest);
+/* Observability (metrics.c, health.c): plain GETs, no JWS, no nonce. */
+void flint_api_metrics(struct flint_req *r, const char *rest);
+void flint_api_health(struct flint_req *r, const char *rest);
+/* The health decision (health.c): 200 and {"status":"ok"} when st answers a
+ * trivial lookup, else 503 and {"status":"unavailable","store":REASON};
+ * *ret is a new reference (NULL on OOM). */
+int flint_health_check(struct flint_store *st, json_t **ret);
 /* The CRL of revoked, unexpired certificates (in revoke.c): which is ""
  * for the full CRL or a shard number (crl-shards). */
 void flint_api_crl(struct flint_req *r, const char *which);

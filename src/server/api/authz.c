@@ -8,6 +8,7 @@
 
 #include "api.h"
 #include "error.h"
+#include "log.h"
 #include "policy.h"
 #include "timefmt.h"
 #include "validate/worker.h"
@@ -84,7 +85,7 @@ void flint_api_authz(struct flint_req *r, const char *rest)
 					  "the authorization changed concurrently; fetch it again");
 			goto out;
 		}
-		fprintf(stderr, "state authz=%s status=deactivated\n", a->id);
+		flintd_logf("state authz=%s status=deactivated", a->id);
 		free(a->status);
 		a->status = strdup("deactivated");
 		if (!a->status) {
@@ -168,8 +169,8 @@ void flint_api_new_authz(struct flint_req *r, const char *rest)
 				  flint_strerror(rc));
 		goto out;
 	}
-	fprintf(stderr, "state authz=%s account=%s status=pending identifier=%s:%s newAuthz\n",
-		a.id, r->account->id, a.ident_type, a.ident_value);
+	flintd_logf("state authz=%s account=%s status=pending identifier=%s:%s newAuthz",
+		    a.id, r->account->id, a.ident_type, a.ident_value);
 	if ((loc = flint_url(r, "/acme/authz/%s", a.id)))
 		flint_reply_add_header(r, "Location", loc);
 	flint_reply_json(r, 201, flint_authz_json(r, &a));
@@ -221,7 +222,7 @@ void flint_api_challenge(struct flint_req *r, const char *rest)
 						  "the validation queue is full; try again later");
 				goto out;
 			}
-			fprintf(stderr, "state challenge=%s type=%s status=processing\n", c->id, c->type);
+			flintd_logf("state challenge=%s type=%s status=processing", c->id, c->type);
 		} else if (rc != FLINT_ECONFLICT) {
 			flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "store: %s", flint_strerror(rc));
 			goto out;

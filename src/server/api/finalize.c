@@ -11,6 +11,8 @@
 #include "b64.h"
 #include "csr.h"
 #include "error.h"
+#include "log.h"
+#include "metrics.h"
 #include "ratelimit.h"
 #include "validate/caa.h"
 #include "validate/worker.h"
@@ -109,8 +111,8 @@ static struct flint_problem *order_fail(struct flint_store *st, const char *orde
 	pj = p ? flint_problem_to_json(p) : NULL;
 	ps = pj ? json_dumps(pj, JSON_COMPACT) : NULL;
 	st->ops->order_set_status(st, order_id, "processing", "invalid", ps, NULL);
-	fprintf(stderr, "state order=%s status=invalid error=%s\n", order_id,
-		p ? flint_problem_type_urn(p->type) + 27 : flint_strerror(rc));
+	flintd_logf("state order=%s status=invalid error=%s", order_id,
+		    p ? flint_problem_type_urn(p->type) + 27 : flint_strerror(rc));
 	free(ps);
 	json_decref(pj);
 	return p;
@@ -158,8 +160,10 @@ static int issue_certificate(struct flintd *d, struct flint_store *st, const str
 	if ((rc = st->ops->cert_insert(st, &cert)) < 0 ||
 	    (rc = st->ops->order_set_status(st, o->id, "processing", "valid", NULL, cert_id)) < 0)
 		goto out;
-	fprintf(stderr, "state order=%s status=valid cert=%s serial=%s\n", o->id, cert_id,
-		issued->serial);
+	/* both paths (synchronous and finalize_job) end here */
+	flint_metrics_inc(flint_metrics_global(), FLINT_METRIC_ISSUANCES);
+	flintd_logf("state order=%s status=valid cert=%s serial=%s", o->id, cert_id,
+		    issued->serial);
 out:
 	flint_issued_free(issued);
 	json_decref(names);
@@ -345,7 +349,7 @@ void flint_api_finalize(struct flint_req *r, const char *order_id)
 		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "store: %s", flint_strerror(rc));
 		goto out;
 	}
-	fprintf(stderr, "state order=%s status=processing\n", o->id);
+	flintd_logf("state order=%s status=processing", o->id);
 	/* An authorization may have been deactivated or expired since the check
 	 * above: judge readiness again now that this request owns the order. */
 	{
@@ -379,7 +383,7 @@ void flint_api_finalize(struct flint_req *r, const char *order_id)
 			goto fail;
 		}
 		csr = NULL; /* the job's now */
-		fprintf(stderr, "state order=%s caa=recheck\n", o->id);
+		flintd_logf("state order=%s caa=recheck", o->id);
 		flint_order_reply(r, 200, o);
 		goto out;
 	}

@@ -6,6 +6,7 @@
 
 #include "api.h"
 #include "error.h"
+#include "log.h"
 
 void flint_api_key_change(struct flint_req *r, const char *rest)
 {
@@ -105,7 +106,7 @@ void flint_api_key_change(struct flint_req *r, const char *rest)
 		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "store: %s", flint_strerror(rc));
 		goto out;
 	}
-	fprintf(stderr, "state account=%s key=%s\n", r->account->id, upd.thumbprint);
+	flintd_logf("state account=%s key=%s", r->account->id, upd.thumbprint);
 	free(r->account->jwk_json);
 	r->account->jwk_json = new_jwk_s;
 	new_jwk_s = NULL;

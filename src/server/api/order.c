@@ -8,6 +8,7 @@
 #include "b64.h"
 #include "error.h"
 #include "keyauth.h"
+#include "log.h"
 #include "policy.h"
 #include "ratelimit.h"
 #include "timefmt.h"
@@ -435,9 +436,9 @@ void flint_api_new_order(struct flint_req *r, const char *rest)
 		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "store: %s", flint_strerror(rc));
 		goto out;
 	}
-	fprintf(stderr, "state order=%s account=%s status=pending profile=%s identifiers=%s%s%s\n",
-		o.id, r->account->id, o.profile, o.identifiers_json,
-		o.replaces ? " replaces=" : "", o.replaces ? o.replaces : "");
+	flintd_logf("state order=%s account=%s status=pending profile=%s identifiers=%s%s%s",
+		    o.id, r->account->id, o.profile, o.identifiers_json,
+		    o.replaces ? " replaces=" : "", o.replaces ? o.replaces : "");
 	flint_order_reply(r, 201, &o);
 out:
 	for (size_t i = 0; i < n_new; i++)

@@ -11,6 +11,8 @@
 #include "b64.h"
 #include "error.h"
 #include "file.h"
+#include "log.h"
+#include "metrics.h"
 #include "policy.h"
 
 /* The signed CRL is cached for CRL_TTL seconds (its Cache-Control max-age),
@@ -129,7 +131,8 @@ void flint_api_revoke(struct flint_req *r, const char *rest)
 		goto out;
 	}
 	crl_cache_drop();
-	fprintf(stderr, "state cert=%s serial=%s status=revoked reason=%d\n", c->id, serial, reason);
+	flint_metrics_inc(flint_metrics_global(), FLINT_METRIC_REVOCATIONS);
+	flintd_logf("state cert=%s serial=%s status=revoked reason=%d", c->id, serial, reason);
 	flint_crl_publish(r->d, r->store); /* crl-dir: at once after a revocation */
 	flint_reply_body(r, 200, NULL, NULL, 0);
 out:

@@ -15,29 +15,34 @@ struct route {
 	int methods;
 	bool acme; /* ACME resource: Replay-Nonce and Link rel=index on every reply */
 	void (*handle)(struct flint_req *r, const char *rest);
+	const char *name; /* the resource in metrics: a bounded label set, unlike paths */
 };
 
 static const struct route routes[] = {
-	{"/directory", false, NULL, M_GET | M_HEAD, false, flint_api_directory},
-	{"/acme/new-nonce", false, NULL, M_GET | M_HEAD, true, flint_api_new_nonce},
-	{"/acme/new-account", false, NULL, M_POST, true, flint_api_new_account},
-	{"/acme/new-order", false, NULL, M_POST, true, flint_api_new_order},
-	{"/acme/new-authz", false, NULL, M_POST, true, flint_api_new_authz},
-	{"/acme/revoke-cert", false, NULL, M_POST, true, flint_api_revoke},
-	{"/acme/key-change", false, NULL, M_POST, true, flint_api_key_change},
-	{"/acme/acct/", true, NULL, M_POST, true, flint_api_account},
-	{"/acme/order/", true, "/finalize", M_POST, true, flint_api_finalize},
-	{"/acme/order/", true, NULL, M_POST, true, flint_api_order},
-	{"/acme/authz/", true, NULL, M_POST, true, flint_api_authz},
-	{"/acme/chall/", true, NULL, M_POST, true, flint_api_challenge},
-	{"/acme/cert/", true, NULL, M_POST, true, flint_api_certificate},
+	{"/directory", false, NULL, M_GET | M_HEAD, false, flint_api_directory, "directory"},
+	{"/acme/new-nonce", false, NULL, M_GET | M_HEAD, true, flint_api_new_nonce, "newNonce"},
+	{"/acme/new-account", false, NULL, M_POST, true, flint_api_new_account, "newAccount"},
+	{"/acme/new-order", false, NULL, M_POST, true, flint_api_new_order, "newOrder"},
+	{"/acme/new-authz", false, NULL, M_POST, true, flint_api_new_authz, "newAuthz"},
+	{"/acme/revoke-cert", false, NULL, M_POST, true, flint_api_revoke, "revokeCert"},
+	{"/acme/key-change", false, NULL, M_POST, true, flint_api_key_change, "keyChange"},
+	{"/acme/acct/", true, NULL, M_POST, true, flint_api_account, "account"},
+	{"/acme/order/", true, "/finalize", M_POST, true, flint_api_finalize, "finalize"},
+	{"/acme/order/", true, NULL, M_POST, true, flint_api_order, "order"},
+	{"/acme/authz/", true, NULL, M_POST, true, flint_api_authz, "authz"},
+	{"/acme/chall/", true, NULL, M_POST, true, flint_api_challenge, "challenge"},
+	{"/acme/cert/", true, NULL, M_POST, true, flint_api_certificate, "certificate"},
 	/* RFC 6960: POST /ocsp, GET /ocsp/<base64 request> */
-	{"/ocsp", false, NULL, M_POST, false, flint_api_ocsp},
-	{"/ocsp/", true, NULL, M_GET | M_HEAD | M_POST, false, flint_api_ocsp},
+	{"/ocsp", false, NULL, M_POST, false, flint_api_ocsp, "ocsp"},
+	{"/ocsp/", true, NULL, M_GET | M_HEAD | M_POST, false, flint_api_ocsp, "ocsp"},
 	/* RFC 9773 §4.1: a plain GET, no JWS, no nonce */
-	{"/acme/renewal-info/", true, NULL, M_GET | M_HEAD, false, flint_api_renewal_info},
-	{"/ca/", true, NULL, M_GET | M_HEAD, false, flint_api_ca_file},
-	{"/terms", false, NULL, M_GET | M_HEAD, false, flint_api_terms},
+	{"/acme/renewal-info/", true, NULL, M_GET | M_HEAD, false, flint_api_renewal_info,
+	 "renewalInfo"},
+	{"/ca/", true, NULL, M_GET | M_HEAD, false, flint_api_ca_file, "ca"},
+	{"/terms", false, NULL, M_GET | M_HEAD, false, flint_api_terms, "terms"},
+	/* observability: plain GETs, no JWS, no nonce */
+	{"/metrics", false, NULL, M_GET | M_HEAD, false, flint_api_metrics, "metrics"},
+	{"/health", false, NULL, M_GET | M_HEAD, false, flint_api_health, "health"},
 };
 
 static int method_bit(enum evhttp_cmd_type m)
@@ -83,6 +88,7 @@ void flint_api_dispatch(struct flint_req *r)
 		flint_reply_error_status(r, FLINT_PROB_MALFORMED, 404, "no such resource");
 		goto out;
 	}
+	r->route = rt->name;
 	if (rt->acme) {
 		char *index = flint_url(r, "/directory");
 		flint_reply_add_link(r, index, "index");

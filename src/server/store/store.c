@@ -2,11 +2,13 @@
  * (RFC 8555 §7.1): everything in store.h that does not depend on a backend. */
 #include <ctype.h>
 #include <openssl/crypto.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
 #include "jwk.h"
+#include "store/postgres.h"
 #include "store/sqlite.h"
 #include "store/store.h"
 
@@ -18,12 +20,33 @@ int flint_account_jwk(const struct flint_account *a, struct flint_jwk **ret)
 	return rc;
 }
 
+/* A libpq conninfo string begins with a "keyword =" (host=..., dbname=...). */
+static bool is_conninfo(const char *dsn)
+{
+	const char *p = dsn;
+
+	while (islower((unsigned char)*p) || *p == '_')
+		p++;
+	if (p == dsn)
+		return false;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return *p == '=';
+}
+
 const struct flint_store_ops *flint_store_backend(const char *dsn, const char **ret_rest)
 {
 	const char *p;
 
 	if (!dsn)
 		return NULL;
+	/* libpq takes the whole DSN: a postgres(ql):// URI or a key=value string. */
+	if (strncmp(dsn, "postgresql://", 13) == 0 || strncmp(dsn, "postgres://", 11) == 0 ||
+	    is_conninfo(dsn)) {
+		if (ret_rest)
+			*ret_rest = dsn;
+		return &flint_store_postgres;
+	}
 	/* A leading "scheme:" names the backend; anything else is a file path. */
 	for (p = dsn; *p && (isalnum((unsigned char)*p) || *p == '+' || *p == '-'); p++)
 		;
@@ -38,7 +61,7 @@ const struct flint_store_ops *flint_store_backend(const char *dsn, const char **
 			*ret_rest = p + 1;
 		return &flint_store_sqlite;
 	}
-	return NULL; /* postgres: and friends are not implemented yet */
+	return NULL;
 }
 
 int flint_store_open(const char *dsn, struct flint_store **ret)
@@ -172,4 +195,35 @@ void flint_string_list_free(char **list, size_t n)
 	for (size_t i = 0; i < n; i++)
 		free(list[i]);
 	free(list);
+}
+
+const char *flint_store_dsn_redacted(const char *dsn, char *buf, size_t cap)
+{
+	const char *scheme = dsn ? strstr(dsn, "://") : NULL, *at, *colon, *pw;
+	size_t n;
+
+	if (!buf || cap == 0)
+		return "";
+	snprintf(buf, cap, "%s", dsn ? dsn : "");
+	if (scheme && (at = strchr(scheme + 3, '@')) &&
+	    (colon = memchr(scheme + 3, ':', (size_t)(at - scheme - 3)))) {
+		/* scheme://user:PASSWORD@rest */
+		n = (size_t)(colon + 1 - dsn);
+		snprintf(buf, cap, "%.*s***%s", (int)n, dsn, at);
+	} else if (dsn && (pw = strstr(dsn, "password=")) && (pw == dsn || pw[-1] == ' ')) {
+		/* conninfo: password=VALUE (quoted or up to a space) */
+		const char *v = pw + 9, *end;
+
+		if (*v == '\'') {
+			for (end = v + 1; *end && *end != '\''; end++)
+				if (*end == '\\' && end[1])
+					end++;
+			if (*end)
+				end++;
+		} else {
+			end = v + strcspn(v, " ");
+		}
+		snprintf(buf, cap, "%.*s***%s", (int)(v - dsn), dsn, end);
+	}
+	return buf;
 }

@@ -105,7 +105,8 @@ struct flint_store;
 
 struct flint_store_ops {
 	const char *name;
-	/* dsn: for sqlite a file path. Applies schema migrations. */
+	/* dsn: for sqlite a file path, for postgres a libpq conninfo. Applies
+	 * schema migrations. */
 	int (*open)(const char *dsn, struct flint_store **ret);
 	void (*close)(struct flint_store *st);
 
@@ -229,13 +230,19 @@ struct flint_store_ops {
 			     size_t *ret_n);
 };
 
-/* The backend for a DSN: "sqlite:PATH" or a bare path -> sqlite. NULL when unknown. */
+/* The backend for a DSN: "sqlite:PATH" or a bare path -> sqlite;
+ * "postgresql://...", "postgres://..." or a libpq "key=value ..." string ->
+ * postgres (*ret_rest: the whole DSN). NULL when unknown. */
 const struct flint_store_ops *flint_store_backend(const char *dsn, const char **ret_rest);
 
 /* Every store handle begins with its ops, so callers can dispatch. */
 struct flint_store {
 	const struct flint_store_ops *ops;
 };
+
+/* dsn fit for a log line: a password in a URL (user:PASSWORD@) or a
+ * conninfo (password=...) replaced by "***", into buf. Returns buf. */
+const char *flint_store_dsn_redacted(const char *dsn, char *buf, size_t cap);
 
 /* Convenience: opens dsn with the right backend. */
 int flint_store_open(const char *dsn, struct flint_store **ret);

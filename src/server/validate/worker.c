@@ -12,6 +12,8 @@
 
 #include "error.h"
 #include "keyauth.h"
+#include "log.h"
+#include "metrics.h"
 #include "store/store.h"
 #include "validate/caa.h"
 #include "validate/resolver.h"
@@ -92,7 +94,7 @@ static void validate_one(struct flint_validation_pool *pool, struct flint_store 
 	if ((rc = st->ops->challenge_get(st, id, &c)) < 0 ||
 	    (rc = st->ops->authz_get(st, c->authz_id, &a)) < 0 ||
 	    (rc = st->ops->account_get(st, a->account_id, &acct)) < 0) {
-		fprintf(stderr, "validate challenge=%s error=%s\n", id, flint_strerror(rc));
+		flintd_logf("validate challenge=%s error=%s", id, flint_strerror(rc));
 		if (rc != FLINT_ENOTFOUND)
 			flint_validation_fail(st, id, FLINT_PROB_SERVER_INTERNAL,
 					      "the CA could not load this challenge");
@@ -136,16 +138,21 @@ static void validate_one(struct flint_validation_pool *pool, struct flint_store 
 		err = problem_string(prob);
 	}
 	int64_t now = (int64_t)time(NULL);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	int frc = st->ops->challenge_finish(st, c->id, rc == 0, now, err,
 					    now + pool->cfg->authz_lifetime);
+	flint_metrics_store(flint_metrics_global(), "challenge_finish", flint_metrics_since_us(&ts));
+	/* the validator row's name: a static string, and a bounded label set */
+	flint_metrics_validation(flint_metrics_global(), v ? v->type : "unknown", rc == 0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	fprintf(stderr, "state challenge=%s type=%s identifier=%s status=%s problem=%s us=%ld%s\n",
-		c->id, c->type, a->ident_value, rc == 0 ? "valid" : "invalid",
-		prob ? flint_problem_type_urn(prob->type) + 27 : "-",
-		(t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000L,
-		frc < 0 ? " (not recorded: state changed)" : "");
+	flintd_logf("state challenge=%s type=%s identifier=%s status=%s problem=%s us=%ld%s",
+		    c->id, c->type, a->ident_value, rc == 0 ? "valid" : "invalid",
+		    prob ? flint_problem_type_urn(prob->type) + 27 : "-",
+		    (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000L,
+		    frc < 0 ? " (not recorded: state changed)" : "");
 	if (prob && prob->detail)
-		fprintf(stderr, "validate challenge=%s detail=\"%s\"\n", c->id, prob->detail);
+		flintd_logf("validate challenge=%s detail=\"%s\"", c->id, prob->detail);
 out:
 	flint_challenge_free(c);
 	flint_authz_free(a);
@@ -184,6 +191,8 @@ static void *worker_main(void *arg)
 		if (!pool->head)
 			pool->tail = NULL;
 		pool->queued--;
+		flint_metrics_gauge_set(flint_metrics_global(), FLINT_METRIC_VALIDATION_QUEUE,
+					(int64_t)pool->queued);
 		pthread_mutex_unlock(&pool->lock);
 		if (j->fn)
 			j->fn(j->arg, st, res);
@@ -210,6 +219,8 @@ static int enqueue(struct flint_validation_pool *p, struct job *j)
 		p->head = j;
 	p->tail = j;
 	p->queued++;
+	flint_metrics_gauge_set(flint_metrics_global(), FLINT_METRIC_VALIDATION_QUEUE,
+				(int64_t)p->queued);
 	pthread_cond_signal(&p->cond);
 	pthread_mutex_unlock(&p->lock);
 	return 0;

@@ -1,0 +1,288 @@
+#!/usr/bin/env bash
+# Load test: acme-load (bench/acme-load, the C load generator) against flintd and
+# against Pebble, one after the other, with the same count/time and concurrency;
+# prints both reports and the flintd/Pebble ratios of issuances/s and of server CPU
+# per issuance. A measurement, not a test: it asserts no timing.
+#
+# Usage: bench/loadtest.sh   (environment: see bench/README.md, "acme-load")
+
+# shellcheck disable=SC2317  # cleanup and start_* are called indirectly (trap, "start_$s")
+set -uo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$BENCH_DIR/.." && pwd)
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy no_proxy NO_PROXY
+
+FLINTD=${FLINTD:-$REPO/build/flintd}
+ACME_LOAD=${ACME_LOAD:-$REPO/build/acme-load}
+COUNT=${COUNT:-0}          # issuances per server (0: only DURATION limits)
+DURATION=${DURATION:-30}   # seconds per server (0: only COUNT limits)
+CLIENTS=${CLIENTS:-64}
+THREADS=${THREADS:-2}
+ACCOUNT_PER_ORDER=${ACCOUNT_PER_ORDER:-0}
+MAX_RETRY_AFTER_MS=${MAX_RETRY_AFTER_MS:-10000} # 0: ignore Retry-After, poll every POLL_MS
+POLL_MS=${POLL_MS:-50}
+SERVERS=${SERVERS:-flintd pebble}
+PORT_BASE=${PORT_BASE:-23200}
+READY_TIMEOUT=${READY_TIMEOUT:-30}
+FLINTD_ARGS=${FLINTD_ARGS:-}
+KEEP=${KEEP:-0}
+
+FLINTD_PORT=$PORT_BASE
+HTTP01_PORT=$((PORT_BASE + 1))
+PEBBLE_PORT=$((PORT_BASE + 10))
+PEBBLE_MGMT_PORT=$((PORT_BASE + 11))
+PEBBLE_TLS_PORT=$((PORT_BASE + 12)) # only a number in Pebble's config
+CTS_DNS_PORT=$((PORT_BASE + 53))
+CTS_MGMT_PORT=$((PORT_BASE + 55))
+
+say() { echo "[loadtest $(date +%T)] $*" >&2; }
+usage_fail() { echo "bench/loadtest.sh: $*" >&2; exit 2; }
+
+for v in COUNT DURATION CLIENTS THREADS MAX_RETRY_AFTER_MS POLL_MS PORT_BASE READY_TIMEOUT; do
+	[[ ${!v} =~ ^[0-9]+$ ]] || usage_fail "$v must be a non-negative integer (got '${!v}')"
+done
+[ "$COUNT" -gt 0 ] || [ "$DURATION" -gt 0 ] || usage_fail "set COUNT or DURATION (or both)"
+[ "$DURATION" -le 600 ] || usage_fail "DURATION is capped at 600 s"
+case $ACCOUNT_PER_ORDER in 0 | 1) ;; *) usage_fail "ACCOUNT_PER_ORDER must be 0 or 1" ;; esac
+for s in $SERVERS; do
+	case $s in flintd | pebble) ;; *) usage_fail "SERVERS: unknown server '$s' (flintd, pebble)" ;; esac
+done
+[ -x "$ACME_LOAD" ] || usage_fail "acme-load '$ACME_LOAD' not found; build it:
+  cd $REPO && cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo && cmake --build build -j2"
+if [[ " $SERVERS " == *" flintd "* ]]; then
+	[ -x "$FLINTD" ] || usage_fail "flintd '$FLINTD' not found (build it, or set FLINTD)"
+fi
+for p in pebble pebble-challtestsrv openssl curl ss timeout getconf awk; do
+	command -v "$p" >/dev/null 2>&1 || usage_fail "required program '$p' not found"
+done
+CLK_TCK=$(getconf CLK_TCK)
+
+# ------------------------------------------------------------- process control
+PIDS=()
+T=
+
+alive() {
+	local s
+	s=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+	[[ -n $s && $s != Z* ]]
+}
+
+forget_pid() {
+	local p keep=()
+	for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+	PIDS=("${keep[@]}")
+}
+
+stop_pid() { # pid [grace seconds]: TERM, bounded wait, KILL, reap
+	local pid=$1 grace=${2:-10} i
+	kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < grace * 10; i++)); do alive "$pid" || break; sleep 0.1; done
+	if alive "$pid"; then
+		kill -KILL "$pid" 2>/dev/null
+		for ((i = 0; i < 50; i++)); do alive "$pid" || break; sleep 0.1; done
+	fi
+	wait "$pid" 2>/dev/null
+	forget_pid "$pid"
+}
+
+cleanup() {
+	local rc=$? i
+	trap - EXIT INT TERM
+	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${PIDS[i]}" 5; done
+	if [ -n "$T" ] && [ -d "$T" ]; then
+		if [ "$KEEP" = 1 ] || [ "$rc" -ne 0 ]; then say "work dir kept: $T"; else rm -rf "$T"; fi
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+port_busy() { ss -ltnuH "( sport = :$1 )" 2>/dev/null | grep -q .; }
+wait_listen() { # tcp|udp port seconds
+	local i flag=-ltnH
+	[ "$1" = udp ] && flag=-lunH
+	for ((i = 0; i < $3 * 10; i++)); do
+		ss $flag "( sport = :$2 )" 2>/dev/null | grep -q . && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+cpu_ticks() { # pid -> utime+stime (clock ticks), all threads
+	local s
+	s=$(<"/proc/$1/stat") || return 1
+	s=${s##*) }
+	# shellcheck disable=SC2086
+	set -- $s
+	echo $((${12} + ${13}))
+}
+
+# ------------------------------------------------------------------------- setup
+for p in "$FLINTD_PORT" "$HTTP01_PORT" "$PEBBLE_PORT" "$PEBBLE_MGMT_PORT" "$CTS_DNS_PORT" "$CTS_MGMT_PORT"; do
+	port_busy "$p" && { say "port $p is in use (set PORT_BASE)"; exit 1; }
+done
+T=$(mktemp -d /tmp/flint-loadtest.XXXXXX) || exit 1
+
+# Fake DNS for both CAs: every name is A 127.0.0.1; acme-load answers http-01 itself.
+pebble-challtestsrv -dns01 "127.0.0.1:$CTS_DNS_PORT" -http01 "" -https01 "" -tlsalpn01 "" \
+	-management "127.0.0.1:$CTS_MGMT_PORT" -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
+	>"$T/cts.log" 2>&1 </dev/null &
+PIDS+=($!)
+if ! wait_listen udp "$CTS_DNS_PORT" 10 || ! wait_listen tcp "$CTS_MGMT_PORT" 10; then
+	say "pebble-challtestsrv did not come up"
+	tail -n 20 "$T/cts.log" >&2
+	exit 1
+fi
+
+SRV_PID='' DIR_URL='' CA_BUNDLE=
+
+start_flintd() {
+	local d=$T/flintd-data i
+	mkdir -p "$d"
+	# shellcheck disable=SC2086
+	"$FLINTD" --listen "127.0.0.1:$FLINTD_PORT" --data-dir "$d" --http01-port "$HTTP01_PORT" \
+		--dns-server "127.0.0.1:$CTS_DNS_PORT" --allow-loopback-targets \
+		--rate-new-orders off --rate-certs-per-domain off --rate-new-accounts-per-ip off \
+		--rate-failed-validations off $FLINTD_ARGS \
+		>"$T/flintd.out" 2>"$T/flintd.log" </dev/null &
+	SRV_PID=$!
+	PIDS+=("$SRV_PID")
+	DIR_URL="https://127.0.0.1:$FLINTD_PORT/directory"
+	CA_BUNDLE=$d/root.pem
+	for ((i = 0; i < READY_TIMEOUT * 5; i++)); do
+		alive "$SRV_PID" || { say "flintd exited during startup"; tail -n 20 "$T/flintd.log" >&2; return 1; }
+		[ -s "$CA_BUNDLE" ] && curl -sf --max-time 2 --cacert "$CA_BUNDLE" "$DIR_URL" -o /dev/null && return 0
+		sleep 0.2
+	done
+	say "flintd not ready within ${READY_TIMEOUT}s"
+	return 1
+}
+
+start_pebble() {
+	local d=$T/pebble i
+	mkdir -p "$d"
+	if ! {
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+			-subj "/CN=flint loadtest Pebble TLS CA" -keyout "$d/tls-ca.key" -out "$d/tls-ca.pem" \
+			-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign &&
+			openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
+				-keyout "$d/key.pem" -out "$d/srv.csr" &&
+			printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$d/srv.ext" &&
+			openssl x509 -req -in "$d/srv.csr" -CA "$d/tls-ca.pem" -CAkey "$d/tls-ca.key" \
+				-CAcreateserial -days 2 -extfile "$d/srv.ext" -out "$d/cert.pem"
+	} >"$d/openssl.log" 2>&1; then
+		say "could not make Pebble's TLS certificate"
+		cat "$d/openssl.log" >&2
+		return 1
+	fi
+	cat >"$d/pebble-config.json" <<EOF
+{
+  "pebble": {
+    "listenAddress": "127.0.0.1:$PEBBLE_PORT",
+    "managementListenAddress": "127.0.0.1:$PEBBLE_MGMT_PORT",
+    "certificate": "$d/cert.pem",
+    "privateKey": "$d/key.pem",
+    "httpPort": $HTTP01_PORT,
+    "tlsPort": $PEBBLE_TLS_PORT,
+    "ocspResponderURL": "",
+    "externalAccountBindingRequired": false
+  }
+}
+EOF
+	# NOSLEEP: no random validation delay; NONCEREJECT=0: no injected badNonce.
+	PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 \
+		pebble -config "$d/pebble-config.json" -dnsserver "127.0.0.1:$CTS_DNS_PORT" \
+		>"$T/pebble.log" 2>&1 </dev/null &
+	SRV_PID=$!
+	PIDS+=("$SRV_PID")
+	DIR_URL="https://127.0.0.1:$PEBBLE_PORT/dir"
+	CA_BUNDLE=$d/tls-ca.pem
+	for ((i = 0; i < READY_TIMEOUT * 5; i++)); do
+		alive "$SRV_PID" || { say "pebble exited during startup"; tail -n 20 "$T/pebble.log" >&2; return 1; }
+		curl -sf --max-time 2 --cacert "$CA_BUNDLE" "$DIR_URL" -o /dev/null && return 0
+		sleep 0.2
+	done
+	say "pebble not ready within ${READY_TIMEOUT}s"
+	return 1
+}
+
+# kv FILE KEY -> the value of "KEY value" in acme-load's report
+kv() { awk -v k="$2" '$1 == k { print $2; exit }' "$1"; }
+
+FAILED=()
+# bench NAME: start, run acme-load, read the server's CPU before and after, stop.
+bench() {
+	local s=$1 c0 c1 rc args=()
+	say "$s: starting"
+	if ! "start_$s"; then
+		FAILED+=("$s did not start")
+		[ -n "$SRV_PID" ] && stop_pid "$SRV_PID" 5
+		return 1
+	fi
+	args=(-c "$CLIENTS" -j "$THREADS" -n "$COUNT" -t "$DURATION" --http01-port "$HTTP01_PORT"
+		--ca-bundle "$CA_BUNDLE" --domain-suffix "$s.load.example.com" --poll-ms "$POLL_MS"
+		--max-retry-after-ms "$MAX_RETRY_AFTER_MS")
+	[ "$ACCOUNT_PER_ORDER" = 1 ] && args+=(--account-per-order)
+	say "$s: acme-load ${args[*]} $DIR_URL"
+	c0=$(cpu_ticks "$SRV_PID") || c0=
+	# the generator bounds itself; timeout is the backstop
+	timeout -k 5 $((DURATION > 0 ? DURATION + 90 : 900)) "$ACME_LOAD" "${args[@]}" "$DIR_URL" \
+		>"$T/result-$s.txt" 2>"$T/load-$s.log" </dev/null
+	rc=$?
+	c1=$(cpu_ticks "$SRV_PID") || c1=
+	if ! alive "$SRV_PID"; then
+		FAILED+=("$s died during the run")
+	fi
+	stop_pid "$SRV_PID" 15
+	SRV_PID=
+	if [ -n "$c0" ] && [ -n "$c1" ]; then
+		awk -v a="$c0" -v b="$c1" -v h="$CLK_TCK" 'BEGIN { printf "%.3f\n", (b - a) / h }' >"$T/cpu-$s"
+	fi
+	case $rc in
+	0) ;;
+	3) say "$s: WARNING: some issuances failed or errors were seen (see its report)" ;;
+	*)
+		say "$s: acme-load failed (status $rc)"
+		tail -n 20 "$T/load-$s.log" >&2
+		FAILED+=("acme-load against $s (status $rc)")
+		;;
+	esac
+	return 0
+}
+
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+for s in $SERVERS; do bench "$s"; done
+
+# ------------------------------------------------------------------------ report
+echo "acme-load: CLIENTS=$CLIENTS THREADS=$THREADS COUNT=$COUNT DURATION=$DURATION" \
+	"ACCOUNT_PER_ORDER=$ACCOUNT_PER_ORDER MAX_RETRY_AFTER_MS=$MAX_RETRY_AFTER_MS;" \
+	"$(nproc) cores, load average $LOAD0 at start, $(cut -d' ' -f1-3 /proc/loadavg) at end"
+for s in $SERVERS; do
+	[ -s "$T/result-$s.txt" ] || continue
+	echo
+	echo "== $s"
+	cat "$T/result-$s.txt"
+	if [ -s "$T/cpu-$s" ]; then
+		echo "server_cpu_s $(cat "$T/cpu-$s")"
+		awk -v c="$(cat "$T/cpu-$s")" -v n="$(kv "$T/result-$s.txt" issuances)" \
+			'BEGIN { printf "server_cpu_ms_per_issuance %.3f\n", (n > 0 ? c * 1000 / n : 0) }'
+	fi
+done
+if [ -s "$T/result-flintd.txt" ] && [ -s "$T/result-pebble.txt" ] && [ -s "$T/cpu-flintd" ] && [ -s "$T/cpu-pebble" ]; then
+	echo
+	awk -v fr="$(kv "$T/result-flintd.txt" issuances_per_s)" -v pr="$(kv "$T/result-pebble.txt" issuances_per_s)" \
+		-v fc="$(cat "$T/cpu-flintd")" -v pc="$(cat "$T/cpu-pebble")" \
+		-v fn="$(kv "$T/result-flintd.txt" issuances)" -v pn="$(kv "$T/result-pebble.txt" issuances)" 'BEGIN {
+		fm = fn > 0 ? fc * 1000 / fn : 0; pm = pn > 0 ? pc * 1000 / pn : 0
+		printf "ratio.issuances_per_s.flintd_over_pebble %s\n", (pr > 0 ? sprintf("%.2f", fr / pr) : "n/a")
+		printf "ratio.server_cpu_ms_per_issuance.flintd_over_pebble %s\n", (pm > 0 ? sprintf("%.2f", fm / pm) : "n/a")
+		printf "# flintd %.1f issuances/s at %.2f ms server CPU each; Pebble %.1f/s at %.2f ms\n", fr, fm, pr, pm
+	}'
+fi
+if [ ${#FAILED[@]} -gt 0 ]; then
+	say "FAILED: $(printf '%s; ' "${FAILED[@]}")"
+	exit 1
+fi
+exit 0

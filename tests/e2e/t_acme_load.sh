@@ -1,0 +1,48 @@
+#!/bin/bash
+# Smoke run of bench/acme-load (the C load generator) against flintd: 20 issuances
+# by 4 concurrent clients (one account each), then 8 with an account per issuance;
+# every one issued, no error, flintd still running. Asserts counts, never timing.
+# Ports 23290-23299 (flintd 23290, http-01 23292, DNS 23293, its management 23295).
+TEST_NAME=t_acme_load
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# acme-load is built beside flintd (a top-level target of the same build)
+ACME_LOAD=${ACME_LOAD:-$(dirname "$FLINTD")/acme-load}
+[ -x "$ACME_LOAD" ] || fail "acme-load not found at $ACME_LOAD (build the acme-load target or set ACME_LOAD)"
+
+PORT=23290 HTTP01=23292 DNS=23293 MGMT=23295
+start_challtestsrv "$DNS" "$MGMT"
+start_flintd "$PORT" "$HTTP01" "$DNS"
+
+kv() { awk -v k="$2" '$1 == k { print $2; exit }' "$1"; }
+
+# load_run NAME EXPECTED acme-load-args...: runs it bounded, checks the report
+load_run() {
+	local name=$1 want=$2 rc got errs
+	shift 2
+	run_bounded 120 "$T/$name.txt" "$ACME_LOAD" --http01-port "$HTTP01" --ca-bundle "$ROOT" \
+		--domain-suffix "${name//_/-}.acme-load.example.com" --timeout-ms 10000 --stall-s 30 "$@" "$DIR_URL"
+	rc=$?
+	got=$(kv "$T/$name.txt" issuances)
+	errs=$(kv "$T/$name.txt" errors)
+	if [ "$rc" = 0 ] && [ "$got" = "$want" ] && [ "$errs" = 0 ] &&
+		[ "$(kv "$T/$name.txt" failed)" = 0 ] && [ "$(kv "$T/$name.txt" http01_served)" -ge "$want" ]; then
+		step_ok "$name" "$got issuances, $(kv "$T/$name.txt" issuances_per_s)/s"
+	else
+		step_fail "$name" "status $rc, issuances '$got' (want $want), errors '$errs'; report:
+$(grep -E '^(#|errors)' "$T/$name.txt" | head -n 30)"
+	fi
+}
+
+load_run per_client 20 -n 20 -c 4
+load_run per_order 8 -n 8 -c 4 -j 1 --account-per-order
+
+# a bounded run against a port where nothing listens ends with an error, not a hang
+run_bounded 30 "$T/dead.txt" "$ACME_LOAD" --http01-port "$HTTP01" --timeout-ms 2000 -n 1 \
+	"https://127.0.0.1:23299/directory"
+rc=$?
+if [ "$rc" = 1 ]; then step_ok dead_server "exit 1"; else
+	step_fail dead_server "status $rc (want 1): $(head -c 300 "$T/dead.txt")"
+fi
+
+finish
