@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "error.h"
+#include "resolver.h"
 
 int flint_caa_rdata_parse(const unsigned char *d, size_t len, struct flint_caa_record *ret)
 {
@@ -197,6 +198,24 @@ int flint_caa_evaluate(const struct flint_caa_record *rrs, size_t n,
 				   last_value ? last_value : "", why ? why : "?") < 0)
 		*ret_reason = NULL;
 	return FLINT_EPROTO;
+}
+
+static int parse_caa(const unsigned char *d, size_t len, void *elem)
+{
+	return flint_caa_rdata_parse(d, len, elem);
+}
+
+static void clear_caa(void *elem)
+{
+	flint_caa_record_clear(elem);
+}
+
+int flint_resolver_caa(struct flint_resolver *r, const char *name, struct flint_caa_record **ret,
+		       size_t *ret_n, struct flint_problem **ret_problem)
+{
+	return flint_resolver_collect(r, name, 257 /* CAA */, "CAA",
+				      sizeof(struct flint_caa_record), parse_caa, clear_caa,
+				      (void **)ret, ret_n, ret_problem);
 }
 
 int flint_caa_check(struct flint_resolver *r, const char *domain,

@@ -45,7 +45,7 @@ int flint_caa_evaluate(const struct flint_caa_record *rrs, size_t n,
 struct flint_resolver;
 /* CAA records at name (CNAMEs followed). None -> 0 with *ret_n = 0;
  * malformed records are skipped; lookup failures -> FLINT_EIO and a dns
- * problem. (resolver.c) */
+ * problem. */
 int flint_resolver_caa(struct flint_resolver *r, const char *name, struct flint_caa_record **ret,
 		       size_t *ret_n, struct flint_problem **ret_problem);
 

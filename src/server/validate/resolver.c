@@ -2,8 +2,6 @@
  * and the address policy that keeps validation off non-public networks (§10.2). */
 #include "resolver.h"
 
-#include "caa.h"
-
 #include <arpa/inet.h>
 #include <poll.h>
 #include <stdint.h>
@@ -264,10 +262,11 @@ int flint_dns_txt_rdata_parse(const unsigned char *d, size_t len, char **ret)
 /* The records of one type at name, each parsed by parse into an element of
  * elem_size bytes (malformed ones, FLINT_EINVAL, skipped); clear releases
  * what an element holds. *ret (calloc'd array) and *ret_n on success. */
-static int collect(struct flint_resolver *r, const char *name, int type, const char *tname,
-		   size_t elem_size, int (*parse)(const unsigned char *d, size_t len, void *elem),
-		   void (*clear)(void *elem), void **ret, size_t *ret_n,
-		   struct flint_problem **ret_problem)
+int flint_resolver_collect(struct flint_resolver *r, const char *name, int type,
+			   const char *tname, size_t elem_size,
+			   int (*parse)(const unsigned char *d, size_t len, void *elem),
+			   void (*clear)(void *elem), void **ret, size_t *ret_n,
+			   struct flint_problem **ret_problem)
 {
 	struct ub_result *res = NULL;
 	unsigned char *v = NULL;
@@ -320,25 +319,8 @@ static void clear_txt(void *elem)
 int flint_resolver_txt(struct flint_resolver *r, const char *name, char ***ret, size_t *ret_n,
 		       struct flint_problem **ret_problem)
 {
-	return collect(r, name, RR_TYPE_TXT, "TXT", sizeof(char *), parse_txt, clear_txt,
-		       (void **)ret, ret_n, ret_problem);
-}
-
-static int parse_caa(const unsigned char *d, size_t len, void *elem)
-{
-	return flint_caa_rdata_parse(d, len, elem);
-}
-
-static void clear_caa(void *elem)
-{
-	flint_caa_record_clear(elem);
-}
-
-int flint_resolver_caa(struct flint_resolver *r, const char *name, struct flint_caa_record **ret,
-		       size_t *ret_n, struct flint_problem **ret_problem)
-{
-	return collect(r, name, 257 /* CAA */, "CAA", sizeof(struct flint_caa_record), parse_caa,
-		       clear_caa, (void **)ret, ret_n, ret_problem);
+	return flint_resolver_collect(r, name, RR_TYPE_TXT, "TXT", sizeof(char *), parse_txt,
+				      clear_txt, (void **)ret, ret_n, ret_problem);
 }
 
 static int append_addrs(const struct ub_result *res, int family, struct sockaddr_storage **v,

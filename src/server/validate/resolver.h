@@ -24,6 +24,16 @@ void flint_resolver_set_timeout(struct flint_resolver *r, int seconds);
 int flint_resolver_txt(struct flint_resolver *r, const char *name, char ***ret, size_t *ret_n,
 		       struct flint_problem **ret_problem);
 
+/* The records of one RR type at name (CNAMEs followed), each parsed by
+ * parse into an element of elem_size bytes (FLINT_EINVAL records skipped);
+ * clear releases an element's contents. *ret is a calloc'd array (even when
+ * empty). Lookup failures -> FLINT_EIO and a dns problem. */
+int flint_resolver_collect(struct flint_resolver *r, const char *name, int type,
+			   const char *tname, size_t elem_size,
+			   int (*parse)(const unsigned char *d, size_t len, void *elem),
+			   void (*clear)(void *elem), void **ret, size_t *ret_n,
+			   struct flint_problem **ret_problem);
+
 /* TXT rdata (RFC 1035 §3.3.14): one or more <length><bytes> strings,
  * concatenated into *ret (malloc'd). FLINT_EINVAL for a truncated string or
  * an embedded NUL. Exposed for its unit test and fuzz target. */
