@@ -60,6 +60,9 @@ int flint_limit_new_orders(struct flint_req *r);
 int flint_limit_certs_per_domain(struct flint_req *r, const struct flint_identifier *ids,
 				 size_t n_ids);
 int flint_limit_failed_validations(struct flint_req *r, const struct flint_identifier *id);
+/* max-pending-authzs: the account's unexpired pending authorizations plus
+ * n_new must stay within the cap (newOrder, newAuthz). */
+int flint_limit_pending_authzs(struct flint_req *r, size_t n_new, int64_t now);
 
 /* OCSP responder (RFC 6960, ocsp.c): POST /ocsp, GET /ocsp/<base64>. */
 void flint_api_ocsp(struct flint_req *r, const char *rest);

@@ -107,7 +107,7 @@ void flint_api_new_authz(struct flint_req *r, const char *rest)
 	struct flint_identifier *ids = NULL;
 	struct flint_problem *prob = NULL;
 	struct flint_authz a = {0};
-	size_t n_ids = 0, pending = 0;
+	size_t n_ids = 0;
 	json_t *ident, *list = NULL;
 	int64_t now = flint_now();
 	bool made = false;
@@ -141,19 +141,8 @@ void flint_api_new_authz(struct flint_req *r, const char *rest)
 	}
 	if (flint_limit_failed_validations(r, &ids[0]) < 0)
 		goto out;
-	rc = r->store->ops->authz_count_pending(r->store, r->account->id, now, &pending);
-	if (rc < 0) {
-		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "store: %s", flint_strerror(rc));
+	if (flint_limit_pending_authzs(r, 1, now) < 0)
 		goto out;
-	}
-	if (pending + 1 > (size_t)r->d->cfg->max_pending_authzs) {
-		flint_reply_add_header(r, "Retry-After", "3600");
-		flint_reply_error(r, FLINT_PROB_RATE_LIMITED,
-				  "this account would hold more than %d pending authorizations; "
-				  "complete or deactivate some first",
-				  r->d->cfg->max_pending_authzs);
-		goto out;
-	}
 	/* pending as long as an order would be; once valid, authz-lifetime */
 	made = true;
 	rc = flint_new_authz(r, &ids[0], now + r->d->cfg->order_lifetime, &a);

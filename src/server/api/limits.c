@@ -104,3 +104,23 @@ int flint_limit_failed_validations(struct flint_req *r, const struct flint_ident
 							   flint_now() - rate->window, &n, &oldest);
 	return enforce(r, rate, rc, n, oldest, "failed validations", id->value);
 }
+
+int flint_limit_pending_authzs(struct flint_req *r, size_t n_new, int64_t now)
+{
+	size_t pending = 0;
+	int rc = r->store->ops->authz_count_pending(r->store, r->account->id, now, &pending);
+
+	if (rc < 0) {
+		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "store: %s", flint_strerror(rc));
+		return rc;
+	}
+	if (pending + n_new > (size_t)r->d->cfg->max_pending_authzs) {
+		flint_reply_add_header(r, "Retry-After", "3600");
+		flint_reply_error(r, FLINT_PROB_RATE_LIMITED,
+				  "this account would hold more than %d pending authorizations; "
+				  "complete or deactivate some first",
+				  r->d->cfg->max_pending_authzs);
+		return FLINT_ECONFLICT;
+	}
+	return 0;
+}

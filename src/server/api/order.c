@@ -392,20 +392,8 @@ void flint_api_new_order(struct flint_req *r, const char *rest)
 		}
 		o.authz_ids[i] = fresh[n_new++].id;
 	}
-	size_t pending = 0;
-	rc = r->store->ops->authz_count_pending(r->store, r->account->id, now, &pending);
-	if (rc < 0) {
-		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "store: %s", flint_strerror(rc));
+	if (flint_limit_pending_authzs(r, n_new, now) < 0)
 		goto out;
-	}
-	if (pending + n_new > (size_t)r->d->cfg->max_pending_authzs) {
-		flint_reply_add_header(r, "Retry-After", "3600");
-		flint_reply_error(r, FLINT_PROB_RATE_LIMITED,
-				  "this account would hold more than %d pending authorizations; "
-				  "complete or deactivate some first",
-				  r->d->cfg->max_pending_authzs);
-		goto out;
-	}
 	o.n_authz = n_ids;
 	o.account_id = r->account->id;
 	o.status = "pending";
