@@ -336,35 +336,29 @@ void flint_api_new_order(struct flint_req *r, const char *rest)
 		goto out;
 	if (flint_limit_new_orders(r) < 0)
 		goto out;
-	/* a renewal with replaces for exactly the same names is exempt (and not
-	 * counted at finalize) */
 	ids_json = json_array();
 	for (size_t i = 0; ids_json && i < n_ids; i++)
 		json_array_append_new(ids_json, flint_identifier_to_json(&ids[i]));
-	{
-		char *mine = ids_json ? json_dumps(ids_json, JSON_COMPACT) : NULL;
-		bool exempt = replaced && mine && flint_same_identifiers(mine, replaced->names_json);
-
-		free(mine);
-		json_decref(ids_json);
-		ids_json = NULL;
-		if (!exempt && flint_limit_certs_per_domain(r, ids, n_ids) < 0)
-			goto out;
+	if (!ids_json || !(o.identifiers_json = json_dumps(ids_json, JSON_COMPACT))) {
+		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "out of memory");
+		goto out;
 	}
+	/* a renewal with replaces for exactly the same names is exempt (and not
+	 * counted at finalize) */
+	if (!(replaced && flint_same_identifiers(o.identifiers_json, replaced->names_json)) &&
+	    flint_limit_certs_per_domain(r, ids, n_ids) < 0)
+		goto out;
 
 	o.expires = now + r->d->cfg->order_lifetime;
 	o.authz_ids = calloc(n_ids, sizeof(*o.authz_ids));
 	fresh = calloc(n_ids, sizeof(*fresh));
 	reused = calloc(n_ids, sizeof(*reused));
-	ids_json = json_array();
-	if (!o.authz_ids || !fresh || !reused || !ids_json ||
-	    (rc = flint_random_b64url(12, &o.id)) < 0) {
+	if (!o.authz_ids || !fresh || !reused || (rc = flint_random_b64url(12, &o.id)) < 0) {
 		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < n_ids; i++) {
 		bool wc = flint_identifier_is_wildcard(&ids[i]);
-		json_array_append_new(ids_json, flint_identifier_to_json(&ids[i]));
 		/* §7.1.3: reuse a valid authorization that outlives the order */
 		rc = r->store->ops->authz_find_valid(r->store, r->account->id, ids[i].type,
 						     wc ? ids[i].value + 2 : ids[i].value, wc,
@@ -398,11 +392,6 @@ void flint_api_new_order(struct flint_req *r, const char *rest)
 	o.account_id = r->account->id;
 	o.status = "pending";
 	o.created = now;
-	o.identifiers_json = json_dumps(ids_json, JSON_COMPACT);
-	if (!o.identifiers_json) {
-		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "out of memory");
-		goto out;
-	}
 	o.profile = profile->name;
 	if (replaced) {
 		o.replaces = (char *)json_string_value(replaces_v);
