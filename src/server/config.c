@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "error.h"
 
@@ -76,6 +77,12 @@ static const struct opt opts[] = {
 	 "open API connections per client address per event loop"},
 	{"request-deadline", OPT_INT, O(request_deadline), "10", 1, 3600, "SECONDS",
 	 "a connection must deliver each whole request within this time"},
+	{"node-id", OPT_STRING, O(node_id), NULL, 0, 0, "NAME",
+	 "this node's name in a cluster sharing one database: it holds the claims on the "
+	 "validations, finalizations and scheduled jobs it runs (default HOSTNAME:PORT of listen)"},
+	{"job-lease", OPT_INT, O(job_lease), "60", 2, 3600, "SECONDS",
+	 "how long a node's claim on a validation, a finalization or a scheduled job lasts: "
+	 "work of a node that stopped or died is taken over by another (or by itself at restart)"},
 	{"log-format", OPT_STRING, O(log_format), "text", 0, 0, "text|json",
 	 "request and state-change lines on stderr as key=value text or one JSON object per line"},
 	{"orders-per-page", OPT_INT, O(orders_per_page), "10", 1, 1000, "N",
@@ -390,6 +397,21 @@ static int finish(struct flintd_config *cfg)
 		cfg->base_url[bl - 1] = '\0';
 	if (strncmp(cfg->base_url, "https://", 8) != 0) {
 		fprintf(stderr, "flintd: base-url must start with https://\n");
+		return FLINT_EINVAL;
+	}
+	if (!cfg->node_id) {
+		char host[256] = "flintd";
+
+		if (gethostname(host, sizeof(host)) < 0 || !host[0])
+			snprintf(host, sizeof(host), "flintd");
+		host[sizeof(host) - 1] = '\0';
+		if (asprintf(&cfg->node_id, "%s:%d", host, cfg->listen_port) < 0) {
+			cfg->node_id = NULL;
+			return FLINT_ENOMEM;
+		}
+	}
+	if (!cfg->node_id[0] || strlen(cfg->node_id) > 255) {
+		fprintf(stderr, "flintd: node-id must be 1 to 255 characters\n");
 		return FLINT_EINVAL;
 	}
 	if (!cfg->database && asprintf(&cfg->database, "%s/flintd.db", cfg->data_dir) < 0) {

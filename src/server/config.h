@@ -40,6 +40,8 @@ struct flintd_config {
 	int max_connections;
 	int max_connections_per_ip;
 	int request_deadline;    /* seconds to receive a whole request */
+	char *node_id;           /* holder of this node's claims and leases */
+	int job_lease;           /* seconds a claim or lease lasts */
 	char *log_format;        /* text | json */
 	int orders_per_page;
 	int max_pending_authzs;  /* per account */

@@ -46,8 +46,7 @@ struct flintd_loop {
 	struct evhttp *http_plain; /* public-http-listen (loop 0 only), or NULL */
 	evutil_socket_t fd_plain;
 	struct flint_store *store;
-	struct event *purge; /* periodic removal of expired nonces (loop 0 only) */
-	struct event *crl;   /* periodic CRL publication to crl-dir (loop 0 only) */
+	struct event *jobs;  /* the cluster's background work, d->run_jobs (loop 0 only) */
 	evutil_socket_t fd;
 	pthread_t thread;
 	int conns;
@@ -434,23 +433,12 @@ static void request_plain_cb(struct evhttp_request *ev, void *arg)
 
 /* ---- setup ---- */
 
-#define NONCE_PURGE_SECONDS 300
-
-static void purge_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd, (void)what;
-	struct flintd_loop *l = arg;
-	int rc = l->store->ops->nonce_purge(l->store, flint_now());
-	if (rc < 0)
-		fprintf(stderr, "flintd: nonce purge failed: %s\n", flint_strerror(rc));
-}
-
-static void crl_cb(evutil_socket_t fd, short what, void *arg)
+static void jobs_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd, (void)what;
 	struct flintd_loop *l = arg;
 
-	l->h->d->publish_crls(l->h->d, l->store);
+	l->h->d->run_jobs(l->h->d, l->store);
 }
 
 static int listen_on(const char *host, const char *port, const char *what, evutil_socket_t *ret)
@@ -599,17 +587,16 @@ int flintd_http_new(struct flintd *d, struct flintd_http **ret)
 	if (d->cfg->public_http_listen && (rc = listen_plain(&h->loops[0], d->cfg)) < 0)
 		goto out;
 	rc = FLINT_ENOMEM;
-	if (d->cfg->crl_dir && d->publish_crls) {
-		struct timeval crl_every = {d->cfg->crl_interval, 0};
+	if (d->run_jobs) {
+		/* often enough that expired claims are taken over within about a
+		 * quarter of job-lease after they expire */
+		int s = d->cfg->job_lease / 4;
+		struct timeval every = {s < 1 ? 1 : s > 15 ? 15 : s, 0};
 
-		h->loops[0].crl = event_new(h->loops[0].base, -1, EV_PERSIST, crl_cb, &h->loops[0]);
-		if (!h->loops[0].crl || event_add(h->loops[0].crl, &crl_every) != 0)
+		h->loops[0].jobs = event_new(h->loops[0].base, -1, EV_PERSIST, jobs_cb, &h->loops[0]);
+		if (!h->loops[0].jobs || event_add(h->loops[0].jobs, &every) != 0)
 			goto out;
 	}
-	struct timeval every = {NONCE_PURGE_SECONDS, 0};
-	h->loops[0].purge = event_new(h->loops[0].base, -1, EV_PERSIST, purge_cb, &h->loops[0]);
-	if (!h->loops[0].purge || event_add(h->loops[0].purge, &every) != 0)
-		goto out;
 	*ret = h;
 	h = NULL;
 	rc = 0;
@@ -656,10 +643,8 @@ void flintd_http_free(struct flintd_http *h)
 		return;
 	for (int i = 0; h->loops && i < h->n_loops; i++) {
 		struct flintd_loop *l = &h->loops[i];
-		if (l->purge)
-			event_free(l->purge);
-		if (l->crl)
-			event_free(l->crl);
+		if (l->jobs)
+			event_free(l->jobs);
 		if (l->http)
 			evhttp_free(l->http); /* closes the accepted socket too */
 		else if (l->fd >= 0)

@@ -42,7 +42,7 @@ int main(int argc, char **argv)
 {
 	struct flintd_config cfg;
 	struct flintd d = {.cfg = &cfg, .dispatch = flint_api_dispatch,
-			   .publish_crls = flint_crl_publish};
+			   .run_jobs = flint_jobs_run};
 	struct flintd_http *http = NULL;
 	struct flint_store *st = NULL;
 	pthread_t sigthr;
@@ -111,12 +111,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "flintd: cannot load the nonce key: %s\n", flint_strerror(rc));
 		goto out;
 	}
-	flint_store_close(st);
-	st = NULL;
 	if ((rc = flint_validation_pool_new(&cfg, &d.pool)) < 0) {
 		fprintf(stderr, "flintd: cannot start validation workers: %s\n", flint_strerror(rc));
 		goto out;
 	}
+	/* what this node's previous run left in processing, at once; other
+	 * nodes' work once their claims expire (the jobs timer) */
+	if ((rc = flint_jobs_take_over(&d, st, true)) < 0) {
+		fprintf(stderr, "flintd: cannot resume work left in processing: %s\n",
+			flint_strerror(rc));
+		goto out;
+	}
+	flint_store_close(st);
+	st = NULL;
 	if ((rc = flintd_http_new(&d, &http)) < 0)
 		goto out;
 	if (pthread_create(&sigthr, NULL, signal_thread, http) != 0)

@@ -27,8 +27,9 @@ struct flintd {
 	/* The API entry point (api/router.c), handed down so the HTTP layer
 	 * does not depend on the layer above it. */
 	void (*dispatch)(struct flint_req *r);
-	/* The CRL publisher (api/revoke.c), run on a schedule by the HTTP layer. */
-	int (*publish_crls)(struct flintd *d, struct flint_store *st);
+	/* The cluster's background work (api/jobs.c), run every few seconds by
+	 * the HTTP layer on its first loop. */
+	void (*run_jobs)(struct flintd *d, struct flint_store *st);
 	struct flint_issuer *issuer;
 	struct flint_validation_pool *pool;
 	SSL_CTX *ssl_ctx;

@@ -436,33 +436,62 @@ static void test_orders(void)
 	flint_authz_free(NULL);
 }
 
+/* challenges_claim or orders_claim for node at now (until now + 1000):
+ * how many rows it took; *first (when not NULL) the first id or "". */
+static size_t claimed(bool orders, const char *node, int64_t now, bool own, size_t limit,
+		      char *first, size_t first_cap)
+{
+	struct flint_claim c = {.node = node, .now = now, .claim_until = now + 1000, .own = own,
+				.limit = limit};
+	char **ids = NULL;
+	size_t n = 999;
+	int rc = orders ? OPS->orders_claim(st, &c, &ids, &n) : OPS->challenges_claim(st, &c, &ids, &n);
+
+	CHECK_INT(rc, 0);
+	if (rc < 0)
+		return 999;
+	CHECK((n == 0) == (ids == NULL));
+	if (first)
+		snprintf(first, first_cap, "%s", n ? ids[0] : "");
+	flint_string_list_free(ids, n);
+	return n;
+}
+
 static void test_challenges(void)
 {
 	struct flint_challenge *c = NULL;
 	struct flint_authz *a = NULL;
-	char **ids = NULL;
+	struct flint_claim bad = {.node = "n", .limit = 0};
+	char **ids = NULL, first[64];
 	size_t n = 99;
 
-	CHECK_INT(OPS->challenges_processing(st, &ids, &n), 0);
-	CHECK_INT(n, 0);
-	flint_string_list_free(ids, n);
-	ids = NULL;
+	CHECK_INT(claimed(false, "node-b", 1 << 30, true, 10, NULL, 0), 0);
+	CHECK_INT(OPS->challenges_claim(st, &bad, &ids, &n), FLINT_EINVAL);
+	bad = (struct flint_claim){.limit = 1};
+	CHECK_INT(OPS->challenges_claim(st, &bad, &ids, &n), FLINT_EINVAL);
 
 	CHECK_INT(OPS->challenge_finish(st, "c1a", true, 2000, NULL, 9000), FLINT_ECONFLICT);
 	CHECK_INT(OPS->challenge_finish(st, "nope", true, 2000, NULL, 9000), FLINT_ENOTFOUND);
-	CHECK_INT(OPS->challenge_start(st, "nope"), FLINT_ENOTFOUND);
-	CHECK_INT(OPS->challenge_start(st, "c1a"), 0);
-	CHECK_INT(OPS->challenge_start(st, "c1a"), FLINT_ECONFLICT);
-	CHECK_INT(OPS->challenge_start(st, "c2a"), 0);
+	CHECK_INT(OPS->challenge_start(st, "nope", "node-a", 3000), FLINT_ENOTFOUND);
+	CHECK_INT(OPS->challenge_start(st, "c1a", NULL, 3000), FLINT_EINVAL);
+	CHECK_INT(OPS->challenge_start(st, "c1a", "node-a", 3000), 0);
+	CHECK_INT(OPS->challenge_start(st, "c1a", "node-a", 3000), FLINT_ECONFLICT);
+	CHECK_INT(OPS->challenge_start(st, "c2a", "node-a", 3100), 0);
 
-	CHECK_INT(OPS->challenges_processing(st, &ids, &n), 0);
-	CHECK_INT(n, 2);
-	if (n == 2) {
-		CHECK_STR(ids[0], "c1a");
-		CHECK_STR(ids[1], "c2a");
-	}
-	flint_string_list_free(ids, n);
-	ids = NULL;
+	/* node-a's claims are live until 3000 and 3100: nobody else takes them,
+	 * node-a itself only with own (its restart) */
+	CHECK_INT(claimed(false, "node-b", 2999, false, 10, NULL, 0), 0);
+	CHECK_INT(claimed(false, "node-b", 2999, true, 10, NULL, 0), 0);
+	CHECK_INT(claimed(false, "node-a", 2999, false, 10, NULL, 0), 0);
+	CHECK_INT(claimed(false, "node-a", 2999, true, 10, NULL, 0), 2);
+	/* now node-a holds both until 3999: node-b takes them only after that,
+	 * oldest claim first, at most limit per call */
+	CHECK_INT(claimed(false, "node-b", 3998, false, 10, NULL, 0), 0);
+	CHECK_INT(claimed(false, "node-b", 3999, false, 1, first, sizeof(first)), 1);
+	CHECK(!strcmp(first, "c1a") || !strcmp(first, "c2a"));
+	CHECK_INT(claimed(false, "node-b", 3999, false, 10, NULL, 0), 1);
+	CHECK_INT(claimed(false, "node-b", 3999, false, 10, NULL, 0), 0);
+	CHECK_INT(claimed(false, "node-c", 4500, false, 10, NULL, 0), 0);
 
 	CHECK_INT(OPS->challenge_get(st, "c1a", &c), 0);
 	if (c) {
@@ -491,7 +520,7 @@ static void test_challenges(void)
 	flint_authz_free(a);
 	a = NULL;
 	/* Other challenges of a no-longer-pending authz cannot start. */
-	CHECK_INT(OPS->challenge_start(st, "c1b"), FLINT_ECONFLICT);
+	CHECK_INT(OPS->challenge_start(st, "c1b", "node-a", 3000), FLINT_ECONFLICT);
 
 	/* Failure: challenge invalid with its problem, authz invalid, expiry kept. */
 	CHECK_INT(OPS->challenge_finish(st, "c2a", false, 2001, "{\"type\":\"bad\"}", 9999), 0);
@@ -510,14 +539,13 @@ static void test_challenges(void)
 	flint_authz_free(a);
 	a = NULL;
 
-	CHECK_INT(OPS->challenges_processing(st, &ids, &n), 0);
-	CHECK_INT(n, 0);
-	flint_string_list_free(ids, n);
+	/* finished work is never claimed */
+	CHECK_INT(claimed(false, "node-c", 1 << 30, true, 10, NULL, 0), 0);
 
 	/* authz_set_status: compare-and-set, or unconditional with NULL expect. */
 	CHECK_INT(OPS->authz_set_status(st, "az3", "valid", "deactivated"), FLINT_ECONFLICT);
 	CHECK_INT(OPS->authz_set_status(st, "nope", NULL, "deactivated"), FLINT_ENOTFOUND);
-	CHECK_INT(OPS->challenge_start(st, "c3a"), 0);
+	CHECK_INT(OPS->challenge_start(st, "c3a", "node-a", 3000), 0);
 	CHECK_INT(OPS->authz_set_status(st, "az3", "pending", "deactivated"), 0);
 	/* The authz moved on: finishing records the challenge, keeps the authz. */
 	CHECK_INT(OPS->challenge_finish(st, "c3a", true, 2002, NULL, 9000), 0);
@@ -1101,7 +1129,7 @@ static void test_authz_insert(void)
 	flint_authz_free(got);
 	got = NULL;
 	/* once valid it is found for reuse by a later order */
-	CHECK_INT(OPS->challenge_start(st, "pre-c1"), 0);
+	CHECK_INT(OPS->challenge_start(st, "pre-c1", "node-a", 3000), 0);
 	CHECK_INT(OPS->challenge_finish(st, "pre-c1", true, 2000, NULL, 50000), 0);
 	CHECK_INT(OPS->authz_find_valid(st, "acct2", "dns", "pre.example", false, 40000, &got), 0);
 	CHECK(got && !strcmp(got->id, "pre-az"));
@@ -1112,6 +1140,137 @@ static void test_authz_insert(void)
 	CHECK(OPS->authz_insert(st, &az) < 0);
 	CHECK_INT(OPS->authz_get(st, "pre-az2", &got), FLINT_ENOTFOUND);
 	CHECK_INT(OPS->authz_insert(st, NULL), FLINT_EINVAL);
+}
+
+/* Finalization keeps the CSR and a claim, so another node can finish it. */
+static void test_finalize_claims(void)
+{
+	struct flint_challenge ch = chal("fin-c1", "http-01", "fin-tok");
+	struct flint_authz az = {.id = "fin-az", .account_id = "acct1", .ident_type = "dns",
+				 .ident_value = "fin.example", .status = "pending", .expires = 5000,
+				 .created = 1000, .challenges = &ch, .n_challenges = 1};
+	char *aids[] = {"fin-az"};
+	struct flint_order o = {.id = "fin-ord", .account_id = "acct1", .status = "pending",
+				.expires = 6000, .created = 1000,
+				.identifiers_json = "[{\"type\":\"dns\",\"value\":\"fin.example\"}]",
+				.authz_ids = aids, .n_authz = 1};
+	const unsigned char csr[] = {0x30, 0x82, 0x00, 0x00, 0x00, 0xff, 0x01};
+	unsigned char *got = NULL;
+	size_t got_len = 0;
+	struct flint_order *og = NULL;
+	char first[64];
+
+	CHECK_INT(OPS->order_insert(st, &o, &az, 1), 0);
+	CHECK_INT(OPS->order_csr(st, "fin-ord", &got, &got_len), FLINT_ENOTFOUND);
+	CHECK_INT(OPS->order_csr(st, "nope", &got, &got_len), FLINT_ENOTFOUND);
+	CHECK_INT(OPS->order_start_finalize(st, "fin-ord", NULL, 0, "node-a", 3000), FLINT_EINVAL);
+	CHECK_INT(OPS->order_start_finalize(st, "nope", csr, sizeof(csr), "node-a", 3000),
+		  FLINT_ENOTFOUND);
+	CHECK_INT(OPS->order_start_finalize(st, "fin-ord", csr, sizeof(csr), "node-a", 3000), 0);
+	/* one finalize wins */
+	CHECK_INT(OPS->order_start_finalize(st, "fin-ord", csr, sizeof(csr), "node-b", 3000),
+		  FLINT_ECONFLICT);
+	CHECK_INT(OPS->order_get(st, "fin-ord", &og), 0);
+	CHECK(og && !strcmp(og->status, "processing"));
+	flint_order_free(og);
+	og = NULL;
+	CHECK_INT(OPS->order_csr(st, "fin-ord", &got, &got_len), 0);
+	CHECK(got && got_len == sizeof(csr) && !memcmp(got, csr, sizeof(csr)));
+	free(got);
+
+	/* the claim: node-a's until 3000; then anyone's, once */
+	CHECK_INT(claimed(true, "node-b", 2999, false, 10, NULL, 0), 0);
+	CHECK_INT(claimed(true, "node-a", 2999, true, 10, first, sizeof(first)), 1);
+	CHECK_STR(first, "fin-ord");
+	CHECK_INT(claimed(true, "node-b", 3999, false, 10, first, sizeof(first)), 1);
+	CHECK_STR(first, "fin-ord");
+	CHECK_INT(claimed(true, "node-c", 3999, false, 10, NULL, 0), 0);
+	CHECK_INT(OPS->order_set_status(st, "fin-ord", "processing", "valid", NULL, "fin-cert"), 0);
+	CHECK_INT(claimed(true, "node-c", 1 << 30, true, 10, NULL, 0), 0);
+}
+
+/* A scheduled job's lease: one holder at a time, until it expires. */
+static void test_leases(void)
+{
+	CHECK_INT(OPS->lease_acquire(st, "job", "node-a", 100, 200), 0);
+	CHECK_INT(OPS->lease_acquire(st, "job", "node-b", 150, 250), FLINT_ECONFLICT);
+	/* live: not even its holder takes it again (the job ran this period) */
+	CHECK_INT(OPS->lease_acquire(st, "job", "node-a", 199, 300), FLINT_ECONFLICT);
+	CHECK_INT(OPS->lease_acquire(st, "other-job", "node-b", 150, 250), 0);
+	CHECK_INT(OPS->lease_acquire(st, "job", "node-b", 200, 300), 0);
+	CHECK_INT(OPS->lease_acquire(st, "job", "node-a", 250, 350), FLINT_ECONFLICT);
+	CHECK_INT(OPS->lease_acquire(st, "job", "node-a", 300, 400), 0);
+	CHECK_INT(OPS->lease_acquire(st, NULL, "node-a", 300, 400), FLINT_EINVAL);
+	CHECK_INT(OPS->lease_acquire(st, "job", NULL, 300, 400), FLINT_EINVAL);
+}
+
+#define CLAIM_RACE_ROWS 60
+
+struct claim_worker {
+	const char *node;
+	int taken[CLAIM_RACE_ROWS];
+	int errors;
+};
+
+/* Takes over expired claims in small batches until three rounds find none. */
+static void *claim_worker(void *arg)
+{
+	struct claim_worker *w = arg;
+	struct flint_store *s = NULL;
+	struct flint_claim c = {.node = w->node, .now = 5000, .claim_until = 9000, .limit = 7};
+
+	if (flint_store_open(dsn, &s) < 0) {
+		w->errors++;
+		return NULL;
+	}
+	for (int empty = 0, rounds = 0; empty < 3 && rounds < 200; rounds++) {
+		char **ids = NULL;
+		size_t n = 0;
+		int k;
+
+		if (s->ops->challenges_claim(s, &c, &ids, &n) < 0) {
+			w->errors++;
+			break;
+		}
+		empty = n ? 0 : empty + 1;
+		for (size_t i = 0; i < n; i++)
+			if (sscanf(ids[i], "race-c%d", &k) == 1 && k >= 0 && k < CLAIM_RACE_ROWS)
+				w->taken[k]++;
+			else
+				w->errors++;
+		flint_string_list_free(ids, n);
+	}
+	flint_store_close(s);
+	return NULL;
+}
+
+/* Two handles (two nodes) take over a dead node's validations at once:
+ * each row goes to exactly one of them. */
+static void test_claim_race(void)
+{
+	struct flint_challenge ch[CLAIM_RACE_ROWS];
+	char ids[CLAIM_RACE_ROWS][32];
+	struct flint_authz az = {.id = "race-az", .account_id = "acct1", .ident_type = "dns",
+				 .ident_value = "race.example", .status = "pending",
+				 .expires = 1 << 30, .created = 1000, .challenges = ch,
+				 .n_challenges = CLAIM_RACE_ROWS};
+	struct claim_worker w[2] = {{.node = "node-x"}, {.node = "node-y"}};
+	pthread_t t[2];
+
+	for (int i = 0; i < CLAIM_RACE_ROWS; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "race-c%d", i);
+		ch[i] = chal(ids[i], "http-01", ids[i]);
+	}
+	CHECK_INT(OPS->authz_insert(st, &az), 0);
+	for (int i = 0; i < CLAIM_RACE_ROWS; i++)
+		CHECK_INT(OPS->challenge_start(st, ids[i], "dead-node", 4000), 0);
+	for (int i = 0; i < 2; i++)
+		CHECK_INT(pthread_create(&t[i], NULL, claim_worker, &w[i]), 0);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	CHECK_INT(w[0].errors + w[1].errors, 0);
+	for (int i = 0; i < CLAIM_RACE_ROWS; i++)
+		CHECK_INT(w[0].taken[i] + w[1].taken[i], 1);
 }
 
 /* PostgreSQL only: the server ends the handle's connection (restart,
@@ -1195,6 +1354,9 @@ int main(void)
 		RUN(test_eab_race);
 		RUN(test_authz_insert);
 		RUN(test_rate_counts);
+		RUN(test_finalize_claims);
+		RUN(test_leases);
+		RUN(test_claim_race);
 		if (dsn != dbpath)
 			RUN(test_pg_reconnect);
 	}

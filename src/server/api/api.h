@@ -53,6 +53,18 @@ void flint_api_crl(struct flint_req *r, const char *which);
  * revocation. 0 without crl-dir. */
 int flint_crl_publish(struct flintd *d, struct flint_store *st);
 
+/* Work shared by the nodes of a cluster (jobs.c). Claims the challenges and
+ * orders in processing whose claim expired (and, with own, this node's own:
+ * at its start, what its previous run left) and hands them to the
+ * validation workers. */
+int flint_jobs_take_over(struct flintd *d, struct flint_store *st, bool own);
+/* One round, run every few seconds on every node: take_over, then each
+ * scheduled job whose lease this node gets (nonce purge, CRL publication). */
+void flint_jobs_run(struct flintd *d, struct flint_store *st);
+/* Finishes an order this node claimed in processing (finalize.c): from its
+ * stored CSR on a validation worker, or records it invalid when it cannot be. */
+int flint_finalize_resume(struct flintd *d, struct flint_store *st, const char *order_id);
+
 /* Rate limits (limits.c): 0 when there is room; otherwise they have replied
  * 429 rateLimited with Retry-After (or 500 on a store error) and return < 0. */
 int flint_limit_new_account(struct flint_req *r);

@@ -200,7 +200,8 @@ void flint_api_challenge(struct flint_req *r, const char *rest)
 					  as);
 			goto out;
 		}
-		rc = r->store->ops->challenge_start(r->store, c->id);
+		rc = r->store->ops->challenge_start(r->store, c->id, r->d->cfg->node_id,
+						    flint_now() + r->d->cfg->job_lease);
 		if (rc == 0) {
 			rc = flint_validation_pool_submit(r->d->pool, c->id);
 			if (rc < 0) {

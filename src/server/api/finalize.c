@@ -266,6 +266,76 @@ out:
 	flint_order_free(o);
 }
 
+/* Queues finalize_job for an order in processing; takes csr. */
+static int queue_finalize(struct flintd *d, const char *order_id, struct flint_csr *csr,
+			  const struct flint_profile *profile)
+{
+	struct finalize_job *j = calloc(1, sizeof(*j));
+	int rc;
+
+	if (!j || !(j->order_id = strdup(order_id))) {
+		free(j);
+		flint_csr_free(csr);
+		return FLINT_ENOMEM;
+	}
+	j->d = d;
+	j->csr = csr;
+	j->profile = profile;
+	if ((rc = flint_validation_pool_run(d->pool, finalize_job, j, finalize_job_free)) < 0)
+		finalize_job_free(j);
+	return rc;
+}
+
+int flint_finalize_resume(struct flintd *d, struct flint_store *st, const char *order_id)
+{
+	struct flint_order *o = NULL;
+	struct flint_csr *csr = NULL;
+	struct flint_problem *prob = NULL;
+	const struct flint_profile *profile;
+	unsigned char *der = NULL;
+	size_t der_len = 0;
+	int rc;
+
+	if ((rc = st->ops->order_get(st, order_id, &o)) < 0)
+		goto out;
+	if (strcmp(o->status, "processing") != 0)
+		goto out; /* finished meanwhile */
+	rc = st->ops->order_csr(st, order_id, &der, &der_len);
+	if (rc == FLINT_ENOTFOUND)
+		prob = flint_problem_new(FLINT_PROB_SERVER_INTERNAL,
+					 "the issuance was interrupted and cannot be resumed; "
+					 "create a new order");
+	else if (rc == 0 && flint_csr_parse_der(der, der_len, &csr, &prob) < 0 && !prob)
+		rc = FLINT_EINVAL;
+	if (rc < 0 || prob) {
+		flint_problem_free(order_fail(st, order_id, rc, prob));
+		prob = NULL;
+		rc = rc < 0 ? rc : FLINT_EINVAL;
+		goto out;
+	}
+	profile = o->profile ? flint_profile_find(d->cfg->profiles, d->cfg->n_profiles, o->profile)
+			     : d->cfg->default_profile_p;
+	if (!profile) {
+		flint_problem_free(order_fail(
+			st, order_id, 0,
+			flint_problem_new(FLINT_PROB_INVALID_PROFILE,
+					  "this CA no longer issues under profile %s; create a new order",
+					  o->profile)));
+		rc = FLINT_EINVAL;
+		goto out;
+	}
+	flintd_logf("state order=%s resume=%s", order_id, d->cfg->node_id);
+	rc = queue_finalize(d, order_id, csr, profile);
+	csr = NULL;
+	/* a full queue: the claim lapses and the order is claimed again later */
+out:
+	flint_order_free(o);
+	flint_csr_free(csr);
+	flint_problem_free(prob);
+	free(der);
+	return rc;
+}
+
 void flint_api_finalize(struct flint_req *r, const char *order_id)
 {
 	struct flint_order *o = NULL;
@@ -340,8 +410,10 @@ void flint_api_finalize(struct flint_req *r, const char *order_id)
 		goto out;
 	}
 
-	/* ready -> processing: only one finalize wins */
-	rc = r->store->ops->order_set_status(r->store, o->id, "pending", "processing", NULL, NULL);
+	/* ready -> processing: only one finalize wins; the CSR is kept with the
+	 * claim so another node (or this one, restarted) can finish the issuance */
+	rc = r->store->ops->order_start_finalize(r->store, o->id, der, der_len, r->d->cfg->node_id,
+						 flint_now() + r->d->cfg->job_lease);
 	if (rc == FLINT_ECONFLICT) {
 		flint_reply_error(r, FLINT_PROB_ORDER_NOT_READY, "the order is already being finalized");
 		goto out;
@@ -366,23 +438,10 @@ void flint_api_finalize(struct flint_req *r, const char *order_id)
 	/* CAA again when an authorization's check is older than caa-reuse: on a
 	 * worker (DNS must not stall the event loop); the client polls */
 	if (caa_stale(r, o)) {
-		struct finalize_job *j = calloc(1, sizeof(*j));
-
-		if (!j || !(j->order_id = strdup(o->id))) {
-			free(j);
-			rc = FLINT_ENOMEM;
+		rc = queue_finalize(r->d, o->id, csr, profile);
+		csr = NULL; /* the job's now (freed when not queued) */
+		if (rc < 0)
 			goto fail;
-		}
-		j->d = r->d;
-		j->csr = csr;
-		j->profile = profile;
-		if ((rc = flint_validation_pool_run(r->d->pool, finalize_job, j, finalize_job_free)) <
-		    0) {
-			j->csr = NULL;
-			finalize_job_free(j);
-			goto fail;
-		}
-		csr = NULL; /* the job's now */
 		flintd_logf("state order=%s caa=recheck", o->id);
 		flint_order_reply(r, 200, o);
 		goto out;

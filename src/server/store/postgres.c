@@ -130,6 +130,18 @@ static const char *const migrations[] = {
 	" account_id TEXT UNIQUE REFERENCES accounts(id),"
 	" used BIGINT NOT NULL DEFAULT 0,"
 	" ins BIGINT NOT NULL);",
+	/* 2 (SQLite's 7): several nodes on one database: claims on work in
+	 * processing, the CSR of an order being finalized, leases on jobs */
+	"ALTER TABLE challenges ADD COLUMN claimed_by TEXT;"
+	"ALTER TABLE challenges ADD COLUMN claim_until BIGINT NOT NULL DEFAULT 0;"
+	"ALTER TABLE orders ADD COLUMN csr BYTEA;"
+	"ALTER TABLE orders ADD COLUMN claimed_by TEXT;"
+	"ALTER TABLE orders ADD COLUMN claim_until BIGINT NOT NULL DEFAULT 0;"
+	"CREATE INDEX orders_processing ON orders(claim_until) WHERE status = 'processing';"
+	"CREATE TABLE leases ("
+	" name TEXT PRIMARY KEY,"
+	" holder TEXT NOT NULL,"
+	" until BIGINT NOT NULL);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -190,7 +202,11 @@ enum stmt_id {
 	S_CHALLENGE_EXISTS,
 	S_CHALLENGE_FINISH,
 	S_CHALLENGE_FINISH_AUTHZ,
-	S_CHALLENGES_PROCESSING,
+	S_CHALLENGES_CLAIM,
+	S_ORDER_START_FINALIZE,
+	S_ORDERS_CLAIM,
+	S_ORDER_CSR,
+	S_LEASE_ACQUIRE,
 	S_CERT_INSERT,
 	S_CERT_GET,
 	S_CERT_BY_SERIAL,
@@ -276,7 +292,8 @@ static const char *const stmt_sql[S_COUNT] = {
 			       " AND ($2::text IS NULL OR status = $2::text)",
 	[S_AUTHZ_EXISTS] = "SELECT 1 FROM authzs WHERE id = $1",
 	[S_CHALLENGE_GET] = "SELECT " CHALLENGE_COLS " FROM challenges WHERE id = $1",
-	[S_CHALLENGE_START] = "UPDATE challenges c SET status = 'processing' WHERE c.id = $1"
+	[S_CHALLENGE_START] = "UPDATE challenges c SET status = 'processing', claimed_by = $2,"
+			      " claim_until = $3 WHERE c.id = $1"
 			      " AND c.status = 'pending' AND (SELECT a.status FROM authzs a"
 			      " WHERE a.id = c.authz_id) = 'pending'",
 	[S_CHALLENGE_EXISTS] = "SELECT 1 FROM challenges WHERE id = $1",
@@ -287,8 +304,29 @@ static const char *const stmt_sql[S_COUNT] = {
 				     " ELSE expires END"
 				     " WHERE id = (SELECT authz_id FROM challenges WHERE id = $1)"
 				     " AND status = 'pending'",
-	[S_CHALLENGES_PROCESSING] = "SELECT id FROM challenges WHERE status = 'processing'"
-				    " ORDER BY ins, id",
+	/* The conditions again outside the subquery: under READ COMMITTED a row
+	 * another node claimed meanwhile is re-read and then fails them. */
+	[S_CHALLENGES_CLAIM] = "UPDATE challenges SET claimed_by = $1, claim_until = $3"
+			       " WHERE id IN (SELECT id FROM challenges WHERE status = 'processing'"
+			       " AND (claim_until <= $2 OR ($4::bigint <> 0 AND claimed_by = $1))"
+			       " ORDER BY claim_until, id LIMIT $5)"
+			       " AND status = 'processing'"
+			       " AND (claim_until <= $2 OR ($4::bigint <> 0 AND claimed_by = $1))"
+			       " RETURNING id",
+	[S_ORDER_START_FINALIZE] = "UPDATE orders SET status = 'processing', csr = $2,"
+				   " claimed_by = $3, claim_until = $4 WHERE id = $1 AND status = 'pending'",
+	[S_ORDERS_CLAIM] = "UPDATE orders SET claimed_by = $1, claim_until = $3"
+			   " WHERE id IN (SELECT id FROM orders WHERE status = 'processing'"
+			   " AND (claim_until <= $2 OR ($4::bigint <> 0 AND claimed_by = $1))"
+			   " ORDER BY claim_until, id LIMIT $5)"
+			   " AND status = 'processing'"
+			   " AND (claim_until <= $2 OR ($4::bigint <> 0 AND claimed_by = $1))"
+			   " RETURNING id",
+	[S_ORDER_CSR] = "SELECT csr FROM orders WHERE id = $1 AND csr IS NOT NULL",
+	/* taken when absent or expired; a live lease, even the caller's, is not */
+	[S_LEASE_ACQUIRE] = "INSERT INTO leases (name, holder, until) VALUES ($1, $2, $4)"
+			    " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder,"
+			    " until = excluded.until WHERE leases.until <= $3",
 	[S_CERT_INSERT] = "INSERT INTO certificates (" CERT_INSERT_COLS ", ins)"
 			  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
 	[S_CERT_GET] = "SELECT " CERT_COLS " FROM certificates WHERE id = $1",
@@ -1341,9 +1379,13 @@ static int pg_challenge_get(struct flint_store *st, const char *id, struct flint
 	return err;
 }
 
-static int pg_challenge_start(struct flint_store *st, const char *id)
+static int pg_challenge_start(struct flint_store *st, const char *id, const char *node,
+			      int64_t claim_until)
 {
-	return update(pg(st), S_CHALLENGE_START, ARGS(TEXT(id)), S_CHALLENGE_EXISTS, id);
+	if (!node)
+		return FLINT_EINVAL;
+	return update(pg(st), S_CHALLENGE_START, ARGS(TEXT(id), TEXT(node), I64(claim_until)),
+		      S_CHALLENGE_EXISTS, id);
 }
 
 struct finish_args {
@@ -1376,16 +1418,77 @@ static int pg_challenge_finish(struct flint_store *st, const char *id, bool vali
 	return in_tx(pg(st), challenge_finish_tx, &a);
 }
 
-static int pg_challenges_processing(struct flint_store *st, char ***ret_ids, size_t *ret_n)
+/* One UPDATE ... RETURNING: the rows it returns are this node's now. */
+static int claim(struct flint_store *st, enum stmt_id id, const struct flint_claim *c,
+		 char ***ret_ids, size_t *ret_n)
 {
 	PGresult *res = NULL;
 	int err;
 
-	if (!ret_ids || !ret_n)
+	if (!c || !c->node || !ret_ids || !ret_n || c->limit == 0)
 		return FLINT_EINVAL;
-	err = run(pg(st), S_CHALLENGES_PROCESSING, NO_ARGS, &res);
-	if (err == 0)
+	err = run(pg(st), id,
+		  ARGS(TEXT(c->node), I64(c->now), I64(c->claim_until), I64(c->own),
+		       I64(c->limit > INT64_MAX ? INT64_MAX : (int64_t)c->limit)),
+		  &res);
+	if (err == 0) {
+		*ret_ids = NULL;
+		*ret_n = 0;
 		err = read_ids(res, 0, PQntuples(res), ret_ids, ret_n);
+	}
+	PQclear(res);
+	return err;
+}
+
+static int pg_challenges_claim(struct flint_store *st, const struct flint_claim *c,
+			       char ***ret_ids, size_t *ret_n)
+{
+	return claim(st, S_CHALLENGES_CLAIM, c, ret_ids, ret_n);
+}
+
+static int pg_orders_claim(struct flint_store *st, const struct flint_claim *c, char ***ret_ids,
+			   size_t *ret_n)
+{
+	return claim(st, S_ORDERS_CLAIM, c, ret_ids, ret_n);
+}
+
+static int pg_order_start_finalize(struct flint_store *st, const char *id,
+				   const unsigned char *csr, size_t csr_len, const char *node,
+				   int64_t claim_until)
+{
+	if (!csr || !csr_len || !node)
+		return FLINT_EINVAL;
+	return update(pg(st), S_ORDER_START_FINALIZE,
+		      ARGS(TEXT(id), BLOB(csr, csr_len), TEXT(node), I64(claim_until)),
+		      S_ORDER_EXISTS, id);
+}
+
+static int pg_order_csr(struct flint_store *st, const char *id, unsigned char **ret,
+			size_t *ret_len)
+{
+	PGresult *res = NULL;
+	int err = select_rows(pg(st), S_ORDER_CSR, ARGS(TEXT(id)), &res);
+
+	if (err == 0)
+		err = col_bytes(res, 0, 0, ret, ret_len);
+	if (err == 0 && !*ret)
+		err = FLINT_ENOTFOUND;
+	PQclear(res);
+	return err;
+}
+
+static int pg_lease_acquire(struct flint_store *st, const char *name, const char *holder,
+			    int64_t now, int64_t until)
+{
+	PGresult *res = NULL;
+	int err;
+
+	if (!name || !holder)
+		return FLINT_EINVAL;
+	err = run(pg(st), S_LEASE_ACQUIRE, ARGS(TEXT(name), TEXT(holder), I64(now), I64(until)),
+		  &res);
+	if (err == 0 && changes(res) == 0)
+		err = FLINT_ECONFLICT;
 	PQclear(res);
 	return err;
 }
@@ -1588,7 +1691,11 @@ const struct flint_store_ops flint_store_postgres = {
 	.challenge_get = pg_challenge_get,
 	.challenge_start = pg_challenge_start,
 	.challenge_finish = pg_challenge_finish,
-	.challenges_processing = pg_challenges_processing,
+	.challenges_claim = pg_challenges_claim,
+	.order_start_finalize = pg_order_start_finalize,
+	.orders_claim = pg_orders_claim,
+	.order_csr = pg_order_csr,
+	.lease_acquire = pg_lease_acquire,
 	.cert_insert = pg_cert_insert,
 	.cert_get = pg_cert_get,
 	.cert_by_serial = pg_cert_by_serial,

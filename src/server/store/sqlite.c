@@ -123,6 +123,20 @@ static const char *const migrations[] = {
 	" issued INTEGER NOT NULL,"
 	" PRIMARY KEY (domain, cert_id)) WITHOUT ROWID;"
 	"CREATE INDEX cert_domains_issued ON cert_domains(domain, issued);",
+	/* 7: several nodes on one database: claims on work in processing (which
+	 * node validates a challenge or finalizes an order, until when), the
+	 * CSR of an order being finalized (so another node can finish it), and
+	 * leases on scheduled jobs */
+	"ALTER TABLE challenges ADD COLUMN claimed_by TEXT;"
+	"ALTER TABLE challenges ADD COLUMN claim_until INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE orders ADD COLUMN csr BLOB;"
+	"ALTER TABLE orders ADD COLUMN claimed_by TEXT;"
+	"ALTER TABLE orders ADD COLUMN claim_until INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX orders_processing ON orders(claim_until) WHERE status = 'processing';"
+	"CREATE TABLE leases ("
+	" name TEXT PRIMARY KEY,"
+	" holder TEXT NOT NULL,"
+	" until INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -174,7 +188,11 @@ enum stmt_id {
 	S_CHALLENGE_EXISTS,
 	S_CHALLENGE_FINISH,
 	S_CHALLENGE_FINISH_AUTHZ,
-	S_CHALLENGES_PROCESSING,
+	S_CHALLENGES_CLAIM,
+	S_ORDER_START_FINALIZE,
+	S_ORDERS_CLAIM,
+	S_ORDER_CSR,
+	S_LEASE_ACQUIRE,
 	S_CERT_INSERT,
 	S_CERT_GET,
 	S_CERT_BY_SERIAL,
@@ -257,7 +275,8 @@ static const char *const stmt_sql[S_COUNT] = {
 			       " AND (?2 IS NULL OR status = ?2)",
 	[S_AUTHZ_EXISTS] = "SELECT 1 FROM authzs WHERE id = ?1",
 	[S_CHALLENGE_GET] = "SELECT " CHALLENGE_COLS " FROM challenges WHERE id = ?1",
-	[S_CHALLENGE_START] = "UPDATE challenges SET status = 'processing' WHERE id = ?1"
+	[S_CHALLENGE_START] = "UPDATE challenges SET status = 'processing', claimed_by = ?2,"
+			      " claim_until = ?3 WHERE id = ?1"
 			      " AND status = 'pending' AND (SELECT a.status FROM authzs a"
 			      " WHERE a.id = challenges.authz_id) = 'pending'",
 	[S_CHALLENGE_EXISTS] = "SELECT 1 FROM challenges WHERE id = ?1",
@@ -267,8 +286,27 @@ static const char *const stmt_sql[S_COUNT] = {
 				     " expires = CASE WHEN ?2 = 'valid' THEN ?3 ELSE expires END"
 				     " WHERE id = (SELECT authz_id FROM challenges WHERE id = ?1)"
 				     " AND status = 'pending'",
-	[S_CHALLENGES_PROCESSING] = "SELECT id FROM challenges WHERE status = 'processing'"
-				    " ORDER BY rowid",
+	/* the conditions again outside the subquery: what another node claimed
+	 * between the two is not taken */
+	[S_CHALLENGES_CLAIM] = "UPDATE challenges SET claimed_by = ?1, claim_until = ?3"
+			       " WHERE id IN (SELECT id FROM challenges WHERE status = 'processing'"
+			       " AND (claim_until <= ?2 OR (?4 AND claimed_by = ?1))"
+			       " ORDER BY claim_until LIMIT ?5)"
+			       " AND status = 'processing' AND (claim_until <= ?2 OR (?4 AND claimed_by = ?1))"
+			       " RETURNING id",
+	[S_ORDER_START_FINALIZE] = "UPDATE orders SET status = 'processing', csr = ?2,"
+				   " claimed_by = ?3, claim_until = ?4 WHERE id = ?1 AND status = 'pending'",
+	[S_ORDERS_CLAIM] = "UPDATE orders SET claimed_by = ?1, claim_until = ?3"
+			   " WHERE id IN (SELECT id FROM orders WHERE status = 'processing'"
+			   " AND (claim_until <= ?2 OR (?4 AND claimed_by = ?1))"
+			   " ORDER BY claim_until LIMIT ?5)"
+			   " AND status = 'processing' AND (claim_until <= ?2 OR (?4 AND claimed_by = ?1))"
+			   " RETURNING id",
+	[S_ORDER_CSR] = "SELECT csr FROM orders WHERE id = ?1 AND csr IS NOT NULL",
+	/* taken when absent or expired; a live lease, even the caller's, is not */
+	[S_LEASE_ACQUIRE] = "INSERT INTO leases (name, holder, until) VALUES (?1, ?2, ?4)"
+			    " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder,"
+			    " until = excluded.until WHERE leases.until <= ?3",
 	[S_CERT_INSERT] = "INSERT INTO certificates (" CERT_INSERT_COLS ")"
 			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
 	[S_CERT_GET] = "SELECT " CERT_COLS " FROM certificates WHERE id = ?1",
@@ -1226,9 +1264,13 @@ static int sq_challenge_get(struct flint_store *st, const char *id, struct flint
 	return select_one(sq(st), S_CHALLENGE_GET, ARGS(TEXT(id)), read_challenge_new, ret);
 }
 
-static int sq_challenge_start(struct flint_store *st, const char *id)
+static int sq_challenge_start(struct flint_store *st, const char *id, const char *node,
+			      int64_t claim_until)
 {
-	return update(sq(st), S_CHALLENGE_START, ARGS(TEXT(id)), S_CHALLENGE_EXISTS, id);
+	if (!node)
+		return FLINT_EINVAL;
+	return update(sq(st), S_CHALLENGE_START, ARGS(TEXT(id), TEXT(node), I64(claim_until)),
+		      S_CHALLENGE_EXISTS, id);
 }
 
 static int sq_challenge_finish(struct flint_store *st, const char *id, bool valid,
@@ -1251,16 +1293,83 @@ static int sq_challenge_finish(struct flint_store *st, const char *id, bool vali
 	return tx_end(q, err);
 }
 
-static int sq_challenges_processing(struct flint_store *st, char ***ret_ids, size_t *ret_n)
+/* One UPDATE ... RETURNING: the rows it returns are this node's now. */
+static int claim(struct flint_store *st, enum stmt_id id, const struct flint_claim *c,
+		 char ***ret_ids, size_t *ret_n)
 {
-	void *ids;
+	void *ids = NULL;
 	int err;
 
-	if (!ret_ids || !ret_n)
+	if (!c || !c->node || !ret_ids || !ret_n || c->limit == 0)
 		return FLINT_EINVAL;
-	err = select_all(sq(st), S_CHALLENGES_PROCESSING, NO_ARGS, &id_rows, &ids, ret_n);
+	err = select_all(sq(st), id,
+			 ARGS(TEXT(c->node), I64(c->now), I64(c->claim_until), I64(c->own),
+			      I64(c->limit > INT64_MAX ? INT64_MAX : (int64_t)c->limit)),
+			 &id_rows, &ids, ret_n);
+	if (err == 0 && *ret_n == 0) {
+		free(ids);
+		ids = NULL;
+	}
 	if (err == 0)
 		*ret_ids = ids;
+	return err;
+}
+
+static int sq_challenges_claim(struct flint_store *st, const struct flint_claim *c,
+			       char ***ret_ids, size_t *ret_n)
+{
+	return claim(st, S_CHALLENGES_CLAIM, c, ret_ids, ret_n);
+}
+
+static int sq_orders_claim(struct flint_store *st, const struct flint_claim *c, char ***ret_ids,
+			   size_t *ret_n)
+{
+	return claim(st, S_ORDERS_CLAIM, c, ret_ids, ret_n);
+}
+
+static int sq_order_start_finalize(struct flint_store *st, const char *id,
+				   const unsigned char *csr, size_t csr_len, const char *node,
+				   int64_t claim_until)
+{
+	if (!csr || !csr_len || !node)
+		return FLINT_EINVAL;
+	return update(sq(st), S_ORDER_START_FINALIZE,
+		      ARGS(TEXT(id), BLOB(csr, csr_len), TEXT(node), I64(claim_until)),
+		      S_ORDER_EXISTS, id);
+}
+
+static int sq_order_csr(struct flint_store *st, const char *id, unsigned char **ret,
+			size_t *ret_len)
+{
+	sqlite3_stmt *s = NULL;
+	unsigned char *der = NULL;
+	int err = select_row(sq(st), S_ORDER_CSR, ARGS(TEXT(id)), &s);
+	int n = err == 0 ? sqlite3_column_bytes(s, 0) : 0;
+
+	if (err == 0 && n <= 0)
+		err = FLINT_ENOTFOUND;
+	if (err == 0 && !(der = malloc((size_t)n)))
+		err = FLINT_ENOMEM;
+	if (err == 0) {
+		memcpy(der, sqlite3_column_blob(s, 0), (size_t)n);
+		*ret = der;
+		*ret_len = (size_t)n;
+	}
+	done(s);
+	return err;
+}
+
+static int sq_lease_acquire(struct flint_store *st, const char *name, const char *holder,
+			    int64_t now, int64_t until)
+{
+	struct sq_store *q = sq(st);
+	int err;
+
+	if (!name || !holder)
+		return FLINT_EINVAL;
+	err = exec(q, S_LEASE_ACQUIRE, ARGS(TEXT(name), TEXT(holder), I64(now), I64(until)));
+	if (err == 0 && sqlite3_changes(q->db) == 0)
+		err = FLINT_ECONFLICT;
 	return err;
 }
 
@@ -1428,7 +1537,11 @@ const struct flint_store_ops flint_store_sqlite = {
 	.challenge_get = sq_challenge_get,
 	.challenge_start = sq_challenge_start,
 	.challenge_finish = sq_challenge_finish,
-	.challenges_processing = sq_challenges_processing,
+	.challenges_claim = sq_challenges_claim,
+	.order_start_finalize = sq_order_start_finalize,
+	.orders_claim = sq_orders_claim,
+	.order_csr = sq_order_csr,
+	.lease_acquire = sq_lease_acquire,
 	.cert_insert = sq_cert_insert,
 	.cert_get = sq_cert_get,
 	.cert_by_serial = sq_cert_by_serial,

@@ -103,6 +103,15 @@ struct flint_cert {
 
 struct flint_store;
 
+/* Taking over work in processing (challenges_claim, orders_claim). */
+struct flint_claim {
+	const char *node;    /* the claiming node */
+	int64_t now;         /* claims that ended by now are taken */
+	int64_t claim_until; /* the new claim's end */
+	bool own;            /* also node's own unexpired claims (its previous run) */
+	size_t limit;        /* at most this many rows (> 0) */
+};
+
 struct flint_store_ops {
 	const char *name;
 	/* dsn: for sqlite a file path, for postgres a libpq conninfo. Applies
@@ -184,16 +193,39 @@ struct flint_store_ops {
 
 	int (*challenge_get)(struct flint_store *st, const char *id, struct flint_challenge **ret);
 	/* pending -> processing, only when the challenge is pending and its authz
-	 * pending; FLINT_ECONFLICT otherwise. */
-	int (*challenge_start)(struct flint_store *st, const char *id);
+	 * pending; FLINT_ECONFLICT otherwise. The challenge is claimed by node
+	 * (which validates it) until claim_until. */
+	int (*challenge_start)(struct flint_store *st, const char *id, const char *node,
+			       int64_t claim_until);
 	/* Records a validation outcome in one transaction: challenge processing
 	 * -> valid/invalid (validated, error_json), and its authz pending ->
 	 * valid (with authz_expires) or invalid. FLINT_ECONFLICT when the
 	 * challenge was not processing. */
 	int (*challenge_finish)(struct flint_store *st, const char *id, bool valid,
 				int64_t validated, const char *error_json, int64_t authz_expires);
-	/* Ids of challenges in "processing" (to resume validation after a restart). */
-	int (*challenges_processing)(struct flint_store *st, char ***ret_ids, size_t *ret_n);
+	/* Work in processing whose claim expired (its node stopped or died), or
+	 * that c->node left (c->own, at its start), claimed for c->node: the
+	 * ids of the rows taken, at most c->limit, each by one caller only
+	 * across nodes. *ret_ids NULL when none. */
+	int (*challenges_claim)(struct flint_store *st, const struct flint_claim *c,
+				char ***ret_ids, size_t *ret_n);
+	int (*orders_claim)(struct flint_store *st, const struct flint_claim *c, char ***ret_ids,
+			    size_t *ret_n);
+	/* Finalization begins (RFC 8555 §7.4): the order's stored status pending
+	 * -> processing (compare-and-set, FLINT_ECONFLICT when not pending), its
+	 * CSR kept and the order claimed by node until claim_until, so that any
+	 * node can finish the issuance. */
+	int (*order_start_finalize)(struct flint_store *st, const char *id, const unsigned char *csr,
+				    size_t csr_len, const char *node, int64_t claim_until);
+	/* The CSR stored by order_start_finalize (caller frees); FLINT_ENOTFOUND
+	 * when the order has none. */
+	int (*order_csr)(struct flint_store *st, const char *id, unsigned char **ret,
+			 size_t *ret_len);
+	/* A scheduled job's lease: taken for holder until `until` when there is
+	 * none or it expired at now; FLINT_ECONFLICT while one is live (also the
+	 * holder's own), so a job runs once per lease across the nodes. */
+	int (*lease_acquire)(struct flint_store *st, const char *name, const char *holder,
+			     int64_t now, int64_t until);
 
 	int (*cert_insert)(struct flint_store *st, const struct flint_cert *cert);
 	int (*cert_get)(struct flint_store *st, const char *id, struct flint_cert **ret);

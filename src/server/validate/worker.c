@@ -1,6 +1,7 @@
 /* The validation worker pool (RFC 8555 §7.5.1: validation is asynchronous):
  * a queue of challenge ids, threads that run the challenge's validator and
- * record the outcome in the store, and resumption after a restart. */
+ * record the outcome in the store. Work left in processing by a stopped node
+ * comes back through api/jobs.c. */
 #include "validate/worker.h"
 
 #include <jansson.h>
@@ -261,9 +262,6 @@ int flint_validation_pool_run(struct flint_validation_pool *p, flint_pool_fn fn,
 int flint_validation_pool_new(const struct flintd_config *cfg, struct flint_validation_pool **ret)
 {
 	struct flint_validation_pool *p = calloc(1, sizeof(*p));
-	struct flint_store *st = NULL;
-	char **ids = NULL;
-	size_t n = 0;
 	int rc = FLINT_ENOMEM;
 	if (!p)
 		return FLINT_ENOMEM;
@@ -280,14 +278,6 @@ int flint_validation_pool_new(const struct flintd_config *cfg, struct flint_vali
 	p->workers = calloc((size_t)cfg->validation_workers, sizeof(*p->workers));
 	if (!p->workers)
 		goto out;
-	/* Resume what a previous run left in processing. */
-	if ((rc = flint_store_open(cfg->database, &st)) < 0 ||
-	    (rc = st->ops->challenges_processing(st, &ids, &n)) < 0)
-		goto out;
-	for (size_t i = 0; i < n; i++)
-		if (flint_validation_pool_submit(p, ids[i]) < 0)
-			flint_validation_fail(st, ids[i], FLINT_PROB_SERVER_INTERNAL,
-					      "validation was abandoned at a restart; try again");
 	for (int i = 0; i < cfg->validation_workers; i++) {
 		p->workers[i].pool = p;
 		if (pthread_create(&p->workers[i].thread, NULL, worker_main, &p->workers[i]) != 0) {
@@ -301,8 +291,6 @@ int flint_validation_pool_new(const struct flintd_config *cfg, struct flint_vali
 	p = NULL;
 	rc = 0;
 out:
-	flint_string_list_free(ids, n);
-	flint_store_close(st);
 	flint_validation_pool_free(p);
 	return rc;
 }

@@ -10,8 +10,7 @@
 
 struct flint_validation_pool;
 
-/* Starts cfg->validation_workers threads and re-queues challenges left in
- * "processing" by a previous run. */
+/* Starts cfg->validation_workers threads. */
 int flint_validation_pool_new(const struct flintd_config *cfg,
 			      struct flint_validation_pool **ret);
 /* Queues a challenge (already moved to processing) for validation. */
