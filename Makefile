@@ -40,3 +40,10 @@ lint:
 
 clean:
 	rm -rf $(BUILD) $(TEST_BUILD)
+
+# flintd (SQLite, PostgreSQL on 1 and 2 nodes) next to Pebble under one load, plus
+# wrk on the directory and newNonce: about 5 minutes (bench/README.md). Reports, never judges.
+.PHONY: bench
+bench: all
+	@./scripts/install-deps.sh bench
+	FLINTD=$(BUILD)/flintd ACME_LOAD=$(BUILD)/acme-load ./bench/compare.sh

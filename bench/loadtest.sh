@@ -61,36 +61,18 @@ CLK_TCK=$(getconf CLK_TCK)
 # ------------------------------------------------------------- process control
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-cpu_ticks() { # pid -> utime+stime (clock ticks), all threads
-	local s
-	s=$(<"/proc/$1/stat") || return 1
-	s=${s##*) }
-	# shellcheck disable=SC2086
-	set -- $s
-	echo $((${12} + ${13}))
-}
-
 # ------------------------------------------------------------------------- setup
 for p in "$FLINTD_PORT" "$HTTP01_PORT" "$PEBBLE_PORT" "$PEBBLE_MGMT_PORT" "$CTS_DNS_PORT" "$CTS_MGMT_PORT"; do
 	port_busy "$p" && { say "port $p is in use (set PORT_BASE)"; exit 1; }
 done
 T=$(mktemp -d /tmp/flint-loadtest.XXXXXX) || exit 1
 
-# Fake DNS for both CAs: every name is A 127.0.0.1; acme-load answers http-01 itself.
-pebble-challtestsrv -dns01 "127.0.0.1:$CTS_DNS_PORT" -http01 "" -https01 "" -tlsalpn01 "" \
-	-management "127.0.0.1:$CTS_MGMT_PORT" -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
-	>"$T/cts.log" 2>&1 </dev/null &
-PIDS+=($!)
-if ! wait_listen udp "$CTS_DNS_PORT" 10 || ! wait_listen tcp "$CTS_MGMT_PORT" 10; then
-	say "pebble-challtestsrv did not come up"
-	tail -n 20 "$T/cts.log" >&2
-	exit 1
-fi
+start_challtestsrv "$CTS_DNS_PORT" "$CTS_MGMT_PORT" "$T/cts.log" || exit 1
 
 SRV_PID='' DIR_URL='' CA_BUNDLE=
 
 start_flintd() {
-	local d=$T/flintd-data i
+	local d=$T/flintd-data
 	mkdir -p "$d"
 	# shellcheck disable=SC2086
 	"$FLINTD" --listen "127.0.0.1:$FLINTD_PORT" --data-dir "$d" --http01-port "$HTTP01_PORT" \
@@ -102,65 +84,13 @@ start_flintd() {
 	PIDS+=("$SRV_PID")
 	DIR_URL="https://127.0.0.1:$FLINTD_PORT/directory"
 	CA_BUNDLE=$d/root.pem
-	for ((i = 0; i < READY_TIMEOUT * 5; i++)); do
-		alive "$SRV_PID" || { say "flintd exited during startup"; tail -n 20 "$T/flintd.log" >&2; return 1; }
-		[ -s "$CA_BUNDLE" ] && curl -sf --max-time 2 --cacert "$CA_BUNDLE" "$DIR_URL" -o /dev/null && return 0
-		sleep 0.2
-	done
-	say "flintd not ready within ${READY_TIMEOUT}s"
-	return 1
+	wait_directory flintd "$SRV_PID" "$DIR_URL" "$CA_BUNDLE" "$T/flintd.log"
 }
 
 start_pebble() {
-	local d=$T/pebble i
-	mkdir -p "$d"
-	if ! {
-		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-			-subj "/CN=flint loadtest Pebble TLS CA" -keyout "$d/tls-ca.key" -out "$d/tls-ca.pem" \
-			-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign &&
-			openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
-				-keyout "$d/key.pem" -out "$d/srv.csr" &&
-			printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$d/srv.ext" &&
-			openssl x509 -req -in "$d/srv.csr" -CA "$d/tls-ca.pem" -CAkey "$d/tls-ca.key" \
-				-CAcreateserial -days 2 -extfile "$d/srv.ext" -out "$d/cert.pem"
-	} >"$d/openssl.log" 2>&1; then
-		say "could not make Pebble's TLS certificate"
-		cat "$d/openssl.log" >&2
-		return 1
-	fi
-	cat >"$d/pebble-config.json" <<EOF
-{
-  "pebble": {
-    "listenAddress": "127.0.0.1:$PEBBLE_PORT",
-    "managementListenAddress": "127.0.0.1:$PEBBLE_MGMT_PORT",
-    "certificate": "$d/cert.pem",
-    "privateKey": "$d/key.pem",
-    "httpPort": $HTTP01_PORT,
-    "tlsPort": $PEBBLE_TLS_PORT,
-    "ocspResponderURL": "",
-    "externalAccountBindingRequired": false
-  }
+	start_pebble_at "$T/pebble" "$PEBBLE_PORT" "$PEBBLE_MGMT_PORT" "$PEBBLE_TLS_PORT" \
+		"$HTTP01_PORT" "$CTS_DNS_PORT" "$T/pebble.log"
 }
-EOF
-	# NOSLEEP: no random validation delay; NONCEREJECT=0: no injected badNonce.
-	PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 \
-		pebble -config "$d/pebble-config.json" -dnsserver "127.0.0.1:$CTS_DNS_PORT" \
-		>"$T/pebble.log" 2>&1 </dev/null &
-	SRV_PID=$!
-	PIDS+=("$SRV_PID")
-	DIR_URL="https://127.0.0.1:$PEBBLE_PORT/dir"
-	CA_BUNDLE=$d/tls-ca.pem
-	for ((i = 0; i < READY_TIMEOUT * 5; i++)); do
-		alive "$SRV_PID" || { say "pebble exited during startup"; tail -n 20 "$T/pebble.log" >&2; return 1; }
-		curl -sf --max-time 2 --cacert "$CA_BUNDLE" "$DIR_URL" -o /dev/null && return 0
-		sleep 0.2
-	done
-	say "pebble not ready within ${READY_TIMEOUT}s"
-	return 1
-}
-
-# kv FILE KEY -> the value of "KEY value" in acme-load's report
-kv() { awk -v k="$2" '$1 == k { print $2; exit }' "$1"; }
 
 FAILED=()
 # bench NAME: start, run acme-load, read the server's CPU before and after, stop.

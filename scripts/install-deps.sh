@@ -1,5 +1,6 @@
 #!/bin/sh
-# Installs the Debian 12 packages flint needs to build, run and test, only
+# Installs the Debian 12 packages flint needs to build and run, plus those to
+# test (`install-deps.sh test`) or to benchmark (`install-deps.sh bench`), only
 # when something is missing (apt-get update first: fresh package lists may be empty).
 set -eu
 BUILD="cmake make pkg-config gcc clang libclang-rt-14-dev libssl-dev libjansson-dev
@@ -7,8 +8,13 @@ libevent-dev libsqlite3-dev libpq-dev libcurl4-openssl-dev libunbound-dev libpsl
 openssl curl"
 TEST="certbot lego dehydrated pebble python3-acme python3-requests jq bc iproute2 time
 knot knot-dnsutils dnsutils postgresql"
+# bench/compare.sh: the CAs, fake DNS, PostgreSQL, wrk (HTTP load) and ss
+BENCH="pebble postgresql wrk iproute2 procps"
 want=$BUILD
-[ "${1:-}" = test ] && want="$BUILD $TEST"
+case "${1:-}" in
+test) want="$BUILD $TEST" ;;
+bench) want="$BUILD $BENCH" ;;
+esac
 missing=""
 for p in $want; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

@@ -27,12 +27,17 @@ enum load_res {
 
 extern const char *const load_res_name[RES__COUNT];
 
+#define LOAD_MAX_TARGETS 16
+
+struct curl_slist;
+
 struct load_config {
 	const char *dir_url;
 	const char *ca_bundle; /* NULL: the system's trust store */
 	const char *suffix;    /* names are <run>-<n>.<suffix> */
 	const char *http01_addr;
 	int http01_port;
+	long http01_delay_ms; /* the responder holds each reply back this long */
 	int clients;
 	int threads;
 	long count;		 /* 0: no count limit */
@@ -44,6 +49,11 @@ struct load_config {
 	long stall_ms;		 /* no successful reply for this long ends the run */
 	bool account_per_order;
 	bool verbose;
+	/* --connect-to: requests go round-robin to these HOST:PORTs, the URLs unchanged */
+	const char *target[LOAD_MAX_TARGETS];
+	struct curl_slist *connect_to[LOAD_MAX_TARGETS]; /* "::HOST:PORT", for CURLOPT_CONNECT_TO */
+	int n_targets;
+	long transport_retries; /* a step failed at the transport level is sent again, this often */
 	/* from the directory */
 	char *new_nonce, *new_account, *new_order;
 };
@@ -64,7 +74,8 @@ struct load_stats {
 	struct lat_vec lat[RES__COUNT];
 	struct err_count *errs;
 	size_t n_errs;
-	long issued, failed, unfinished, retried_badnonce, requests;
+	long issued, failed, unfinished, retried_badnonce, retried_transport, requests;
+	long target_requests[LOAD_MAX_TARGETS], target_transport_errors[LOAD_MAX_TARGETS];
 	long connections; /* new connections (TCP+TLS) made */
 	double keygen_ms; /* wall time spent making certificate keys and CSRs */
 };
@@ -98,7 +109,7 @@ struct load_worker {
 void *load_worker_main(void *arg);
 
 /* The http-01 responder: a token table and an HTTP/1.1 server thread. */
-int responder_start(const char *addr, int port);
+int responder_start(const char *addr, int port, long reply_delay_ms);
 void responder_stop(void);
 int responder_put(const char *token, const char *keyauth);
 void responder_del(const char *token);

@@ -92,6 +92,11 @@ void stats_merge(struct load_stats *into, struct load_stats *from)
 	into->failed += from->failed;
 	into->unfinished += from->unfinished;
 	into->retried_badnonce += from->retried_badnonce;
+	into->retried_transport += from->retried_transport;
+	for (i = 0; i < LOAD_MAX_TARGETS; i++) {
+		into->target_requests[i] += from->target_requests[i];
+		into->target_transport_errors[i] += from->target_transport_errors[i];
+	}
 	into->requests += from->requests;
 	into->connections += from->connections;
 	into->keygen_ms += from->keygen_ms;
@@ -155,13 +160,14 @@ static size_t collect(char *data, size_t size, size_t nmemb, void *arg)
 	return len;
 }
 
+/* GET the directory: from the first target, then (transport errors) the next ones. */
 static int fetch_directory(struct load_config *cfg)
 {
 	CURL *h = curl_easy_init();
 	struct lat_vec buf = {0};
 	json_t *j = NULL;
-	long status = 0;
-	CURLcode cc;
+	long status = 0, attempt;
+	CURLcode cc = CURLE_OK;
 	int r = FLINT_EIO;
 
 	if (!h)
@@ -173,10 +179,22 @@ static int fetch_directory(struct load_config *cfg)
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &buf);
 	if (cfg->ca_bundle)
 		curl_easy_setopt(h, CURLOPT_CAINFO, cfg->ca_bundle);
-	if ((cc = curl_easy_perform(h)) != CURLE_OK) {
-		fprintf(stderr, "acme-load: %s: %s\n", cfg->dir_url, curl_easy_strerror(cc));
-		goto out;
+	for (attempt = 0; attempt <= cfg->transport_retries; attempt++) {
+		const char *via = "";
+
+		buf.n = 0;
+		if (cfg->n_targets) {
+			via = cfg->target[attempt % cfg->n_targets];
+			curl_easy_setopt(h, CURLOPT_CONNECT_TO,
+					 cfg->connect_to[attempt % cfg->n_targets]);
+		}
+		if ((cc = curl_easy_perform(h)) == CURLE_OK)
+			break;
+		fprintf(stderr, "acme-load: %s%s%s: %s\n", cfg->dir_url, *via ? " via " : "", via,
+			curl_easy_strerror(cc));
 	}
+	if (cc != CURLE_OK)
+		goto out;
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	if (status != 200 || !(j = json_loadb((char *)buf.v, buf.n, 0, NULL)) ||
 	    !json_is_string(json_object_get(j, "newNonce")) ||
@@ -198,6 +216,30 @@ out:
 }
 
 /* ----------------------------------------------------------------- report */
+
+/* The report's last line: one JSON object with the counts a script checks. */
+static void print_json_line(const struct load_stats *s, double wall_s, bool stalled, long attempts,
+			    long errors)
+{
+	json_t *by_type = json_object(), *j;
+	char *line = NULL;
+	size_t i;
+
+	for (i = 0; by_type && i < s->n_errs; i++)
+		json_object_set_new(by_type, s->errs[i].name, json_integer(s->errs[i].n));
+	j = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:f,s:f,s:o*}", "report", "acme-load",
+		      "attempts", (json_int_t)attempts, "issued", (json_int_t)s->issued, "failed",
+		      (json_int_t)s->failed, "unfinished", (json_int_t)s->unfinished, "errors",
+		      (json_int_t)errors, "retried_badnonce", (json_int_t)s->retried_badnonce,
+		      "retried_transport", (json_int_t)s->retried_transport, "stalled",
+		      (int)stalled, "wall_s", wall_s, "issuances_per_s",
+		      wall_s > 0 ? (double)s->issued / wall_s : 0.0, "errors_by_type", by_type);
+	if (j)
+		line = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+	printf("%s\n", line ? line : "{\"report\":\"acme-load\",\"error\":\"out of memory\"}");
+	free(line);
+	json_decref(j);
+}
 
 static double tv_s(struct timeval tv) { return (double)tv.tv_sec + (double)tv.tv_usec / 1e6; }
 
@@ -241,6 +283,12 @@ static void report(const struct load_config *cfg, struct load_stats *s, double w
 		printf("latency_ms.%s.p99 %.2f\n", load_res_name[i], quantile_ms(&s->lat[i], 0.99));
 	}
 	printf("retried.badNonce %ld\n", s->retried_badnonce);
+	printf("retried_transport %ld\n", s->retried_transport);
+	for (i = 0; i < (size_t)cfg->n_targets; i++) {
+		printf("target.%s.requests %ld\n", cfg->target[i], s->target_requests[i]);
+		printf("target.%s.transport_errors %ld\n", cfg->target[i],
+		       s->target_transport_errors[i]);
+	}
 	printf("errors %ld\n", errors);
 	for (i = 0; i < s->n_errs; i++)
 		printf("errors.%s %ld\n", s->errs[i].name, s->errs[i].n);
@@ -258,16 +306,20 @@ static void report(const struct load_config *cfg, struct load_stats *s, double w
 		if (s->lat[i].n)
 			printf("# %-12s %8zu %9.2f %9.2f\n", load_res_name[i], s->lat[i].n,
 			       quantile_ms(&s->lat[i], 0.50), quantile_ms(&s->lat[i], 0.99));
-	if (errors || s->retried_badnonce || s->unfinished || stalled) {
+	for (i = 0; i < (size_t)cfg->n_targets; i++)
+		printf("# target %-22s %ld requests, %ld transport errors\n", cfg->target[i],
+		       s->target_requests[i], s->target_transport_errors[i]);
+	if (errors || s->retried_badnonce || s->retried_transport || s->unfinished || stalled) {
 		printf("# errors: %ld (%ld failed issuances, %ld unfinished at the end%s), "
-		       "badNonce retried %ld\n",
+		       "badNonce retried %ld, transport errors retried %ld\n",
 		       errors, s->failed, s->unfinished, stalled ? ", server stalled" : "",
-		       s->retried_badnonce);
+		       s->retried_badnonce, s->retried_transport);
 		for (i = 0; i < s->n_errs; i++)
 			printf("#   %-40s %ld\n", s->errs[i].name, s->errs[i].n);
 	} else {
 		printf("# no errors\n");
 	}
+	print_json_line(s, wall_s, stalled, attempts, errors);
 }
 
 /* ------------------------------------------------------------------- main */
@@ -290,6 +342,8 @@ static void usage(FILE *f)
 	    "                             the CA [load.example.com]\n"
 	    "      --http01-port N        port of the http-01 responder [5002]\n"
 	    "      --http01-addr ADDR     address it listens on [0.0.0.0]\n"
+	    "      --http01-delay-ms N    the responder answers each http-01 request N ms late\n"
+	    "                             (keeps validations in processing longer) [0]\n"
 	    "      --ca-bundle FILE       CA certificates that verify the server's TLS\n"
 	    "      --account-per-order    a new account (and key) for every issuance; default:\n"
 	    "                             one account per client, made at start and reused\n"
@@ -300,10 +354,24 @@ static void usage(FILE *f)
 	    "      --max-retry-after-ms N Retry-After longer than this is cut to it; 0 ignores\n"
 	    "                             Retry-After (polls at --poll-ms) [10000]\n"
 	    "      --stall-s S            end the run when no request succeeds for S seconds [20]\n"
+	    "      --connect-to HOST:PORT send the requests (directory, newNonce, every POST) to\n"
+	    "                             HOST:PORT instead of the URL's host; repeat it (up to\n"
+	    "                             16) for a cluster's nodes: each step goes to the next\n"
+	    "                             one, round-robin (a HEAD newNonce with its POST). The\n"
+	    "                             URL, Host and TLS name stay the directory URL's\n"
+	    "                             (libcurl CONNECT_TO ::HOST:PORT)\n"
+	    "      --transport-retries N  a request that fails at the transport level (refused,\n"
+	    "                             reset, empty reply, TLS, timeout) is sent again to the\n"
+	    "                             next target with another nonce, up to N times per step;\n"
+	    "                             a resent finalize that finds the order already\n"
+	    "                             finalized polls the order [3 with two or more\n"
+	    "                             --connect-to, else 0]\n"
 	    "  -v, --verbose              print each failure to stderr\n"
 	    "  -h, --help                 this text\n"
 	    "\n"
-	    "Prints 'key value' lines, then a '#' summary. Exit: 0 every attempt issued and no\n"
+	    "Prints 'key value' lines, then a '#' summary, then one JSON line (report, attempts,\n"
+	    "issued, failed, unfinished, errors, retried_badnonce, retried_transport, stalled,\n"
+	    "wall_s, issuances_per_s, errors_by_type). Exit: 0 every attempt issued and no\n"
 	    "errors; 3 some failed, errors or a stall; 1 could not run or issued nothing; 2 "
 	    "usage.\n");
 }
@@ -319,6 +387,32 @@ static int parse_long(const char *s, long min, long *ret)
 	return 0;
 }
 
+/* --connect-to HOST:PORT: HOST a name, an IPv4 address or a bracketed IPv6 one. */
+static int add_target(struct load_config *cfg, const char *arg)
+{
+	const char *colon = strrchr(arg, ':');
+	char entry[300];
+	long port;
+
+	if (!colon || colon == arg || parse_long(colon + 1, 1, &port) < 0 || port > 65535 ||
+	    strlen(arg) > 255 || (strchr(arg, ':') != colon && arg[0] != '['))
+		return -1;
+	snprintf(entry, sizeof(entry), "::%s", arg);
+	if (!(cfg->connect_to[cfg->n_targets] = curl_slist_append(NULL, entry)))
+		return -1;
+	cfg->target[cfg->n_targets++] = arg;
+	return 0;
+}
+
+static void free_targets(struct load_config *cfg)
+{
+	int i;
+
+	for (i = 0; i < cfg->n_targets; i++)
+		curl_slist_free_all(cfg->connect_to[i]);
+	cfg->n_targets = 0;
+}
+
 int main(int argc, char **argv)
 {
 	enum {
@@ -331,7 +425,10 @@ int main(int argc, char **argv)
 		O_POLL,
 		O_POLLTO,
 		O_MAXRA,
-		O_STALL
+		O_STALL,
+		O_CONNECT_TO,
+		O_TRETRIES,
+		O_H01DELAY
 	};
 	static const struct option opts[] = {
 	    {"clients", required_argument, NULL, 'c'},
@@ -348,6 +445,9 @@ int main(int argc, char **argv)
 	    {"poll-timeout-ms", required_argument, NULL, O_POLLTO},
 	    {"max-retry-after-ms", required_argument, NULL, O_MAXRA},
 	    {"stall-s", required_argument, NULL, O_STALL},
+	    {"connect-to", required_argument, NULL, O_CONNECT_TO},
+	    {"transport-retries", required_argument, NULL, O_TRETRIES},
+	    {"http01-delay-ms", required_argument, NULL, O_H01DELAY},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -364,6 +464,7 @@ int main(int argc, char **argv)
 	    .poll_timeout_ms = 30000,
 	    .max_retry_after_ms = 10000,
 	    .stall_ms = 20000,
+	    .transport_retries = -1,
 	};
 	struct load_run run = {.cfg = &cfg};
 	struct load_worker *workers = NULL;
@@ -441,6 +542,20 @@ int main(int argc, char **argv)
 				goto bad;
 			cfg.stall_ms = v * 1000;
 			break;
+		case O_CONNECT_TO:
+			if (cfg.n_targets == LOAD_MAX_TARGETS || add_target(&cfg, optarg) < 0)
+				goto bad;
+			break;
+		case O_H01DELAY:
+			if (parse_long(optarg, 0, &cfg.http01_delay_ms) < 0 ||
+			    cfg.http01_delay_ms > 600000)
+				goto bad;
+			break;
+		case O_TRETRIES:
+			if (parse_long(optarg, 0, &cfg.transport_retries) < 0 ||
+			    cfg.transport_retries > 100)
+				goto bad;
+			break;
 		case 'v':
 			cfg.verbose = true;
 			break;
@@ -458,6 +573,8 @@ int main(int argc, char **argv)
 		cfg.count = cfg.seconds > 0 ? 0 : 100;
 	if (cfg.threads > cfg.clients)
 		cfg.threads = cfg.clients;
+	if (cfg.transport_retries < 0)
+		cfg.transport_retries = cfg.n_targets >= 2 ? 3 : 0;
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		fprintf(stderr, "acme-load: curl_global_init failed\n");
@@ -470,7 +587,7 @@ int main(int argc, char **argv)
 
 	if (fetch_directory(&cfg) < 0)
 		goto out;
-	if (responder_start(cfg.http01_addr, cfg.http01_port) < 0)
+	if (responder_start(cfg.http01_addr, cfg.http01_port, cfg.http01_delay_ms) < 0)
 		goto out;
 	if (flint_random_b64url(sizeof(rnd), &rs) < 0) /* only to vary names between runs */
 		goto out;
@@ -554,9 +671,11 @@ out:
 	free(cfg.new_nonce);
 	free(cfg.new_account);
 	free(cfg.new_order);
+	free_targets(&cfg);
 	curl_global_cleanup();
 	return rc;
 bad:
 	usage(stderr);
+	free_targets(&cfg);
 	return 2;
 }

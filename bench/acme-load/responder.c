@@ -29,6 +29,16 @@ static pthread_t thread;
 static bool running;
 static atomic_long served;
 
+/* --http01-delay-ms: replies held back on a timer. Only the responder thread
+ * touches them (and responder_stop, after joining it). */
+struct pending {
+	struct pending *prev, *next;
+	struct evhttp_request *req; /* NULL once its connection is gone */
+	struct event *ev;
+};
+static struct pending *pendings;
+static long delay_ms;
+
 static size_t bucket_of(const char *s)
 {
 	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
@@ -79,6 +89,71 @@ void responder_del(const char *token)
 
 long responder_served(void) { return atomic_load(&served); }
 
+static void pending_free(struct pending *p)
+{
+	if (p->req)
+		evhttp_connection_set_closecb(evhttp_request_get_connection(p->req), NULL, NULL);
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		pendings = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	event_free(p->ev);
+	free(p);
+}
+
+static void send_ok(struct evhttp_request *req)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+			  "application/octet-stream");
+	evhttp_send_reply(req, HTTP_OK, "OK", NULL);
+	atomic_fetch_add(&served, 1);
+}
+
+/* The validator hung up while its reply was held back: libevent frees the request. */
+static void on_conn_close(struct evhttp_connection *evcon, void *arg)
+{
+	struct pending *p = arg;
+
+	(void)evcon;
+	p->req = NULL;
+	pending_free(p);
+}
+
+static void on_delay(evutil_socket_t fd, short what, void *arg)
+{
+	struct pending *p = arg;
+	struct evhttp_request *req = p->req;
+
+	(void)fd;
+	(void)what;
+	pending_free(p); /* clears the close callback first: the reply may close the connection */
+	if (req)
+		send_ok(req);
+}
+
+/* Holds the reply back delay_ms; 0 when that could not be arranged (reply now). */
+static int send_later(struct evhttp_request *req)
+{
+	struct pending *p = calloc(1, sizeof(*p));
+	struct timeval tv = {.tv_sec = delay_ms / 1000, .tv_usec = (delay_ms % 1000) * 1000};
+
+	if (!p || !(p->ev = evtimer_new(base, on_delay, p)) || evtimer_add(p->ev, &tv) < 0) {
+		if (p && p->ev)
+			event_free(p->ev);
+		free(p);
+		return -1;
+	}
+	p->req = req;
+	p->next = pendings;
+	if (pendings)
+		pendings->prev = p;
+	pendings = p;
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_conn_close, p);
+	return 0;
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
 	const char *uri = evhttp_request_get_uri(req);
@@ -106,10 +181,9 @@ static void on_request(struct evhttp_request *req, void *arg)
 		evhttp_send_error(req, HTTP_NOTFOUND, NULL);
 		return;
 	}
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-			  "application/octet-stream");
-	evhttp_send_reply(req, HTTP_OK, "OK", NULL);
-	atomic_fetch_add(&served, 1);
+	if (delay_ms > 0 && send_later(req) == 0)
+		return;
+	send_ok(req);
 }
 
 static void *run(void *arg)
@@ -119,8 +193,9 @@ static void *run(void *arg)
 	return NULL;
 }
 
-int responder_start(const char *addr, int port)
+int responder_start(const char *addr, int port, long reply_delay_ms)
 {
+	delay_ms = reply_delay_ms;
 	if (evthread_use_pthreads() < 0 || !(base = event_base_new()) || !(http = evhttp_new(base)))
 		goto fail;
 	evhttp_set_timeout(http, 10);
@@ -153,6 +228,8 @@ void responder_stop(void)
 		pthread_join(thread, NULL);
 		running = false;
 	}
+	while (pendings)
+		pending_free(pendings);
 	if (http)
 		evhttp_free(http);
 	if (base)

@@ -46,6 +46,12 @@ struct client {
 	char *kid;
 	enum step step;
 	bool busy, waiting, done, in_nonce, in_issuance, setup, badnonce_retried;
+	/* --connect-to: the target of the next request and of the one in flight; the
+	 * transport retries of the current step, and whether the step was resent after
+	 * a transport error (its first attempt may have taken effect on the server) */
+	int target, req_target;
+	long transport_tries;
+	bool transport_retried;
 	int64_t wake_ms, poll_deadline_ms, issuance_t0_us, req_t0_us;
 	/* the issuance in progress */
 	char *name, *order_url, *authz_url, *finalize_url, *chal_url, *token, *cert_url, *csr_b64;
@@ -196,6 +202,17 @@ static int send_request(struct client *c, const char *url, char *body, struct cu
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "flint-acme-load/1");
 	if (cfg->ca_bundle)
 		curl_easy_setopt(h, CURLOPT_CAINFO, cfg->ca_bundle);
+	if (cfg->n_targets) {
+		/* the URL, Host and SNI stay the base URL's; curl keeps the connections
+		 * of each target apart (its cache matches the connect-to host and port).
+		 * A HEAD newNonce goes where the POST it is for will go: a step and its
+		 * retry each land on one target, whatever the number of targets. */
+		c->req_target = c->target;
+		if (body)
+			c->target = (c->target + 1) % cfg->n_targets;
+		curl_easy_setopt(h, CURLOPT_CONNECT_TO, cfg->connect_to[c->req_target]);
+		c->ctx->w->stats.target_requests[c->req_target]++;
+	}
 	if (body) {
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
@@ -352,6 +369,8 @@ static void start_issuance(struct client *c)
 /* The current issuance failed (err counted by the caller). */
 static void fail(struct client *c)
 {
+	c->transport_tries = 0;
+	c->transport_retried = false;
 	if (c->setup) { /* the client's own account could not be made: it retires */
 		c->done = true;
 		return;
@@ -586,6 +605,29 @@ static void on_success(struct client *c, json_t *j)
 	}
 }
 
+/* The error count name of a failed transfer. */
+static const char *transport_error(const struct client *c, CURLcode cc)
+{
+	switch (cc) {
+	case CURLE_OPERATION_TIMEDOUT:
+		return "transport.timeout";
+	case CURLE_COULDNT_CONNECT:
+		return "transport.connect";
+	case CURLE_WRITE_ERROR:
+		return c->resp_too_big ? "transport.body-too-big" : "transport.other";
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+		return "transport.tls";
+	case CURLE_GOT_NOTHING:
+		return "transport.empty-reply";
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+		return "transport.reset";
+	default:
+		return "transport.other";
+	}
+}
+
 /* A finished transfer. */
 static void on_done(struct client *c, CURLcode cc)
 {
@@ -603,26 +645,29 @@ static void on_done(struct client *c, CURLcode cc)
 	pool_push(x, c->hdr_nonce);
 	c->hdr_nonce = NULL;
 	if (cc != CURLE_OK) {
-		if (cc == CURLE_OPERATION_TIMEDOUT) {
-			fail_with(c, "transport.timeout");
+		const char *what = transport_error(c, cc);
+
+		if (x->cfg->n_targets)
+			s->target_transport_errors[c->req_target]++;
+		if (c->transport_tries < x->cfg->transport_retries && !atomic_load(&x->run->stop)) {
+			/* the same step on the next target, with another nonce: the lost
+			 * request may have used its nonce up */
+			c->transport_tries++;
+			c->transport_retried = true;
+			s->retried_transport++;
+			if (x->cfg->n_targets)
+				c->target = (c->req_target + 1) % x->cfg->n_targets;
+			if (x->cfg->verbose)
+				fprintf(stderr, "acme-load: %s: %s via %s; resent to %s\n",
+					c->name ? c->name : "account", what,
+					x->cfg->n_targets ? x->cfg->target[c->req_target]
+							  : "the URL",
+					x->cfg->n_targets ? x->cfg->target[c->target] : "the URL");
+			client_next(c);
 			return;
 		}
-		if (cc == CURLE_COULDNT_CONNECT) {
-			fail_with(c, "transport.connect");
-			return;
-		}
-		if (cc == CURLE_WRITE_ERROR && c->resp_too_big) {
-			fail_with(c, "transport.body-too-big");
-			return;
-		}
-		if (cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_PEER_FAILED_VERIFICATION) {
-			fail_with(c, "transport.tls");
-			return;
-		}
-		{
-			fail_with(c, "transport.other");
-			return;
-		}
+		fail_with(c, what);
+		return;
 	}
 	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &status);
 	if (c->in_nonce) {
@@ -637,11 +682,13 @@ static void on_done(struct client *c, CURLcode cc)
 			return;
 		}
 	}
+	c->transport_tries = 0; /* the step got a reply: a later transport error counts anew */
 	if (c->resp_len && c->step != S_CERT)
 		j = json_loadb(c->resp, c->resp_len, 0, NULL);
 	if (status >= 200 && status < 300) {
 		atomic_store(&x->run->last_progress_ms, load_now_ms());
 		c->badnonce_retried = false;
+		c->transport_retried = false;
 		if (c->step != S_CERT && !json_is_object(j)) {
 			json_decref(j);
 			{
@@ -668,6 +715,22 @@ static void on_done(struct client *c, CURLcode cc)
 			}
 		}
 		c->badnonce_retried = false;
+		if (t && !strcmp(t, "orderNotReady") && c->step == S_FINALIZE &&
+		    c->transport_retried) {
+			/* the lost finalize reached the server, which moved the order on
+			 * (processing or valid): follow the order instead */
+			c->transport_retried = false;
+			c->step = S_ORDER_POLL;
+			c->poll_deadline_ms = load_now_ms() + x->cfg->poll_timeout_ms;
+			if (x->cfg->verbose)
+				fprintf(stderr,
+					"acme-load: %s: finalize resent after a transport error "
+					"found the order finalized: polling it\n",
+					c->name);
+			json_decref(j);
+			client_next(c);
+			return;
+		}
 		if (t)
 			snprintf(what, sizeof(what), "problem.%s", t);
 		else
@@ -733,12 +796,17 @@ void *load_worker_main(void *arg)
 		w->fatal = FLINT_ENOMEM;
 		goto out;
 	}
-	curl_multi_setopt(x.m, CURLMOPT_MAXCONNECTS, (long)w->n_clients + 4);
+	/* an idle connection per client and target */
+	curl_multi_setopt(x.m, CURLMOPT_MAXCONNECTS,
+			  ((long)w->n_clients + 4) * (x.cfg->n_targets ? x.cfg->n_targets : 1));
 	for (i = 0; i < w->n_clients; i++) {
 		struct client *c = &x.clients[i];
 
 		c->ctx = &x;
 		c->hdr_retry_after = -1;
+		/* spread the clients' first requests over the targets */
+		c->target =
+		    x.cfg->n_targets ? (w->index + i * x.cfg->threads) % x.cfg->n_targets : 0;
 		if (!(c->h = curl_easy_init())) {
 			w->fatal = FLINT_ENOMEM;
 			goto out;
