@@ -500,6 +500,28 @@ bool flint_jwk_equal(const struct flint_jwk *a, const struct flint_jwk *b)
 	return a->type == b->type && strcmp(a->thumbprint, b->thumbprint) == 0;
 }
 
+int flint_jwk_dup(const struct flint_jwk *jwk, struct flint_jwk **ret)
+{
+	struct flint_jwk *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return FLINT_ENOMEM;
+	d->type = jwk->type;
+	if (EVP_PKEY_up_ref(jwk->pkey) != 1) {
+		free(d);
+		return FLINT_ENOMEM;
+	}
+	d->pkey = jwk->pkey;
+	d->thumbprint = jwk->thumbprint ? strdup(jwk->thumbprint) : NULL;
+	d->public_json = jwk->public_json ? json_deep_copy(jwk->public_json) : NULL;
+	if ((jwk->thumbprint && !d->thumbprint) || (jwk->public_json && !d->public_json)) {
+		flint_jwk_free(d);
+		return FLINT_ENOMEM;
+	}
+	*ret = d;
+	return 0;
+}
+
 void flint_jwk_free(struct flint_jwk *jwk)
 {
 	if (!jwk)

@@ -49,6 +49,10 @@ const char *flint_jwk_alg(const struct flint_jwk *jwk);
 /* Classifies an OpenSSL key by the same policy as import (for CSR keys too). */
 int flint_key_type_of(EVP_PKEY *pkey, enum flint_key_type *ret);
 
+/* A second handle on the same key (a new reference on pkey, copies of the
+ * rest), for a cache to hand out. */
+int flint_jwk_dup(const struct flint_jwk *jwk, struct flint_jwk **ret);
+
 void flint_jwk_free(struct flint_jwk *jwk);
 
 #endif

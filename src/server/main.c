@@ -154,6 +154,7 @@ out:
 	flint_validation_pool_free(d.pool);
 	flint_store_close(st);
 	flint_issuer_free(d.issuer);
+	flint_account_jwk_cache_clear();
 	curl_global_cleanup();
 	flintd_config_clear(&cfg);
 	libevent_global_shutdown();

@@ -222,6 +222,24 @@ static void test_generate_roundtrip(void)
 		CHECK(flint_jwk_equal(priv, pub));
 		CHECK_INT(flint_jwk_from_pkey(priv->pkey, &wrapped), 0);
 		CHECK(flint_jwk_equal(priv, wrapped));
+		{
+			/* a duplicate outlives the original and is the same key */
+			struct flint_jwk *dup = NULL;
+			char *ds = NULL;
+
+			CHECK_INT(flint_jwk_dup(pub, &dup), 0);
+			flint_jwk_free(pub);
+			pub = NULL;
+			if (dup) {
+				CHECK(flint_jwk_equal(priv, dup));
+				CHECK_STR(dup->thumbprint, priv->thumbprint);
+				CHECK_STR(flint_jwk_alg(dup), v[i].alg);
+				CHECK_INT(flint_jwk_to_string(dup, &ds), 0);
+				CHECK(ds && s && !strcmp(ds, s));
+			}
+			free(ds);
+			pub = dup;
+		}
 		CHECK_INT(flint_jwk_generate(v[i].t, 2048, &other), 0);
 		CHECK(!flint_jwk_equal(priv, other));
 		free(s);

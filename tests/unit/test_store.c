@@ -11,6 +11,7 @@
 
 #include "check.h"
 #include "error.h"
+#include "jwk.h"
 #include "store/store.h"
 
 static char tmpdir[64];
@@ -1273,6 +1274,51 @@ static void test_claim_race(void)
 		CHECK_INT(w[0].taken[i] + w[1].taken[i], 1);
 }
 
+/* flint_account_jwk: the stored key, imported once and then handed out from
+ * the cache as separate handles; another text is another key; a bad text is
+ * an error every time. */
+static void test_account_jwk_cache(void)
+{
+	struct flint_jwk *ka = NULL, *kb = NULL, *got1 = NULL, *got2 = NULL, *got3 = NULL;
+	char *ta = NULL, *tb = NULL;
+	struct flint_account a = {0}, b = {0}, bad = {.jwk_json = "{\"kty\":\"EC\"}"};
+
+	CHECK_INT(flint_jwk_generate(FLINT_KEY_P256, 0, &ka), 0);
+	CHECK_INT(flint_jwk_generate(FLINT_KEY_P256, 0, &kb), 0);
+	if (!ka || !kb || flint_jwk_to_string(ka, &ta) < 0 || flint_jwk_to_string(kb, &tb) < 0) {
+		CHECK(false);
+		goto out;
+	}
+	a.jwk_json = ta;
+	b.jwk_json = tb;
+	CHECK_INT(flint_account_jwk(&a, &got1), 0);
+	CHECK_INT(flint_account_jwk(&a, &got2), 0);
+	CHECK_INT(flint_account_jwk(&b, &got3), 0);
+	CHECK(got1 && got2 && got3 && got1 != got2);
+	if (got1 && got2 && got3) {
+		CHECK(flint_jwk_equal(got1, ka) && flint_jwk_equal(got2, ka));
+		CHECK(flint_jwk_equal(got3, kb) && !flint_jwk_equal(got3, ka));
+		CHECK_STR(got2->thumbprint, ka->thumbprint);
+	}
+	flint_jwk_free(got1);
+	got1 = NULL;
+	CHECK(flint_account_jwk(&bad, &got1) < 0);
+	CHECK(flint_account_jwk(&bad, &got1) < 0);
+	flint_account_jwk_cache_clear();
+	flint_jwk_free(got2);
+	got2 = NULL;
+	CHECK_INT(flint_account_jwk(&a, &got2), 0);
+	CHECK(got2 && flint_jwk_equal(got2, ka));
+out:
+	flint_jwk_free(ka);
+	flint_jwk_free(kb);
+	flint_jwk_free(got1);
+	flint_jwk_free(got2);
+	flint_jwk_free(got3);
+	free(ta);
+	free(tb);
+}
+
 /* PostgreSQL only: the server ends the handle's connection (restart,
  * failover); the call that notices fails with FLINT_EIO, the next reconnects
  * and prepares its statements again. */
@@ -1357,6 +1403,7 @@ int main(void)
 		RUN(test_finalize_claims);
 		RUN(test_leases);
 		RUN(test_claim_race);
+		RUN(test_account_jwk_cache);
 		if (dsn != dbpath)
 			RUN(test_pg_reconnect);
 	}

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "error.h"
 #include "store/sqlite.h"
@@ -335,7 +336,30 @@ struct sq_store {
 	struct flint_store base; /* first: callers dispatch through base.ops */
 	sqlite3 *db;
 	sqlite3_stmt *stmt[S_COUNT]; /* prepared on first use, kept until close */
+	struct timespec busy_since; /* when the current wait for a lock began */
 };
+
+#define BUSY_TIMEOUT_S 10
+
+/* Waiting for another connection's write lock: short sleeps (a write
+ * transaction here lasts tens of microseconds; SQLite's own handler sleeps
+ * 1, 2, 5, 10 ... ms, which is most of a request's latency under load),
+ * for BUSY_TIMEOUT_S in all, then SQLITE_BUSY (FLINT_EIO). */
+static int busy_wait(void *arg, int attempt)
+{
+	struct sq_store *q = arg;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (attempt == 0)
+		q->busy_since = now;
+	else if (now.tv_sec - q->busy_since.tv_sec >= BUSY_TIMEOUT_S)
+		return 0;
+	/* 20 us, 40 us ... then 500 us between tries */
+	struct timespec pause = {0, attempt < 25 ? 20000L * (attempt + 1) : 500000L};
+	nanosleep(&pause, NULL);
+	return 1;
+}
 
 static struct sq_store *sq(struct flint_store *st)
 {
@@ -914,8 +938,8 @@ static int sq_open(const char *dsn, struct flint_store **ret)
 		goto out;
 	}
 	sqlite3_extended_result_codes(q->db, 1);
-	/* The busy timeout comes first: switching to WAL itself may have to wait. */
-	rc = sqlite3_busy_timeout(q->db, 10000);
+	/* The busy handler comes first: switching to WAL itself may have to wait. */
+	rc = sqlite3_busy_handler(q->db, busy_wait, q);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(q->db,
 				  "PRAGMA journal_mode = WAL;"

@@ -2,6 +2,8 @@
  * (RFC 8555 §7.1): everything in store.h that does not depend on a backend. */
 #include <ctype.h>
 #include <openssl/crypto.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,12 +14,77 @@
 #include "store/sqlite.h"
 #include "store/store.h"
 
+/* Imported account keys by their stored JWK text (which never changes for a
+ * key: a rollover stores another text), shared by every thread: importing
+ * and checking a key costs more than the rest of a request's JWS work.
+ * Direct-mapped; a colliding key replaces the slot's. */
+#define KEY_CACHE_SLOTS 1024
+
+static struct {
+	pthread_mutex_t lock;
+	struct {
+		char *jwk_json;
+		struct flint_jwk *key;
+	} slot[KEY_CACHE_SLOTS];
+} key_cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static size_t key_slot(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return (size_t)(h % KEY_CACHE_SLOTS);
+}
+
 int flint_account_jwk(const struct flint_account *a, struct flint_jwk **ret)
 {
-	json_t *doc = a->jwk_json ? json_loads(a->jwk_json, 0, NULL) : NULL;
-	int rc = doc ? flint_jwk_from_json(doc, ret) : FLINT_EINVAL;
+	struct flint_jwk *key = NULL, *cached = NULL;
+	char *text = NULL;
+	json_t *doc;
+	size_t i;
+	int rc;
+
+	if (!a->jwk_json)
+		return FLINT_EINVAL;
+	i = key_slot(a->jwk_json);
+	pthread_mutex_lock(&key_cache.lock);
+	rc = key_cache.slot[i].jwk_json && !strcmp(key_cache.slot[i].jwk_json, a->jwk_json)
+		     ? flint_jwk_dup(key_cache.slot[i].key, ret)
+		     : FLINT_ENOTFOUND;
+	pthread_mutex_unlock(&key_cache.lock);
+	if (rc != FLINT_ENOTFOUND)
+		return rc;
+	doc = json_loads(a->jwk_json, 0, NULL);
+	rc = doc ? flint_jwk_from_json(doc, &key) : FLINT_EINVAL;
 	json_decref(doc);
-	return rc;
+	if (rc < 0)
+		return rc;
+	/* the cache keeps its own handle; failing to make one only skips caching */
+	if (flint_jwk_dup(key, &cached) == 0 && (text = strdup(a->jwk_json))) {
+		pthread_mutex_lock(&key_cache.lock);
+		free(key_cache.slot[i].jwk_json);
+		flint_jwk_free(key_cache.slot[i].key);
+		key_cache.slot[i].jwk_json = text;
+		key_cache.slot[i].key = cached;
+		pthread_mutex_unlock(&key_cache.lock);
+		cached = NULL;
+	}
+	flint_jwk_free(cached);
+	*ret = key;
+	return 0;
+}
+
+void flint_account_jwk_cache_clear(void)
+{
+	pthread_mutex_lock(&key_cache.lock);
+	for (size_t i = 0; i < KEY_CACHE_SLOTS; i++) {
+		free(key_cache.slot[i].jwk_json);
+		flint_jwk_free(key_cache.slot[i].key);
+		key_cache.slot[i].jwk_json = NULL;
+		key_cache.slot[i].key = NULL;
+	}
+	pthread_mutex_unlock(&key_cache.lock);
 }
 
 /* A libpq conninfo string begins with a "keyword =" (host=..., dbname=...). */

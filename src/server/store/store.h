@@ -285,8 +285,11 @@ static inline void flint_store_close(struct flint_store *st)
 }
 
 struct flint_jwk;
-/* Imports the account's stored public key. */
+/* Imports the account's stored public key (from a process-wide cache of
+ * imported keys when it was imported before). */
 int flint_account_jwk(const struct flint_account *a, struct flint_jwk **ret);
+/* Empties that cache (at exit). */
+void flint_account_jwk_cache_clear(void);
 
 void flint_account_free(struct flint_account *a);
 void flint_eab_key_free(struct flint_eab_key *k);
