@@ -944,6 +944,8 @@ static int sq_open(const char *dsn, struct flint_store **ret)
 		rc = sqlite3_exec(q->db,
 				  "PRAGMA journal_mode = WAL;"
 				  "PRAGMA synchronous = NORMAL;"
+				  "PRAGMA wal_autocheckpoint = 10000;"
+				  "PRAGMA journal_size_limit = 67108864;"
 				  "PRAGMA foreign_keys = ON;",
 				  NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
