@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -1319,6 +1320,38 @@ out:
 	free(tb);
 }
 
+/* SQLite only: committed pages reach the database file (a checkpoint) without
+ * anyone asking, from the background checkpointer (automatic checkpoints in
+ * the committing connection are off). */
+static void test_sqlite_checkpointer(void)
+{
+	struct stat sb;
+	off_t before;
+	char nonce[300];
+	int i, ok = 0;
+
+	CHECK_INT(stat(dbpath, &sb), 0);
+	before = sb.st_size;
+	memset(nonce, 'n', sizeof(nonce) - 1);
+	nonce[sizeof(nonce) - 1] = '\0';
+	/* ~8 MB of rows: well over 1000 WAL pages */
+	for (i = 0; i < 24000; i++) {
+		snprintf(nonce, 24, "ckpt-%08d-", i);
+		nonce[14] = 'n';
+		if (OPS->nonce_use(st, nonce, 1) < 0)
+			break;
+	}
+	CHECK_INT(i, 24000);
+	for (int t = 0; t < 200 && !ok; t++) {
+		if (stat(dbpath, &sb) == 0 && sb.st_size > before + 4 * 1024 * 1024)
+			ok = 1;
+		else
+			usleep(50000);
+	}
+	CHECK(ok);
+	CHECK_INT(OPS->nonce_purge(st, 2), 0);
+}
+
 /* PostgreSQL only: the server ends the handle's connection (restart,
  * failover); the call that notices fails with FLINT_EIO, the next reconnects
  * and prepares its statements again. */
@@ -1406,6 +1439,8 @@ int main(void)
 		RUN(test_account_jwk_cache);
 		if (dsn != dbpath)
 			RUN(test_pg_reconnect);
+		else
+			RUN(test_sqlite_checkpointer);
 	}
 	flint_store_close(st);
 	rm_tmpdir();

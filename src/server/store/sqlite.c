@@ -9,6 +9,7 @@
 
 #include "error.h"
 #include "store/sqlite.h"
+#include "store/sqlite_file.h"
 #include "store/store.h"
 
 /* Schema migrations, applied in order; migration i moves user_version from i
@@ -336,6 +337,9 @@ struct sq_store {
 	struct flint_store base; /* first: callers dispatch through base.ops */
 	sqlite3 *db;
 	sqlite3_stmt *stmt[S_COUNT]; /* prepared on first use, kept until close */
+	struct flint_sq_file *file; /* shared with the process's other connections to it */
+	bool in_tx;                 /* a write transaction is open (file's writer lock held) */
+	bool write_locked;          /* file's writer lock is held */
 	struct timespec busy_since; /* when the current wait for a lock began */
 };
 
@@ -412,10 +416,15 @@ static int get_stmt(struct sq_store *q, enum stmt_id id, sqlite3_stmt **ret)
 	return 0;
 }
 
-static void done(sqlite3_stmt *s)
+/* Ends a statement's use (and a lone write's hold on the writer lock). */
+static void done(struct sq_store *q, sqlite3_stmt *s)
 {
 	if (s)
 		sqlite3_reset(s);
+	if (q->write_locked && !q->in_tx) {
+		q->write_locked = false;
+		flint_sq_file_write_unlock(q->file);
+	}
 }
 
 /* A statement parameter. ARGS(TEXT(a), I64(b), ...) passes a list of them,
@@ -458,6 +467,11 @@ static int prepare(struct sq_store *q, enum stmt_id id, const struct param *p, s
 	err = get_stmt(q, id, &s);
 	if (err < 0)
 		return err;
+	/* a lone write takes the process's writer lock until done() */
+	if (!q->in_tx && !q->write_locked && !sqlite3_stmt_readonly(s)) {
+		flint_sq_file_write_lock(q->file);
+		q->write_locked = true;
+	}
 	for (size_t i = 0; i < n && rc == SQLITE_OK; i++) {
 		int at = (int)i + 1;
 
@@ -475,7 +489,7 @@ static int prepare(struct sq_store *q, enum stmt_id id, const struct param *p, s
 		}
 	}
 	if (rc != SQLITE_OK) {
-		done(s);
+		done(q, s);
 		return map_rc(rc);
 	}
 	*ret = s;
@@ -509,7 +523,7 @@ static int exec(struct sq_store *q, enum stmt_id id, const struct param *p, size
 	err = prepare(q, id, p, n, &s);
 	if (err == 0)
 		err = step_done(s);
-	done(s);
+	done(q, s);
 	return err;
 }
 
@@ -525,7 +539,7 @@ static int select_row(struct sq_store *q, enum stmt_id id, const struct param *p
 	if (err == 0)
 		err = step_row(s);
 	if (err < 0) {
-		done(s);
+		done(q, s);
 		return err;
 	}
 	*ret = s;
@@ -545,7 +559,7 @@ static int select_one(struct sq_store *q, enum stmt_id id, const struct param *p
 	if (err < 0)
 		return err;
 	err = read(q, s, ret);
-	done(s);
+	done(q, s);
 	return err;
 }
 
@@ -585,7 +599,7 @@ static int select_all(struct sq_store *q, enum stmt_id id, const struct param *p
 	rows = NULL;
 	n = 0;
 out:
-	done(s);
+	done(q, s);
 	for (size_t i = 0; i < n; i++)
 		rt->clear(rows + i * rt->size);
 	free(rows);
@@ -612,15 +626,26 @@ static int update(struct sq_store *q, enum stmt_id id, const struct param *p, si
 					: select_row(q, probe, ARGS(TEXT(key)), &row);
 		if (err == 0)
 			err = FLINT_ECONFLICT; /* the row is there: the precondition failed */
-		done(row);
+		done(q, row);
 	}
-	done(s);
+	done(q, s);
 	return err;
 }
 
+/* A write transaction: the process's writer lock, then SQLite's (BEGIN
+ * IMMEDIATE), both held until tx_end. */
 static int tx_begin(struct sq_store *q)
 {
-	return exec(q, S_BEGIN, NO_ARGS);
+	int err;
+
+	flint_sq_file_write_lock(q->file);
+	q->in_tx = q->write_locked = true;
+	err = exec(q, S_BEGIN, NO_ARGS);
+	if (err < 0) {
+		q->in_tx = q->write_locked = false;
+		flint_sq_file_write_unlock(q->file);
+	}
+	return err;
 }
 
 /* Commits, or rolls back when err (or the commit) failed; returns the outcome. */
@@ -630,6 +655,8 @@ static int tx_end(struct sq_store *q, int err)
 		err = exec(q, S_COMMIT, NO_ARGS);
 	if (err < 0 && !sqlite3_get_autocommit(q->db))
 		(void)exec(q, S_ROLLBACK, NO_ARGS);
+	q->in_tx = q->write_locked = false;
+	flint_sq_file_write_unlock(q->file);
 	return err;
 }
 
@@ -865,6 +892,7 @@ static void sq_close(struct flint_store *st)
 	for (int i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(q->stmt[i]);
 	sqlite3_close_v2(q->db);
+	flint_sq_file_detach(q->file);
 	free(q);
 }
 
@@ -944,7 +972,6 @@ static int sq_open(const char *dsn, struct flint_store **ret)
 		rc = sqlite3_exec(q->db,
 				  "PRAGMA journal_mode = WAL;"
 				  "PRAGMA synchronous = NORMAL;"
-				  "PRAGMA wal_autocheckpoint = 10000;"
 				  "PRAGMA journal_size_limit = 67108864;"
 				  "PRAGMA foreign_keys = ON;",
 				  NULL, NULL, NULL);
@@ -952,7 +979,9 @@ static int sq_open(const char *dsn, struct flint_store **ret)
 		err = map_rc(rc);
 		goto out;
 	}
-	err = migrate(q);
+	err = flint_sq_file_attach(dsn, q->db, &q->file);
+	if (err == 0)
+		err = migrate(q);
 	if (err < 0)
 		goto out;
 	*ret = &q->base;
@@ -982,7 +1011,7 @@ static int sq_secret(struct flint_store *st, const char *name, const unsigned ch
 		else
 			memcpy(ret, sqlite3_column_blob(s, 0), len);
 	}
-	done(s);
+	done(q, s);
 	return err;
 }
 
@@ -1246,7 +1275,7 @@ static int sq_orders_by_account(struct flint_store *st, const char *account_id,
 	*ret_ids = ids;
 	*ret_n = n;
 out:
-	done(seq);
+	done(q, seq);
 	return err;
 }
 
@@ -1262,7 +1291,7 @@ static int sq_authz_count_pending(struct flint_store *st, const char *account_id
 	int err = select_row(sq(st), S_AUTHZ_COUNT_PENDING, ARGS(TEXT(account_id), I64(now)), &s);
 	if (err == 0)
 		*ret = (size_t)sqlite3_column_int64(s, 0);
-	done(s);
+	done(sq(st), s);
 	return err;
 }
 
@@ -1381,7 +1410,7 @@ static int sq_order_csr(struct flint_store *st, const char *id, unsigned char **
 		*ret = der;
 		*ret_len = (size_t)n;
 	}
-	done(s);
+	done(sq(st), s);
 	return err;
 }
 
@@ -1443,7 +1472,7 @@ static int count_since(struct sq_store *q, enum stmt_id id, const struct param *
 		*ret_n = (size_t)sqlite3_column_int64(s, 0);
 		*ret_oldest = sqlite3_column_int64(s, 1);
 	}
-	done(s);
+	done(q, s);
 	return err;
 }
 
