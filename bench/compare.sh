@@ -11,12 +11,7 @@
 # shellcheck disable=SC2317  # cleanup and start_* are called indirectly (trap, "start_$s")
 set -uo pipefail
 
-BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(cd "$BENCH_DIR/.." && pwd)
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy no_proxy NO_PROXY
-
-FLINTD=${FLINTD:-$REPO/build/flintd}
-ACME_LOAD=${ACME_LOAD:-$REPO/build/acme-load}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # BENCH_DIR REPO FLINTD ACME_LOAD, process control
 CONFIGS=${CONFIGS:-flintd-sqlite flintd-pg1 flintd-pg2 pebble}
 DURATION=${DURATION:-30}   # seconds of acme-load per configuration (0: only COUNT limits)
 COUNT=${COUNT:-0}          # issuances per configuration (0: only DURATION limits)
@@ -82,7 +77,6 @@ done
 CLK_TCK=$(getconf CLK_TCK)
 
 # ------------------------------------------------------------- process control
-. "$BENCH_DIR/lib.sh"
 
 # cpu_snap PID... -> "pid:ticks" words; cpu_delta_ms SNAP0 SNAP1 -> the CPU (ms) the
 # processes of SNAP1 used since SNAP0 (a process absent from SNAP0 counts from 0)

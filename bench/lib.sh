@@ -3,7 +3,13 @@
 # and the server starts and /proc readings loadtest.sh and compare.sh share.
 # PIDS holds every background process a script started; T its work dir. On exit
 # every process is stopped (TERM, bounded wait, KILL) and T removed unless KEEP=1
-# or the script failed.
+# or the script failed. Sourcing it also sets BENCH_DIR, REPO, and the FLINTD and
+# ACME_LOAD defaults (the RelWithDebInfo build), and drops proxy settings.
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$BENCH_DIR/.." && pwd)
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy no_proxy NO_PROXY
+FLINTD=${FLINTD:-$REPO/build/flintd}
+ACME_LOAD=${ACME_LOAD:-$REPO/build/acme-load}
 PIDS=()
 T=
 

@@ -9,12 +9,7 @@
 # shellcheck disable=SC2317  # cleanup and start_* are called indirectly (trap, "start_$s")
 set -uo pipefail
 
-BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(cd "$BENCH_DIR/.." && pwd)
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy no_proxy NO_PROXY
-
-FLINTD=${FLINTD:-$REPO/build/flintd}
-ACME_LOAD=${ACME_LOAD:-$REPO/build/acme-load}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # BENCH_DIR REPO FLINTD ACME_LOAD, process control
 COUNT=${COUNT:-0}          # issuances per server (0: only DURATION limits)
 DURATION=${DURATION:-30}   # seconds per server (0: only COUNT limits)
 CLIENTS=${CLIENTS:-64}
@@ -59,7 +54,6 @@ done
 CLK_TCK=$(getconf CLK_TCK)
 
 # ------------------------------------------------------------- process control
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # ------------------------------------------------------------------------- setup
 for p in "$FLINTD_PORT" "$HTTP01_PORT" "$PEBBLE_PORT" "$PEBBLE_MGMT_PORT" "$CTS_DNS_PORT" "$CTS_MGMT_PORT"; do

@@ -124,7 +124,7 @@ int main(int argc, char **argv)
 	}
 	flint_store_close(st);
 	st = NULL;
-	if ((rc = flintd_http_new(&d, &http)) < 0)
+	if ((rc = flint_api_directory_init(&d)) < 0 || (rc = flintd_http_new(&d, &http)) < 0)
 		goto out;
 	if (pthread_create(&sigthr, NULL, signal_thread, http) != 0)
 		goto out;
@@ -155,6 +155,7 @@ out:
 	flint_store_close(st);
 	flint_issuer_free(d.issuer);
 	flint_account_jwk_cache_clear();
+	free(d.directory_json);
 	curl_global_cleanup();
 	flintd_config_clear(&cfg);
 	libevent_global_shutdown();

@@ -33,6 +33,8 @@ struct flintd {
 	struct flint_issuer *issuer;
 	struct flint_validation_pool *pool;
 	SSL_CTX *ssl_ctx;
+	/* the serialised directory (api/directory.c), made once at start */
+	char *directory_json;
 	struct flint_nonce_key nonce_key;
 };
 

@@ -24,6 +24,8 @@ void flint_api_dispatch(struct flint_req *r);
 
 /* Resource handlers; rest is the path after the route prefix. */
 void flint_api_directory(struct flint_req *r, const char *rest);
+/* Serialises the directory once into d->directory_json (freed by the caller). */
+int flint_api_directory_init(struct flintd *d);
 void flint_api_new_nonce(struct flint_req *r, const char *rest);
 void flint_api_new_account(struct flint_req *r, const char *rest);
 void flint_api_account(struct flint_req *r, const char *rest);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "error.h"
 
 static json_t *caa_identities(const char *list)
 {
@@ -22,9 +23,9 @@ static json_t *caa_identities(const char *list)
 	return a;
 }
 
-void flint_api_directory(struct flint_req *r, const char *rest)
+/* The directory document for the configuration (it changes with nothing else). */
+static json_t *directory_doc(const struct flint_req *r)
 {
-	(void)rest;
 	const struct flintd_config *cfg = r->d->cfg;
 	char *u[5] = {
 		flint_url(r, "/acme/new-nonce"), flint_url(r, "/acme/new-account"),
@@ -56,7 +57,31 @@ void flint_api_directory(struct flint_req *r, const char *rest)
 out:
 	for (int i = 0; i < 5; i++)
 		free(u[i]);
-	flint_reply_json(r, 200, doc);
+	return doc;
+}
+
+int flint_api_directory_init(struct flintd *d)
+{
+	struct flint_req r = {.d = d, .base = d->cfg->base_url};
+	json_t *doc = directory_doc(&r);
+	char *s = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+
+	json_decref(doc);
+	if (!s)
+		return FLINT_ENOMEM;
+	free(d->directory_json);
+	d->directory_json = s;
+	return 0;
+}
+
+void flint_api_directory(struct flint_req *r, const char *rest)
+{
+	(void)rest;
+	if (r->d->directory_json)
+		flint_reply_body(r, 200, "application/json", r->d->directory_json,
+				 strlen(r->d->directory_json));
+	else
+		flint_reply_json(r, 200, directory_doc(r));
 }
 
 void flint_api_new_nonce(struct flint_req *r, const char *rest)
