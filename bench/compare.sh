@@ -180,11 +180,13 @@ start_flintd_nodes() {
 	DIR_URL=$base/directory
 	CA_BUNDLE=$data/root.pem
 	for ((i = 0; i < n; i++)); do
+		# every simulated client comes from 127.0.0.1: the per-address connection cap
+		# (a safe default of 256 per event loop) is raised above CLIENTS
 		# shellcheck disable=SC2086
 		"$FLINTD" --listen "127.0.0.1:${ports[i]}" --data-dir "$data" --base-url "$base" "${dbargs[@]}" \
 			--http01-port "$HTTP01_PORT" --dns-server "127.0.0.1:$CTS_DNS_PORT" --allow-loopback-targets \
 			--rate-new-orders off --rate-certs-per-domain off --rate-new-accounts-per-ip off \
-			--rate-failed-validations off $FLINTD_ARGS \
+			--rate-failed-validations off --max-connections-per-ip "$((CLIENTS + 64))" $FLINTD_ARGS \
 			>"$T/$cfg-node$((i + 1)).out" 2>"$T/$cfg-node$((i + 1)).log" </dev/null &
 		pid=$!
 		PIDS+=("$pid")
