@@ -8,8 +8,8 @@ libevent-dev libsqlite3-dev libpq-dev libcurl4-openssl-dev libunbound-dev libpsl
 openssl curl"
 TEST="certbot lego dehydrated pebble python3-acme python3-requests jq bc iproute2 time
 knot knot-dnsutils dnsutils postgresql"
-# bench/compare.sh: the CAs, fake DNS, PostgreSQL, wrk (HTTP load) and ss
-BENCH="pebble postgresql wrk iproute2 procps"
+# bench/compare.sh: the CAs, fake DNS, PostgreSQL, wrk (HTTP load) and ss; profile.sh: perf
+BENCH="pebble postgresql wrk iproute2 procps linux-perf"
 want=$BUILD
 case "${1:-}" in
 test) want="$BUILD $TEST" ;;
