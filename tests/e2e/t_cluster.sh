@@ -91,13 +91,19 @@ for ((i = 0; i < 600; i++)); do
 	alive "$LOAD_PID" || break
 	sleep 0.1
 done
+# then the kill, at a moment node 2 is validating (each validation takes the
+# responder's 300 ms, far longer than from this query to the kill)
+N2=$(node_id 2)
+for ((i = 0; i < 200; i++)); do
+	[ "$(sql "SELECT count(*) FROM challenges WHERE status = 'processing' AND claimed_by = '$N2'")" -gt 0 ] && break
+	sleep 0.05
+done
 before_kill=$(issued_now)
 # NODE_PID is the timeout wrapper: SIGKILL goes to flintd itself
 node2=$(pgrep -P "${NODE_PID[2]}" -x flintd) || fail "node 2's flintd process not found"
 kill -KILL "$node2"
 wait "${NODE_PID[2]}" 2>/dev/null
 forget_pid "${NODE_PID[2]}"
-N2=$(node_id 2)
 left_chal=$(sql "SELECT count(*) FROM challenges WHERE status = 'processing' AND claimed_by = '$N2'")
 left_ord=$(sql "SELECT count(*) FROM orders WHERE status = 'processing' AND claimed_by = '$N2'")
 log "node 2 killed after $before_kill issuances; it held $left_chal challenges and $left_ord orders in processing"
