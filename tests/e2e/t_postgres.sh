@@ -67,10 +67,10 @@ issue_step issue_after_restart pg2.example.com
 n_certs=$("${PSQL[@]}" -c "SELECT count(*) FROM certificates")
 n_accts=$("${PSQL[@]}" -c "SELECT count(*) FROM accounts")
 version=$("${PSQL[@]}" -c "SELECT version FROM schema_version")
-if [ "$n_certs" = 2 ] && [ "$n_accts" = 1 ] && [ "$version" = 2 ]; then
+if [ "$n_certs" = 2 ] && [ "$n_accts" = 1 ] && [ "$version" = 3 ]; then
 	step_ok state_after_restart
 else
-	step_fail state_after_restart "certificates=$n_certs accounts=$n_accts schema=$version (want 2, 1, 2)"
+	step_fail state_after_restart "certificates=$n_certs accounts=$n_accts schema=$version (want 2, 1, 3)"
 fi
 
 finish

@@ -142,6 +142,15 @@ static const char *const migrations[] = {
 	" name TEXT PRIMARY KEY,"
 	" holder TEXT NOT NULL,"
 	" until BIGINT NOT NULL);",
+	/* 3 (SQLite's 8): used nonces keyed by (expires, value): the expiry is
+	 * part of the nonce, so uniqueness is the same, and inserts append */
+	"CREATE TABLE used_nonces_by_expiry ("
+	" expires BIGINT NOT NULL,"
+	" value TEXT NOT NULL,"
+	" PRIMARY KEY (expires, value));"
+	"INSERT INTO used_nonces_by_expiry (expires, value) SELECT expires, value FROM used_nonces;"
+	"DROP TABLE used_nonces;"
+	"ALTER TABLE used_nonces_by_expiry RENAME TO used_nonces;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

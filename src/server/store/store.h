@@ -121,7 +121,8 @@ struct flint_store_ops {
 
 	/* Nonces are issued without touching the store (they carry their own
 	 * MAC, see nonce.h); the store only remembers which were used, so each
-	 * is accepted once across all nodes. FLINT_ECONFLICT when already used. */
+	 * is accepted once across all nodes. FLINT_ECONFLICT when already used.
+	 * expires is the nonce's own (it is part of the nonce): the pair is the key. */
 	int (*nonce_use)(struct flint_store *st, const char *nonce, int64_t expires);
 	/* Forgets used nonces that expired (they fail their own check anyway). */
 	int (*nonce_purge)(struct flint_store *st, int64_t now);
