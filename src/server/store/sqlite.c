@@ -1419,8 +1419,10 @@ static int sq_order_csr(struct flint_store *st, const char *id, unsigned char **
 		memcpy(der, sqlite3_column_blob(s, 0), (size_t)n);
 		*ret = der;
 		*ret_len = (size_t)n;
+		der = NULL; /* the caller's */
 	}
 	done(sq(st), s);
+	free(der);
 	return err;
 }
 
