@@ -301,6 +301,8 @@ int flint_finalize_resume(struct flintd *d, struct flint_store *st, const char *
 	if (strcmp(o->status, "processing") != 0)
 		goto out; /* finished meanwhile */
 	rc = st->ops->order_csr(st, order_id, &der, &der_len);
+	if (rc < 0 && rc != FLINT_ENOTFOUND)
+		goto out; /* a store error: the claim lapses, a later round tries again */
 	if (rc == FLINT_ENOTFOUND)
 		prob = flint_problem_new(FLINT_PROB_SERVER_INTERNAL,
 					 "the issuance was interrupted and cannot be resumed; "
