@@ -112,21 +112,13 @@ say "work dir $T; COUNT=$COUNT PROCS=$PROCS THREADS=$THREADS WARMUP=$WARMUP ACCO
 
 # Fake DNS for both servers: every name is A 127.0.0.1, no AAAA. Its own challenge
 # responders are off; acme_load.py answers http-01 on HTTP01_PORT.
-pebble-challtestsrv -dns01 "127.0.0.1:$CTS_DNS_PORT" -http01 "" -https01 "" -tlsalpn01 "" \
-	-management "127.0.0.1:$CTS_MGMT_PORT" -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
-	>"$T/cts.log" 2>&1 </dev/null &
-PIDS+=($!)
-if ! wait_listen udp "$CTS_DNS_PORT" 10 || ! wait_listen tcp "$CTS_MGMT_PORT" 10; then
-	say "pebble-challtestsrv did not come up; $T/cts.log:"
-	tail -n 20 "$T/cts.log" >&2
-	exit 1
-fi
+start_challtestsrv "$CTS_DNS_PORT" "$CTS_MGMT_PORT" "$T/cts.log" || exit 1
 
 # ----------------------------------------------------------------------- servers
 SRV_PID='' DIR_URL='' CA_BUNDLE=
 
 start_flintd() {
-	local d=$T/flintd-data-$ROUND i
+	local d=$T/flintd-data-$ROUND
 	mkdir -p "$d"
 	# shellcheck disable=SC2086
 	"$FLINTD" --listen "127.0.0.1:$FLINTD_PORT" --data-dir "$d" --http01-port "$HTTP01_PORT" \
@@ -138,65 +130,12 @@ start_flintd() {
 	PIDS+=("$SRV_PID")
 	DIR_URL="https://127.0.0.1:$FLINTD_PORT/directory"
 	CA_BUNDLE=$d/root.pem
-	for ((i = 0; i < READY_TIMEOUT * 5; i++)); do
-		alive "$SRV_PID" || { say "flintd exited during startup"; tail -n 20 "$T/flintd-$ROUND.log" >&2; return 1; }
-		[ -s "$CA_BUNDLE" ] && curl -sf --max-time 2 --cacert "$CA_BUNDLE" "$DIR_URL" -o /dev/null && return 0
-		sleep 0.2
-	done
-	say "flintd not ready within ${READY_TIMEOUT}s at $DIR_URL"
-	tail -n 20 "$T/flintd-$ROUND.log" >&2
-	return 1
+	wait_directory flintd "$SRV_PID" "$DIR_URL" "$CA_BUNDLE" "$T/flintd-$ROUND.log"
 }
 
 start_pebble() {
-	local d=$T/pebble i
-	mkdir -p "$d"
-	# a throwaway CA for Pebble's own HTTPS listener (the API's TLS certificate)
-	if ! {
-		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-			-subj "/CN=flint bench Pebble TLS CA" -keyout "$d/tls-ca.key" -out "$d/tls-ca.pem" \
-			-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign &&
-			openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
-				-keyout "$d/key.pem" -out "$d/srv.csr" &&
-			printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$d/srv.ext" &&
-			openssl x509 -req -in "$d/srv.csr" -CA "$d/tls-ca.pem" -CAkey "$d/tls-ca.key" \
-				-CAcreateserial -days 2 -extfile "$d/srv.ext" -out "$d/cert.pem"
-	} >"$d/openssl.log" 2>&1; then
-		say "could not make Pebble's TLS certificate"
-		cat "$d/openssl.log" >&2
-		return 1
-	fi
-	cat >"$d/pebble-config.json" <<EOF
-{
-  "pebble": {
-    "listenAddress": "127.0.0.1:$PEBBLE_PORT",
-    "managementListenAddress": "127.0.0.1:$PEBBLE_MGMT_PORT",
-    "certificate": "$d/cert.pem",
-    "privateKey": "$d/key.pem",
-    "httpPort": $HTTP01_PORT,
-    "tlsPort": $PEBBLE_TLS_PORT,
-    "ocspResponderURL": "",
-    "externalAccountBindingRequired": false
-  }
-}
-EOF
-	# NOSLEEP: no random 0-15 s validation delay. NONCEREJECT=0: no random badNonce
-	# (flintd does not inject any; the client would retry and skew the comparison).
-	PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 \
-		pebble -config "$d/pebble-config.json" -dnsserver "127.0.0.1:$CTS_DNS_PORT" \
-		>"$T/pebble-$ROUND.log" 2>&1 </dev/null &
-	SRV_PID=$!
-	PIDS+=("$SRV_PID")
-	DIR_URL="https://127.0.0.1:$PEBBLE_PORT/dir"
-	CA_BUNDLE=$d/tls-ca.pem
-	for ((i = 0; i < READY_TIMEOUT * 5; i++)); do
-		alive "$SRV_PID" || { say "pebble exited during startup"; tail -n 20 "$T/pebble-$ROUND.log" >&2; return 1; }
-		curl -sf --max-time 2 --cacert "$CA_BUNDLE" "$DIR_URL" -o /dev/null && return 0
-		sleep 0.2
-	done
-	say "pebble not ready within ${READY_TIMEOUT}s at $DIR_URL"
-	tail -n 20 "$T/pebble-$ROUND.log" >&2
-	return 1
+	start_pebble_at "$T/pebble" "$PEBBLE_PORT" "$PEBBLE_MGMT_PORT" "$PEBBLE_TLS_PORT" \
+		"$HTTP01_PORT" "$CTS_DNS_PORT" "$T/pebble-$ROUND.log"
 }
 
 # run_load NAME COUNT OUT.json -> acme_load.py's status (124: killed by the time cap)
