@@ -266,6 +266,15 @@ out:
 	flint_order_free(o);
 }
 
+/* The profile the order issues under (draft-ietf-acme-profiles): NULL when
+ * the CA has withdrawn it since newOrder. */
+static const struct flint_profile *order_profile(const struct flintd_config *cfg,
+						 const struct flint_order *o)
+{
+	return o->profile ? flint_profile_find(cfg->profiles, cfg->n_profiles, o->profile)
+			  : cfg->default_profile_p;
+}
+
 /* Queues finalize_job for an order in processing; takes csr. */
 static int queue_finalize(struct flintd *d, const char *order_id, struct flint_csr *csr,
 			  const struct flint_profile *profile)
@@ -315,9 +324,7 @@ int flint_finalize_resume(struct flintd *d, struct flint_store *st, const char *
 		rc = rc < 0 ? rc : FLINT_EINVAL;
 		goto out;
 	}
-	profile = o->profile ? flint_profile_find(d->cfg->profiles, d->cfg->n_profiles, o->profile)
-			     : d->cfg->default_profile_p;
-	if (!profile) {
+	if (!(profile = order_profile(d->cfg, o))) {
 		flint_problem_free(order_fail(
 			st, order_id, 0,
 			flint_problem_new(FLINT_PROB_INVALID_PROFILE,
@@ -397,10 +404,7 @@ void flint_api_finalize(struct flint_req *r, const char *order_id)
 		goto out;
 	}
 	/* draft-ietf-acme-profiles: a profile withdrawn since newOrder is refused */
-	profile = o->profile ? flint_profile_find(r->d->cfg->profiles, r->d->cfg->n_profiles,
-						  o->profile)
-			     : r->d->cfg->default_profile_p;
-	if (!profile) {
+	if (!(profile = order_profile(r->d->cfg, o))) {
 		flint_reply_error(r, FLINT_PROB_INVALID_PROFILE,
 				  "this CA no longer issues under profile %s; create a new order",
 				  o->profile);
