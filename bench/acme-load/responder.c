@@ -193,6 +193,17 @@ static void *run(void *arg)
 	return NULL;
 }
 
+/* The listener and its event base (either may be absent). */
+static void free_loop(void)
+{
+	if (http)
+		evhttp_free(http);
+	if (base)
+		event_base_free(base);
+	http = NULL;
+	base = NULL;
+}
+
 int responder_start(const char *addr, int port, long reply_delay_ms)
 {
 	delay_ms = reply_delay_ms;
@@ -210,12 +221,7 @@ int responder_start(const char *addr, int port, long reply_delay_ms)
 	running = true;
 	return 0;
 fail:
-	if (http)
-		evhttp_free(http);
-	if (base)
-		event_base_free(base);
-	http = NULL;
-	base = NULL;
+	free_loop();
 	return FLINT_EIO;
 }
 
@@ -230,12 +236,7 @@ void responder_stop(void)
 	}
 	while (pendings)
 		pending_free(pendings);
-	if (http)
-		evhttp_free(http);
-	if (base)
-		event_base_free(base);
-	http = NULL;
-	base = NULL;
+	free_loop();
 	for (i = 0; i < BUCKETS; i++) {
 		while (table[i]) {
 			struct entry *e = table[i];
