@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <libpq-fe.h>
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1352,6 +1353,39 @@ static void test_sqlite_checkpointer(void)
 	CHECK_INT(OPS->nonce_purge(st, 2), 0);
 }
 
+/* SQLite only: the handles of one process share a connection (a second
+ * handle's close leaves the first working), and writes by another connection
+ * to the file, as another process makes them, are seen and respected at once
+ * (the shared page cache is not trusted across them). */
+static void test_sqlite_other_connection(void)
+{
+	struct flint_store *second = NULL;
+	sqlite3 *other = NULL;
+	int64_t changed = -1;
+
+	CHECK_INT(flint_store_open(dsn, &second), 0);
+	if (second) {
+		CHECK_INT(second->ops->nonce_use(second, "shared-handle", 10000), 0);
+		flint_store_close(second);
+	}
+	CHECK_INT(OPS->nonce_use(st, "shared-handle", 10000), FLINT_ECONFLICT);
+
+	CHECK_INT(sqlite3_open_v2(dbpath, &other, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	CHECK_INT(sqlite3_busy_timeout(other, 5000), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(other, "INSERT INTO used_nonces (value, expires) VALUES ('from-other', 10000)",
+			       NULL, NULL, NULL),
+		  SQLITE_OK);
+	CHECK_INT(OPS->nonce_use(st, "from-other", 10000), FLINT_ECONFLICT);
+	CHECK_INT(OPS->nonce_use(st, "to-other", 10000), 0);
+	CHECK_INT(sqlite3_exec(other, "DELETE FROM used_nonces WHERE value = 'to-other'", NULL, NULL,
+			       NULL),
+		  SQLITE_OK);
+	changed = sqlite3_changes64(other);
+	CHECK_INT(changed, 1);
+	CHECK_INT(OPS->nonce_use(st, "to-other", 10000), 0);
+	sqlite3_close(other);
+}
+
 /* PostgreSQL only: the server ends the handle's connection (restart,
  * failover); the call that notices fails with FLINT_EIO, the next reconnects
  * and prepares its statements again. */
@@ -1439,8 +1473,10 @@ int main(void)
 		RUN(test_account_jwk_cache);
 		if (dsn != dbpath)
 			RUN(test_pg_reconnect);
-		else
+		else {
+			RUN(test_sqlite_other_connection);
 			RUN(test_sqlite_checkpointer);
+		}
 	}
 	flint_store_close(st);
 	rm_tmpdir();

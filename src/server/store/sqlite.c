@@ -1,6 +1,9 @@
 /* The SQLite store backend (RFC 8555 §7.1 objects and §7.2 nonces): one
- * connection per handle and thread, WAL for sharing, migrations on user_version. */
+ * connection per database file and process, shared by every handle (event
+ * loops, validation workers) one statement or transaction at a time; WAL for
+ * sharing with other processes; migrations on user_version. */
 #include <limits.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +12,7 @@
 
 #include "error.h"
 #include "store/sqlite.h"
-#include "store/sqlite_file.h"
+#include "store/sqlite_checkpoint.h"
 #include "store/store.h"
 
 /* Schema migrations, applied in order; migration i moves user_version from i
@@ -343,31 +346,49 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_EAB_EXISTS] = "SELECT 1 FROM eab_keys WHERE kid = ?1",
 };
 
-struct sq_store {
-	struct flint_store base; /* first: callers dispatch through base.ops */
+/* The process's connection to one database file. Every handle opened on the
+ * same path shares it: one page cache that stays valid across the process's
+ * own commits (separate connections re-read each page another one changed),
+ * one set of prepared statements, and no lock contention inside the process.
+ * lock (recursive) is held from a statement's prepare to its done() and
+ * across a transaction, so each handle's operation sees the connection alone;
+ * statements last microseconds, and writes were serialised anyway (SQLite
+ * lets one connection write at a time). In-memory databases are private to
+ * their handle. */
+struct sq_conn {
+	struct sq_conn *next; /* in the registry; unused when private */
+	char *path;           /* registry key; NULL when private */
+	int users;            /* handles sharing it (registry_lock) */
+	pthread_mutex_t lock;
 	sqlite3 *db;
 	sqlite3_stmt *stmt[S_COUNT]; /* prepared on first use, kept until close */
-	struct flint_sq_file *file; /* shared with the process's other connections to it */
-	bool in_tx;                 /* a write transaction is open (file's writer lock held) */
-	bool write_locked;          /* file's writer lock is held */
-	struct timespec busy_since; /* when the current wait for a lock began */
+	struct flint_sq_checkpointer *checkpointer; /* NULL in memory */
+	struct timespec busy_since;  /* when the current wait for another process's lock began */
 };
+
+struct sq_store {
+	struct flint_store base; /* first: callers dispatch through base.ops */
+	struct sq_conn *c;
+};
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct sq_conn *registry;
 
 #define BUSY_TIMEOUT_S 10
 
-/* Waiting for another connection's write lock: short sleeps (a write
+/* Waiting for another process's write lock: short sleeps (a write
  * transaction here lasts tens of microseconds; SQLite's own handler sleeps
  * 1, 2, 5, 10 ... ms, which is most of a request's latency under load),
  * for BUSY_TIMEOUT_S in all, then SQLITE_BUSY (FLINT_EIO). */
 static int busy_wait(void *arg, int attempt)
 {
-	struct sq_store *q = arg;
+	struct sq_conn *c = arg;
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (attempt == 0)
-		q->busy_since = now;
-	else if (now.tv_sec - q->busy_since.tv_sec >= BUSY_TIMEOUT_S)
+		c->busy_since = now;
+	else if (now.tv_sec - c->busy_since.tv_sec >= BUSY_TIMEOUT_S)
 		return 0;
 	/* 20 us, 40 us ... then 500 us between tries */
 	struct timespec pause = {0, attempt < 25 ? 20000L * (attempt + 1) : 500000L};
@@ -406,19 +427,25 @@ static int map_rc(int rc)
 	}
 }
 
-/* A cached statement, reset and unbound. Callers reset it again when done so
- * that no read transaction stays open between calls. */
+/* A cached statement, reset and unbound, with the connection held until
+ * done(q, it). Callers reset it again when done so that no read transaction
+ * stays open between calls. */
 static int get_stmt(struct sq_store *q, enum stmt_id id, sqlite3_stmt **ret)
 {
-	sqlite3_stmt *s = q->stmt[id];
+	struct sq_conn *c = q->c;
+	sqlite3_stmt *s;
 	int rc;
 
+	pthread_mutex_lock(&c->lock);
+	s = c->stmt[id];
 	if (!s) {
-		rc = sqlite3_prepare_v3(q->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s,
+		rc = sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s,
 					NULL);
-		if (rc != SQLITE_OK)
+		if (rc != SQLITE_OK) {
+			pthread_mutex_unlock(&c->lock);
 			return map_rc(rc);
-		q->stmt[id] = s;
+		}
+		c->stmt[id] = s;
 	}
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
@@ -426,15 +453,13 @@ static int get_stmt(struct sq_store *q, enum stmt_id id, sqlite3_stmt **ret)
 	return 0;
 }
 
-/* Ends a statement's use (and a lone write's hold on the writer lock). */
+/* Ends the use of a statement from get_stmt (NULL: none was got). */
 static void done(struct sq_store *q, sqlite3_stmt *s)
 {
-	if (s)
-		sqlite3_reset(s);
-	if (q->write_locked && !q->in_tx) {
-		q->write_locked = false;
-		flint_sq_file_write_unlock(q->file);
-	}
+	if (!s)
+		return;
+	sqlite3_reset(s);
+	pthread_mutex_unlock(&q->c->lock);
 }
 
 /* A statement parameter. ARGS(TEXT(a), I64(b), ...) passes a list of them,
@@ -477,11 +502,6 @@ static int prepare(struct sq_store *q, enum stmt_id id, const struct param *p, s
 	err = get_stmt(q, id, &s);
 	if (err < 0)
 		return err;
-	/* a lone write takes the process's writer lock until done() */
-	if (!q->in_tx && !q->write_locked && !sqlite3_stmt_readonly(s)) {
-		flint_sq_file_write_lock(q->file);
-		q->write_locked = true;
-	}
 	for (size_t i = 0; i < n && rc == SQLITE_OK; i++) {
 		int at = (int)i + 1;
 
@@ -524,8 +544,10 @@ static int step_row(sqlite3_stmt *s)
 	return rc == SQLITE_DONE ? FLINT_ENOTFOUND : map_rc(rc);
 }
 
-/* Runs a statement that returns no rows. */
-static int exec(struct sq_store *q, enum stmt_id id, const struct param *p, size_t n)
+/* Runs a statement that returns no rows; *ret_changes (when not NULL): the
+ * rows it inserted, updated or deleted. */
+static int exec_changes(struct sq_store *q, enum stmt_id id, const struct param *p, size_t n,
+			int64_t *ret_changes)
 {
 	sqlite3_stmt *s = NULL;
 	int err;
@@ -533,8 +555,15 @@ static int exec(struct sq_store *q, enum stmt_id id, const struct param *p, size
 	err = prepare(q, id, p, n, &s);
 	if (err == 0)
 		err = step_done(s);
+	if (err == 0 && ret_changes)
+		*ret_changes = sqlite3_changes64(q->c->db);
 	done(q, s);
 	return err;
+}
+
+static int exec(struct sq_store *q, enum stmt_id id, const struct param *p, size_t n)
+{
+	return exec_changes(q, id, p, n, NULL);
 }
 
 /* Steps to the first row and leaves *ret there, for the caller to read and
@@ -631,7 +660,7 @@ static int update(struct sq_store *q, enum stmt_id id, const struct param *p, si
 	err = prepare(q, id, p, n, &s);
 	if (err == 0)
 		err = step_done(s);
-	if (err == 0 && sqlite3_changes(q->db) == 0) {
+	if (err == 0 && sqlite3_changes(q->c->db) == 0) {
 		err = probe == NO_PROBE ? FLINT_ENOTFOUND
 					: select_row(q, probe, ARGS(TEXT(key)), &row);
 		if (err == 0)
@@ -642,31 +671,30 @@ static int update(struct sq_store *q, enum stmt_id id, const struct param *p, si
 	return err;
 }
 
-/* A write transaction: the process's writer lock, then SQLite's (BEGIN
+/* A write transaction: the connection, then SQLite's write lock (BEGIN
  * IMMEDIATE), both held until tx_end. */
 static int tx_begin(struct sq_store *q)
 {
+	struct sq_conn *c = q->c;
 	int err;
 
-	flint_sq_file_write_lock(q->file);
-	q->in_tx = q->write_locked = true;
+	pthread_mutex_lock(&c->lock);
 	err = exec(q, S_BEGIN, NO_ARGS);
-	if (err < 0) {
-		q->in_tx = q->write_locked = false;
-		flint_sq_file_write_unlock(q->file);
-	}
+	if (err < 0)
+		pthread_mutex_unlock(&c->lock);
 	return err;
 }
 
 /* Commits, or rolls back when err (or the commit) failed; returns the outcome. */
 static int tx_end(struct sq_store *q, int err)
 {
+	struct sq_conn *c = q->c;
+
 	if (err == 0)
 		err = exec(q, S_COMMIT, NO_ARGS);
-	if (err < 0 && !sqlite3_get_autocommit(q->db))
+	if (err < 0 && !sqlite3_get_autocommit(c->db))
 		(void)exec(q, S_ROLLBACK, NO_ARGS);
-	q->in_tx = q->write_locked = false;
-	flint_sq_file_write_unlock(q->file);
+	pthread_mutex_unlock(&c->lock);
 	return err;
 }
 
@@ -893,17 +921,43 @@ static void clear_cert(void *elem)
 
 static const struct row_type cert_rows = { sizeof(struct flint_cert *), read_cert, clear_cert };
 
+static void conn_free(struct sq_conn *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < S_COUNT; i++)
+		sqlite3_finalize(c->stmt[i]);
+	sqlite3_close_v2(c->db);
+	flint_sq_checkpointer_stop(c->checkpointer);
+	pthread_mutex_destroy(&c->lock);
+	free(c->path);
+	free(c);
+}
+
 static void sq_close(struct flint_store *st)
 {
 	struct sq_store *q = sq(st);
+	struct sq_conn **p, *c;
 
 	if (!q)
 		return;
-	for (int i = 0; i < S_COUNT; i++)
-		sqlite3_finalize(q->stmt[i]);
-	sqlite3_close_v2(q->db);
-	flint_sq_file_detach(q->file);
+	c = q->c;
 	free(q);
+	if (!c)
+		return;
+	if (c->path) {
+		pthread_mutex_lock(&registry_lock);
+		if (--c->users > 0) {
+			pthread_mutex_unlock(&registry_lock);
+			return;
+		}
+		for (p = &registry; *p && *p != c; p = &(*p)->next)
+			;
+		if (*p)
+			*p = c->next;
+		pthread_mutex_unlock(&registry_lock);
+	}
+	conn_free(c);
 }
 
 static int user_version(sqlite3 *db, int *ret)
@@ -932,13 +986,14 @@ out:
  * opens: the second opener waits, then finds the schema current. */
 static int migrate(struct sq_store *q)
 {
+	sqlite3 *db = q->c->db;
 	char pragma[64];
 	int version = 0, err;
 
 	err = tx_begin(q);
 	if (err < 0)
 		return err;
-	err = user_version(q->db, &version);
+	err = user_version(db, &version);
 	if (err < 0)
 		goto out;
 	if (version > N_MIGRATIONS) {
@@ -946,40 +1001,55 @@ static int migrate(struct sq_store *q)
 		goto out;
 	}
 	for (int v = version; v < N_MIGRATIONS; v++) {
-		err = map_rc(sqlite3_exec(q->db, migrations[v], NULL, NULL, NULL));
+		err = map_rc(sqlite3_exec(db, migrations[v], NULL, NULL, NULL));
 		if (err < 0)
 			goto out;
 	}
 	if (version < N_MIGRATIONS) {
 		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", N_MIGRATIONS);
-		err = map_rc(sqlite3_exec(q->db, pragma, NULL, NULL, NULL));
+		err = map_rc(sqlite3_exec(db, pragma, NULL, NULL, NULL));
 	}
 out:
 	return tx_end(q, err);
 }
 
-static int sq_open(const char *dsn, struct flint_store **ret)
+/* A database that lives in this connection only. */
+static bool in_memory(const char *dsn)
 {
-	struct sq_store *q = NULL;
+	return strcmp(dsn, ":memory:") == 0 || strstr(dsn, "mode=memory") != NULL;
+}
+
+/* Opens, configures and migrates a connection of q to dsn into q->c; shared
+ * (registered under dsn by the caller) unless in memory. */
+static int conn_open(struct sq_store *q, const char *dsn)
+{
+	struct sq_conn *c = calloc(1, sizeof(*c));
+	pthread_mutexattr_t attr;
 	int rc, err;
 
-	if (!dsn || !*dsn || !ret)
-		return FLINT_EINVAL;
-	q = calloc(1, sizeof(*q));
-	if (!q)
+	if (!c)
 		return FLINT_ENOMEM;
-	q->base.ops = &flint_store_sqlite;
-	rc = sqlite3_open_v2(dsn, &q->db,
-			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc != SQLITE_OK) {
-		err = q->db ? map_rc(rc) : FLINT_ENOMEM;
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&c->lock, &attr);
+	pthread_mutexattr_destroy(&attr);
+	c->users = 1;
+	q->c = c;
+	if (!in_memory(dsn) && !(c->path = strdup(dsn))) {
+		err = FLINT_ENOMEM;
 		goto out;
 	}
-	sqlite3_extended_result_codes(q->db, 1);
+	rc = sqlite3_open_v2(dsn, &c->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		err = c->db ? map_rc(rc) : FLINT_ENOMEM;
+		goto out;
+	}
+	sqlite3_extended_result_codes(c->db, 1);
 	/* The busy handler comes first: switching to WAL itself may have to wait. */
-	rc = sqlite3_busy_handler(q->db, busy_wait, q);
+	rc = sqlite3_busy_handler(c->db, busy_wait, c);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(q->db,
+		rc = sqlite3_exec(c->db,
 				  "PRAGMA journal_mode = WAL;"
 				  "PRAGMA synchronous = NORMAL;"
 				  "PRAGMA journal_size_limit = 67108864;"
@@ -989,17 +1059,50 @@ static int sq_open(const char *dsn, struct flint_store **ret)
 		err = map_rc(rc);
 		goto out;
 	}
-	err = flint_sq_file_attach(dsn, q->db, &q->file);
+	err = c->path ? flint_sq_checkpointer_start(dsn, c->db, &c->checkpointer) : 0;
 	if (err == 0)
 		err = migrate(q);
-	if (err < 0)
-		goto out;
-	*ret = &q->base;
-	q = NULL;
 out:
-	if (q)
-		sq_close(&q->base);
+	if (err < 0) {
+		q->c = NULL;
+		conn_free(c);
+	}
 	return err;
+}
+
+static int sq_open(const char *dsn, struct flint_store **ret)
+{
+	struct sq_store *q = NULL;
+	struct sq_conn *c = NULL;
+	int err = 0;
+
+	if (!dsn || !*dsn || !ret)
+		return FLINT_EINVAL;
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		return FLINT_ENOMEM;
+	q->base.ops = &flint_store_sqlite;
+	if (in_memory(dsn)) {
+		err = conn_open(q, dsn);
+	} else {
+		pthread_mutex_lock(&registry_lock);
+		for (c = registry; c && strcmp(c->path, dsn) != 0; c = c->next)
+			;
+		if (c) {
+			c->users++;
+			q->c = c;
+		} else if ((err = conn_open(q, dsn)) == 0) {
+			q->c->next = registry;
+			registry = q->c;
+		}
+		pthread_mutex_unlock(&registry_lock);
+	}
+	if (err < 0) {
+		free(q);
+		return err;
+	}
+	*ret = &q->base;
+	return 0;
 }
 
 static int sq_nonce_use(struct flint_store *st, const char *nonce, int64_t expires)
@@ -1434,8 +1537,11 @@ static int sq_lease_acquire(struct flint_store *st, const char *name, const char
 
 	if (!name || !holder)
 		return FLINT_EINVAL;
-	err = exec(q, S_LEASE_ACQUIRE, ARGS(TEXT(name), TEXT(holder), I64(now), I64(until)));
-	if (err == 0 && sqlite3_changes(q->db) == 0)
+	int64_t changed = 0;
+
+	err = exec_changes(q, S_LEASE_ACQUIRE,
+			   ARGS(TEXT(name), TEXT(holder), I64(now), I64(until)), &changed);
+	if (err == 0 && changed == 0)
 		err = FLINT_ECONFLICT;
 	return err;
 }
@@ -1536,11 +1642,14 @@ static int sq_certs_set_ari_window(struct flint_store *st, const char *serial,
 
 	if (!ret_n || end <= start)
 		return FLINT_EINVAL;
-	err = exec(q, S_CERTS_SET_ARI,
-		   ARGS(I64(now), I64(start), I64(end), TEXT(explanation), TEXT(serial),
-			TEXT(account_id)));
+	int64_t changed = 0;
+
+	err = exec_changes(q, S_CERTS_SET_ARI,
+			   ARGS(I64(now), I64(start), I64(end), TEXT(explanation), TEXT(serial),
+				TEXT(account_id)),
+			   &changed);
 	if (err == 0)
-		*ret_n = (size_t)sqlite3_changes(q->db);
+		*ret_n = (size_t)changed;
 	return err;
 }
 
