@@ -3,7 +3,9 @@
 #ifndef ACME_LOAD_H
 #define ACME_LOAD_H
 
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -54,6 +56,8 @@ struct load_config {
 	struct curl_slist *connect_to[LOAD_MAX_TARGETS]; /* "::HOST:PORT", for CURLOPT_CONNECT_TO */
 	int n_targets;
 	long transport_retries; /* a step failed at the transport level is sent again, this often */
+	long transport_retry_ms; /* ... after this pause (a single server restarting) */
+	const char *issued_out;	 /* --issued-out: a JSON line per certificate served */
 	/* from the directory */
 	char *new_nonce, *new_account, *new_order;
 };
@@ -89,6 +93,8 @@ struct load_run {
 	atomic_llong last_progress_ms;
 	char run_id[16];
 	int64_t t0_ms, deadline_ms; /* deadline 0: none */
+	FILE *issued_out;	    /* NULL: not asked for */
+	pthread_mutex_t issued_lock;
 };
 
 int64_t load_now_ms(void);

@@ -1,6 +1,7 @@
 /* acme-load: drives N concurrent simulated ACME clients (RFC 8555) against a directory
  * URL and reports issuances/s, per-resource latency, errors by type and its own CPU. */
 #include <curl/curl.h>
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -366,6 +367,11 @@ static void usage(FILE *f)
 	    "                             a resent finalize that finds the order already\n"
 	    "                             finalized polls the order [3 with two or more\n"
 	    "                             --connect-to, else 0]\n"
+	    "      --transport-retry-ms N pause before such a resend (a lone server\n"
+	    "                             restarting: with --transport-retries, rides out\n"
+	    "                             N x retries ms of downtime) [0]\n"
+	    "      --issued-out FILE      append one JSON line per certificate served: name,\n"
+	    "                             order, certificate (URLs) and pem (the chain)\n"
 	    "  -v, --verbose              print each failure to stderr\n"
 	    "  -h, --help                 this text\n"
 	    "\n"
@@ -428,6 +434,8 @@ int main(int argc, char **argv)
 		O_STALL,
 		O_CONNECT_TO,
 		O_TRETRIES,
+		O_TRETRYMS,
+		O_ISSUED,
 		O_H01DELAY
 	};
 	static const struct option opts[] = {
@@ -447,6 +455,8 @@ int main(int argc, char **argv)
 	    {"stall-s", required_argument, NULL, O_STALL},
 	    {"connect-to", required_argument, NULL, O_CONNECT_TO},
 	    {"transport-retries", required_argument, NULL, O_TRETRIES},
+	    {"transport-retry-ms", required_argument, NULL, O_TRETRYMS},
+	    {"issued-out", required_argument, NULL, O_ISSUED},
 	    {"http01-delay-ms", required_argument, NULL, O_H01DELAY},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
@@ -553,8 +563,16 @@ int main(int argc, char **argv)
 			break;
 		case O_TRETRIES:
 			if (parse_long(optarg, 0, &cfg.transport_retries) < 0 ||
-			    cfg.transport_retries > 100)
+			    cfg.transport_retries > 1000)
 				goto bad;
+			break;
+		case O_TRETRYMS:
+			if (parse_long(optarg, 0, &cfg.transport_retry_ms) < 0 ||
+			    cfg.transport_retry_ms > 60000)
+				goto bad;
+			break;
+		case O_ISSUED:
+			cfg.issued_out = optarg;
 			break;
 		case 'v':
 			cfg.verbose = true;
@@ -585,6 +603,11 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	pthread_mutex_init(&run.issued_lock, NULL);
+	if (cfg.issued_out && !(run.issued_out = fopen(cfg.issued_out, "a"))) {
+		fprintf(stderr, "acme-load: %s: %s\n", cfg.issued_out, strerror(errno));
+		goto out;
+	}
 	if (fetch_directory(&cfg) < 0)
 		goto out;
 	if (responder_start(cfg.http01_addr, cfg.http01_port, cfg.http01_delay_ms) < 0)
@@ -663,6 +686,11 @@ int main(int argc, char **argv)
 		rc = 0;
 out:
 	responder_stop();
+	if (run.issued_out && fclose(run.issued_out) != 0) {
+		fprintf(stderr, "acme-load: %s: %s\n", cfg.issued_out, strerror(errno));
+		rc = 1;
+	}
+	pthread_mutex_destroy(&run.issued_lock);
 	stats_free(&total);
 	free(workers);
 	free(tids);

@@ -462,6 +462,28 @@ static void set_str(char **dst, const char *v)
 	*dst = v ? strdup(v) : NULL;
 }
 
+/* --issued-out: the certificate just served, as one JSON line. */
+static void record_issued(struct client *c)
+{
+	struct load_run *run = c->ctx->run;
+	json_t *j;
+	char *line;
+
+	if (!run->issued_out)
+		return;
+	j = json_pack("{s:s?,s:s?,s:s?,s:s%}", "name", c->name, "order", c->order_url,
+		      "certificate", c->cert_url, "pem", c->resp, c->resp_len);
+	line = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	if (line) {
+		pthread_mutex_lock(&run->issued_lock);
+		fprintf(run->issued_out, "%s\n", line);
+		fflush(run->issued_out);
+		pthread_mutex_unlock(&run->issued_lock);
+	}
+	free(line);
+	json_decref(j);
+}
+
 /* A 2xx reply to the current step. */
 static void on_success(struct client *c, json_t *j)
 {
@@ -597,6 +619,7 @@ static void on_success(struct client *c, json_t *j)
 		}
 		x->w->stats.issued++;
 		atomic_fetch_add(&x->run->issued, 1);
+		record_issued(c);
 		lat_add(&x->w->stats.lat[RES_ISSUANCE],
 			(uint32_t)(load_now_us() - c->issuance_t0_us));
 		c->in_issuance = false;
@@ -663,7 +686,10 @@ static void on_done(struct client *c, CURLcode cc)
 					x->cfg->n_targets ? x->cfg->target[c->req_target]
 							  : "the URL",
 					x->cfg->n_targets ? x->cfg->target[c->target] : "the URL");
-			client_next(c);
+			if (x->cfg->transport_retry_ms > 0)
+				wait_ms(c, x->cfg->transport_retry_ms);
+			else
+				client_next(c);
 			return;
 		}
 		fail_with(c, what);
