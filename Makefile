@@ -27,11 +27,23 @@ run: all test-deps
 run-ca: all
 	$(BUILD)/flintd --listen $(LISTEN) --data-dir $(DATA)
 
-# The test build uses clang with ASan+UBSan and builds the libFuzzer targets.
+# The test build uses clang with ASan+UBSan and builds the libFuzzer targets;
+# each fuzz target explores for 30 s within the run (fuzz/README.md).
 test: test-deps
-	CC=clang cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFLINT_SANITIZE=ON -DFLINT_FUZZ=ON >/dev/null
+	CC=clang cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFLINT_SANITIZE=ON -DFLINT_FUZZ=ON \
+		-DFLINT_FUZZ_SECONDS=30 >/dev/null
 	cmake --build $(TEST_BUILD) -j$(JOBS)
 	./scripts/run-tests.sh $(TEST_BUILD)
+
+# Longer fuzzing: every target (or FUZZ_ONLY=NAME) for FUZZ_SECONDS each, two at a time.
+FUZZ_SECONDS ?= 300
+FUZZ_ONLY ?=
+.PHONY: fuzz
+fuzz: test-deps
+	CC=clang cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFLINT_SANITIZE=ON -DFLINT_FUZZ=ON \
+		-DFLINT_FUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
+	cmake --build $(TEST_BUILD) -j$(JOBS)
+	cd $(TEST_BUILD) && ctest --output-on-failure -j$(JOBS) -L fuzz -R 'fuzz/fuzz_$(FUZZ_ONLY)'
 
 lint:
 	cmake -S . -B $(BUILD) >/dev/null
