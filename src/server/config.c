@@ -83,6 +83,9 @@ static const struct opt opts[] = {
 	{"job-lease", OPT_INT, O(job_lease), "60", 2, 3600, "SECONDS",
 	 "how long a node's claim on a validation, a finalization or a scheduled job lasts: "
 	 "work of a node that stopped or died is taken over by another (or by itself at restart)"},
+	{"user", OPT_STRING, O(user), NULL, 0, 0, "USER",
+	 "when started as root: bind the ports, then run as USER (its groups too) for everything "
+	 "else; the data directory (and crl-dir) must be USER's"},
 	{"log-format", OPT_STRING, O(log_format), "text", 0, 0, "text|json",
 	 "request and state-change lines on stderr as key=value text or one JSON object per line"},
 	{"orders-per-page", OPT_INT, O(orders_per_page), "10", 1, 1000, "N",

@@ -42,6 +42,7 @@ struct flintd_config {
 	int request_deadline;    /* seconds to receive a whole request */
 	char *node_id;           /* holder of this node's claims and leases */
 	int job_lease;           /* seconds a claim or lease lasts */
+	char *user;              /* run as this user after binding the ports (NULL: as started) */
 	char *log_format;        /* text | json */
 	int orders_per_page;
 	int max_pending_authzs;  /* per account */

@@ -497,14 +497,13 @@ static int listen_socket(const struct flintd_config *cfg, evutil_socket_t *ret)
 	return listen_on(cfg->listen_host, port, cfg->listen, ret);
 }
 
-/* The plain-HTTP listener on loop 0 (public-http-listen "HOST:PORT", IPv6
- * in brackets). */
-static int listen_plain(struct flintd_loop *l, const struct flintd_config *cfg)
+/* The plain-HTTP listening socket (public-http-listen "HOST:PORT", IPv6 in
+ * brackets). */
+static int listen_plain_socket(const struct flintd_config *cfg, evutil_socket_t *ret)
 {
 	const char *spec = cfg->public_http_listen, *colon = strrchr(spec, ':');
 	char host[256];
 	size_t hl;
-	int rc;
 
 	if (!colon || colon == spec || !colon[1] || (size_t)(colon - spec) >= sizeof(host)) {
 		fprintf(stderr, "flintd: public-http-listen must be HOST:PORT, got '%s'\n", spec);
@@ -515,8 +514,46 @@ static int listen_plain(struct flintd_loop *l, const struct flintd_config *cfg)
 		snprintf(host, sizeof(host), "%.*s", (int)hl - 2, spec + 1);
 	else
 		snprintf(host, sizeof(host), "%.*s", (int)hl, spec);
-	if ((rc = listen_on(host, colon + 1, spec, &l->fd_plain)) < 0)
-		return rc;
+	return listen_on(host, colon + 1, spec, ret);
+}
+
+int flintd_listeners_bind(const struct flintd_config *cfg, struct flintd_listeners *ret)
+{
+	int n = cfg->http_threads > 0 ? cfg->http_threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	int rc = 0;
+
+	if (n < 1)
+		n = 1;
+	ret->plain = -1;
+	ret->n_api = 0;
+	if (!(ret->api = calloc((size_t)n, sizeof(*ret->api))))
+		return FLINT_ENOMEM;
+	for (; ret->n_api < n && rc == 0; ret->n_api++)
+		if ((rc = listen_socket(cfg, &ret->api[ret->n_api])) < 0)
+			break;
+	if (rc == 0 && cfg->public_http_listen)
+		rc = listen_plain_socket(cfg, &ret->plain);
+	if (rc < 0)
+		flintd_listeners_close(ret);
+	return rc;
+}
+
+void flintd_listeners_close(struct flintd_listeners *l)
+{
+	for (int i = 0; l->api && i < l->n_api; i++)
+		if (l->api[i] >= 0)
+			close(l->api[i]);
+	if (l->plain >= 0)
+		close(l->plain);
+	free(l->api);
+	l->api = NULL;
+	l->n_api = 0;
+	l->plain = -1;
+}
+
+/* The plain-HTTP listener on loop 0, on the socket bound for it. */
+static int listen_plain(struct flintd_loop *l, const struct flintd_config *cfg)
+{
 	if (!(l->http_plain = evhttp_new(l->base)))
 		return FLINT_ENOMEM;
 	evhttp_set_gencb(l->http_plain, request_plain_cb, l);
@@ -550,7 +587,7 @@ static SSL_CTX *make_ssl_ctx(struct flintd *d)
 	return ctx;
 }
 
-int flintd_http_new(struct flintd *d, struct flintd_http **ret)
+int flintd_http_new(struct flintd *d, struct flintd_listeners *bound, struct flintd_http **ret)
 {
 	struct flintd_http *h = calloc(1, sizeof(*h));
 	int rc = FLINT_ENOMEM;
@@ -566,20 +603,21 @@ int flintd_http_new(struct flintd *d, struct flintd_http **ret)
 		rc = FLINT_ECRYPTO;
 		goto out;
 	}
-	h->n_loops = d->cfg->http_threads > 0 ? d->cfg->http_threads
-					       : (int)sysconf(_SC_NPROCESSORS_ONLN);
-	if (h->n_loops < 1)
-		h->n_loops = 1;
+	/* one loop per bound socket; the loops own the sockets from here on */
+	h->n_loops = bound->n_api;
 	h->loops = calloc((size_t)h->n_loops, sizeof(*h->loops));
 	if (!h->loops)
 		goto out;
-	for (int i = 0; i < h->n_loops; i++)
-		h->loops[i].fd = h->loops[i].fd_plain = -1;
+	for (int i = 0; i < h->n_loops; i++) {
+		h->loops[i].fd = bound->api[i];
+		bound->api[i] = -1;
+		h->loops[i].fd_plain = -1;
+	}
+	h->loops[0].fd_plain = bound->plain;
+	bound->plain = -1;
 	for (int i = 0; i < h->n_loops; i++) {
 		struct flintd_loop *l = &h->loops[i];
 		l->h = h;
-		if ((rc = listen_socket(d->cfg, &l->fd)) < 0)
-			goto out;
 		if ((rc = flint_store_open(d->cfg->database, &l->store)) < 0) {
 			char shown[512];
 

@@ -22,6 +22,7 @@
 #include "http.h"
 #include "issuer.h"
 #include "log.h"
+#include "privileges.h"
 #include "server.h"
 #include "validate/worker.h"
 
@@ -45,7 +46,9 @@ int main(int argc, char **argv)
 	struct flintd d = {.cfg = &cfg, .dispatch = flint_api_dispatch,
 			   .run_jobs = flint_jobs_run};
 	struct flintd_http *http = NULL;
+	struct flintd_listeners bound = {.plain = -1};
 	struct flint_store *st = NULL;
+	char why[256];
 	pthread_t sigthr;
 	bool sigthr_started = false;
 	sigset_t set;
@@ -80,6 +83,13 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL); /* every thread inherits this */
+	/* the ports first (below 1024 needs root), then nothing more as root */
+	if (flintd_listeners_bind(&cfg, &bound) < 0)
+		goto out;
+	if ((rc = flintd_drop_privileges(cfg.user, why, sizeof(why))) < 0) {
+		fprintf(stderr, "flintd: %s\n", why);
+		goto out;
+	}
 	if (evthread_use_pthreads() != 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		fprintf(stderr, "flintd: cannot initialise libevent threads or libcurl\n");
 		goto out;
@@ -132,7 +142,7 @@ int main(int argc, char **argv)
 	}
 	flint_store_close(st);
 	st = NULL;
-	if ((rc = flint_api_directory_init(&d)) < 0 || (rc = flintd_http_new(&d, &http)) < 0)
+	if ((rc = flint_api_directory_init(&d)) < 0 || (rc = flintd_http_new(&d, &bound, &http)) < 0)
 		goto out;
 	if (pthread_create(&sigthr, NULL, signal_thread, http) != 0)
 		goto out;
@@ -159,6 +169,7 @@ out:
 		pthread_join(sigthr, NULL);
 	}
 	flintd_http_free(http);
+	flintd_listeners_close(&bound);
 	flint_validation_pool_free(d.pool);
 	flint_store_close(st);
 	flint_issuer_free(d.issuer);
