@@ -7,7 +7,7 @@ BUILD="cmake make pkg-config gcc clang libclang-rt-14-dev libssl-dev libjansson-
 libevent-dev libsqlite3-dev libpq-dev libcurl4-openssl-dev libunbound-dev libpsl-dev publicsuffix
 openssl curl"
 TEST="certbot lego dehydrated pebble python3-acme python3-requests jq bc iproute2 time
-knot knot-dnsutils dnsutils postgresql"
+knot knot-dnsutils dnsutils postgresql softhsm2 libengine-pkcs11-openssl"
 # bench/compare.sh: the CAs, fake DNS, PostgreSQL, wrk (HTTP load) and ss; profile.sh: perf
 BENCH="pebble postgresql wrk iproute2 procps linux-perf"
 want=$BUILD

@@ -37,6 +37,13 @@ static const struct opt opts[] = {
 	 "external URL written into certificates (AIA, CRL); default https://LISTEN"},
 	{"intermediate-key", OPT_STRING, O(intermediate_key), "ecdsa", 0, 0, "ecdsa|rsa",
 	 "key type of the issuing intermediate created on first start (P-256 or RSA-3072)"},
+	{"intermediate-key-uri", OPT_STRING, O(intermediate_key_uri), NULL, 0, 0, "URI",
+	 "the issuing intermediate's private key in a PKCS#11 token (RFC 7512 pkcs11: URI) instead "
+	 "of DIR/intermediate.key; DIR/intermediate.pem is made for it by the root when missing"},
+	{"pkcs11-module", OPT_STRING, O(pkcs11_module), NULL, 0, 0, "PATH",
+	 "the token's PKCS#11 library (default: p11-kit's proxy, which loads the registered ones)"},
+	{"pkcs11-pin-file", OPT_STRING, O(pkcs11_pin_file), NULL, 0, 0, "FILE",
+	 "file whose first line is the token's user PIN (mode 0600; never in the URI)"},
 	{"crl-shards", OPT_INT, O(crl_shards), "1", 1, 128, "N",
 	 "partition the CRL: certificates name BASE/ca/crl/K (K from the serial), each a CRL "
 	 "with an Issuing Distribution Point; BASE/ca/crl stays the full CRL"},

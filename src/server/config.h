@@ -43,6 +43,9 @@ struct flintd_config {
 	char *node_id;           /* holder of this node's claims and leases */
 	int job_lease;           /* seconds a claim or lease lasts */
 	char *user;              /* run as this user after binding the ports (NULL: as started) */
+	char *intermediate_key_uri; /* PKCS#11 URI of the intermediate's key, or NULL */
+	char *pkcs11_module;     /* NULL: the engine's default */
+	char *pkcs11_pin_file;
 	char *log_format;        /* text | json */
 	int orders_per_page;
 	int max_pending_authzs;  /* per account */

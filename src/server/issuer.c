@@ -898,9 +898,20 @@ static int load_hierarchy(struct flint_issuer *is, const struct flint_issuer_opt
 			goto out;
 	}
 
-	/* Intermediate: an existing key keeps its type whatever the option says. */
-	r = load_ca(is->inter_key_path, is->inter_path, rsa ? FLINT_KEY_RSA : FLINT_KEY_P256,
-		    &is->inter_key, &is->inter);
+	/* Intermediate: an existing key keeps its type whatever the option says;
+	 * a key in a token is the token's, with the certificate from the data dir. */
+	if (opt->intermediate_token_key) {
+		r = FLINT_ECRYPTO;
+		if (EVP_PKEY_up_ref(opt->intermediate_token_key) != 1)
+			goto out;
+		is->inter_key = opt->intermediate_token_key;
+		r = file_exists(is->inter_path);
+		if (r == 1)
+			r = load_cert(is->inter_path, &is->inter);
+	} else {
+		r = load_ca(is->inter_key_path, is->inter_path, rsa ? FLINT_KEY_RSA : FLINT_KEY_P256,
+			    &is->inter_key, &is->inter);
+	}
 	if (r < 0)
 		goto out;
 	if (is->inter && !cert_fits(is->inter, is->inter_key, is->root, root_key)) {

@@ -16,6 +16,9 @@ struct flint_issuer_options {
 	const char *data_dir;     /* root.pem, root.key, intermediate.pem, intermediate.key,
 				     server.pem (chain), server.key; keys 0600 */
 	const char *intermediate_key; /* "ecdsa" (P-256, default) or "rsa" (RSA-3072) */
+	EVP_PKEY *intermediate_token_key; /* the intermediate's key in a PKCS#11 token
+					     (pkcs11.h): signs instead of intermediate.key,
+					     which is then neither read nor created; NULL: none */
 	const char *listen_host;  /* DNS name or IP literal for the serving certificate */
 	const char *base_url;     /* "https://host:port"; AIA caIssuers = base_url + "/ca/intermediate.der",
 				     CRL distribution point = base_url + "/ca/crl" */

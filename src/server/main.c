@@ -22,6 +22,7 @@
 #include "http.h"
 #include "issuer.h"
 #include "log.h"
+#include "pkcs11.h"
 #include "privileges.h"
 #include "server.h"
 #include "validate/worker.h"
@@ -48,7 +49,9 @@ int main(int argc, char **argv)
 	struct flintd_http *http = NULL;
 	struct flintd_listeners bound = {.plain = -1};
 	struct flint_store *st = NULL;
-	char why[256];
+	char why[512];
+	struct flint_pkcs11 *p11 = NULL;
+	EVP_PKEY *token_key = NULL;
 	pthread_t sigthr;
 	bool sigthr_started = false;
 	sigset_t set;
@@ -98,8 +101,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "flintd: cannot create %s: %s\n", cfg.data_dir, strerror(errno));
 		goto out;
 	}
+	if (cfg.intermediate_key_uri &&
+	    ((rc = flint_pkcs11_open(cfg.pkcs11_module, cfg.pkcs11_pin_file, &p11, why,
+				     sizeof(why))) < 0 ||
+	     (rc = flint_pkcs11_private_key(p11, cfg.intermediate_key_uri, &token_key, why,
+					    sizeof(why))) < 0)) {
+		fprintf(stderr, "flintd: %s\n", why);
+		goto out;
+	}
 	struct flint_issuer_options io = {
 		.data_dir = cfg.data_dir, .intermediate_key = cfg.intermediate_key,
+		.intermediate_token_key = token_key,
 		.listen_host = cfg.listen_host, .base_url = cfg.base_url,
 		.alternate_chain = cfg.alternate_chain,
 		.ocsp = cfg.ocsp,
@@ -173,6 +185,8 @@ out:
 	flint_validation_pool_free(d.pool);
 	flint_store_close(st);
 	flint_issuer_free(d.issuer);
+	EVP_PKEY_free(token_key);
+	flint_pkcs11_free(p11);
 	flint_account_jwk_cache_clear();
 	free(d.directory_json);
 	curl_global_cleanup();
