@@ -54,6 +54,7 @@ void flint_account_free(struct flint_account *acct)
 	free(acct->key_path);
 	free(acct->json_path);
 	flint_jwk_free(acct->key);
+	flint_keyproc_free(acct->keyproc);
 	free(acct->url);
 	free(acct);
 }
@@ -81,19 +82,29 @@ out:
 	return r;
 }
 
-static int load_key(const char *path, struct flint_jwk **ret, char **ret_err)
+/* The account key at path in a key process of its own (keyproc.h), made and
+ * saved there first when create and path does not exist; *ret_key is its
+ * public JWK, signing through *ret_proc. */
+static int key_process(const char *path, bool create, enum flint_key_type type, int rsa_bits,
+		       struct flint_keyproc **ret_proc, struct flint_jwk **ret_key, char **ret_err)
 {
-	EVP_PKEY *pkey = NULL;
+	struct flint_keyproc *kp = NULL;
 	int r;
 
-	if ((r = flint_key_load(path, &pkey, ret_err)) < 0)
+	if ((r = flint_keyproc_start(path, create, type, rsa_bits, &kp, ret_err)) < 0)
 		return r;
-	r = flint_jwk_from_pkey(pkey, ret);
-	EVP_PKEY_free(pkey);
-	if (r < 0)
-		flint_set_err(ret_err, "%s: the key is not usable as an ACME account key: %s", path,
-			      flint_strerror(r));
-	return r;
+	if ((r = flint_keyproc_jwk(kp, ret_key)) < 0) {
+		flint_keyproc_free(kp);
+		return r;
+	}
+	*ret_proc = kp;
+	return 0;
+}
+
+static int load_key(struct flint_account *acct, char **ret_err)
+{
+	return key_process(acct->key_path, false, FLINT_KEY_P256, 0, &acct->keyproc, &acct->key,
+			   ret_err);
 }
 
 int flint_account_load(struct flint_acme *a, const struct flint_state *st,
@@ -120,7 +131,7 @@ int flint_account_load(struct flint_acme *a, const struct flint_state *st,
 	r = FLINT_ENOMEM;
 	if (!(acct->url = strdup(url)))
 		goto out;
-	if ((r = load_key(acct->key_path, &acct->key, ret_err)) < 0)
+	if ((r = load_key(acct, ret_err)) < 0)
 		goto out;
 	if ((r = flint_acme_set_account(a, acct->key, acct->url)) < 0)
 		goto out;
@@ -288,20 +299,12 @@ int flint_account_register(struct flint_acme *a, const struct flint_state *st,
 		return r;
 	if ((r = flint_mkdirs(acct->dir, 0700, ret_err)) < 0)
 		goto out;
-	if (flint_file_exists(acct->key_path)) {
-		/* a registration that stopped between key and URL: same key, same account */
-		if ((r = load_key(acct->key_path, &acct->key, ret_err)) < 0)
-			goto out;
+	/* a registration that stopped between key and URL: same key, same account */
+	if (flint_file_exists(acct->key_path))
 		flint_debug("reusing the account key %s", acct->key_path);
-	} else {
-		if ((r = flint_jwk_generate(p->key_type, p->rsa_bits, &acct->key)) < 0) {
-			flint_set_err(ret_err, "cannot generate the account key: %s",
-				      flint_strerror(r));
-			goto out;
-		}
-		if ((r = flint_key_save(acct->key_path, acct->key->pkey, ret_err)) < 0)
-			goto out;
-	}
+	if ((r = key_process(acct->key_path, true, p->key_type, p->rsa_bits, &acct->keyproc,
+			     &acct->key, ret_err)) < 0)
+		goto out;
 	r = FLINT_ENOMEM;
 	contact = contacts_json(p->emails, p->n_emails);
 	payload = json_object();
@@ -462,6 +465,7 @@ int flint_account_rollover(struct flint_acme *a, struct flint_account *acct,
 	const struct flint_acme_directory *dir = flint_acme_dir(a);
 	struct flint_acme_reply *reply = NULL;
 	struct flint_jwk *new_key = NULL;
+	struct flint_keyproc *new_proc = NULL;
 	json_t *inner_payload = NULL, *kt = NULL;
 	char *inner_s = NULL, *inner = NULL, *new_path = NULL;
 	int r;
@@ -470,10 +474,14 @@ int flint_account_rollover(struct flint_acme *a, struct flint_account *acct,
 		flint_set_err(ret_err, "%s: the directory has no keyChange", dir->url);
 		return FLINT_EUNSUPPORTED;
 	}
-	if ((r = flint_jwk_generate(type, rsa_bits, &new_key)) < 0) {
-		flint_set_err(ret_err, "cannot generate the new account key: %s", flint_strerror(r));
-		return r;
-	}
+	/* the new key is made in a key process of its own and saved before the
+	 * server knows it: a crash after the server switched can still be
+	 * recovered from account.key.new */
+	if (!(new_path = flint_strdupf("%s.new", acct->key_path)))
+		return FLINT_ENOMEM;
+	unlink(new_path); /* what an attempt that failed before the server answered left */
+	if ((r = key_process(new_path, true, type, rsa_bits, &new_proc, &new_key, ret_err)) < 0)
+		goto out;
 	r = FLINT_ENOMEM;
 	inner_payload = json_pack("{s:s, s:O}", "account", acct->url, "oldKey",
 				  acct->key->public_json);
@@ -482,15 +490,9 @@ int flint_account_rollover(struct flint_acme *a, struct flint_account *acct,
 	/* §7.3.5: the inner JWS is signed by the new key, carries its jwk, no nonce */
 	if ((r = flint_jws_sign(new_key, NULL, NULL, dir->key_change, inner_s, &inner)) < 0) {
 		flint_set_err(ret_err, "cannot sign the keyChange request: %s", flint_strerror(r));
+		unlink(new_path);
 		goto out;
 	}
-	/* the new key is on disk before the server knows it: a crash after the
-	 * server switched can still be recovered from account.key.new */
-	r = FLINT_ENOMEM;
-	if (!(new_path = flint_strdupf("%s.new", acct->key_path)))
-		goto out;
-	if ((r = flint_key_save(new_path, new_key->pkey, ret_err)) < 0)
-		goto out;
 	r = flint_acme_post(a, dir->key_change, inner, NULL, &reply, ret_err);
 	if (r < 0) {
 		unlink(new_path);
@@ -506,8 +508,11 @@ int flint_account_rollover(struct flint_acme *a, struct flint_account *acct,
 		goto out;
 	}
 	flint_jwk_free(acct->key);
+	flint_keyproc_free(acct->keyproc);
 	acct->key = new_key;
+	acct->keyproc = new_proc;
 	new_key = NULL;
+	new_proc = NULL;
 	if ((r = flint_acme_set_account(a, acct->key, acct->url)) < 0)
 		goto out;
 	kt = json_string(flint_account_key_type_name(acct->key->type));
@@ -517,6 +522,7 @@ int flint_account_rollover(struct flint_acme *a, struct flint_account *acct,
 out:
 	flint_acme_reply_free(reply);
 	flint_jwk_free(new_key);
+	flint_keyproc_free(new_proc);
 	json_decref(inner_payload);
 	json_decref(kt);
 	free(inner_s);

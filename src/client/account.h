@@ -9,13 +9,15 @@
 
 #include "acme.h"
 #include "jwk.h"
+#include "keyproc.h"
 #include "state.h"
 
 struct flint_account {
 	char *dir;       /* DIR/accounts/<host>/<path> */
 	char *key_path;  /* dir/account.key (PKCS#8 PEM, 0600) */
 	char *json_path; /* dir/account.json: url, directory, contact, created */
-	struct flint_jwk *key;
+	struct flint_jwk *key;   /* the public key; signatures come from keyproc */
+	struct flint_keyproc *keyproc; /* the process holding the private key (keyproc.h) */
 	char *url;       /* the account URL: the kid of every request */
 };
 

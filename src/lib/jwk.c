@@ -512,6 +512,8 @@ int flint_jwk_dup(const struct flint_jwk *jwk, struct flint_jwk **ret)
 		return FLINT_ENOMEM;
 	}
 	d->pkey = jwk->pkey;
+	d->sign = jwk->sign;
+	d->sign_ctx = jwk->sign_ctx;
 	d->thumbprint = jwk->thumbprint ? strdup(jwk->thumbprint) : NULL;
 	d->public_json = jwk->public_json ? json_deep_copy(jwk->public_json) : NULL;
 	if ((jwk->thumbprint && !d->thumbprint) || (jwk->public_json && !d->public_json)) {

@@ -15,11 +15,21 @@ enum flint_key_type {
 	FLINT_KEY_ED25519,
 };
 
+/* Signs with a private key held elsewhere (flint's key processes): in is
+ * the JWS signing input; *ret (malloc'd) gets what EVP_DigestSign with the
+ * key's JWS digest gives (DER for ECDSA), as flint_jws_sign_input does. */
+typedef int (*flint_jwk_sign_fn)(void *ctx, const unsigned char *in, size_t len,
+				 unsigned char **ret, size_t *ret_len);
+
 struct flint_jwk {
 	enum flint_key_type type;
 	EVP_PKEY *pkey;      /* owned; public (imported) or private (generated/loaded) */
 	char *thumbprint;    /* RFC 7638, base64url SHA-256 */
 	json_t *public_json; /* canonical public JWK: only the required members */
+	/* NULL: pkey signs. Else pkey is public only and signatures come from
+	 * sign(sign_ctx, ...); the owner of sign_ctx outlives this key. */
+	flint_jwk_sign_fn sign;
+	void *sign_ctx;
 };
 
 /* Imports a public JWK. Rejects missing/extra-type members, non-canonical

@@ -527,6 +527,40 @@ static int jws_finish(const struct jws_parts *p, const unsigned char *sig, size_
 	return r;
 }
 
+int flint_jws_sign_input(const struct flint_jwk *key, const unsigned char *in, size_t len,
+			 unsigned char **ret, size_t *ret_len)
+{
+	EVP_MD_CTX *md = NULL;
+	unsigned char *sig = NULL;
+	size_t siglen = 0;
+	int idx, r = FLINT_ECRYPTO;
+
+	if (!key || !key->pkey || !in || !ret || !ret_len)
+		return FLINT_EINVAL;
+	idx = alg_index(flint_jwk_alg(key));
+	if (idx < 0)
+		return FLINT_EINVAL;
+	md = EVP_MD_CTX_new();
+	if (!md || EVP_DigestSignInit(md, NULL, alg_md(idx), NULL, key->pkey) != 1 ||
+	    EVP_DigestSign(md, NULL, &siglen, in, len) != 1)
+		goto out;
+	if (!(sig = malloc(siglen))) {
+		r = FLINT_ENOMEM;
+		goto out;
+	}
+	if (EVP_DigestSign(md, sig, &siglen, in, len) != 1)
+		goto out;
+	*ret = sig;
+	*ret_len = siglen;
+	sig = NULL;
+	r = 0;
+out:
+	ERR_clear_error();
+	free(sig);
+	EVP_MD_CTX_free(md);
+	return r;
+}
+
 int flint_jws_sign(const struct flint_jwk *key, const char *kid, const char *nonce,
 		   const char *url, const char *payload, char **ret)
 {
@@ -534,7 +568,6 @@ int flint_jws_sign(const struct flint_jwk *key, const char *kid, const char *non
 	json_t *hdr = NULL;
 	unsigned char *sig = NULL, raw[132];
 	size_t siglen = 0;
-	EVP_MD_CTX *md = NULL;
 	const char *alg;
 	int idx, r = FLINT_ENOMEM;
 
@@ -557,15 +590,11 @@ int flint_jws_sign(const struct flint_jwk *key, const char *kid, const char *non
 	}
 	if ((r = jws_begin(hdr, payload ? payload : "", &parts)) < 0)
 		goto out;
-	r = FLINT_ECRYPTO;
-	md = EVP_MD_CTX_new();
-	if (!md || EVP_DigestSignInit(md, NULL, alg_md(idx), NULL, key->pkey) != 1 ||
-	    EVP_DigestSign(md, NULL, &siglen, (const unsigned char *)parts.input,
-			   strlen(parts.input)) != 1)
-		goto out;
-	sig = OPENSSL_malloc(siglen);
-	if (!sig || EVP_DigestSign(md, sig, &siglen, (const unsigned char *)parts.input,
-				   strlen(parts.input)) != 1)
+	r = key->sign ? key->sign(key->sign_ctx, (const unsigned char *)parts.input,
+				  strlen(parts.input), &sig, &siglen)
+		      : flint_jws_sign_input(key, (const unsigned char *)parts.input,
+					     strlen(parts.input), &sig, &siglen);
+	if (r < 0)
 		goto out;
 	if (jws_algs[idx].ecdsa_half) {
 		/* JWS carries raw r||s, not DER (RFC 7518 §3.4) */
@@ -579,8 +608,7 @@ out:
 	ERR_clear_error();
 	json_decref(hdr);
 	jws_parts_clear(&parts);
-	OPENSSL_free(sig);
-	EVP_MD_CTX_free(md);
+	free(sig);
 	return r;
 }
 

@@ -59,6 +59,12 @@ int flint_jws_verify(const struct flint_jws *jws, const struct flint_jwk *key,
 int flint_jws_sign(const struct flint_jwk *key, const char *kid, const char *nonce,
 		   const char *url, const char *payload, char **ret);
 
+/* The signature of a JWS signing input with key's private half and the
+ * digest of its JWS alg, as EVP_DigestSign makes it (DER for ECDSA; *ret
+ * malloc'd). What a key process runs for a flint_jwk whose sign hook it is. */
+int flint_jws_sign_input(const struct flint_jwk *key, const unsigned char *in, size_t len,
+			 unsigned char **ret, size_t *ret_len);
+
 /* The MAC-signed inner JWS of external account binding (RFC 8555 §7.3.4):
  * protected {"alg": alg, "kid": kid, "url": url} (no nonce), payload as given
  * (the account's public JWK), signature HMAC over the signing input with key.
