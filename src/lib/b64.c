@@ -2,11 +2,12 @@
  * and CSPRNG-backed random base64url strings for IDs, nonces and tokens. */
 #include "b64.h"
 
-#include <openssl/rand.h>
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
+#include "random.h"
 
 static const char b64url_alphabet[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -106,8 +107,8 @@ int flint_random_b64url(size_t nbytes, char **ret)
 
 	if (!ret || nbytes == 0 || nbytes > sizeof(buf))
 		return FLINT_EINVAL;
-	if (RAND_bytes(buf, (int)nbytes) != 1)
-		return FLINT_ECRYPTO;
+	if ((r = flint_random_fill(buf, nbytes)) < 0)
+		return r;
 	r = flint_b64url_encode(buf, nbytes, ret);
 	OPENSSL_cleanse(buf, sizeof(buf));
 	return r;

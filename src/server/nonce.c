@@ -14,6 +14,7 @@
 #include "digest.h"
 #include "error.h"
 #include "metrics.h"
+#include "random.h"
 
 #define RAW_LEN 32
 #define TAG_OFF 16
@@ -47,7 +48,7 @@ int flint_nonce_new(const struct flint_nonce_key *k, int64_t expires, char *ret)
 	uint64_t e = (uint64_t)expires;
 	for (int i = 0; i < 8; i++)
 		raw[i] = (unsigned char)(e >> (56 - 8 * i));
-	if (RAND_bytes(raw + 8, 8) != 1 || tag(k, raw, raw + TAG_OFF) < 0)
+	if (flint_random_fill(raw + 8, 8) < 0 || tag(k, raw, raw + TAG_OFF) < 0)
 		return FLINT_ECRYPTO;
 	int rc = flint_b64url_encode(raw, sizeof(raw), &s);
 	if (rc < 0)
