@@ -14,6 +14,7 @@
 #include "challtestsrv.h"
 #include "check.h"
 #include "error.h"
+#include "validate/http01.h"
 #include "validate/resolver.h"
 #include "validate/validator.h"
 
@@ -269,12 +270,58 @@ static bool start_server(void)
 	return bind(srv_fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(srv_fd, 16) == 0;
 }
 
+/* The body check alone (flint_http01_check_body), no network. */
+static void test_check_body(void)
+{
+	static const struct {
+		const char *body;
+		size_t len;
+		int want;
+	} cases[] = {
+		{KEYAUTH, sizeof(KEYAUTH) - 1, 0},
+		{" \t" KEYAUTH "\r\n", sizeof(KEYAUTH) + 3, 0},
+		{"\n\v\f" KEYAUTH "\n\n\n", sizeof(KEYAUTH) + 5, 0},
+		{KEYAUTH "x", sizeof(KEYAUTH), FLINT_ENOTFOUND},
+		{KEYAUTH, sizeof(KEYAUTH) - 2, FLINT_ENOTFOUND},
+		{"x" KEYAUTH, sizeof(KEYAUTH), FLINT_ENOTFOUND},
+		{KEYAUTH "\0", sizeof(KEYAUTH), FLINT_ENOTFOUND}, /* a NUL is not whitespace */
+		{"", 0, FLINT_ENOTFOUND},
+		{" \r\n", 3, FLINT_ENOTFOUND},
+		{"\x01\xff\"\\", 4, FLINT_ENOTFOUND},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct flint_problem *p = NULL;
+		int rc = flint_http01_check_body(cases[i].body, cases[i].len, KEYAUTH, &p);
+		CHECK_INT(rc, cases[i].want);
+		CHECK(rc == 0 ? p == NULL : p && p->type == FLINT_PROB_INCORRECT_RESPONSE);
+		if (p) /* what was found, shown printable and bounded */
+			CHECK(strlen(p->detail) < 300 && !strchr(p->detail, '\x01'));
+		flint_problem_free(p);
+	}
+	struct flint_problem *p = NULL;
+	CHECK_INT(flint_http01_check_body(NULL, 0, KEYAUTH, &p), FLINT_ENOTFOUND);
+	flint_problem_free(p);
+	p = NULL;
+	CHECK_INT(flint_http01_check_body(NULL, 0, "", &p), 0);
+	CHECK(p == NULL);
+	char *big = malloc(FLINT_HTTP01_BODY_MAX + 1);
+	memset(big, ' ', FLINT_HTTP01_BODY_MAX + 1);
+	memcpy(big, KEYAUTH, strlen(KEYAUTH));
+	CHECK_INT(flint_http01_check_body(big, FLINT_HTTP01_BODY_MAX, KEYAUTH, &p), 0);
+	CHECK_INT(flint_http01_check_body(big, FLINT_HTTP01_BODY_MAX + 1, KEYAUTH, &p),
+		  FLINT_ETOOBIG);
+	CHECK(p && p->type == FLINT_PROB_UNAUTHORIZED);
+	flint_problem_free(p);
+	free(big);
+}
+
 int main(void)
 {
 	pthread_t th;
 	char fwd[32];
 	bool served = false;
 
+	RUN(test_check_body);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (!cts_start(DNS_PORT, MGMT_PORT)) {
 		/* a missing test peer is a failure, never a silent pass */

@@ -7,10 +7,10 @@
 
 #include "api.h"
 #include "b64.h"
+#include "bodies.h"
 #include "eab.h"
 #include "error.h"
 #include "log.h"
-#include "policy.h"
 
 json_t *flint_account_json(const struct flint_req *r, const struct flint_account *a)
 {
@@ -45,9 +45,9 @@ void flint_api_new_account(struct flint_req *r, const char *rest)
 	(void)rest;
 	struct flint_account *existing = NULL;
 	struct flint_problem *prob = NULL;
+	struct flint_body_new_account *body = NULL;
 	struct flint_account a = {0};
-	char *contact_s = NULL, *jwk_s = NULL, *eab_kid = NULL, *eab_s = NULL;
-	json_t *eab;
+	char *jwk_s = NULL, *eab_kid = NULL, *eab_s = NULL;
 	int rc;
 
 	if (flint_req_authenticate(r, FLINT_AUTH_JWK) < 0)
@@ -71,18 +71,17 @@ void flint_api_new_account(struct flint_req *r, const char *rest)
 		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "store: %s", flint_strerror(rc));
 		goto out;
 	}
-	if (json_is_true(json_object_get(r->payload, "onlyReturnExisting"))) {
+	/* read only now: a known key gets its account whatever the body says */
+	if (flint_body_new_account_parse(r->payload, &body, &prob) < 0) {
+		flint_reply_problem(r, prob);
+		goto out;
+	}
+	if (body->only_return_existing) {
 		flint_reply_error(r, FLINT_PROB_ACCOUNT_DOES_NOT_EXIST,
 				  "no account exists with this key");
 		goto out;
 	}
-	json_t *contact = json_object_get(r->payload, "contact");
-	json_t *tos = json_object_get(r->payload, "termsOfServiceAgreed");
-	if (tos && !json_is_boolean(tos)) {
-		flint_reply_error(r, FLINT_PROB_MALFORMED, "termsOfServiceAgreed must be a boolean");
-		goto out;
-	}
-	if (r->d->cfg->require_tos && !json_is_true(tos)) {
+	if (r->d->cfg->require_tos && !body->tos_agreed) {
 		flint_reply_error(r, FLINT_PROB_MALFORMED,
 				  "you must agree to the terms of service at %s",
 				  r->d->cfg->terms_of_service);
@@ -90,13 +89,13 @@ void flint_api_new_account(struct flint_req *r, const char *rest)
 	}
 	/* §7.3.4: checked only for a new account, so an existing one (above)
 	 * never consumes a key; verified whenever sent, required when configured */
-	eab = json_object_get(r->payload, "externalAccountBinding");
-	if (eab) {
-		if (flint_eab_verify(r->store, eab, r->jws->url, r->jws->jwk, &eab_kid, &prob) < 0) {
+	if (body->eab) {
+		if (flint_eab_verify(r->store, body->eab, r->jws->url, r->jws->jwk, &eab_kid,
+				     &prob) < 0) {
 			flint_reply_problem(r, prob);
 			goto out;
 		}
-		if (!(eab_s = json_dumps(eab, JSON_COMPACT))) {
+		if (!(eab_s = json_dumps(body->eab, JSON_COMPACT))) {
 			flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "out of memory");
 			goto out;
 		}
@@ -106,23 +105,16 @@ void flint_api_new_account(struct flint_req *r, const char *rest)
 				  "made with a key ID and MAC key from its operator");
 		goto out;
 	}
-	if (contact && !json_is_null(contact) &&
-	    flint_policy_check_contacts(contact, &prob) < 0) {
-		flint_reply_problem(r, prob);
-		goto out;
-	}
-	contact_s = contact && !json_is_null(contact) ? json_dumps(contact, JSON_COMPACT)
-						       : strdup("[]");
-	if (!contact_s || (rc = flint_random_b64url(12, &a.id)) < 0 ||
+	if ((rc = flint_random_b64url(12, &a.id)) < 0 ||
 	    (rc = flint_jwk_to_string(r->jws->jwk, &jwk_s)) < 0) {
 		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "out of memory");
 		goto out;
 	}
 	a.jwk_json = jwk_s;
 	a.thumbprint = r->jws->jwk->thumbprint;
-	a.contact_json = contact_s;
+	a.contact_json = body->contact_json;
 	a.status = "valid";
-	a.tos_agreed = json_is_true(tos);
+	a.tos_agreed = body->tos_agreed;
 	a.created = flint_now();
 	a.eab_json = eab_s;
 	a.created_ip = r->peer[0] ? r->peer : NULL;
@@ -151,8 +143,8 @@ out:
 	free(eab_kid);
 	free(eab_s);
 	free(a.id);
-	free(contact_s);
 	free(jwk_s);
+	flint_body_new_account_free(body);
 	flint_account_free(existing);
 }
 
@@ -199,9 +191,9 @@ out:
 void flint_api_account(struct flint_req *r, const char *rest)
 {
 	struct flint_problem *prob = NULL;
+	struct flint_body_account_update *body = NULL;
 	char *id = strndup(rest, strcspn(rest, "/"));
 	const char *sub = rest + strcspn(rest, "/");
-	char *contact_s = NULL;
 	if (!id)
 		return;
 	if (*sub && strcmp(sub, "/orders") != 0) {
@@ -222,29 +214,15 @@ void flint_api_account(struct flint_req *r, const char *rest)
 		goto out;
 	}
 	if (r->payload) {
-		json_t *status = json_object_get(r->payload, "status");
-		json_t *contact = json_object_get(r->payload, "contact");
 		struct flint_account upd = *r->account;
-		const char *want = json_string_value(status);
-		if (status && (!want || (strcmp(want, "deactivated") && strcmp(want, upd.status)))) {
-			flint_reply_error(r, FLINT_PROB_MALFORMED,
-					  "status may only be changed to \"deactivated\"");
+		if (flint_body_account_update_parse(r->payload, &body, &prob) < 0) {
+			flint_reply_problem(r, prob);
 			goto out;
 		}
-		if (want && !strcmp(want, "deactivated"))
+		if (body->deactivate)
 			upd.status = "deactivated";
-		if (contact) {
-			if (flint_policy_check_contacts(contact, &prob) < 0) {
-				flint_reply_problem(r, prob);
-				goto out;
-			}
-			contact_s = json_dumps(contact, JSON_COMPACT);
-			if (!contact_s) {
-				flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "out of memory");
-				goto out;
-			}
-			upd.contact_json = contact_s;
-		}
+		if (body->contact_json)
+			upd.contact_json = body->contact_json;
 		int rc = r->store->ops->account_update(r->store, &upd, r->account);
 		if (rc == FLINT_ECONFLICT) {
 			flint_reply_error(r, FLINT_PROB_CONFLICT,
@@ -259,14 +237,14 @@ void flint_api_account(struct flint_req *r, const char *rest)
 			free(r->account->status);
 			r->account->status = strdup("deactivated");
 		}
-		if (contact_s) {
+		if (body->contact_json) {
 			free(r->account->contact_json);
-			r->account->contact_json = contact_s;
-			contact_s = NULL;
+			r->account->contact_json = body->contact_json;
+			body->contact_json = NULL;
 		}
 	}
 	reply_account(r, 200, r->account);
 out:
-	free(contact_s);
+	flint_body_account_update_free(body);
 	free(id);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "bodies.h"
 #include "error.h"
 #include "log.h"
 #include "policy.h"
@@ -56,6 +57,7 @@ json_t *flint_authz_json(const struct flint_req *r, const struct flint_authz *a)
 void flint_api_authz(struct flint_req *r, const char *rest)
 {
 	struct flint_authz *a = NULL;
+	struct flint_problem *prob = NULL;
 	if (flint_req_authenticate(r, FLINT_AUTH_KID) < 0)
 		return;
 	int rc = r->store->ops->authz_get(r->store, rest, &a);
@@ -67,11 +69,9 @@ void flint_api_authz(struct flint_req *r, const char *rest)
 		goto out;
 	}
 	if (r->payload) {
-		json_t *st = json_object_get(r->payload, "status");
 		const char *cur = flint_policy_authz_status(a, flint_now());
-		if (!json_is_string(st) || strcmp(json_string_value(st), "deactivated") != 0) {
-			flint_reply_error(r, FLINT_PROB_MALFORMED,
-					  "an authorization may only be changed to \"deactivated\"");
+		if (flint_body_authz_update_parse(r->payload, &prob) < 0) {
+			flint_reply_problem(r, prob);
 			goto out;
 		}
 		if (strcmp(cur, "pending") != 0 && strcmp(cur, "valid") != 0) {
@@ -104,11 +104,9 @@ out:
 void flint_api_new_authz(struct flint_req *r, const char *rest)
 {
 	(void)rest;
-	struct flint_identifier *ids = NULL;
+	struct flint_body_new_authz *body = NULL;
 	struct flint_problem *prob = NULL;
 	struct flint_authz a = {0};
-	size_t n_ids = 0;
-	json_t *ident, *list = NULL;
 	int64_t now = flint_now();
 	bool made = false;
 	char *loc = NULL;
@@ -116,39 +114,20 @@ void flint_api_new_authz(struct flint_req *r, const char *rest)
 
 	if (flint_req_authenticate(r, FLINT_AUTH_KID) < 0)
 		return;
-	ident = r->payload ? json_object_get(r->payload, "identifier") : NULL;
-	if (!json_is_object(ident)) {
-		flint_reply_error(r, FLINT_PROB_MALFORMED,
-				  "newAuthz needs a payload {\"identifier\": {\"type\": ..., "
-				  "\"value\": ...}}");
-		return;
-	}
-	if (!(list = json_pack("[O]", ident))) {
-		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "out of memory");
-		return;
-	}
-	if (flint_policy_order_identifiers(list, &ids, &n_ids, &prob) < 0) {
-		flint_reply_problem(r, prob ? prob
-					    : flint_problem_new(FLINT_PROB_SERVER_INTERNAL, "out of memory"));
+	if (flint_body_new_authz_parse(r->payload, &body, &prob) < 0) {
+		flint_reply_problem(r, prob);
 		goto out;
 	}
-	if (flint_identifier_is_wildcard(&ids[0])) {
-		flint_reply_error(r, FLINT_PROB_MALFORMED,
-				  "%s: a wildcard cannot be pre-authorized (RFC 8555 §7.4.1); "
-				  "name it in a newOrder",
-				  ids[0].value);
-		goto out;
-	}
-	if (flint_limit_failed_validations(r, &ids[0]) < 0)
+	if (flint_limit_failed_validations(r, &body->id) < 0)
 		goto out;
 	if (flint_limit_pending_authzs(r, 1, now) < 0)
 		goto out;
 	/* pending as long as an order would be; once valid, authz-lifetime */
 	made = true;
-	rc = flint_new_authz(r, &ids[0], now + r->d->cfg->order_lifetime, &a);
+	rc = flint_new_authz(r, &body->id, now + r->d->cfg->order_lifetime, &a);
 	if (rc == FLINT_EUNSUPPORTED) {
 		flint_reply_error(r, FLINT_PROB_UNSUPPORTED_IDENTIFIER,
-				  "no challenge type can validate %s", ids[0].value);
+				  "no challenge type can validate %s", body->id.value);
 		goto out;
 	}
 	if (rc == 0)
@@ -166,17 +145,15 @@ void flint_api_new_authz(struct flint_req *r, const char *rest)
 out:
 	if (made)
 		flint_new_authz_clear(&a);
-	for (size_t i = 0; i < n_ids; i++)
-		flint_identifier_clear(&ids[i]);
-	free(ids);
+	flint_body_new_authz_free(body);
 	free(loc);
-	json_decref(list);
 }
 
 void flint_api_challenge(struct flint_req *r, const char *rest)
 {
 	struct flint_challenge *c = NULL;
 	struct flint_authz *a = NULL;
+	struct flint_problem *prob = NULL;
 	if (flint_req_authenticate(r, FLINT_AUTH_KID) < 0)
 		return;
 	int rc = r->store->ops->challenge_get(r->store, rest, &c);
@@ -192,6 +169,10 @@ void flint_api_challenge(struct flint_req *r, const char *rest)
 	}
 	/* Any JSON object is a response (§7.5.1: unknown fields are ignored);
 	 * POST-as-GET only fetches. */
+	if (r->payload && flint_body_challenge_parse(r->payload, &prob) < 0) {
+		flint_reply_problem(r, prob);
+		goto out;
+	}
 	if (r->payload && !strcmp(c->status, "pending")) {
 		const char *as = flint_policy_authz_status(a, flint_now());
 		if (strcmp(as, "pending") != 0) {

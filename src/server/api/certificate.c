@@ -18,10 +18,6 @@ void flint_api_certificate(struct flint_req *r, const char *rest)
 
 	if (flint_req_authenticate(r, FLINT_AUTH_KID) < 0)
 		return;
-	if (r->payload) {
-		flint_reply_error(r, FLINT_PROB_MALFORMED, "fetch a certificate with POST-as-GET");
-		return;
-	}
 	if (slash && strcmp(slash, "/1") != 0) {
 		flint_reply_error_status(r, FLINT_PROB_MALFORMED, 404, "no such certificate chain");
 		return;
@@ -37,6 +33,11 @@ void flint_api_certificate(struct flint_req *r, const char *rest)
 	if (strcmp(c->account_id, r->account->id) != 0) {
 		flint_reply_forbidden(r,
 				  "this certificate belongs to another account");
+		goto out;
+	}
+	/* after the owner check: another account learns nothing */
+	if (r->payload) {
+		flint_reply_error(r, FLINT_PROB_MALFORMED, "fetch a certificate with POST-as-GET");
 		goto out;
 	}
 	const char *accept = evhttp_find_header(evhttp_request_get_input_headers(r->ev), "Accept");

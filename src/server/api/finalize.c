@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "bodies.h"
 #include "b64.h"
 #include "csr.h"
 #include "error.h"
@@ -348,12 +349,11 @@ out:
 void flint_api_finalize(struct flint_req *r, const char *order_id)
 {
 	struct flint_order *o = NULL;
+	struct flint_body_finalize *body = NULL;
 	struct flint_csr *csr = NULL;
 	struct flint_problem *prob = NULL;
 	struct flint_jwk *acct_key = NULL;
 	json_t *order_ids = NULL;
-	unsigned char *der = NULL;
-	size_t der_len = 0;
 	const char *status = NULL;
 	const struct flint_profile *profile;
 	int rc;
@@ -377,20 +377,13 @@ void flint_api_finalize(struct flint_req *r, const char *order_id)
 				  status);
 		goto out;
 	}
-	const char *csr_b64 = r->payload ? json_string_value(json_object_get(r->payload, "csr")) : NULL;
-	if (!csr_b64) {
-		flint_reply_error(r, FLINT_PROB_MALFORMED, "finalize needs a \"csr\" string");
-		goto out;
-	}
-	if (flint_b64url_decode(csr_b64, strlen(csr_b64), &der, &der_len) < 0) {
-		flint_reply_error(r, FLINT_PROB_MALFORMED, "csr is not base64url without padding");
-		goto out;
-	}
-	if (flint_csr_parse_der(der, der_len, &csr, &prob) < 0) {
-		flint_reply_problem(r, prob ? prob : flint_problem_new(FLINT_PROB_BAD_CSR, "invalid CSR"));
+	if (flint_body_finalize_parse(r->payload, &body, &prob) < 0) {
+		flint_reply_problem(r, prob);
 		prob = NULL; /* the reply owns it */
 		goto out;
 	}
+	csr = body->csr; /* queue_finalize may take it */
+	body->csr = NULL;
 	order_ids = json_loads(o->identifiers_json, 0, NULL);
 	prob = flint_problem_new(FLINT_PROB_BAD_CSR,
 				 "the CSR's identifiers must equal the order's exactly");
@@ -418,7 +411,8 @@ void flint_api_finalize(struct flint_req *r, const char *order_id)
 
 	/* ready -> processing: only one finalize wins; the CSR is kept with the
 	 * claim so another node (or this one, restarted) can finish the issuance */
-	rc = r->store->ops->order_start_finalize(r->store, o->id, der, der_len, r->d->cfg->node_id,
+	rc = r->store->ops->order_start_finalize(r->store, o->id, body->der, body->der_len,
+						 r->d->cfg->node_id,
 						 flint_now() + r->d->cfg->job_lease);
 	if (rc == FLINT_ECONFLICT) {
 		flint_reply_error(r, FLINT_PROB_ORDER_NOT_READY, "the order is already being finalized");
@@ -469,5 +463,5 @@ out:
 	flint_problem_free(prob);
 	flint_jwk_free(acct_key);
 	json_decref(order_ids);
-	free(der);
+	flint_body_finalize_free(body);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "bodies.h"
 #include "error.h"
 #include "log.h"
 
@@ -13,7 +14,8 @@ void flint_api_key_change(struct flint_req *r, const char *rest)
 	(void)rest;
 	struct flint_jws *inner = NULL;
 	struct flint_problem *prob = NULL;
-	struct flint_jwk *old_key = NULL, *claimed_old = NULL;
+	struct flint_jwk *old_key = NULL;
+	struct flint_body_key_change *body = NULL;
 	struct flint_account *other = NULL;
 	json_t *inner_payload = NULL;
 	char *inner_s = NULL, *new_jwk_s = NULL;
@@ -50,14 +52,11 @@ void flint_api_key_change(struct flint_req *r, const char *rest)
 		goto out;
 	}
 	inner_payload = json_loadb(inner->payload, inner->payload_len, JSON_REJECT_DUPLICATES, NULL);
-	const char *account = json_string_value(json_object_get(inner_payload, "account"));
-	json_t *old_jwk = json_object_get(inner_payload, "oldKey");
-	if (!account || !old_jwk) {
-		flint_reply_error(r, FLINT_PROB_MALFORMED,
-				  "inner payload needs \"account\" and \"oldKey\"");
+	if (flint_body_key_change_parse(inner_payload, &body, &prob) < 0) {
+		flint_reply_problem(r, prob);
 		goto out;
 	}
-	if (strcmp(account, r->jws->kid) != 0) {
+	if (strcmp(body->account, r->jws->kid) != 0) {
 		flint_reply_forbidden(r,
 				  "inner \"account\" is not the signing account");
 		goto out;
@@ -66,7 +65,7 @@ void flint_api_key_change(struct flint_req *r, const char *rest)
 		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "stored account key unreadable");
 		goto out;
 	}
-	if (flint_jwk_from_json(old_jwk, &claimed_old) < 0 || !flint_jwk_equal(claimed_old, old_key)) {
+	if (!flint_jwk_equal(body->old_key, old_key)) {
 		flint_reply_error(r, FLINT_PROB_MALFORMED, "oldKey is not the account's current key");
 		goto out;
 	}
@@ -114,7 +113,7 @@ void flint_api_key_change(struct flint_req *r, const char *rest)
 out:
 	flint_jws_free(inner);
 	flint_jwk_free(old_key);
-	flint_jwk_free(claimed_old);
+	flint_body_key_change_free(body);
 	flint_account_free(other);
 	json_decref(inner_payload);
 	free(inner_s);

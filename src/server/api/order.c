@@ -6,6 +6,7 @@
 
 #include "api.h"
 #include "b64.h"
+#include "bodies.h"
 #include "error.h"
 #include "keyauth.h"
 #include "log.h"
@@ -102,19 +103,6 @@ void flint_order_reply(struct flint_req *r, int status, const struct flint_order
 	flint_reply_json(r, status, doc);
 }
 
-static int parse_time_field(struct flint_req *r, const char *name, int64_t *ret)
-{
-	json_t *v = json_object_get(r->payload, name);
-	*ret = 0;
-	if (!v)
-		return 0;
-	if (!json_is_string(v) || flint_time_parse(json_string_value(v), ret) < 0) {
-		flint_reply_error(r, FLINT_PROB_MALFORMED, "%s must be an RFC 3339 timestamp", name);
-		return FLINT_EINVAL;
-	}
-	return 0;
-}
-
 /* A new pending authorization with one challenge per applicable type
  * (newOrder here, newAuthz in authz.c). */
 int flint_new_authz(struct flint_req *r, const struct flint_identifier *id, int64_t expires,
@@ -164,18 +152,13 @@ void flint_new_authz_clear(struct flint_authz *a)
 
 /* The order's profile: the one named (it must be offered and accept every
  * identifier type of the order), else the default. Replies on failure. */
-static const struct flint_profile *choose_profile(struct flint_req *r,
+static const struct flint_profile *choose_profile(struct flint_req *r, const char *name,
 						  const struct flint_identifier *ids, size_t n_ids)
 {
 	const struct flintd_config *cfg = r->d->cfg;
-	json_t *v = json_object_get(r->payload, "profile");
 	const struct flint_profile *p = cfg->default_profile_p;
 
-	if (v && !json_is_string(v)) {
-		flint_reply_error(r, FLINT_PROB_MALFORMED, "profile must be a string");
-		return NULL;
-	}
-	if (v && !(p = flint_profile_find(cfg->profiles, cfg->n_profiles, json_string_value(v)))) {
+	if (name && !(p = flint_profile_find(cfg->profiles, cfg->n_profiles, name))) {
 		char offered[512] = "";
 		size_t used = 0;
 
@@ -185,8 +168,7 @@ static const struct flint_profile *choose_profile(struct flint_req *r,
 			used += n > 0 ? (size_t)n : 0;
 		}
 		flint_reply_error(r, FLINT_PROB_INVALID_PROFILE,
-				  "this CA has no profile \"%.64s\" (it offers: %s)",
-				  json_string_value(v), offered);
+				  "this CA has no profile \"%.64s\" (it offers: %s)", name, offered);
 		return NULL;
 	}
 	for (size_t i = 0; i < n_ids; i++) {
@@ -287,6 +269,7 @@ out:
 void flint_api_new_order(struct flint_req *r, const char *rest)
 {
 	(void)rest;
+	struct flint_body_new_order *body = NULL;
 	struct flint_identifier *ids = NULL;
 	size_t n_ids = 0, n_new = 0;
 	struct flint_problem *prob = NULL;
@@ -296,7 +279,7 @@ void flint_api_new_order(struct flint_req *r, const char *rest)
 	const struct flint_profile *profile;
 	struct flint_cert *replaced = NULL;
 	char *replaces_expect = NULL;
-	json_t *ids_json = NULL, *replaces_v;
+	json_t *ids_json = NULL;
 	int rc;
 
 	if (flint_req_authenticate(r, FLINT_AUTH_KID) < 0)
@@ -305,17 +288,17 @@ void flint_api_new_order(struct flint_req *r, const char *rest)
 		flint_reply_error(r, FLINT_PROB_MALFORMED, "newOrder needs a JSON payload");
 		return;
 	}
-	if (flint_policy_order_identifiers(json_object_get(r->payload, "identifiers"), &ids,
-					   &n_ids, &prob) < 0) {
-		flint_reply_problem(r, prob ? prob : flint_problem_new(FLINT_PROB_SERVER_INTERNAL, "oom"));
+	if (flint_body_new_order_parse(r->payload, &body, &prob) < 0) {
+		flint_reply_problem(r, prob);
 		return;
 	}
+	ids = body->ids;
+	n_ids = body->n_ids;
 	int64_t now = flint_now();
-	if (!(profile = choose_profile(r, ids, n_ids)))
+	if (!(profile = choose_profile(r, body->profile, ids, n_ids)))
 		goto out;
-	if (parse_time_field(r, "notBefore", &o.not_before) < 0 ||
-	    parse_time_field(r, "notAfter", &o.not_after) < 0)
-		goto out;
+	o.not_before = body->not_before;
+	o.not_after = body->not_after;
 	int64_t nb = o.not_before ? o.not_before : now;
 	if ((o.not_after && o.not_after <= nb) || (o.not_before && o.not_before > now + 30 * 86400) ||
 	    (o.not_after && o.not_after - nb > profile->lifetime) ||
@@ -326,13 +309,8 @@ void flint_api_new_order(struct flint_req *r, const char *rest)
 				  (long long)(profile->lifetime / 3600), profile->name);
 		goto out;
 	}
-	replaces_v = json_object_get(r->payload, "replaces");
-	if (replaces_v && !json_is_string(replaces_v)) {
-		flint_reply_error(r, FLINT_PROB_MALFORMED, "replaces must be a certificate ID string");
-		goto out;
-	}
-	if (replaces_v && check_replaces(r, json_string_value(replaces_v), ids, n_ids,
-					 &replaced, &replaces_expect) < 0)
+	if (body->replaces &&
+	    check_replaces(r, body->replaces, ids, n_ids, &replaced, &replaces_expect) < 0)
 		goto out;
 	if (flint_limit_new_orders(r) < 0)
 		goto out;
@@ -394,7 +372,7 @@ void flint_api_new_order(struct flint_req *r, const char *rest)
 	o.created = now;
 	o.profile = profile->name;
 	if (replaced) {
-		o.replaces = (char *)json_string_value(replaces_v);
+		o.replaces = body->replaces;
 		/* one live replacement per certificate, across concurrent requests */
 		rc = r->store->ops->cert_claim_replacement(r->store, replaced->id, o.id,
 							   replaces_expect);
@@ -422,9 +400,7 @@ out:
 		flint_new_authz_clear(&fresh[i]);
 	for (size_t i = 0; reused && i < n_ids; i++)
 		flint_authz_free(reused[i]);
-	for (size_t i = 0; i < n_ids; i++)
-		flint_identifier_clear(&ids[i]);
-	free(ids);
+	flint_body_new_order_free(body);
 	free(fresh);
 	free(reused);
 	free(o.authz_ids);
@@ -440,15 +416,17 @@ void flint_api_order(struct flint_req *r, const char *rest)
 	struct flint_order *o = NULL;
 	if (flint_req_authenticate(r, FLINT_AUTH_KID) < 0)
 		return;
-	if (r->payload) {
-		flint_reply_error(r, FLINT_PROB_MALFORMED, "fetch an order with POST-as-GET");
-		return;
-	}
+	/* whose order first: another account learns nothing, not even what
+	 * else is wrong with its request */
 	int rc = r->store->ops->order_get(r->store, rest, &o);
 	if (flint_reply_lookup_error(r, rc, "order"))
 		goto out;
 	if (strcmp(o->account_id, r->account->id) != 0) {
 		flint_reply_forbidden(r, "this order belongs to another account");
+		goto out;
+	}
+	if (r->payload) {
+		flint_reply_error(r, FLINT_PROB_MALFORMED, "fetch an order with POST-as-GET");
 		goto out;
 	}
 	flint_order_reply(r, 200, o);

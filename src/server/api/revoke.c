@@ -8,12 +8,11 @@
 #include <string.h>
 
 #include "api.h"
-#include "b64.h"
+#include "bodies.h"
 #include "error.h"
 #include "file.h"
 #include "log.h"
 #include "metrics.h"
-#include "policy.h"
 
 /* The signed CRL is cached for CRL_TTL seconds (its Cache-Control max-age),
  * and dropped at once when this process revokes; other nodes sharing the
@@ -63,38 +62,25 @@ static bool account_covers(struct flint_req *r, const struct flint_cert *c)
 void flint_api_revoke(struct flint_req *r, const char *rest)
 {
 	(void)rest;
-	unsigned char *der = NULL;
-	size_t der_len = 0;
-	X509 *x = NULL;
+	struct flint_body_revoke *body = NULL;
+	struct flint_problem *prob = NULL;
 	EVP_PKEY *cert_key = NULL;
-	char *serial = NULL;
 	struct flint_cert *c = NULL;
-	int reason = 0;
+	const unsigned char *der;
+	size_t der_len;
+	const char *serial;
+	int reason;
 
 	if (flint_req_authenticate(r, FLINT_AUTH_ANY) < 0)
 		return;
-	const char *b64 = r->payload ? json_string_value(json_object_get(r->payload, "certificate"))
-				     : NULL;
-	json_t *jr = r->payload ? json_object_get(r->payload, "reason") : NULL;
-	if (!b64 || flint_b64url_decode(b64, strlen(b64), &der, &der_len) < 0) {
-		flint_reply_error(r, FLINT_PROB_MALFORMED,
-				  "revokeCert needs \"certificate\": base64url DER");
+	if (flint_body_revoke_parse(r->payload, &body, &prob) < 0) {
+		flint_reply_problem(r, prob);
 		goto out;
 	}
-	if (jr && (!json_is_integer(jr) || json_integer_value(jr) < 0 ||
-		   json_integer_value(jr) > 10 ||
-		   !flint_policy_revocation_reason_ok((int)json_integer_value(jr)))) {
-		flint_reply_error(r, FLINT_PROB_BAD_REVOCATION_REASON,
-				  "reason must be one of the RFC 5280 CRLReason codes 0, 1, 2, 3, 4, 5, 9, 10");
-		goto out;
-	}
-	reason = jr ? (int)json_integer_value(jr) : 0;
-	const unsigned char *p = der;
-	x = d2i_X509(NULL, &p, (long)der_len);
-	if (!x || p != der + der_len || flint_issuer_serial_hex(x, &serial) < 0) {
-		flint_reply_error(r, FLINT_PROB_MALFORMED, "certificate is not DER X.509");
-		goto out;
-	}
+	der = body->der;
+	der_len = body->der_len;
+	serial = body->serial;
+	reason = body->reason;
 	int rc = r->store->ops->cert_by_serial(r->store, serial, &c);
 	if (rc == FLINT_ENOTFOUND || (rc == 0 && (c->der_len != der_len ||
 						  memcmp(c->der, der, der_len) != 0))) {
@@ -106,7 +92,7 @@ void flint_api_revoke(struct flint_req *r, const char *rest)
 		goto out;
 	}
 	if (r->jws->jwk) {
-		cert_key = X509_get_pubkey(x);
+		cert_key = X509_get_pubkey(body->cert);
 		if (!cert_key || EVP_PKEY_eq(cert_key, r->jws->jwk->pkey) != 1) {
 			flint_reply_forbidden(r,
 					  "the JWS key is not the certificate's key");
@@ -136,9 +122,7 @@ void flint_api_revoke(struct flint_req *r, const char *rest)
 	flint_crl_publish(r->d, r->store); /* crl-dir: at once after a revocation */
 	flint_reply_body(r, 200, NULL, NULL, 0);
 out:
-	free(der);
-	free(serial);
-	X509_free(x);
+	flint_body_revoke_free(body);
 	EVP_PKEY_free(cert_key);
 	flint_cert_free(c);
 }

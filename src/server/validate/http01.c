@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "http01.h"
 #include "identifier.h"
 #include "keyauth.h"
 #include "resolver.h"
@@ -21,7 +22,7 @@
  * are followed here, not by curl, so each hop gets the same treatment.
  */
 
-#define BODY_CAP 8192
+#define BODY_CAP FLINT_HTTP01_BODY_MAX
 #define MAX_REDIRECTS 10
 #define SHOWN_CHARS 64
 #define DEFAULT_TIMEOUT 10
@@ -227,6 +228,39 @@ static bool is_space(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
 }
 
+int flint_http01_check_body(const char *body, size_t len, const char *key_authorization,
+			    struct flint_problem **ret_problem)
+{
+	const char *s = body ? body : "", *e = s + (body ? len : 0);
+	size_t want = strlen(key_authorization);
+	char got[SHOWN_CHARS + 4];
+	int err = 0;
+
+	*ret_problem = NULL;
+	if (len > FLINT_HTTP01_BODY_MAX) {
+		err = FLINT_ETOOBIG;
+		*ret_problem = flint_problem_new(FLINT_PROB_UNAUTHORIZED,
+						 "Invalid response: response body too large");
+		goto out;
+	}
+	while (s < e && is_space(*s))
+		s++;
+	while (e > s && is_space(e[-1]))
+		e--;
+	if ((size_t)(e - s) == want && memcmp(s, key_authorization, want) == 0)
+		goto out;
+	shown(got, sizeof(got), s, (size_t)(e - s));
+	err = FLINT_ENOTFOUND;
+	*ret_problem = flint_problem_new(FLINT_PROB_INCORRECT_RESPONSE,
+					 "The key authorization file from the server did not match "
+					 "this challenge: expected \"%s\", got \"%s\"",
+					 key_authorization, got);
+out:
+	if (err < 0 && !*ret_problem)
+		err = FLINT_ENOMEM;
+	return err;
+}
+
 static bool is_redirect(long code)
 {
 	return code == 301 || code == 302 || code == 303 || code == 307 || code == 308;
@@ -408,26 +442,7 @@ static int http01_validate(const struct flint_validator_ctx *ctx, const struct f
 		}
 		break;
 	}
-	{
-		const char *s = b->buf, *e = b->buf + b->len;
-		size_t want = strlen(v->key_authorization);
-		char got[SHOWN_CHARS + 4];
-
-		while (s < e && is_space(*s))
-			s++;
-		while (e > s && is_space(e[-1]))
-			e--;
-		if ((size_t)(e - s) == want && memcmp(s, v->key_authorization, want) == 0) {
-			err = 0;
-			goto out;
-		}
-		shown(got, sizeof(got), s, (size_t)(e - s));
-		err = FLINT_ENOTFOUND;
-		p = flint_problem_new(FLINT_PROB_INCORRECT_RESPONSE,
-				      "The key authorization file from the server did not match this "
-				      "challenge: expected \"%s\", got \"%s\"",
-				      v->key_authorization, got);
-	}
+	err = flint_http01_check_body(b->buf, b->len, v->key_authorization, &p);
 out:
 	if (err < 0 && ret_problem) {
 		if (!p && err == FLINT_ENOMEM)
