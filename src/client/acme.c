@@ -221,21 +221,123 @@ static int take_nonce(struct flint_acme *a, char **ret, char **ret_err)
 	return 0;
 }
 
-static int dup_member(const json_t *obj, const char *name, char **ret)
+/* The URL member name of obj (where names it in messages): absent, null or
+ * "" leaves *ret NULL (a server configured without it); anything but a
+ * string is refused. */
+static int url_member(const json_t *obj, const char *name, const char *where, char **ret,
+		      char **ret_err)
 {
-	const char *v = json_string_value(json_object_get(obj, name));
+	const json_t *v = json_object_get(obj, name);
+	const char *s = json_string_value(v);
 
 	*ret = NULL;
-	if (!v)
+	if (!v || json_is_null(v))
 		return 0;
-	*ret = strdup(v);
+	/* the length check also refuses a string holding a NUL */
+	if (!s || strlen(s) != json_string_length(v)) {
+		flint_set_err(ret_err, "%s: the ACME directory's %s is not a URL", where, name);
+		return FLINT_EPROTO;
+	}
+	if (!*s)
+		return 0;
+	*ret = strdup(s);
 	return *ret ? 0 : FLINT_ENOMEM;
+}
+
+void flint_acme_directory_clear(struct flint_acme_directory *d)
+{
+	if (!d)
+		return;
+	free(d->url);
+	free(d->new_nonce);
+	free(d->new_account);
+	free(d->new_order);
+	free(d->revoke_cert);
+	free(d->key_change);
+	free(d->renewal_info);
+	free(d->new_authz);
+	free(d->terms_of_service);
+	free(d->website);
+	json_decref(d->profiles);
+	memset(d, 0, sizeof(*d));
+}
+
+int flint_acme_directory_parse(const char *url, const char *body, size_t len,
+			       struct flint_acme_directory *ret, char **ret_err)
+{
+	struct flint_acme_directory d = {0};
+	const struct {
+		const char *name;
+		char **field;
+	} urls[] = {
+	    {"newNonce", &d.new_nonce},	  {"newAccount", &d.new_account},
+	    {"newOrder", &d.new_order},	  {"revokeCert", &d.revoke_cert},
+	    {"keyChange", &d.key_change}, {"renewalInfo", &d.renewal_info},
+	    {"newAuthz", &d.new_authz},
+	};
+	json_t *doc = NULL, *meta, *eab, *profiles;
+	int r = FLINT_EINVAL;
+
+	if (!url || (!body && len) || !ret)
+		return r;
+	r = FLINT_ENOMEM;
+	if (!(d.url = strdup(url)))
+		goto out;
+	r = FLINT_EPROTO;
+	/* a member named twice could mean one thing here and another elsewhere */
+	doc = json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(doc)) {
+		flint_set_err(ret_err, "%s: the ACME directory is not a JSON object", url);
+		goto out;
+	}
+	for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++)
+		if ((r = url_member(doc, urls[i].name, url, urls[i].field, ret_err)) < 0)
+			goto out;
+	r = FLINT_EPROTO;
+	meta = json_object_get(doc, "meta");
+	if (json_is_null(meta))
+		meta = NULL;
+	if (meta && !json_is_object(meta)) {
+		flint_set_err(ret_err, "%s: the ACME directory's meta is not an object", url);
+		goto out;
+	}
+	eab = json_object_get(meta, "externalAccountRequired");
+	profiles = json_object_get(meta, "profiles");
+	if (eab && !json_is_boolean(eab) && !json_is_null(eab)) {
+		flint_set_err(
+		    ret_err,
+		    "%s: the ACME directory's meta.externalAccountRequired is not a boolean", url);
+		goto out;
+	}
+	if (profiles && !json_is_object(profiles) && !json_is_null(profiles)) {
+		flint_set_err(ret_err, "%s: the ACME directory's meta.profiles is not an object",
+			      url);
+		goto out;
+	}
+	if ((r = url_member(meta, "termsOfService", url, &d.terms_of_service, ret_err)) < 0 ||
+	    (r = url_member(meta, "website", url, &d.website, ret_err)) < 0)
+		goto out;
+	d.eab_required = json_is_true(eab);
+	if (json_is_object(profiles))
+		d.profiles = json_incref(profiles);
+	if (!d.new_nonce || !d.new_account || !d.new_order) {
+		flint_set_err(ret_err,
+			      "%s: the ACME directory lacks newNonce, newAccount or newOrder", url);
+		r = FLINT_EPROTO;
+		goto out;
+	}
+	*ret = d;
+	memset(&d, 0, sizeof(d));
+	r = 0;
+out:
+	flint_acme_directory_clear(&d);
+	json_decref(doc);
+	return r;
 }
 
 static int fetch_directory(struct flint_acme *a, const char *url, char **ret_err)
 {
 	struct flint_http_response *h = NULL;
-	json_t *doc = NULL, *meta;
 	int r;
 
 	r = flint_http_request(a->http, FLINT_HTTP_GET, url, NULL, "application/json", NULL, &h,
@@ -244,7 +346,6 @@ static int fetch_directory(struct flint_acme *a, const char *url, char **ret_err
 		return r;
 	flint_debug("GET %s -> %ld", url, h->status);
 	flint_nonce_pool_push(&a->pool, h->replay_nonce);
-	r = FLINT_EPROTO;
 	if (h->status != 200) {
 		struct flint_problem *p = problem_of(h);
 		char *d = flint_problem_describe(p);
@@ -253,37 +354,11 @@ static int fetch_directory(struct flint_acme *a, const char *url, char **ret_err
 			      d ? d : "out of memory");
 		free(d);
 		flint_problem_free(p);
-		goto out;
-	}
-	doc = json_loadb(h->body, h->body_len, 0, NULL);
-	if (!json_is_object(doc)) {
-		flint_set_err(ret_err, "%s: the ACME directory is not a JSON object", url);
-		goto out;
-	}
-	meta = json_object_get(doc, "meta");
-	r = FLINT_ENOMEM;
-	if (!(a->dir.url = strdup(url)) || dup_member(doc, "newNonce", &a->dir.new_nonce) < 0 ||
-	    dup_member(doc, "newAccount", &a->dir.new_account) < 0 ||
-	    dup_member(doc, "newOrder", &a->dir.new_order) < 0 ||
-	    dup_member(doc, "revokeCert", &a->dir.revoke_cert) < 0 ||
-	    dup_member(doc, "keyChange", &a->dir.key_change) < 0 ||
-	    dup_member(doc, "renewalInfo", &a->dir.renewal_info) < 0 ||
-	    dup_member(doc, "newAuthz", &a->dir.new_authz) < 0 ||
-	    dup_member(meta, "termsOfService", &a->dir.terms_of_service) < 0 ||
-	    dup_member(meta, "website", &a->dir.website) < 0)
-		goto out;
-	a->dir.eab_required = json_is_true(json_object_get(meta, "externalAccountRequired"));
-	if (json_is_object(json_object_get(meta, "profiles")))
-		a->dir.profiles = json_incref(json_object_get(meta, "profiles"));
-	if (!a->dir.new_nonce || !a->dir.new_account || !a->dir.new_order) {
-		flint_set_err(ret_err,
-			      "%s: the ACME directory lacks newNonce, newAccount or newOrder", url);
 		r = FLINT_EPROTO;
 		goto out;
 	}
-	r = 0;
+	r = flint_acme_directory_parse(url, h->body, h->body_len, &a->dir, ret_err);
 out:
-	json_decref(doc);
 	flint_http_response_free(h);
 	return r;
 }
@@ -313,17 +388,7 @@ void flint_acme_free(struct flint_acme *a)
 	if (!a)
 		return;
 	flint_http_free(a->http);
-	free(a->dir.url);
-	free(a->dir.new_nonce);
-	free(a->dir.new_account);
-	free(a->dir.new_order);
-	free(a->dir.revoke_cert);
-	free(a->dir.key_change);
-	free(a->dir.renewal_info);
-	free(a->dir.new_authz);
-	free(a->dir.terms_of_service);
-	free(a->dir.website);
-	json_decref(a->dir.profiles);
+	flint_acme_directory_clear(&a->dir);
 	flint_nonce_pool_clear(&a->pool);
 	free(a->kid);
 	flint_problem_free(a->problem);

@@ -26,6 +26,19 @@ struct flint_acme_directory {
 	json_t *profiles;  /* meta.profiles (draft-ietf-acme-profiles): name -> description; may be NULL */
 };
 
+/* Reads a directory document (RFC 8555 §7.1.1) fetched from url, body[0..len)
+ * as it came (not NUL-terminated): newNonce, newAccount and newOrder are
+ * required; every other known member is optional, but when present (and not
+ * null) must have its type: URLs strings ("" is absent), meta an object,
+ * meta.externalAccountRequired a boolean, meta.profiles an object. Duplicate
+ * member names are refused. FLINT_EPROTO with *ret_err on a bad document;
+ * *ret is untouched on failure, and on success owns its members
+ * (flint_acme_directory_clear). */
+int flint_acme_directory_parse(const char *url, const char *body, size_t len,
+			       struct flint_acme_directory *ret, char **ret_err);
+/* Frees d's members and zeroes it, so it can be cleared again; NULL is a no-op. */
+void flint_acme_directory_clear(struct flint_acme_directory *d);
+
 struct flint_acme_reply {
 	struct flint_http_response *http; /* status, body, headers */
 	json_t *json;                     /* the body when it is JSON; may be NULL */

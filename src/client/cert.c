@@ -55,6 +55,28 @@ static int pem_of(X509 *x, BIO *b)
 	return PEM_write_bio_X509(b, x) == 1 ? 0 : FLINT_ECRYPTO;
 }
 
+/* Whether PEM_read_bio_X509 stopped because no block was left (not on a bad one). */
+static bool at_end_of_pem(void)
+{
+	unsigned long e = ERR_peek_last_error();
+
+	return ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE;
+}
+
+/* How many certificate BEGIN lines pem[0..len) holds. */
+static int begin_lines(const char *pem, size_t len)
+{
+	static const char begin[] = "-----BEGIN CERTIFICATE-----";
+	const char *p = pem, *end = pem + len, *hit;
+	int n = 0;
+
+	while ((hit = memmem(p, (size_t)(end - p), begin, sizeof(begin) - 1)) != NULL) {
+		n++;
+		p = hit + sizeof(begin) - 1;
+	}
+	return n;
+}
+
 int flint_chain_parse(const char *pem, size_t len, struct flint_chain **ret, char **ret_err)
 {
 	struct flint_chain *c = NULL;
@@ -70,6 +92,7 @@ int flint_chain_parse(const char *pem, size_t len, struct flint_chain **ret, cha
 	chain_b = BIO_new(BIO_s_mem());
 	if (!c || !in || !leaf_b || !chain_b || !(c->issuers = sk_X509_new_null()))
 		goto out;
+	ERR_clear_error(); /* the loop's end is told apart by the error it leaves */
 	while ((x = PEM_read_bio_X509(in, NULL, NULL, NULL)) != NULL) {
 		if (++n > FLINT_CHAIN_MAX_CERTS) {
 			flint_set_err(ret_err, "the certificate chain has more than %d certificates",
@@ -90,6 +113,16 @@ int flint_chain_parse(const char *pem, size_t len, struct flint_chain **ret, cha
 			}
 		}
 		x = NULL;
+	}
+	/* only running out of blocks ends a good chain: a truncated or corrupt
+	 * block, or a BEGIN line the PEM reader took for text (a NUL byte in it),
+	 * must not quietly shorten it to the certificates before it */
+	if (!at_end_of_pem() || begin_lines(pem, len) != n) {
+		flint_set_err(ret_err,
+			      "certificate %d of the chain is not a readable PEM certificate",
+			      n + 1);
+		r = FLINT_EPROTO;
+		goto out;
 	}
 	if (!c->leaf) {
 		flint_set_err(ret_err, "the certificate download holds no PEM certificate");

@@ -78,11 +78,15 @@ void flint_http_response_free(struct flint_http_response *r)
 static bool link_has_rel(const char *p, size_t len, const char *rel)
 {
 	size_t rl = strlen(rel);
+	bool quoted = false; /* inside another parameter's quoted value: "rel=" there is text */
 
 	for (size_t i = 0; i + 4 <= len; i++) {
 		const char *v, *end;
 
-		if (strncasecmp(p + i, "rel", 3) != 0 || (i > 0 && p[i - 1] != ';' && p[i - 1] != ' '))
+		if (p[i] == '"')
+			quoted = !quoted;
+		if (quoted || strncasecmp(p + i, "rel", 3) != 0 ||
+		    (i > 0 && p[i - 1] != ';' && p[i - 1] != ' '))
 			continue;
 		v = p + i + 3;
 		while (v < p + len && *v == ' ')
@@ -98,19 +102,20 @@ static bool link_has_rel(const char *p, size_t len, const char *rel)
 			if (!end)
 				end = p + len;
 		} else {
-			end = v + strcspn(v, ";");
-			if (end > p + len)
-				end = p + len;
+			/* a token: up to ';', or a stray quote (which no token holds) */
+			for (end = v; end < p + len && *end != ';' && *end != '"'; end++)
+				;
 		}
-		while (v < end) { /* space-separated relation types */
-			size_t w = strcspn(v, " \"");
+		/* space-separated relation types */
+		while (v < end) {
+			const char *w = v;
 
-			if (v + w > end)
-				w = (size_t)(end - v);
-			if (w == rl && strncasecmp(v, rel, rl) == 0)
+			while (w < end && *w != ' ' && *w != '"')
+				w++;
+			if ((size_t)(w - v) == rl && strncasecmp(v, rel, rl) == 0)
 				return true;
-			v += w;
-			while (v < end && *v == ' ')
+			v = w;
+			while (v < end && (*v == ' ' || *v == '"'))
 				v++;
 		}
 		return false;
@@ -170,8 +175,10 @@ long flint_http_parse_retry_after(const char *v, long long now)
 		return -1;
 	if ((long long)t <= now)
 		return 0;
-	secs = (long long)t - now;
-	return secs > 86400L * 365 ? 86400L * 365 : (long)secs;
+	/* t > now, so the unsigned difference is exact even where t - now overflows */
+	if ((unsigned long long)t - (unsigned long long)now > 86400ULL * 365)
+		return 86400L * 365;
+	return (long)((unsigned long long)t - (unsigned long long)now);
 }
 
 static size_t on_body(char *data, size_t size, size_t n, void *arg)

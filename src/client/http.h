@@ -48,7 +48,9 @@ int flint_http_request(struct flint_http *h, enum flint_http_method method, cons
 void flint_http_response_free(struct flint_http_response *r);
 
 /* Appends to urls[*n..max) the target of every link in one Link header value
- * (RFC 8288: "<url>; rel=\"a b\", <url2>; rel=x") whose rel names rel.
+ * (RFC 8288: "<url>; rel=\"a b\", <url2>; rel=x") whose rel names rel: the
+ * first rel parameter of a link counts, "rel=" inside another parameter's
+ * quoted value does not, and a link without its closing '>' ends the value.
  * FLINT_ENOMEM; links past max are dropped. */
 int flint_http_parse_links(const char *value, const char *rel, char **urls, size_t max,
 			   size_t *n);

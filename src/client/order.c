@@ -1,5 +1,6 @@
 /* The flint client's order driver (RFC 8555 §7.4 orders, §7.5 authorizations
- * and challenges, §8 key authorizations): a bounded state machine over libflint. */
+ * and challenges, §8 key authorizations): a bounded state machine over libflint,
+ * reading the server's order and authorization objects (§7.1.3-7.1.5) strictly. */
 #include "order.h"
 
 #include <stdio.h>
@@ -60,10 +61,272 @@ static void work_clear(struct work *w)
 	free(w->txt);
 }
 
-static const char *str(const json_t *obj, const char *name)
+/* ------------------------------------------- objects read from the server */
+
+static const char *const order_statuses[] = {"pending", "ready",   "processing",
+					     "valid",	"invalid", NULL};
+static const char *const authz_statuses[] = {"pending", "valid",   "invalid", "deactivated",
+					     "expired", "revoked", NULL};
+static const char *const challenge_statuses[] = {"pending", "processing", "valid", "invalid", NULL};
+
+static bool one_of(const char *const *words, const char *s)
 {
-	return json_string_value(json_object_get(obj, name));
+	for (; *words; words++)
+		if (!strcmp(*words, s))
+			return true;
+	return false;
 }
+
+/* A non-empty string without NUL bytes, or NULL. */
+static const char *text_of(const json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	return s && *s && strlen(s) == json_string_length(v) ? s : NULL;
+}
+
+/* The string member name of obj (what names obj in messages) into *ret:
+ * absent or null is an error when required, else leaves *ret NULL; a value
+ * must be a non-empty string, and one of allowed when that is not NULL. */
+static int str_member(const json_t *obj, const char *what, const char *name, bool required,
+		      const char *const *allowed, char **ret, char **ret_err)
+{
+	const json_t *v = json_object_get(obj, name);
+	const char *s = text_of(v);
+
+	*ret = NULL;
+	if (!v || json_is_null(v)) {
+		if (!required)
+			return 0;
+		flint_set_err(ret_err, "%s lacks %s", what, name);
+		return FLINT_EPROTO;
+	}
+	if (!s) {
+		flint_set_err(ret_err, "%s: %s is not a non-empty string", what, name);
+		return FLINT_EPROTO;
+	}
+	if (allowed && !one_of(allowed, s)) {
+		flint_set_err(ret_err, "%s: %s is none of those RFC 8555 defines", what, name);
+		return FLINT_EPROTO;
+	}
+	*ret = strdup(s);
+	return *ret ? 0 : FLINT_ENOMEM;
+}
+
+/* The "error" member of obj: absent or null leaves *ret NULL; else an object. */
+static int error_member(const json_t *obj, const char *what, json_t **ret, char **ret_err)
+{
+	json_t *v = json_object_get(obj, "error");
+
+	*ret = NULL;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_object(v)) {
+		flint_set_err(ret_err, "%s: error is not a problem document", what);
+		return FLINT_EPROTO;
+	}
+	*ret = json_incref(v);
+	return 0;
+}
+
+/* The array member name of obj: absent or null is an empty array when not
+ * required; at most max entries. */
+static int array_member(const json_t *obj, const char *what, const char *name, bool required,
+			size_t max, const json_t **ret, char **ret_err)
+{
+	const json_t *v = json_object_get(obj, name);
+
+	*ret = NULL;
+	if ((!v || json_is_null(v)) && !required)
+		return 0;
+	if (!json_is_array(v)) {
+		flint_set_err(ret_err, "%s: %s is not an array", what, name);
+		return FLINT_EPROTO;
+	}
+	if (json_array_size(v) > max) {
+		flint_set_err(ret_err, "%s has more than %zu %s", what, max, name);
+		return FLINT_ETOOBIG;
+	}
+	*ret = v;
+	return 0;
+}
+
+void flint_acme_order_free(struct flint_acme_order *o)
+{
+	if (!o)
+		return;
+	free(o->status);
+	for (size_t i = 0; i < o->n_authorizations; i++)
+		free(o->authorizations[i]);
+	free(o->authorizations);
+	free(o->finalize);
+	free(o->certificate);
+	json_decref(o->error);
+	free(o);
+}
+
+int flint_acme_order_parse(const json_t *obj, struct flint_acme_order **ret, char **ret_err)
+{
+	static const char what[] = "the order";
+	struct flint_acme_order *o = NULL;
+	const json_t *authzs = NULL, *ids = NULL;
+	size_t n;
+	int r = FLINT_EINVAL;
+
+	if (!ret)
+		return r;
+	r = FLINT_EPROTO;
+	if (!json_is_object(obj)) {
+		flint_set_err(ret_err, "%s is not a JSON object", what);
+		goto out;
+	}
+	if ((r = array_member(obj, what, "authorizations", true, FLINT_ACME_ORDER_MAX_AUTHZ,
+			      &authzs, ret_err)) < 0 ||
+	    (r = array_member(obj, what, "identifiers", false, FLINT_ACME_ORDER_MAX_AUTHZ, &ids,
+			      ret_err)) < 0)
+		goto out;
+	n = json_array_size(authzs);
+	r = FLINT_ENOMEM;
+	if (!(o = calloc(1, sizeof(*o))) ||
+	    !(o->authorizations = calloc(n ? n : 1, sizeof(char *))))
+		goto out;
+	if ((r = str_member(obj, what, "status", true, order_statuses, &o->status, ret_err)) < 0 ||
+	    (r = str_member(obj, what, "finalize", true, NULL, &o->finalize, ret_err)) < 0 ||
+	    (r = str_member(obj, what, "certificate", false, NULL, &o->certificate, ret_err)) < 0 ||
+	    (r = error_member(obj, what, &o->error, ret_err)) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		const char *url = text_of(json_array_get(authzs, i));
+
+		if (!url) {
+			flint_set_err(ret_err, "%s: authorization %zu is not a URL", what, i + 1);
+			r = FLINT_EPROTO;
+			goto out;
+		}
+		if (!(o->authorizations[i] = strdup(url))) {
+			r = FLINT_ENOMEM;
+			goto out;
+		}
+		o->n_authorizations++;
+	}
+	*ret = o;
+	o = NULL;
+	r = 0;
+out:
+	flint_acme_order_free(o);
+	return r;
+}
+
+static void challenge_clear(struct flint_acme_challenge *c)
+{
+	free(c->type);
+	free(c->url);
+	free(c->status);
+	free(c->token);
+	json_decref(c->error);
+}
+
+void flint_acme_authz_free(struct flint_acme_authz *a)
+{
+	if (!a)
+		return;
+	free(a->status);
+	free(a->ident_type);
+	free(a->ident_value);
+	for (size_t i = 0; i < a->n_challenges; i++)
+		challenge_clear(&a->challenges[i]);
+	free(a->challenges);
+	json_decref(a->error);
+	free(a);
+}
+
+static int challenge_parse(const json_t *obj, size_t i, struct flint_acme_challenge *c,
+			   char **ret_err)
+{
+	char what[64]; /* room for any size_t */
+	int r;
+
+	snprintf(what, sizeof(what), "the authorization's challenge %zu", i + 1);
+	if (!json_is_object(obj)) {
+		flint_set_err(ret_err, "%s is not a JSON object", what);
+		return FLINT_EPROTO;
+	}
+	if ((r = str_member(obj, what, "type", true, NULL, &c->type, ret_err)) < 0 ||
+	    (r = str_member(obj, what, "url", true, NULL, &c->url, ret_err)) < 0 ||
+	    (r = str_member(obj, what, "status", true, challenge_statuses, &c->status, ret_err)) <
+		0 ||
+	    (r = str_member(obj, what, "token", false, NULL, &c->token, ret_err)) < 0 ||
+	    (r = error_member(obj, what, &c->error, ret_err)) < 0)
+		return r;
+	return 0;
+}
+
+int flint_acme_authz_parse(const json_t *obj, struct flint_acme_authz **ret, char **ret_err)
+{
+	static const char what[] = "the authorization";
+	struct flint_acme_authz *a = NULL;
+	const json_t *id, *wildcard, *chals = NULL;
+	size_t n;
+	int r = FLINT_EINVAL;
+
+	if (!ret)
+		return r;
+	r = FLINT_EPROTO;
+	if (!json_is_object(obj)) {
+		flint_set_err(ret_err, "%s is not a JSON object", what);
+		goto out;
+	}
+	id = json_object_get(obj, "identifier");
+	if (!json_is_object(id)) {
+		flint_set_err(ret_err, "%s lacks identifier", what);
+		goto out;
+	}
+	wildcard = json_object_get(obj, "wildcard");
+	if (wildcard && !json_is_boolean(wildcard) && !json_is_null(wildcard)) {
+		flint_set_err(ret_err, "%s: wildcard is not a boolean", what);
+		goto out;
+	}
+	if ((r = array_member(obj, what, "challenges", false, FLINT_ACME_AUTHZ_MAX_CHALLENGES,
+			      &chals, ret_err)) < 0)
+		goto out;
+	n = json_array_size(chals);
+	r = FLINT_ENOMEM;
+	if (!(a = calloc(1, sizeof(*a))) ||
+	    !(a->challenges = calloc(n ? n : 1, sizeof(*a->challenges))))
+		goto out;
+	a->wildcard = json_is_true(wildcard);
+	if ((r = str_member(obj, what, "status", true, authz_statuses, &a->status, ret_err)) < 0 ||
+	    (r = str_member(id, "the authorization's identifier", "type", true, NULL,
+			    &a->ident_type, ret_err)) < 0 ||
+	    (r = str_member(id, "the authorization's identifier", "value", true, NULL,
+			    &a->ident_value, ret_err)) < 0 ||
+	    (r = error_member(obj, what, &a->error, ret_err)) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		/* counted first: a half-read challenge is freed with the rest */
+		a->n_challenges++;
+		if ((r = challenge_parse(json_array_get(chals, i), i, &a->challenges[i], ret_err)) <
+		    0)
+			goto out;
+	}
+	*ret = a;
+	a = NULL;
+	r = 0;
+out:
+	flint_acme_authz_free(a);
+	return r;
+}
+
+const struct flint_acme_challenge *flint_acme_authz_challenge(const struct flint_acme_authz *a,
+							      const char *type)
+{
+	for (size_t i = 0; a && type && i < a->n_challenges; i++)
+		if (!strcmp(a->challenges[i].type, type) && a->challenges[i].token)
+			return &a->challenges[i];
+	return NULL;
+}
+
+/* ------------------------------------------------------------ the driver */
 
 /* POST-as-GET of an object that must be a JSON object. */
 static int fetch(struct run *run, const char *url, struct flint_acme_reply **ret, char **ret_err)
@@ -112,11 +375,10 @@ static char *names_list(const struct flint_order_params *p)
 	return s;
 }
 
-/* The problem of an object ("error" member), described on one line. */
-static char *error_of(const json_t *obj)
+/* An object's problem document ("error" member; may be NULL), described on one line. */
+static char *problem_text(const json_t *e)
 {
 	struct flint_problem *p = NULL;
-	json_t *e = json_object_get(obj, "error");
 	char *s;
 
 	if (!e || flint_problem_from_json(e, &p) < 0)
@@ -129,10 +391,12 @@ static char *error_of(const json_t *obj)
 
 /* ------------------------------------------------------------ the order */
 
-static int new_order(struct run *run, char **ret_order_url, json_t **ret_order, char **ret_err)
+static int new_order(struct run *run, char **ret_order_url, struct flint_acme_order **ret_order,
+		     char **ret_err)
 {
 	const struct flint_order_params *p = run->p;
 	struct flint_acme_reply *reply = NULL;
+	struct flint_acme_order *order = NULL;
 	json_t *ids = json_array(), *payload = NULL;
 	char *body = NULL, *names = NULL, *err = NULL;
 	int r = FLINT_ENOMEM;
@@ -155,22 +419,26 @@ static int new_order(struct run *run, char **ret_order_url, json_t **ret_order, 
 		flint_set_err(ret_err, "%s: newOrder failed: %s", names, err ? err : flint_strerror(r));
 		goto out;
 	}
-	if (!json_is_object(reply->json) || !reply->http->location ||
-	    !json_is_array(json_object_get(reply->json, "authorizations")) ||
-	    !str(reply->json, "finalize")) {
-		flint_set_err(ret_err, "%s: the newOrder reply lacks Location, authorizations or finalize",
-			      names);
+	if (!reply->http->location) {
+		flint_set_err(ret_err, "%s: the newOrder reply has no Location", names);
 		r = FLINT_EPROTO;
+		goto out;
+	}
+	if ((r = flint_acme_order_parse(reply->json, &order, &err)) < 0) {
+		flint_set_err(ret_err, "%s: the newOrder reply: %s", names,
+			      err ? err : flint_strerror(r));
 		goto out;
 	}
 	if (!(*ret_order_url = strdup(reply->http->location))) {
 		r = FLINT_ENOMEM;
 		goto out;
 	}
-	*ret_order = json_incref(reply->json);
-	flint_debug("order %s for %s: %s", *ret_order_url, names, str(reply->json, "status"));
+	flint_debug("order %s for %s: %s", *ret_order_url, names, order->status);
+	*ret_order = order;
+	order = NULL;
 	r = 0;
 out:
+	flint_acme_order_free(order);
 	json_decref(ids);
 	json_decref(payload);
 	free(body);
@@ -180,30 +448,12 @@ out:
 	return r;
 }
 
-/* The challenge of type in authz, or NULL. */
-static const json_t *challenge_of(const json_t *authz, const char *type)
+static char *offered_types(const struct flint_acme_authz *az)
 {
-	const json_t *chals = json_object_get(authz, "challenges");
-
-	for (size_t i = 0; i < json_array_size(chals); i++) {
-		const json_t *c = json_array_get(chals, i);
-		const char *t = str(c, "type");
-
-		if (t && !strcmp(t, type) && str(c, "url") && str(c, "token"))
-			return c;
-	}
-	return NULL;
-}
-
-static char *offered_types(const json_t *authz)
-{
-	const json_t *chals = json_object_get(authz, "challenges");
 	char *s = strdup(""), *grown;
 
-	for (size_t i = 0; s && i < json_array_size(chals); i++) {
-		const char *t = str(json_array_get(chals, i), "type");
-
-		grown = flint_strdupf("%s%s%s", s, *s ? ", " : "", t ? t : "?");
+	for (size_t i = 0; s && i < az->n_challenges; i++) {
+		grown = flint_strdupf("%s%s%s", s, *s ? ", " : "", az->challenges[i].type);
 		free(s);
 		s = grown;
 	}
@@ -211,10 +461,11 @@ static char *offered_types(const json_t *authz)
 }
 
 /* Picks the solver for one pending authorization and fills w. */
-static int choose(struct run *run, const json_t *authz, struct work *w, char **ret_err)
+static int choose(struct run *run, const struct flint_acme_authz *az, struct work *w,
+		  char **ret_err)
 {
 	const struct flint_solver_config *cfg = run->p->solver_cfg;
-	const json_t *chal = NULL;
+	const struct flint_acme_challenge *chal = NULL;
 	int r;
 
 	for (size_t i = 0; flint_solver_types[i]; i++) {
@@ -222,14 +473,14 @@ static int choose(struct run *run, const json_t *authz, struct work *w, char **r
 
 		if (!t->configured(cfg) || !t->applies(w->ident_type, w->task.wildcard))
 			continue;
-		chal = challenge_of(authz, t->challenge_type);
+		chal = flint_acme_authz_challenge(az, t->challenge_type);
 		if (chal) {
 			w->type = t;
 			break;
 		}
 	}
 	if (!w->type) {
-		char *offered = offered_types(authz);
+		char *offered = offered_types(az);
 
 		flint_set_err(ret_err,
 			      "%s: no configured solver answers the challenges the server offers "
@@ -242,12 +493,12 @@ static int choose(struct run *run, const json_t *authz, struct work *w, char **r
 		free(offered);
 		return FLINT_EUNSUPPORTED;
 	}
-	if (!flint_token_is_valid(str(chal, "token"))) {
+	if (!flint_token_is_valid(chal->token)) {
 		flint_set_err(ret_err, "%s: %s: the server sent an unusable token", w->display,
 			      w->type->challenge_type);
 		return FLINT_EPROTO;
 	}
-	if (!(w->chal_url = strdup(str(chal, "url"))) || !(w->token = strdup(str(chal, "token"))))
+	if (!(w->chal_url = strdup(chal->url)) || !(w->token = strdup(chal->token)))
 		return FLINT_ENOMEM;
 	if ((r = flint_keyauth(w->token, flint_acme_key(run->a), &w->keyauth)) < 0 ||
 	    (r = flint_keyauth_digest_b64(w->keyauth, &w->txt)) < 0 ||
@@ -267,10 +518,8 @@ static int choose(struct run *run, const json_t *authz, struct work *w, char **r
 }
 
 /* Fetches every authorization; those pending get a work item. */
-static int load_authorizations(struct run *run, const json_t *order, char **ret_err)
+static int load_authorizations(struct run *run, const char *const *urls, size_t n, char **ret_err)
 {
-	const json_t *urls = json_object_get(order, "authorizations");
-	size_t n = json_array_size(urls);
 	int r = 0;
 
 	run->work = calloc(n ? n : 1, sizeof(*run->work));
@@ -278,54 +527,49 @@ static int load_authorizations(struct run *run, const json_t *order, char **ret_
 		return FLINT_ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		struct flint_acme_reply *reply = NULL;
-		const char *url = json_string_value(json_array_get(urls, i));
-		const json_t *id;
-		const char *status, *itype, *ivalue;
+		struct flint_acme_authz *az = NULL;
 		struct work *w = &run->work[run->n_work];
+		char *err = NULL;
 
-		if (!url) {
-			flint_set_err(ret_err, "the order lists an authorization that is not a URL");
-			return FLINT_EPROTO;
-		}
-		if ((r = fetch(run, url, &reply, ret_err)) < 0)
+		if ((r = fetch(run, urls[i], &reply, ret_err)) < 0)
 			return r;
-		id = json_object_get(reply->json, "identifier");
-		status = str(reply->json, "status");
-		itype = str(id, "type");
-		ivalue = str(id, "value");
-		if (!status || !itype || !ivalue) {
-			flint_set_err(ret_err, "%s: the authorization lacks status or identifier", url);
-			flint_acme_reply_free(reply);
-			return FLINT_EPROTO;
+		r = flint_acme_authz_parse(reply->json, &az, &err);
+		flint_acme_reply_free(reply);
+		if (r < 0) {
+			flint_set_err(ret_err, "%s: %s", urls[i], err ? err : flint_strerror(r));
+			free(err);
+			return r;
 		}
 		memset(w, 0, sizeof(*w));
-		w->task.wildcard = json_is_true(json_object_get(reply->json, "wildcard"));
-		if (!(w->display = flint_strdupf("%s%s", w->task.wildcard ? "*." : "", ivalue)) ||
-		    !(w->authz_url = strdup(url)) || !(w->ident_type = strdup(itype)) ||
-		    !(w->ident_value = strdup(ivalue))) {
+		w->task.wildcard = az->wildcard;
+		if (!(w->display =
+			  flint_strdupf("%s%s", az->wildcard ? "*." : "", az->ident_value)) ||
+		    !(w->authz_url = strdup(urls[i])) ||
+		    !(w->ident_type = strdup(az->ident_type)) ||
+		    !(w->ident_value = strdup(az->ident_value))) {
 			run->n_work++;
-			flint_acme_reply_free(reply);
+			flint_acme_authz_free(az);
 			return FLINT_ENOMEM;
 		}
 		run->n_work++;
-		if (!strcmp(status, "valid")) {
+		if (!strcmp(az->status, "valid")) {
 			flint_progress("%s: already authorized", w->display);
 			w->type = NULL;
-		} else if (!strcmp(status, "pending")) {
-			r = choose(run, reply->json, w, ret_err);
+		} else if (!strcmp(az->status, "pending")) {
+			r = choose(run, az, w, ret_err);
 			if (r < 0)
 				run->failed = w;
 		} else {
-			run->failed = w;
-			run->failed_problem = json_incref(json_object_get(reply->json, "error"));
-			char *why = error_of(reply->json);
+			char *why = problem_text(az->error);
 
-			flint_set_err(ret_err, "%s: the authorization is %s: %s", w->display, status,
-				      why ? why : "");
+			run->failed = w;
+			run->failed_problem = json_incref(az->error);
+			flint_set_err(ret_err, "%s: the authorization is %s: %s", w->display,
+				      az->status, why ? why : "");
 			free(why);
 			r = FLINT_EPROTO;
 		}
-		flint_acme_reply_free(reply);
+		flint_acme_authz_free(az);
 		if (r < 0)
 			return r;
 	}
@@ -452,42 +696,45 @@ static int wait_authz(struct run *run, struct work *w, char **ret_err)
 
 	for (int attempt = 0;; attempt++) {
 		struct flint_acme_reply *reply = NULL;
-		const char *status;
-		char *err = NULL, *what;
-		long retry_after;
+		struct flint_acme_authz *az = NULL;
+		const struct flint_acme_challenge *chal;
+		const json_t *problem;
+		char *err = NULL, *what, *why;
+		long retry_after = -1;
 		int r;
 
 		r = fetch(run, w->authz_url, &reply, &err);
+		if (r >= 0) {
+			retry_after = reply->http->retry_after;
+			r = flint_acme_authz_parse(reply->json, &az, &err);
+			flint_acme_reply_free(reply);
+		}
 		if (r < 0) {
 			run->failed = w;
 			flint_set_err(ret_err, "%s: %s: %s", w->display, ctype, err ? err : "?");
 			free(err);
 			return r;
 		}
-		status = str(reply->json, "status");
-		retry_after = reply->http->retry_after;
-		if (status && !strcmp(status, "valid")) {
+		if (!strcmp(az->status, "valid")) {
 			w->valid = true;
 			flint_progress("%s: %s pending -> valid", w->display, ctype);
-			flint_acme_reply_free(reply);
+			flint_acme_authz_free(az);
 			return 0;
 		}
-		if (!status || strcmp(status, "pending") != 0) {
-			const json_t *chal = challenge_of(reply->json, ctype);
-
-			w->settled = status != NULL;
-			char *why = chal ? error_of(chal) : error_of(reply->json);
-
+		if (strcmp(az->status, "pending") != 0) {
+			chal = flint_acme_authz_challenge(az, ctype);
+			problem = chal ? chal->error : az->error;
+			why = problem_text(problem);
+			w->settled = true;
 			run->failed = w;
-			run->failed_problem =
-			    json_incref(json_object_get(chal ? chal : reply->json, "error"));
+			run->failed_problem = json_incref((json_t *)problem);
 			flint_set_err(ret_err, "%s: %s pending -> %s: %s", w->display, ctype,
-				      status ? status : "(no status)", why ? why : "?");
+				      az->status, why ? why : "?");
 			free(why);
-			flint_acme_reply_free(reply);
+			flint_acme_authz_free(az);
 			return FLINT_EPROTO;
 		}
-		flint_acme_reply_free(reply);
+		flint_acme_authz_free(az);
 		what = flint_strdupf("%s: %s", w->display, ctype);
 		r = poll_wait(run, attempt, retry_after, what ? what : w->display, ret_err);
 		free(what);
@@ -513,59 +760,59 @@ static bool in_list(const char *list, const char *word)
 }
 
 /* Polls the order until its status is one of want (space-separated). known,
- * when not NULL, is an order object the server has just sent (newOrder's or
- * finalize's reply): when its status is already wanted no request is made. */
+ * when not NULL, is an order the server has just sent (newOrder's or
+ * finalize's reply): when its status is already wanted it becomes *ret
+ * (*known is then NULL) and no request is made. */
 static int wait_order(struct run *run, const char *order_url, const char *names, const char *want,
-		      const json_t *known, json_t **ret, char **ret_err)
+		      struct flint_acme_order **known, struct flint_acme_order **ret,
+		      char **ret_err)
 {
-	const char *known_status = known ? str(known, "status") : NULL;
-
-	if (known_status && in_list(want, known_status)) {
-		*ret = json_incref((json_t *)known);
+	if (known && *known && in_list(want, (*known)->status)) {
+		*ret = *known;
+		*known = NULL;
 		return 0;
 	}
 	for (int attempt = 0;; attempt++) {
 		struct flint_acme_reply *reply = NULL;
-		const char *status;
-		long retry_after;
-		char *err = NULL;
+		struct flint_acme_order *o = NULL;
+		long retry_after = -1;
+		char *err = NULL, *why;
 		int r;
 
 		r = fetch(run, order_url, &reply, &err);
+		if (r >= 0) {
+			retry_after = reply->http->retry_after;
+			r = flint_acme_order_parse(reply->json, &o, &err);
+			flint_acme_reply_free(reply);
+		}
 		if (r < 0) {
 			flint_set_err(ret_err, "%s: %s", names, err ? err : "?");
 			free(err);
 			return r;
 		}
-		status = str(reply->json, "status");
-		retry_after = reply->http->retry_after;
-		if (status && in_list(want, status)) {
-			*ret = json_incref(reply->json);
-			flint_acme_reply_free(reply);
+		if (in_list(want, o->status)) {
+			*ret = o;
 			return 0;
 		}
-		if (!status || !strcmp(status, "invalid")) {
-			char *why = error_of(reply->json);
-
+		if (!strcmp(o->status, "invalid")) {
+			why = problem_text(o->error);
 			if (!run->failed_problem)
-				run->failed_problem =
-				    json_incref(json_object_get(reply->json, "error"));
-
-			flint_set_err(ret_err, "%s: the order is %s: %s", names,
-				      status ? status : "without status", why ? why : "?");
+				run->failed_problem = json_incref(o->error);
+			flint_set_err(ret_err, "%s: the order is %s: %s", names, o->status,
+				      why ? why : "?");
 			free(why);
-			flint_acme_reply_free(reply);
+			flint_acme_order_free(o);
 			return FLINT_EPROTO;
 		}
-		flint_acme_reply_free(reply);
+		flint_acme_order_free(o);
 		if ((r = poll_wait(run, attempt, retry_after, names, ret_err)) < 0)
 			return r;
 	}
 }
 
 /* Sends the CSR; *ret_order is the order object of the server's reply. */
-static int finalize(struct run *run, const json_t *order, const char *names, json_t **ret_order,
-		    char **ret_err)
+static int finalize(struct run *run, const struct flint_acme_order *order, const char *names,
+		    struct flint_acme_order **ret_order, char **ret_err)
 {
 	const struct flint_order_params *p = run->p;
 	struct flint_acme_reply *reply = NULL;
@@ -582,12 +829,14 @@ static int finalize(struct run *run, const json_t *order, const char *names, jso
 	if (flint_b64url_encode(der, der_len, &csr) < 0 ||
 	    !(body = flint_strdupf("{\"csr\":\"%s\"}", csr)))
 		goto out;
-	r = flint_acme_post(run->a, str(order, "finalize"), body, NULL, &reply, &err);
+	r = flint_acme_post(run->a, order->finalize, body, NULL, &reply, &err);
 	if (r < 0) {
 		flint_set_err(ret_err, "%s: finalize failed: %s", names, err ? err : "?");
 		goto out;
 	}
-	*ret_order = json_incref(reply->json);
+	/* the reply is the order (§7.4); when it is not a usable one (*ret_order
+	 * stays NULL) the order is polled instead */
+	(void)flint_acme_order_parse(reply->json, ret_order, NULL);
 	r = 0;
 out:
 	free(der);
@@ -749,7 +998,7 @@ int flint_order_issue(struct flint_acme *a, const struct flint_order_params *p,
 		      struct flint_chain **ret, char **ret_err)
 {
 	struct run run = {.a = a, .p = p};
-	json_t *order = NULL, *ready = NULL, *finalized = NULL, *done = NULL;
+	struct flint_acme_order *order = NULL, *ready = NULL, *finalized = NULL, *done = NULL;
 	bool proved = false;
 	char *order_url = NULL, *names = NULL;
 	long long timeout_ms;
@@ -767,7 +1016,8 @@ int flint_order_issue(struct flint_acme *a, const struct flint_order_params *p,
 	if ((r = start_solvers(&run, ret_err)) < 0 ||
 	    (r = new_order(&run, &order_url, &order, ret_err)) < 0)
 		goto out;
-	if ((r = load_authorizations(&run, order, ret_err)) < 0)
+	if ((r = load_authorizations(&run, (const char *const *)order->authorizations,
+				     order->n_authorizations, ret_err)) < 0)
 		goto out;
 	bind_solvers(&run);
 	if ((r = present_all(&run, ret_err)) < 0 || (r = respond_all(&run, ret_err)) < 0)
@@ -784,27 +1034,27 @@ int flint_order_issue(struct flint_acme *a, const struct flint_order_params *p,
 
 	/* when nothing had to be proved, newOrder's reply is current */
 	run.deadline = flint_now_ms() + timeout_ms;
-	if ((r = wait_order(&run, order_url, names, "ready valid processing", proved ? NULL : order,
-			    &ready, ret_err)) < 0)
+	if ((r = wait_order(&run, order_url, names, "ready valid processing",
+			    proved ? NULL : &order, &ready, ret_err)) < 0)
 		goto out;
-	if (!strcmp(str(ready, "status"), "ready") &&
+	if (!strcmp(ready->status, "ready") &&
 	    (r = finalize(&run, ready, names, &finalized, ret_err)) < 0)
 		goto out;
-	if ((r = wait_order(&run, order_url, names, "valid", finalized ? finalized : ready, &done,
+	if ((r = wait_order(&run, order_url, names, "valid", finalized ? &finalized : &ready, &done,
 			    ret_err)) < 0)
 		goto out;
-	if (!str(done, "certificate")) {
+	if (!done->certificate) {
 		flint_set_err(ret_err, "%s: the valid order has no certificate URL", names);
 		r = FLINT_EPROTO;
 		goto out;
 	}
-	r = download(&run, str(done, "certificate"), names, ret, ret_err);
+	r = download(&run, done->certificate, names, ret, ret_err);
 out:
 	run_end(&run, r, NULL);
-	json_decref(order);
-	json_decref(ready);
-	json_decref(finalized);
-	json_decref(done);
+	flint_acme_order_free(order);
+	flint_acme_order_free(ready);
+	flint_acme_order_free(finalized);
+	flint_acme_order_free(done);
 	free(order_url);
 	free(names);
 	return r;
@@ -848,7 +1098,8 @@ int flint_order_authorize(struct flint_acme *a, const struct flint_order_params 
 			  char **ret_err)
 {
 	struct run run = {.a = a, .p = p};
-	json_t *authzs = NULL, *urls = NULL;
+	char **urls = NULL; /* the authorizations made, n_urls of them */
+	size_t n_urls = 0;
 	const char *failed_name = NULL;
 	long long timeout_ms;
 	int r;
@@ -869,7 +1120,7 @@ int flint_order_authorize(struct flint_acme *a, const struct flint_order_params 
 		}
 	}
 	timeout_ms = (p->timeout > 0 ? p->timeout : FLINT_ORDER_TIMEOUT) * 1000LL;
-	if (!(urls = json_array()) || !(authzs = json_pack("{s:O}", "authorizations", urls))) {
+	if (!(urls = calloc(p->n_names, sizeof(*urls)))) {
 		r = FLINT_ENOMEM;
 		goto out;
 	}
@@ -877,12 +1128,10 @@ int flint_order_authorize(struct flint_acme *a, const struct flint_order_params 
 	if ((r = start_solvers(&run, ret_err)) < 0)
 		goto out;
 	for (size_t i = 0; i < p->n_names && !failed_name; i++) {
-		char *url = NULL;
-
-		if ((r = new_authz(&run, p->names[i], &url, ret_err)) < 0 ||
-		    (r = json_array_append_new(urls, json_string(url)) < 0 ? FLINT_ENOMEM : 0) < 0)
+		if ((r = new_authz(&run, p->names[i], &urls[n_urls], ret_err)) < 0)
 			failed_name = p->names[i];
-		free(url);
+		else
+			n_urls++;
 	}
 	/* the ones made before a failure are loaded too, so they get deactivated */
 	if (failed_name) {
@@ -890,14 +1139,14 @@ int flint_order_authorize(struct flint_acme *a, const struct flint_order_params 
 		json_t *why = prob ? flint_problem_to_json(prob) : NULL; /* before new requests */
 		char *ignored = NULL;
 
-		(void)load_authorizations(&run, authzs, &ignored);
+		(void)load_authorizations(&run, (const char *const *)urls, n_urls, &ignored);
 		free(ignored);
 		run.failed = NULL;
 		json_decref(run.failed_problem);
 		run.failed_problem = why;
 		goto out;
 	}
-	if ((r = load_authorizations(&run, authzs, ret_err)) < 0)
+	if ((r = load_authorizations(&run, (const char *const *)urls, n_urls, ret_err)) < 0)
 		goto out;
 	bind_solvers(&run);
 	if ((r = present_all(&run, ret_err)) < 0 || (r = respond_all(&run, ret_err)) < 0)
@@ -908,7 +1157,8 @@ int flint_order_authorize(struct flint_acme *a, const struct flint_order_params 
 			goto out;
 out:
 	run_end(&run, r, failed_name);
-	json_decref(urls);
-	json_decref(authzs);
+	for (size_t i = 0; i < n_urls; i++)
+		free(urls[i]);
+	free(urls);
 	return r;
 }

@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <openssl/evp.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "acme.h"
@@ -12,6 +13,50 @@
 #include "solve/solver.h"
 
 #define FLINT_ORDER_TIMEOUT 300 /* seconds for validation, and again for issuance */
+#define FLINT_ACME_ORDER_MAX_AUTHZ 1000	   /* authorizations read from one order */
+#define FLINT_ACME_AUTHZ_MAX_CHALLENGES 32 /* challenges read from one authorization */
+
+/* An order object as the client reads it from the server (RFC 8555 §7.1.3). */
+struct flint_acme_order {
+	char *status;		 /* pending, ready, processing, valid or invalid */
+	char **authorizations;	 /* URLs */
+	size_t n_authorizations; /* <= FLINT_ACME_ORDER_MAX_AUTHZ */
+	char *finalize;		 /* URL */
+	char *certificate;	 /* URL; NULL when absent */
+	json_t *error;		 /* the problem document (an object); NULL when absent */
+};
+
+/* One challenge of an authorization (RFC 8555 §7.1.5, §8). */
+struct flint_acme_challenge {
+	char *type; /* "http-01", ...: whatever the server offers */
+	char *url;
+	char *status;  /* pending, processing, valid or invalid */
+	char *token;   /* NULL when absent (a type that has none) */
+	json_t *error; /* NULL when absent */
+};
+
+/* An authorization object (RFC 8555 §7.1.4). */
+struct flint_acme_authz {
+	char *status; /* pending, valid, invalid, deactivated, expired or revoked */
+	char *ident_type, *ident_value;
+	bool wildcard;
+	struct flint_acme_challenge *challenges; /* may be none (a valid authorization) */
+	size_t n_challenges;			 /* <= FLINT_ACME_AUTHZ_MAX_CHALLENGES */
+	json_t *error; /* not in RFC 8555, but some servers say why here; NULL when absent */
+};
+
+/* Read one order / authorization object from a server reply. Required members
+ * must be there, every member read must have its type (URLs non-empty
+ * strings, status one of the RFC's words; null counts as absent for optional
+ * members), and arrays are bounded: FLINT_EPROTO or FLINT_ETOOBIG with
+ * *ret_err saying what is wrong, *ret untouched. Unknown members are ignored. */
+int flint_acme_order_parse(const json_t *obj, struct flint_acme_order **ret, char **ret_err);
+void flint_acme_order_free(struct flint_acme_order *o);
+int flint_acme_authz_parse(const json_t *obj, struct flint_acme_authz **ret, char **ret_err);
+void flint_acme_authz_free(struct flint_acme_authz *a);
+/* The challenge of type in a (with a token, as every type flint answers has one), or NULL. */
+const struct flint_acme_challenge *flint_acme_authz_challenge(const struct flint_acme_authz *a,
+							      const char *type);
 
 /* What a failed run can tell about the failure (for --json). */
 struct flint_order_failure {

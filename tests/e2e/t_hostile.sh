@@ -13,6 +13,10 @@ PORT=23600 HTTP01=23602 DNS=23653 MGMT=23655 PORT2=23610 DEADLINE2=3
 CONNS=${HOSTILE_CONNS:-10000}
 
 # 10 000 connections: flintd and the client each need more than that many descriptors
+hard=$(ulimit -Hn)
+if [ "$hard" != unlimited ] && [ "$hard" -lt $((CONNS + 1024)) ]; then
+	ulimit -Hn $((CONNS + 4096)) 2>/dev/null # root may raise it
+fi
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
 [ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge $((CONNS + 1024)) ] \
 	|| fail "ulimit -n is $(ulimit -n) (hard $(ulimit -Hn)); need $((CONNS + 1024)) for $CONNS connections"

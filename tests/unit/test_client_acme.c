@@ -1,5 +1,6 @@
 /* Unit tests for the client's ACME session (acme.c, http.c): retry and poll
- * decisions, nonce pool, problem text, and badNonce/rateLimited/503/size caps
+ * decisions, nonce pool, problem text, Link/Retry-After headers and directory
+ * documents (good and hostile), and badNonce/rateLimited/503/size caps
  * against canned replies from a small HTTPS server run in-process. */
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -140,6 +141,314 @@ static void test_retry_after_parse(void)
 	CHECK_INT(flint_http_parse_retry_after("99999999999999999999", now), 86400L * 365);
 	CHECK_INT(flint_http_parse_retry_after("Tue, 14 Nov 2023 22:15:00 GMT", now), 100);
 	CHECK_INT(flint_http_parse_retry_after("Tue, 14 Nov 2023 22:00:00 GMT", now), 0);
+}
+
+/* Hostile Retry-After values: every result is -1 or in [0, one year]. */
+static void test_retry_after_hostile(void)
+{
+	static const struct {
+		const char *value;
+		long long now;
+		long want;
+	} cases[] = {
+	    {"-5", 1700000000, -1},
+	    {"-0", 1700000000, -1},
+	    {"+5", 1700000000, -1},
+	    {"5 5", 1700000000, -1},
+	    {"5\r\n", 1700000000, -1},
+	    {"\t\t", 1700000000, -1},
+	    {"0x10", 1700000000, -1},
+	    {"1e3", 1700000000, -1},
+	    {"18446744073709551617", 1700000000, 86400L * 365},
+	    {"000000000000000000000000000000000000000000007", 1700000000, 7},
+	    {"31536001", 1700000000, 86400L * 365},
+	    {"31536000", 1700000000, 86400L * 365},
+	    {"31535999", 1700000000, 31535999},
+	    /* an HTTP-date: past is 0, far future is capped, before 1970 is the past */
+	    {"Thu, 01 Jan 1970 00:00:00 GMT", 1700000000, 0},
+	    {"Fri, 31 Dec 9999 23:59:59 GMT", 1700000000, 86400L * 365},
+	    {"Tue, 14 Nov 2023 22:13:21 GMT", 1700000000, 1},
+	    {"Tue, 14 Nov 2023 22:13:20 GMT", 1700000000, 0},
+	    /* a now far in the past: the difference would overflow a long long */
+	    {"Tue, 14 Nov 2023 22:13:21 GMT", -9223372036854775807LL, 86400L * 365},
+	    {"Tue, 14 Nov 2023 22:13:21 GMT", 9223372036854775807LL, 0},
+	    {"tomorrow", 1700000000, -1},
+	    {"Tue, 99 Nov 2023 99:99:99 GMT", 1700000000, -1},
+	    {"\xff\xfe", 1700000000, -1},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		long got = flint_http_parse_retry_after(cases[i].value, cases[i].now);
+
+		if (got != cases[i].want)
+			fprintf(stderr, "  Retry-After case %zu: \"%s\"\n", i, cases[i].value);
+		CHECK_INT(got, cases[i].want);
+	}
+}
+
+/* Hostile Link values: the count stays within max, every URL is set, and
+ * malformed links are skipped without taking the good ones with them. */
+static void test_links_hostile(void)
+{
+	static const struct {
+		const char *value;
+		size_t max, want_n;
+		const char *want0; /* the first URL kept; NULL when none */
+	} cases[] = {
+	    {"<unterminated", 4, 0, NULL},
+	    {"<https://ca/a;rel=alternate", 4, 0, NULL},
+	    {">;rel=alternate <", 4, 0, NULL},
+	    {"<>;rel=alternate", 4, 1, ""},
+	    {"<<https://ca/a>>;rel=alternate", 4, 1, "<https://ca/a"},
+	    {"<https://ca/a>;rel=\"alternate", 4, 1, "https://ca/a"}, /* unterminated quote */
+	    {"<https://ca/a>;rel=\"", 4, 0, NULL},
+	    {"<https://ca/a>;rel=", 4, 0, NULL},
+	    {"<https://ca/a>;rel", 4, 0, NULL},
+	    {"<https://ca/a>;xrel=alternate", 4, 0, NULL},
+	    {"<https://ca/a>;REL=ALTERNATE", 4, 1, "https://ca/a"},
+	    {"<https://ca/a>;rel = alternate", 4, 1, "https://ca/a"},
+	    /* a stray quote in a token ends it (this looped forever once) */
+	    {"<https://ca/a>;rel=alternate\"x", 4, 1, "https://ca/a"},
+	    {"<https://ca/a>;rel=x\"alternate", 4, 0, NULL},
+	    {"<https://ca/a>;rel=\"\"\"\"alternate", 4, 0, NULL},
+	    {"<https://ca/a>;rel=\"index\";rel=alternate", 4, 0, NULL}, /* the first rel counts */
+	    {"<https://ca/a>;title=\"x, y\";rel=alternate", 4, 1, "https://ca/a"},
+	    {"<https://ca/a>;title=\"<https://evil/>;rel=alternate\"", 4, 0, NULL},
+	    {",,,,;;;;\"\"\"", 4, 0, NULL},
+	    {"<a>;rel=alternate,<b>;rel=alternate,<c>;rel=alternate", 2, 2, "a"},
+	    {"<a>;rel=alternate,<b>;rel=alternate,<c>;rel=alternate", 0, 0, NULL},
+	    {"", 4, 0, NULL},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *urls[4] = {0};
+		size_t n = 0;
+
+		CHECK_INT(
+		    flint_http_parse_links(cases[i].value, "alternate", urls, cases[i].max, &n), 0);
+		if (n != cases[i].want_n)
+			fprintf(stderr, "  Link case %zu: \"%s\"\n", i, cases[i].value);
+		CHECK_INT(n, cases[i].want_n);
+		if (cases[i].want0)
+			CHECK_STR(urls[0], cases[i].want0);
+		for (size_t j = 0; j < n && j < 4; j++) {
+			CHECK(urls[j] != NULL);
+			free(urls[j]);
+		}
+	}
+	/* many links: only max kept, the rest dropped, all of a big header scanned */
+	{
+		size_t len = 2000 * 24 + 1, n = 0;
+		char *big = malloc(len), *urls[FLINT_HTTP_MAX_ALTERNATES] = {0};
+
+		big[0] = '\0';
+		for (int i = 0; i < 2000; i++)
+			sprintf(big + strlen(big), "%s<https://c/%04d>;rel=x", i ? "," : "", i);
+		strcat(big, ",<https://c/last>;rel=alternate");
+		CHECK_INT(
+		    flint_http_parse_links(big, "alternate", urls, FLINT_HTTP_MAX_ALTERNATES, &n),
+		    0);
+		CHECK_INT(n, 1);
+		CHECK_STR(urls[0], "https://c/last");
+		free(urls[0]);
+		free(big);
+	}
+}
+
+/* ------------------------------------------------- directory documents */
+
+#define DIR_URL "https://ca/dir"
+#define D_REQ                                                                                      \
+	"\"newNonce\":\"https://ca/n\",\"newAccount\":\"https://ca/a\",\"newOrder\":\"https://ca/" \
+	"o\""
+
+/* body[0..len) through flint_acme_directory_parse: the result, and on
+ * failure the part of the message it must carry. */
+static int dir_parse(const char *body, size_t len, struct flint_acme_directory *d,
+		     const char *err_has)
+{
+	char *err = NULL;
+	int r;
+
+	memset(d, 0, sizeof(*d));
+	r = flint_acme_directory_parse(DIR_URL, body, len, d, &err);
+	if (r < 0) {
+		CHECK(d->url == NULL && d->new_nonce == NULL && d->profiles == NULL);
+		CHECK(err != NULL);
+		if (err_has && (!err || !strstr(err, err_has))) {
+			fprintf(stderr, "  directory \"%.60s\": \"%s\" lacks \"%s\"\n", body,
+				err ? err : "(null)", err_has);
+			CHECK(0);
+		}
+	} else {
+		CHECK(err == NULL);
+	}
+	free(err);
+	return r;
+}
+
+static void test_directory_parse(void)
+{
+	static const char pebble[] =
+	    "{\"keyChange\":\"https://localhost:14000/rollover-account-key\",\"meta\":{"
+	    "\"externalAccountRequired\":false,\"termsOfService\":\"data:text/"
+	    "plain,Do%20what%20thou"
+	    "%20wilt\",\"profiles\":{\"default\":\"The profile you know and love\",\"shortlived\":"
+	    "\"A short-lived cert "
+	    "profile\"}},\"newAccount\":\"https://localhost:14000/sign-me-up\","
+	    "\"newNonce\":\"https://localhost:14000/nonce-plz\",\"newOrder\":"
+	    "\"https://localhost:14000/order-plz\",\"renewalInfo\":\"https://localhost:14000/"
+	    "draft-ietf-acme-ari-03/renewalInfo/\",\"revokeCert\":\"https://localhost:14000/"
+	    "revoke-cert\"}";
+	static const char flintd[] =
+	    "{" D_REQ ",\"revokeCert\":\"https://ca/r\",\"keyChange\":\"https://ca/k\","
+	    "\"renewalInfo\":\"https://ca/ri\",\"newAuthz\":\"https://ca/na\",\"meta\":{"
+	    "\"termsOfService\":\"https://ca/terms\",\"website\":\"https://ca/\",\"caaIdentities\":"
+	    "[\"ca\"],\"externalAccountRequired\":true,\"profiles\":{\"classic\":\"90 days\"}}}";
+	static const char absent[] =
+	    "{" D_REQ ",\"keyChange\":null,\"newAuthz\":\"\",\"meta\":{\"website\":\"\","
+	    "\"profiles\":null,\"externalAccountRequired\":null,\"x\":[1,{}]},"
+	    "\"caaIdentities\":5,\"newThing\":{\"a\":[]}}";
+	struct flint_acme_directory d;
+
+	CHECK_INT(dir_parse(pebble, strlen(pebble), &d, NULL), 0);
+	CHECK_STR(d.url, DIR_URL);
+	CHECK_STR(d.new_nonce, "https://localhost:14000/nonce-plz");
+	CHECK_STR(d.new_account, "https://localhost:14000/sign-me-up");
+	CHECK_STR(d.new_order, "https://localhost:14000/order-plz");
+	CHECK_STR(d.key_change, "https://localhost:14000/rollover-account-key");
+	CHECK_STR(d.terms_of_service, "data:text/plain,Do%20what%20thou%20wilt");
+	CHECK(d.website == NULL && d.new_authz == NULL && !d.eab_required);
+	CHECK_INT(json_object_size(d.profiles), 2);
+	flint_acme_directory_clear(&d);
+	CHECK(d.url == NULL && d.profiles == NULL);
+	flint_acme_directory_clear(&d); /* twice: a no-op */
+	flint_acme_directory_clear(NULL);
+
+	CHECK_INT(dir_parse(flintd, strlen(flintd), &d, NULL), 0);
+	CHECK_STR(d.revoke_cert, "https://ca/r");
+	CHECK_STR(d.renewal_info, "https://ca/ri");
+	CHECK_STR(d.new_authz, "https://ca/na");
+	CHECK_STR(d.website, "https://ca/");
+	CHECK(d.eab_required);
+	CHECK(json_is_string(json_object_get(d.profiles, "classic")));
+	flint_acme_directory_clear(&d);
+
+	/* null and "" are absent; unknown members are ignored whatever their type */
+	CHECK_INT(dir_parse(absent, strlen(absent), &d, NULL), 0);
+	CHECK(d.key_change == NULL && d.new_authz == NULL && d.website == NULL && !d.profiles);
+	flint_acme_directory_clear(&d);
+	CHECK_INT(
+	    dir_parse("{" D_REQ ",\"meta\":null}", strlen("{" D_REQ ",\"meta\":null}"), &d, NULL),
+	    0);
+	flint_acme_directory_clear(&d);
+}
+
+static void test_directory_hostile(void)
+{
+	static const struct {
+		const char *body;
+		const char *err_has;
+	} cases[] = {
+	    {"", "not a JSON object"},
+	    {"[]", "not a JSON object"},
+	    {"\"https://ca/n\"", "not a JSON object"},
+	    {"null", "not a JSON object"},
+	    {"{", "not a JSON object"},
+	    {"{" D_REQ "}garbage", "not a JSON object"},
+	    {"{" D_REQ "}{}", "not a JSON object"},
+	    {"<html>Service Unavailable</html>", "not a JSON object"},
+	    {"{}", "lacks newNonce, newAccount or newOrder"},
+	    {"{\"newNonce\":\"https://ca/n\",\"newAccount\":\"https://ca/a\"}", "lacks"},
+	    {"{\"newNonce\":\"https://ca/n\",\"newAccount\":\"https://ca/a\",\"newOrder\":\"\"}",
+	     "lacks"},
+	    {"{\"newNonce\":\"https://ca/n\",\"newAccount\":\"https://ca/a\",\"newOrder\":null}",
+	     "lacks"},
+	    /* wrong types */
+	    {"{\"newNonce\":5,\"newAccount\":\"https://ca/a\",\"newOrder\":\"https://ca/o\"}",
+	     "newNonce is not a URL"},
+	    {"{\"newNonce\":\"https://ca/n\",\"newAccount\":[\"https://ca/a\"],\"newOrder\":\"x\"}",
+	     "newAccount is not a URL"},
+	    {"{\"newNonce\":\"https://ca/n\",\"newAccount\":\"https://ca/"
+	     "a\",\"newOrder\":{\"u\":1}}",
+	     "newOrder is not a URL"},
+	    {"{" D_REQ ",\"keyChange\":true}", "keyChange is not a URL"},
+	    {"{" D_REQ ",\"renewalInfo\":1.5}", "renewalInfo is not a URL"},
+	    {"{" D_REQ ",\"newAuthz\":[]}", "newAuthz is not a URL"},
+	    {"{" D_REQ ",\"revokeCert\":{}}", "revokeCert is not a URL"},
+	    {"{" D_REQ ",\"meta\":\"x\"}", "meta is not an object"},
+	    {"{" D_REQ ",\"meta\":[]}", "meta is not an object"},
+	    {"{" D_REQ ",\"meta\":{\"termsOfService\":[\"https://ca/t\"]}}",
+	     "termsOfService is not a URL"},
+	    {"{" D_REQ ",\"meta\":{\"website\":0}}", "website is not a URL"},
+	    {"{" D_REQ ",\"meta\":{\"externalAccountRequired\":\"true\"}}",
+	     "externalAccountRequired is not a boolean"},
+	    {"{" D_REQ ",\"meta\":{\"externalAccountRequired\":1}}", "is not a boolean"},
+	    {"{" D_REQ ",\"meta\":{\"profiles\":[\"classic\"]}}", "profiles is not an object"},
+	    {"{" D_REQ ",\"meta\":{\"profiles\":\"classic\"}}", "profiles is not an object"},
+	    /* the same member twice: which one is meant? */
+	    {"{" D_REQ ",\"newOrder\":\"https://evil/o\"}", "not a JSON object"},
+	    {"{" D_REQ ",\"meta\":{\"website\":\"a\",\"website\":\"b\"}}", "not a JSON object"},
+	    /* a NUL inside a URL (jansson refuses \u0000 unless asked) */
+	    {"{\"newNonce\":\"https://ca/n\\u0000evil\",\"newAccount\":\"https://ca/a\","
+	     "\"newOrder\":\"https://ca/o\"}",
+	     "not a JSON object"},
+	    {"{\"newNonce\":\"\\ud800\",\"newAccount\":\"x\",\"newOrder\":\"y\"}",
+	     "not a JSON object"},
+	};
+	struct flint_acme_directory d;
+	char *deep, *big;
+	size_t n, at;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int r = dir_parse(cases[i].body, strlen(cases[i].body), &d, cases[i].err_has);
+
+		if (r != FLINT_EPROTO)
+			fprintf(stderr, "  directory case %zu: %d\n", i, r);
+		CHECK_INT(r, FLINT_EPROTO);
+		flint_acme_directory_clear(&d);
+	}
+	/* a raw NUL byte in the body: the length counts, not the string */
+	{
+		static const char nul[] = "{" D_REQ "}\0{\"x\":1}";
+
+		CHECK_INT(dir_parse(nul, sizeof(nul) - 1, &d, "not a JSON object"), FLINT_EPROTO);
+		CHECK_INT(dir_parse(nul, strlen(nul), &d, NULL), 0);
+		flint_acme_directory_clear(&d);
+	}
+	CHECK_INT(flint_acme_directory_parse(NULL, "{}", 2, &d, NULL), FLINT_EINVAL);
+	CHECK_INT(flint_acme_directory_parse(DIR_URL, NULL, 2, &d, NULL), FLINT_EINVAL);
+	CHECK_INT(flint_acme_directory_parse(DIR_URL, "{}", 2, NULL, NULL), FLINT_EINVAL);
+	/* deep nesting: past jansson's depth limit refused, within it ignored */
+	n = 5000;
+	deep = malloc(6 * n + 128);
+	at = (size_t)sprintf(deep, "{" D_REQ ",\"x\":");
+	for (size_t i = 0; i < n; i++)
+		deep[at++] = '[';
+	for (size_t i = 0; i < n; i++)
+		deep[at++] = ']';
+	strcpy(deep + at, "}");
+	CHECK_INT(dir_parse(deep, strlen(deep), &d, "not a JSON object"), FLINT_EPROTO);
+	at = (size_t)sprintf(deep, "{" D_REQ ",\"meta\":");
+	for (size_t i = 0; i < 1000; i++)
+		at += (size_t)sprintf(deep + at, "{\"a\":");
+	deep[at++] = '1';
+	for (size_t i = 0; i < 1001; i++)
+		deep[at++] = '}';
+	deep[at] = '\0';
+	CHECK_INT(dir_parse(deep, strlen(deep), &d, NULL), 0);
+	flint_acme_directory_clear(&d);
+	free(deep);
+	/* a huge array in meta: read past, not kept */
+	n = 100000;
+	big = malloc(2 * n + 128);
+	at = (size_t)sprintf(big, "{" D_REQ ",\"meta\":{\"caaIdentities\":[1");
+	for (size_t i = 1; i < n; i++, at += 2)
+		memcpy(big + at, ",1", 2);
+	strcpy(big + at, "]}}");
+	CHECK_INT(dir_parse(big, strlen(big), &d, NULL), 0);
+	flint_acme_directory_clear(&d);
+	free(big);
 }
 
 /* ------------------------------------------------ a canned HTTPS server */
@@ -551,6 +860,10 @@ int main(void)
 	RUN(test_problem_describe);
 	RUN(test_nonce_pool);
 	RUN(test_retry_after_parse);
+	RUN(test_retry_after_hostile);
+	RUN(test_links_hostile);
+	RUN(test_directory_parse);
+	RUN(test_directory_hostile);
 	/* the canned server writes to clients that hang up (the body cap test) */
 	signal(SIGPIPE, SIG_IGN);
 	curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -15,6 +15,7 @@
 #include "b64.h"
 #include "cert.h"
 #include "check.h"
+#include "test_certs.h"
 #include "csr_build.h"
 #include "error.h"
 #include "http.h"
@@ -86,37 +87,12 @@ static void test_links(void)
 /* A CA-signed chain: leaf <- intermediate (issuer CN root_cn). */
 static X509 *make_cert(const char *subject_cn, const char *issuer_cn, EVP_PKEY *key, EVP_PKEY *sign)
 {
-	X509 *x = X509_new();
-	X509_NAME *s = X509_NAME_new(), *i = X509_NAME_new();
-
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
-	X509_NAME_add_entry_by_txt(s, "CN", MBSTRING_ASC, (const unsigned char *)subject_cn, -1, -1,
-				   0);
-	X509_NAME_add_entry_by_txt(i, "CN", MBSTRING_ASC, (const unsigned char *)issuer_cn, -1, -1,
-				   0);
-	X509_set_subject_name(x, s);
-	X509_set_issuer_name(x, i);
-	X509_gmtime_adj(X509_getm_notBefore(x), 0);
-	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-	X509_set_pubkey(x, key);
-	X509_sign(x, sign, EVP_sha256());
-	X509_NAME_free(s);
-	X509_NAME_free(i);
-	return x;
+	return test_cert_make(subject_cn, issuer_cn, 7, key, sign);
 }
 
 static char *pem_of(X509 *x)
 {
-	BIO *b = BIO_new(BIO_s_mem());
-	char *data, *out;
-	long len;
-
-	PEM_write_bio_X509(b, x);
-	len = BIO_get_mem_data(b, &data);
-	out = strndup(data, (size_t)len);
-	BIO_free(b);
-	return out;
+	return test_cert_pem(x);
 }
 
 static void test_chain_choice(void)

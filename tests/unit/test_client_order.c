@@ -1,4 +1,5 @@
-/* Unit tests for the client's order driver (order.c): flint_order_issue
+/* Unit tests for the client's order driver (order.c): order and
+ * authorization objects read from hostile replies, and flint_order_issue
  * against a scripted fake ACME server (acme_fake.h) and fake solvers.
  *
  * The solver table: this file defines flint_solver_types[] itself. The
@@ -820,6 +821,411 @@ static void test_body_cap(void)
 	sol_reset();
 }
 
+/* ------------------------------------------- order and authorization objects */
+
+#define O_REQ "\"authorizations\":[\"https://ca/authz/1\"],\"finalize\":\"https://ca/order/1/fin\""
+#define A_ID "\"identifier\":{\"type\":\"dns\",\"value\":\"a.example.com\"}"
+#define C_OK                                                                                       \
+	"{\"type\":\"http-01\",\"url\":\"https://ca/chal/1\",\"token\":\"" TOK_A                   \
+	"\",\"status\":\"pending\"}"
+
+/* body loaded as flint_acme_post loads a reply, then read as an order (or,
+ * with is_authz, an authorization): the result, and on failure the part of
+ * the message it must carry. */
+static int read_object(const char *body, bool is_authz, struct flint_acme_order **ret_o,
+		       struct flint_acme_authz **ret_a, const char *err_has)
+{
+	json_t *doc = json_loads(body, 0, NULL);
+	struct flint_acme_order *o = NULL;
+	struct flint_acme_authz *a = NULL;
+	char *err = NULL;
+	int r = is_authz ? flint_acme_authz_parse(doc, &a, &err)
+			 : flint_acme_order_parse(doc, &o, &err);
+
+	if (r < 0) {
+		CHECK(o == NULL && a == NULL);
+		CHECK(err != NULL);
+		if (err_has && (!err || !strstr(err, err_has))) {
+			fprintf(stderr, "  \"%.70s\": \"%s\" lacks \"%s\"\n", body,
+				err ? err : "(null)", err_has);
+			CHECK(0);
+		}
+	} else {
+		CHECK(err == NULL);
+	}
+	free(err);
+	json_decref(doc); /* what was read outlives the document */
+	if (ret_o)
+		*ret_o = o;
+	else
+		flint_acme_order_free(o);
+	if (ret_a)
+		*ret_a = a;
+	else
+		flint_acme_authz_free(a);
+	return r;
+}
+
+static void test_order_parse(void)
+{
+	struct flint_acme_order *o = NULL;
+
+	/* Pebble's newOrder reply */
+	CHECK_INT(read_object("{\"status\":\"pending\",\"expires\":\"2026-11-30T17:00:00Z\","
+			      "\"identifiers\":[{\"type\":\"dns\",\"value\":\"a.example.com\"}],"
+			      "\"finalize\":\"https://localhost:14000/finalize-order/x\","
+			      "\"authorizations\":[\"https://localhost:14000/authZ/a\","
+			      "\"https://localhost:14000/authZ/b\"]}",
+			      false, &o, NULL, NULL),
+		  0);
+	if (o) {
+		CHECK_STR(o->status, "pending");
+		CHECK_INT(o->n_authorizations, 2);
+		CHECK_STR(o->authorizations[1], "https://localhost:14000/authZ/b");
+		CHECK_STR(o->finalize, "https://localhost:14000/finalize-order/x");
+		CHECK(o->certificate == NULL && o->error == NULL);
+	}
+	flint_acme_order_free(o);
+	CHECK_INT(read_object("{\"status\":\"valid\"," O_REQ
+			      ",\"certificate\":\"https://ca/cert/1\"}",
+			      false, &o, NULL, NULL),
+		  0);
+	CHECK_STR(o ? o->certificate : NULL, "https://ca/cert/1");
+	flint_acme_order_free(o);
+	CHECK_INT(read_object(
+		      "{\"status\":\"invalid\",\"authorizations\":[],\"finalize\":\"https://ca/f\","
+		      "\"error\":{\"type\":\"urn:ietf:params:acme:error:unauthorized\"}}",
+		      false, &o, NULL, NULL),
+		  0);
+	CHECK(o && o->n_authorizations == 0 && json_is_object(o->error));
+	flint_acme_order_free(o);
+	/* optional members null: absent; unknown members ignored */
+	CHECK_INT(read_object("{\"status\":\"ready\"," O_REQ ",\"certificate\":null,\"error\":null,"
+			      "\"identifiers\":null,\"profile\":7,\"x\":{\"y\":[]}}",
+			      false, &o, NULL, NULL),
+		  0);
+	CHECK(o && !o->certificate && !o->error);
+	flint_acme_order_free(o);
+	/* the same member twice: the last one counts, as in every reply flint reads */
+	CHECK_INT(read_object("{\"status\":\"pending\",\"status\":\"valid\"," O_REQ "}", false, &o,
+			      NULL, NULL),
+		  0);
+	CHECK_STR(o ? o->status : NULL, "valid");
+	flint_acme_order_free(o);
+	flint_acme_order_free(NULL);
+}
+
+static void test_order_hostile(void)
+{
+	static const struct {
+		const char *body;
+		int want;
+		const char *err_has;
+	} cases[] = {
+	    {"[]", FLINT_EPROTO, "the order is not a JSON object"},
+	    {"\"pending\"", FLINT_EPROTO, "not a JSON object"},
+	    /* an escaped NUL: jansson refuses the document */
+	    {"{\"status\":\"pend\\u0000ing\"," O_REQ "}", FLINT_EPROTO, "not a JSON object"},
+	    {"{}", FLINT_EPROTO, "authorizations is not an array"},
+	    {"{" O_REQ "}", FLINT_EPROTO, "the order lacks status"},
+	    {"{\"status\":null," O_REQ "}", FLINT_EPROTO, "lacks status"},
+	    {"{\"status\":\"pending\",\"authorizations\":[\"https://ca/a\"]}", FLINT_EPROTO,
+	     "the order lacks finalize"},
+	    /* wrong types */
+	    {"{\"status\":1," O_REQ "}", FLINT_EPROTO, "status is not a non-empty string"},
+	    {"{\"status\":[\"valid\"]," O_REQ "}", FLINT_EPROTO, "status is not"},
+	    {"{\"status\":\"\"," O_REQ "}", FLINT_EPROTO, "status is not"},
+	    {"{\"status\":\"VALID\"," O_REQ "}", FLINT_EPROTO, "status is none of those"},
+	    {"{\"status\":\"valid \"," O_REQ "}", FLINT_EPROTO, "status is none of those"},
+	    {"{\"status\":\"deactivated\"," O_REQ "}", FLINT_EPROTO, "none of those"},
+	    {"{\"status\":\"pending\",\"authorizations\":\"https://ca/a\",\"finalize\":\"https://"
+	     "ca/f\"}",
+	     FLINT_EPROTO, "authorizations is not an array"},
+	    {"{\"status\":\"pending\",\"authorizations\":{},\"finalize\":\"https://ca/f\"}",
+	     FLINT_EPROTO, "authorizations is not an array"},
+	    {"{\"status\":\"pending\",\"authorizations\":null,\"finalize\":\"https://ca/f\"}",
+	     FLINT_EPROTO, "authorizations is not an array"},
+	    {"{\"status\":\"pending\",\"authorizations\":[\"https://ca/a\",5],\"finalize\":\"x\"}",
+	     FLINT_EPROTO, "authorization 2 is not a URL"},
+	    {"{\"status\":\"pending\",\"authorizations\":[\"\"],\"finalize\":\"x\"}", FLINT_EPROTO,
+	     "authorization 1 is not a URL"},
+	    {"{\"status\":\"pending\",\"authorizations\":[null],\"finalize\":\"x\"}", FLINT_EPROTO,
+	     "authorization 1 is not a URL"},
+	    {"{\"status\":\"pending\",\"authorizations\":[[\"https://ca/a\"]],\"finalize\":\"x\"}",
+	     FLINT_EPROTO, "authorization 1 is not a URL"},
+	    {"{\"status\":\"pending\",\"authorizations\":[],\"finalize\":{\"url\":\"x\"}}",
+	     FLINT_EPROTO, "finalize is not a non-empty string"},
+	    {"{\"status\":\"pending\",\"authorizations\":[],\"finalize\":\"\"}", FLINT_EPROTO,
+	     "finalize is not a non-empty string"},
+	    {"{\"status\":\"valid\"," O_REQ ",\"certificate\":true}", FLINT_EPROTO,
+	     "certificate is not a non-empty string"},
+	    {"{\"status\":\"valid\"," O_REQ ",\"certificate\":\"\"}", FLINT_EPROTO,
+	     "certificate is not"},
+	    {"{\"status\":\"invalid\"," O_REQ ",\"error\":\"unauthorized\"}", FLINT_EPROTO,
+	     "error is not a problem document"},
+	    {"{\"status\":\"invalid\"," O_REQ ",\"error\":[]}", FLINT_EPROTO, "error is not"},
+	    {"{\"status\":\"pending\"," O_REQ ",\"identifiers\":{}}", FLINT_EPROTO,
+	     "identifiers is not an array"},
+	    /* a NUL escaped inside a URL: jansson refuses the document */
+	    {"{\"status\":\"valid\"," O_REQ ",\"certificate\":\"https://ca/c\\u0000x\"}",
+	     FLINT_EPROTO, "not a JSON object"},
+	};
+	char *big;
+	size_t at;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int r = read_object(cases[i].body, false, NULL, NULL, cases[i].err_has);
+
+		if (r != cases[i].want)
+			fprintf(stderr, "  order case %zu: %d\n", i, r);
+		CHECK_INT(r, cases[i].want);
+	}
+	CHECK_INT(flint_acme_order_parse(NULL, NULL, NULL), FLINT_EINVAL);
+	/* a huge authorizations array: the cap holds, one more is refused */
+	big = malloc(40 * (FLINT_ACME_ORDER_MAX_AUTHZ + 1) + 200);
+	at = (size_t)sprintf(
+	    big, "{\"status\":\"pending\",\"finalize\":\"https://ca/f\",\"authorizations\":[");
+	for (int i = 0; i < FLINT_ACME_ORDER_MAX_AUTHZ; i++)
+		at += (size_t)sprintf(big + at, "%s\"https://ca/authz/%d\"", i ? "," : "", i);
+	strcpy(big + at, "]}");
+	{
+		struct flint_acme_order *o = NULL;
+
+		CHECK_INT(read_object(big, false, &o, NULL, NULL), 0);
+		CHECK_INT(o ? o->n_authorizations : 0, FLINT_ACME_ORDER_MAX_AUTHZ);
+		CHECK_STR(o ? o->authorizations[FLINT_ACME_ORDER_MAX_AUTHZ - 1] : NULL,
+			  "https://ca/authz/999");
+		flint_acme_order_free(o);
+	}
+	strcpy(big + at, ",\"https://ca/authz/x\"]}");
+	CHECK_INT(read_object(big, false, NULL, NULL, "more than 1000 authorizations"),
+		  FLINT_ETOOBIG);
+	free(big);
+	/* deep nesting inside error: read as an opaque problem document */
+	big = malloc(8 * 1100 + 200);
+	at = (size_t)sprintf(big, "{\"status\":\"invalid\"," O_REQ ",\"error\":");
+	for (int i = 0; i < 1000; i++)
+		at += (size_t)sprintf(big + at, "{\"a\":");
+	big[at++] = '1';
+	for (int i = 0; i < 1001; i++)
+		big[at++] = '}';
+	big[at] = '\0';
+	CHECK_INT(read_object(big, false, NULL, NULL, NULL), 0);
+	free(big);
+}
+
+static void test_authz_parse(void)
+{
+	struct flint_acme_authz *a = NULL;
+
+	/* Pebble's pending authorization: three challenges */
+	CHECK_INT(
+	    read_object("{\"status\":\"pending\"," A_ID ",\"challenges\":[" C_OK ","
+			"{\"type\":\"dns-01\",\"url\":\"https://ca/chal/2\",\"token\":\"" TOK_B
+			"\",\"status\":\"pending\"},{\"type\":\"tls-alpn-01\",\"url\":"
+			"\"https://ca/chal/3\",\"token\":\"" TOK_W "\",\"status\":\"pending\"}],"
+			"\"expires\":\"2026-11-30T17:00:00Z\"}",
+			true, NULL, &a, NULL),
+	    0);
+	if (a) {
+		CHECK_STR(a->status, "pending");
+		CHECK_STR(a->ident_type, "dns");
+		CHECK_STR(a->ident_value, "a.example.com");
+		CHECK(!a->wildcard && !a->error);
+		CHECK_INT(a->n_challenges, 3);
+		CHECK_STR(flint_acme_authz_challenge(a, "dns-01")->token, TOK_B);
+		CHECK_STR(flint_acme_authz_challenge(a, "tls-alpn-01")->url, "https://ca/chal/3");
+		CHECK(flint_acme_authz_challenge(a, "dns-account-01") == NULL);
+		CHECK(flint_acme_authz_challenge(a, "") == NULL);
+	}
+	flint_acme_authz_free(a);
+	/* a valid one without challenges; a wildcard; an invalid one with the error */
+	CHECK_INT(read_object("{\"status\":\"valid\"," A_ID "}", true, NULL, &a, NULL), 0);
+	CHECK(a && a->n_challenges == 0);
+	flint_acme_authz_free(a);
+	CHECK_INT(read_object("{\"status\":\"pending\",\"wildcard\":true,\"identifier\":{\"type\":"
+			      "\"dns\",\"value\":\"example.com\"},\"challenges\":[]}",
+			      true, NULL, &a, NULL),
+		  0);
+	CHECK(a && a->wildcard);
+	flint_acme_authz_free(a);
+	CHECK_INT(read_object("{\"status\":\"invalid\"," A_ID
+			      ",\"challenges\":[{\"type\":\"http-01\","
+			      "\"url\":\"https://ca/c\",\"token\":\"t\",\"status\":\"invalid\","
+			      "\"error\":{\"type\":\"urn:ietf:params:acme:error:connection\"}}]}",
+			      true, NULL, &a, NULL),
+		  0);
+	CHECK(a && a->n_challenges == 1 && json_is_object(a->challenges[0].error));
+	flint_acme_authz_free(a);
+	/* a challenge type without a token (e.g. a future one) is kept but never chosen */
+	CHECK_INT(
+	    read_object("{\"status\":\"pending\"," A_ID ",\"challenges\":[{\"type\":\"http-01\","
+			"\"url\":\"https://ca/c\",\"status\":\"pending\"}],\"wildcard\":null}",
+			true, NULL, &a, NULL),
+	    0);
+	CHECK(a && a->n_challenges == 1 && !flint_acme_authz_challenge(a, "http-01"));
+	flint_acme_authz_free(a);
+	flint_acme_authz_free(NULL);
+	CHECK(flint_acme_authz_challenge(NULL, "http-01") == NULL);
+}
+
+static void test_authz_hostile(void)
+{
+	static const struct {
+		const char *body;
+		int want;
+		const char *err_has;
+	} cases[] = {
+	    {"[]", FLINT_EPROTO, "the authorization is not a JSON object"},
+	    {"null", FLINT_EPROTO, "not a JSON object"},
+	    {"{\"status\":\"pending\"}", FLINT_EPROTO, "the authorization lacks identifier"},
+	    {"{\"status\":\"pending\",\"identifier\":\"dns:a.example.com\"}", FLINT_EPROTO,
+	     "lacks identifier"},
+	    {"{\"status\":\"pending\",\"identifier\":[\"dns\",\"a\"]}", FLINT_EPROTO,
+	     "lacks identifier"},
+	    {"{" A_ID "}", FLINT_EPROTO, "the authorization lacks status"},
+	    {"{\"status\":\"ready\"," A_ID "}", FLINT_EPROTO, "status is none of those"},
+	    {"{\"status\":\"processing\"," A_ID "}", FLINT_EPROTO, "status is none of those"},
+	    {"{\"status\":true," A_ID "}", FLINT_EPROTO, "status is not a non-empty string"},
+	    {"{\"status\":\"pending\",\"identifier\":{\"type\":\"dns\"}}", FLINT_EPROTO,
+	     "the authorization's identifier lacks value"},
+	    {"{\"status\":\"pending\",\"identifier\":{\"value\":\"a\"}}", FLINT_EPROTO,
+	     "identifier lacks type"},
+	    {"{\"status\":\"pending\",\"identifier\":{\"type\":\"dns\",\"value\":\"\"}}",
+	     FLINT_EPROTO, "value is not a non-empty string"},
+	    {"{\"status\":\"pending\",\"identifier\":{\"type\":\"dns\",\"value\":42}}",
+	     FLINT_EPROTO, "value is not a non-empty string"},
+	    {"{\"status\":\"pending\",\"identifier\":{\"type\":[],\"value\":\"a\"}}", FLINT_EPROTO,
+	     "type is not a non-empty string"},
+	    {"{\"status\":\"pending\"," A_ID ",\"wildcard\":\"true\"}", FLINT_EPROTO,
+	     "wildcard is not a boolean"},
+	    {"{\"status\":\"pending\"," A_ID ",\"wildcard\":1}", FLINT_EPROTO,
+	     "wildcard is not a boolean"},
+	    {"{\"status\":\"pending\"," A_ID ",\"challenges\":{}}", FLINT_EPROTO,
+	     "challenges is not an array"},
+	    {"{\"status\":\"pending\"," A_ID ",\"challenges\":\"http-01\"}", FLINT_EPROTO,
+	     "challenges is not an array"},
+	    {"{\"status\":\"pending\"," A_ID ",\"challenges\":[5]}", FLINT_EPROTO,
+	     "challenge 1 is not a JSON object"},
+	    {"{\"status\":\"pending\"," A_ID ",\"challenges\":[" C_OK ",[]]}", FLINT_EPROTO,
+	     "challenge 2 is not a JSON object"},
+	    {"{\"status\":\"pending\"," A_ID ",\"challenges\":[{\"url\":\"https://ca/c\","
+	     "\"status\":\"pending\"}]}",
+	     FLINT_EPROTO, "challenge 1 lacks type"},
+	    {"{\"status\":\"pending\"," A_ID ",\"challenges\":[{\"type\":\"http-01\","
+	     "\"status\":\"pending\",\"token\":\"t\"}]}",
+	     FLINT_EPROTO, "challenge 1 lacks url"},
+	    {"{\"status\":\"pending\"," A_ID ",\"challenges\":[{\"type\":\"http-01\","
+	     "\"url\":5,\"status\":\"pending\",\"token\":\"t\"}]}",
+	     FLINT_EPROTO, "challenge 1: url is not a non-empty string"},
+	    {"{\"status\":\"pending\"," A_ID ",\"challenges\":[{\"type\":\"http-01\","
+	     "\"url\":\"https://ca/c\",\"token\":\"t\"}]}",
+	     FLINT_EPROTO, "challenge 1 lacks status"},
+	    {"{\"status\":\"pending\"," A_ID ",\"challenges\":[{\"type\":\"http-01\","
+	     "\"url\":\"https://ca/c\",\"status\":\"ready\"}]}",
+	     FLINT_EPROTO, "challenge 1: status is none of those"},
+	    {"{\"status\":\"pending\"," A_ID ",\"challenges\":[{\"type\":\"http-01\","
+	     "\"url\":\"https://ca/c\",\"status\":\"pending\",\"token\":[\"t\"]}]}",
+	     FLINT_EPROTO, "token is not a non-empty string"},
+	    {"{\"status\":\"pending\"," A_ID ",\"challenges\":[{\"type\":\"http-01\","
+	     "\"url\":\"https://ca/c\",\"status\":\"pending\",\"token\":\"\"}]}",
+	     FLINT_EPROTO, "token is not a non-empty string"},
+	    {"{\"status\":\"invalid\"," A_ID ",\"challenges\":[{\"type\":\"http-01\","
+	     "\"url\":\"https://ca/c\",\"status\":\"invalid\",\"error\":\"refused\"}]}",
+	     FLINT_EPROTO, "challenge 1: error is not a problem document"},
+	    {"{\"status\":\"invalid\"," A_ID ",\"error\":5}", FLINT_EPROTO,
+	     "the authorization: error is not a problem document"},
+	    {"{\"status\":\"pending\",\"identifier\":{\"type\":\"dns\",\"value\":\"a\\u0000b\"}}",
+	     FLINT_EPROTO, "not a JSON object"},
+	};
+	char *big;
+	size_t at, at_last = 0;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int r = read_object(cases[i].body, true, NULL, NULL, cases[i].err_has);
+
+		if (r != cases[i].want)
+			fprintf(stderr, "  authz case %zu: %d\n", i, r);
+		CHECK_INT(r, cases[i].want);
+	}
+	CHECK_INT(flint_acme_authz_parse(NULL, NULL, NULL), FLINT_EINVAL);
+	/* the challenge cap, and one over it */
+	big = malloc(sizeof(C_OK) * (FLINT_ACME_AUTHZ_MAX_CHALLENGES + 1) + 200);
+	at = (size_t)sprintf(big, "{\"status\":\"pending\"," A_ID ",\"challenges\":[");
+	for (int i = 0; i < FLINT_ACME_AUTHZ_MAX_CHALLENGES; i++) {
+		if (i == FLINT_ACME_AUTHZ_MAX_CHALLENGES - 1)
+			at_last = at;
+		at += (size_t)sprintf(big + at, "%s" C_OK, i ? "," : "");
+	}
+	strcpy(big + at, "]}");
+	CHECK_INT(read_object(big, true, NULL, NULL, NULL), 0);
+	strcpy(big + at, "," C_OK "]}");
+	CHECK_INT(read_object(big, true, NULL, NULL, "more than 32 challenges"), FLINT_ETOOBIG);
+	/* a bad challenge after good ones: the good ones are freed with it */
+	strcpy(big + at_last, ",{\"type\":1}]}");
+	CHECK_INT(read_object(big, true, NULL, NULL, "challenge 32: type is not"), FLINT_EPROTO);
+	free(big);
+}
+
+/* The driver reads authorizations through the parser: a challenge without a
+ * URL fails the run, naming the authorization, before anything is presented. */
+static void test_authz_malformed(void)
+{
+	static const char *const names[] = {"a.example.com"};
+	static const struct fake_reply s[] = {
+	    NEW_ACCOUNT,
+	    NEW_ORDER_1("[{\"type\":\"dns\",\"value\":\"a.example.com\"}]", "[\"" B "/authz/1\"]"),
+	    {"POST", "/authz/1", 200, JSON, NULL,
+	     AUTHZ("a.example.com", "pending",
+		   ",\"challenges\":[{\"type\":\"http-01\",\"url\":[\"" B
+		   "/chal/1\"],\"token\":\"" TOK_A "\",\"status\":\"pending\"}]"),
+	     0, false, false},
+	};
+	EVP_PKEY *key = NULL;
+	struct outcome o;
+
+	sol_reset();
+	fake_script(s, sizeof(s) / sizeof(s[0]));
+	flint_key_generate(FLINT_KEY_P256, 0, &key);
+	o = issue(names, 1, key, 30);
+	EVP_PKEY_free(key);
+	CHECK_INT(o.r, FLINT_EPROTO);
+	CHECK(o.err && strstr(o.err, "/authz/1: the authorization's challenge 1: url is not a "
+				     "non-empty string"));
+	CHECK_INT(fake_unused(), 0);
+	CHECK_INT(sol_count(EV_PRESENT), 0);
+	check_cleanups();
+	outcome_free(&o);
+	sol_reset();
+}
+
+/* An order poll with an unknown status fails the run instead of polling on. */
+static void test_order_malformed(void)
+{
+	static const char *const names[] = {"a.example.com"};
+	static const struct fake_reply s[] = {
+	    NEW_ACCOUNT,
+	    NEW_ORDER_1("[{\"type\":\"dns\",\"value\":\"a.example.com\"}]", "[\"" B "/authz/1\"]"),
+	    {"POST", "/authz/1", 200, JSON, NULL, AUTHZ("a.example.com", "valid", ""), 0, false,
+	     false},
+	    {"POST", "/order/1", 200, JSON, NULL, ORDER_STATUS("almost", ""), 0, false, false},
+	};
+	EVP_PKEY *key = NULL;
+	struct outcome o;
+
+	sol_reset();
+	fake_script(s, sizeof(s) / sizeof(s[0]));
+	flint_key_generate(FLINT_KEY_P256, 0, &key);
+	o = issue(names, 1, key, 30);
+	EVP_PKEY_free(key);
+	CHECK_INT(o.r, FLINT_EPROTO);
+	CHECK(o.err && strstr(o.err, "a.example.com: the order: status is none of those"));
+	CHECK_INT(fake_unused(), 0);
+	CHECK_INT(fake_count("POST", "/order/1"), 1);
+	outcome_free(&o);
+	sol_reset();
+}
+
 int main(void)
 {
 	int rc;
@@ -827,6 +1233,10 @@ int main(void)
 	/* the fake server writes to clients that hang up (the body cap test) */
 	signal(SIGPIPE, SIG_IGN);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
+	RUN(test_order_parse);
+	RUN(test_order_hostile);
+	RUN(test_authz_parse);
+	RUN(test_authz_hostile);
 	CHECK_INT(fake_start(), 0);
 	RUN(test_happy_path);
 	RUN(test_bad_nonce_new_order);
@@ -834,6 +1244,8 @@ int main(void)
 	RUN(test_rate_limited);
 	RUN(test_processing_timeout);
 	RUN(test_body_cap);
+	RUN(test_authz_malformed);
+	RUN(test_order_malformed);
 	fake_stop();
 	curl_global_cleanup();
 	rc = CHECK_DONE();
