@@ -395,11 +395,10 @@ out:
 	return r;
 }
 
-int flint_certstore_save(const char *cert_dir, const struct flint_chain *c, EVP_PKEY *key,
+int flint_certstore_save(const char *cert_dir, const struct flint_chain *c, const char *staged_key,
 			 const struct flint_renewal *rn, char **ret_err)
 {
-	char *path = NULL, *key_pem = NULL, *probe = NULL;
-	size_t key_len = 0;
+	char *path = NULL, *probe = NULL;
 	int r;
 
 	if ((r = flint_mkdirs(cert_dir, 0700, ret_err)) < 0)
@@ -408,18 +407,18 @@ int flint_certstore_save(const char *cert_dir, const struct flint_chain *c, EVP_
 		return FLINT_ENOMEM;
 	if (flint_file_exists(probe) && (r = keep_previous(cert_dir, ret_err)) < 0)
 		goto out;
-	if ((r = flint_key_to_pem(key, &key_pem, &key_len)) < 0) {
-		flint_set_err(ret_err, "cannot encode the certificate key: %s", flint_strerror(r));
-		goto out;
-	}
 	/* the key first: a reader that sees the new fullchain.pem finds its key */
+	r = FLINT_ENOMEM;
+	if (!(path = flint_strdupf("%s/key.pem", cert_dir)))
+		goto out;
+	if ((r = flint_rename(staged_key, path, ret_err)) < 0)
+		goto out;
 	const struct {
 		const char *name;
 		const char *data;
 		size_t len;
 		mode_t mode;
 	} files[] = {
-		{"key.pem", key_pem, key_len, 0600},
 		{"cert.pem", c->cert_pem, strlen(c->cert_pem), 0644},
 		{"chain.pem", c->chain_pem, strlen(c->chain_pem), 0644},
 		{"fullchain.pem", c->fullchain_pem, strlen(c->fullchain_pem), 0644},
@@ -441,10 +440,6 @@ int flint_certstore_save(const char *cert_dir, const struct flint_chain *c, EVP_
 	}
 	r = flint_renewal_save(path, rn, ret_err);
 out:
-	if (key_pem) {
-		OPENSSL_cleanse(key_pem, key_len);
-		free(key_pem);
-	}
 	free(path);
 	free(probe);
 	return r;

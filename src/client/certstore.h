@@ -43,9 +43,10 @@ int flint_renewal_set_solver(struct flint_renewal *rn, const struct flint_solver
 void flint_renewal_free(struct flint_renewal *rn);
 
 /* Stores a new certificate in cert_dir: copies the current files (if any)
- * into cert_dir/previous/, then writes cert.pem, chain.pem, fullchain.pem,
- * key.pem (0600) and renewal.json, each atomically. */
-int flint_certstore_save(const char *cert_dir, const struct flint_chain *c, EVP_PKEY *key,
+ * into cert_dir/previous/, then moves the key the certificate's key process
+ * wrote (staged_key, a 0600 file in cert_dir) to key.pem and writes
+ * cert.pem, chain.pem, fullchain.pem and renewal.json, each atomically. */
+int flint_certstore_save(const char *cert_dir, const struct flint_chain *c, const char *staged_key,
 			 const struct flint_renewal *rn, char **ret_err);
 
 /* Names of the directories under certs_dir holding a renewal.json, sorted;

@@ -15,6 +15,7 @@
 #include "cmd.h"
 #include "error.h"
 #include "hook.h"
+#include "keyproc.h"
 #include "identifier.h"
 #include "interrupt.h"
 #include "order.h"
@@ -217,8 +218,11 @@ static int issue_one(struct flint_acme *a, struct flint_state *st, const struct 
 	struct flint_order_failure failure = {0};
 	struct flint_renewal rn = {0};
 	struct flint_chain *chain = NULL;
-	EVP_PKEY *key = NULL;
-	char *err = NULL, *dir = NULL, *serial = NULL;
+	struct flint_keyproc *keyproc = NULL;
+	struct flint_jwk *key = NULL;
+	unsigned char *csr = NULL;
+	size_t csr_len = 0;
+	char *err = NULL, *dir = NULL, *serial = NULL, *staged = NULL;
 	char until[FLINT_TIME_BUF];
 	bool hook_failed = false;
 	int type, bits, r;
@@ -229,16 +233,30 @@ static int issue_one(struct flint_acme *a, struct flint_state *st, const struct 
 			    q->key_type);
 		return FLINT_EINVAL;
 	}
-	if ((r = flint_state_cert_dir(st, q->names[0], &dir, &err)) < 0)
+	if ((r = flint_state_cert_dir(st, q->names[0], &dir, &err)) < 0 ||
+	    (r = flint_mkdirs(dir, 0700, &err)) < 0)
 		goto out;
-	if ((r = flint_key_generate((enum flint_key_type)type, bits, &key)) < 0) {
-		flint_set_err(&err, "cannot generate the certificate key: %s", flint_strerror(r));
+	/* the certificate key is made, written (staged next to key.pem) and used
+	 * for the CSR by a key process of its own (keyproc.h) */
+	r = FLINT_ENOMEM;
+	if (!(staged = flint_strdupf("%s/key.pem.new", dir)))
+		goto out;
+	unlink(staged); /* what a run that failed before storing left */
+	if ((r = flint_keyproc_start(staged, true, (enum flint_key_type)type, bits, &keyproc,
+				     &err)) < 0 ||
+	    (r = flint_keyproc_jwk(keyproc, &key)) < 0)
+		goto out;
+	if ((r = flint_keyproc_csr(keyproc, (const char *const *)q->names, q->n_names, &csr,
+				   &csr_len)) < 0) {
+		flint_set_err(&err, "cannot make the certificate request: %s", flint_strerror(r));
 		goto out;
 	}
 	op.names = (const char *const *)q->names;
 	op.n_names = q->n_names;
 	op.solver_cfg = q->solver;
-	op.cert_key = key;
+	op.cert_key = key->pkey;
+	op.csr_der = csr;
+	op.csr_len = csr_len;
 	op.timeout = q->timeout;
 	op.preferred_chain = q->preferred_chain;
 	op.profile = q->profile;
@@ -261,8 +279,10 @@ static int issue_one(struct flint_acme *a, struct flint_state *st, const struct 
 	/* RFC 9773 §4.3.3: ask for the renewal window right after issuance */
 	if (flint_acme_dir(a)->renewal_info && flint_ari_cert_id(chain->leaf, &rn.ari.cert_id) == 0)
 		fetch_ari(a, q->names[0], &rn.ari, (int64_t)time(NULL));
-	if ((r = flint_certstore_save(dir, chain, key, &rn, &err)) < 0)
+	if ((r = flint_certstore_save(dir, chain, staged, &rn, &err)) < 0)
 		goto out;
+	free(staged);
+	staged = NULL; /* it is key.pem now */
 	serial = flint_cert_serial_hex(chain->leaf);
 	flint_time_format(chain->not_after, until);
 	flint_progress("%s: certificate %s stored in %s (valid until %s)", q->names[0],
@@ -284,11 +304,16 @@ out:
 	} else if (hook_failed)
 		r = FLINT_EIO;
 	flint_ari_state_clear(&rn.ari);
+	if (staged)
+		unlink(staged); /* a key nothing was issued for */
+	free(staged);
+	free(csr);
 	free(serial);
 	free(err);
 	free(dir);
 	flint_chain_free(chain);
-	EVP_PKEY_free(key);
+	flint_jwk_free(key);
+	flint_keyproc_free(keyproc);
 	return r;
 }
 
@@ -718,7 +743,7 @@ static int revoke_post(const struct flint_opts *o, struct flint_acme *a, struct 
 	struct flint_acme_reply *reply = NULL;
 	struct flint_account *acct = NULL;
 	struct flint_jwk *cert_jwk = NULL;
-	EVP_PKEY *cert_key = NULL;
+	struct flint_keyproc *cert_proc = NULL;
 	char *path = NULL;
 	int r;
 
@@ -728,9 +753,11 @@ static int revoke_post(const struct flint_opts *o, struct flint_acme *a, struct 
 	}
 	if (o->with_cert_key) {
 		r = FLINT_ENOMEM;
+		/* the certificate key signs from a key process, like the account key */
 		if (!(path = flint_strdupf("%s/key.pem", dir)) ||
-		    (r = flint_key_load(path, &cert_key, ret_err)) < 0 ||
-		    (r = flint_jwk_from_pkey(cert_key, &cert_jwk)) < 0)
+		    (r = flint_keyproc_start(path, false, FLINT_KEY_P256, 0, &cert_proc, ret_err)) <
+			    0 ||
+		    (r = flint_keyproc_jwk(cert_proc, &cert_jwk)) < 0)
 			goto out;
 		r = flint_acme_post_with(a, cert_jwk, NULL, url, body, NULL, &reply, ret_err);
 		goto out;
@@ -745,7 +772,7 @@ out:
 	flint_acme_reply_free(reply);
 	flint_account_free(acct);
 	flint_jwk_free(cert_jwk);
-	EVP_PKEY_free(cert_key);
+	flint_keyproc_free(cert_proc);
 	free(path);
 	return r;
 }

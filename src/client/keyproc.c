@@ -3,6 +3,7 @@
  * argument, a reply one status byte (0: done) and its result.
  *   OP_PUBLIC  -> the public key, DER SubjectPublicKeyInfo
  *   OP_SIGN    signing input -> the signature (flint_jws_sign_input)
+ *   OP_CSR     names, each NUL-terminated -> a PKCS#10 request for them (DER)
  * The process exits when the socket closes. */
 #include "keyproc.h"
 
@@ -24,14 +25,17 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "csr_build.h"
 #include "jws.h"
 #include "output.h"
 #include "state.h"
 
-enum { OP_PUBLIC = 1, OP_SIGN = 2 };
+enum { OP_PUBLIC = 1, OP_SIGN = 2, OP_CSR = 3 };
 
 #define MSG_MAX (64 * 1024) /* a signing input: a JWS header and payload, base64url */
 #define CHILD_FD 3
+#define REPLY_MAX (16 * 1024) /* a signature, a public key, a CSR for 100 names */
+#define CSR_NAMES_MAX 100
 
 struct flint_keyproc {
 	pid_t pid;
@@ -131,7 +135,7 @@ static int confine_seccomp(void)
 
 static int reply(const void *data, size_t len, int status)
 {
-	unsigned char msg[1 + 2048];
+	static unsigned char msg[1 + REPLY_MAX];
 
 	if (len > sizeof(msg) - 1)
 		return -1;
@@ -139,6 +143,26 @@ static int reply(const void *data, size_t len, int status)
 	if (len)
 		memcpy(msg + 1, data, len);
 	return send(CHILD_FD, msg, 1 + len, MSG_NOSIGNAL) == (ssize_t)(1 + len) ? 0 : -1;
+}
+
+/* OP_CSR: names is n bytes of NUL-terminated names (the last byte a NUL). */
+static int csr_reply(const struct flint_jwk *key, const char *names, size_t n)
+{
+	const char *list[CSR_NAMES_MAX];
+	unsigned char *der = NULL;
+	size_t count = 0, der_len = 0;
+	int rc;
+
+	for (const char *p = names; p < names + n; p += strlen(p) + 1) {
+		if (count == CSR_NAMES_MAX || !*p)
+			return reply(NULL, 0, 1);
+		list[count++] = p;
+	}
+	if (flint_csr_build(key->pkey, list, count, &der, &der_len) < 0)
+		return reply(NULL, 0, 1);
+	rc = reply(der, der_len, 0);
+	free(der);
+	return rc;
 }
 
 static void serve(const struct flint_jwk *key, const unsigned char *pub, size_t pub_len)
@@ -173,6 +197,9 @@ static void serve(const struct flint_jwk *key, const unsigned char *pub, size_t 
 			free(sig);
 			if (rc < 0)
 				return;
+		} else if (msg[0] == OP_CSR && n > 1 && msg[n - 1] == '\0') {
+			if (csr_reply(key, (const char *)msg + 1, (size_t)n - 1) < 0)
+				return;
 		} else if (reply(NULL, 0, 1) < 0) {
 			return;
 		}
@@ -206,7 +233,7 @@ static int child_key(const char *path, bool create, enum flint_key_type type, in
 	r = flint_jwk_from_pkey(pkey, ret);
 	EVP_PKEY_free(pkey);
 	if (r < 0)
-		snprintf(why, len, "%s: not usable as an ACME account key: %s", path,
+		snprintf(why, len, "%s: not a key flint can use: %s", path,
 			 flint_strerror(r));
 	return r;
 }
@@ -263,7 +290,7 @@ static void child_main(int fd, const char *path, bool create, enum flint_key_typ
 static int call(struct flint_keyproc *kp, int op, const unsigned char *arg, size_t len,
 		unsigned char **ret, size_t *ret_len)
 {
-	unsigned char *msg = NULL, in[1 + 2048];
+	unsigned char *msg = NULL, *in = NULL;
 	ssize_t n;
 	int r = FLINT_EIO;
 
@@ -276,8 +303,12 @@ static int call(struct flint_keyproc *kp, int op, const unsigned char *arg, size
 		memcpy(msg + 1, arg, len);
 	if (send(kp->fd, msg, 1 + len, MSG_NOSIGNAL) != (ssize_t)(1 + len))
 		goto out;
+	r = FLINT_ENOMEM;
+	if (!(in = malloc(1 + REPLY_MAX)))
+		goto out;
+	r = FLINT_EIO;
 	do
-		n = recv(kp->fd, in, sizeof(in), 0);
+		n = recv(kp->fd, in, 1 + REPLY_MAX, 0);
 	while (n < 0 && errno == EINTR);
 	if (n < 1)
 		goto out; /* the key process died */
@@ -289,6 +320,7 @@ static int call(struct flint_keyproc *kp, int op, const unsigned char *arg, size
 	*ret_len = (size_t)n - 1;
 	r = in[0] == 0 ? 0 : FLINT_EPROTO; /* EPROTO: *ret says why */
 out:
+	free(in);
 	free(msg);
 	return r;
 }
@@ -352,7 +384,7 @@ int flint_keyproc_start(const char *key_path, bool create, enum flint_key_type t
 	if (!(pub = d2i_PUBKEY(NULL, &p, (long)der_len)) || p != der + der_len)
 		goto out;
 	if ((r = flint_jwk_from_pkey(pub, &kp->jwk)) < 0) {
-		flint_set_err(ret_err, "%s: not usable as an ACME account key: %s", key_path,
+		flint_set_err(ret_err, "%s: not a key flint can use: %s", key_path,
 			      flint_strerror(r));
 		goto out;
 	}
@@ -369,6 +401,39 @@ out:
 	if (sv[1] >= 0)
 		close(sv[1]);
 	flint_keyproc_free(kp);
+	return r;
+}
+
+int flint_keyproc_csr(struct flint_keyproc *kp, const char *const *names, size_t n,
+		      unsigned char **ret, size_t *ret_len)
+{
+	unsigned char *arg = NULL, *p;
+	size_t len = 0;
+	int r;
+
+	if (!kp || !names || n == 0 || n > CSR_NAMES_MAX || !ret || !ret_len)
+		return FLINT_EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (!names[i] || !names[i][0])
+			return FLINT_EINVAL;
+		len += strlen(names[i]) + 1;
+	}
+	if (!(arg = malloc(len)))
+		return FLINT_ENOMEM;
+	p = arg;
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(names[i]) + 1;
+
+		memcpy(p, names[i], l);
+		p += l;
+	}
+	r = call(kp, OP_CSR, arg, len, ret, ret_len);
+	if (r == FLINT_EPROTO) {
+		free(*ret);
+		*ret = NULL;
+		r = FLINT_ECRYPTO;
+	}
+	free(arg);
 	return r;
 }
 

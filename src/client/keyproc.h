@@ -1,10 +1,10 @@
-/* Key processes: flint keeps a private key (the account key) in a process of
- * its own that never touches the network, in the spirit of OpenBSD's
+/* Key processes: flint keeps each private key (the account key, a
+ * certificate key) in a process of its own that never touches the network, in the spirit of OpenBSD's
  * acme-client. The process loads (or makes and saves) the key, then gives
  * up the file system and the network (Landlock where the kernel has it, a
  * seccomp filter that refuses sockets, exec and new processes) and answers
- * one request per message over a socketpair: its public key, or a signature
- * of a JWS signing input. The network side holds a flint_jwk with the public
+ * one request per message over a socketpair: its public key, a signature of
+ * a JWS signing input, or a certificate request for some names. The network side holds a flint_jwk with the public
  * key whose signatures come from the process. */
 #ifndef FLINT_CLIENT_KEYPROC_H
 #define FLINT_CLIENT_KEYPROC_H
@@ -24,6 +24,10 @@ int flint_keyproc_start(const char *key_path, bool create, enum flint_key_type t
 /* A handle on the key as a JWK: the public key, signing through the process;
  * the caller frees it (flint_jwk_free), and uses it only while kp lives. */
 int flint_keyproc_jwk(const struct flint_keyproc *kp, struct flint_jwk **ret);
+/* A PKCS#10 request for names (1..100, each non-empty) signed with the key,
+ * as flint_csr_build makes it; *ret (DER) malloc'd. */
+int flint_keyproc_csr(struct flint_keyproc *kp, const char *const *names, size_t n,
+		      unsigned char **ret, size_t *ret_len);
 /* The process's pid (tests look at its confinement). */
 pid_t flint_keyproc_pid(const struct flint_keyproc *kp);
 /* Ends the process and frees kp. NULL: nothing. */

@@ -821,12 +821,14 @@ static int finalize(struct run *run, const struct flint_acme_order *order, const
 	char *csr = NULL, *body = NULL, *err = NULL;
 	int r;
 
-	if ((r = flint_csr_build(p->cert_key, p->names, p->n_names, &der, &der_len)) < 0) {
+	if (!p->csr_der &&
+	    (r = flint_csr_build(p->cert_key, p->names, p->n_names, &der, &der_len)) < 0) {
 		flint_set_err(ret_err, "%s: cannot build the CSR: %s", names, flint_strerror(r));
 		return r;
 	}
 	r = FLINT_ENOMEM;
-	if (flint_b64url_encode(der, der_len, &csr) < 0 ||
+	if (flint_b64url_encode(p->csr_der ? p->csr_der : der, p->csr_der ? p->csr_len : der_len,
+				&csr) < 0 ||
 	    !(body = flint_strdupf("{\"csr\":\"%s\"}", csr)))
 		goto out;
 	r = flint_acme_post(run->a, order->finalize, body, NULL, &reply, &err);

@@ -68,7 +68,10 @@ struct flint_order_params {
 	const char *const *names; /* normalised dns names, "*." for wildcards */
 	size_t n_names;
 	const struct flint_solver_config *solver_cfg;
-	EVP_PKEY *cert_key; /* the key to certify */
+	EVP_PKEY *cert_key; /* the key to certify (its public half when csr_der is set) */
+	const unsigned char *csr_der; /* the CSR to send (a key process made it); NULL: built
+					 here from cert_key, which must then be private */
+	size_t csr_len;
 	int timeout;        /* seconds; 0: FLINT_ORDER_TIMEOUT */
 	const char *preferred_chain; /* issuer CN of the wanted chain; NULL: the default */
 	const char *profile;         /* newOrder "profile"; NULL: none; checked against meta.profiles */

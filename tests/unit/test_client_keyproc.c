@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "csr.h"
 #include "error.h"
 #include "jws.h"
 #include "keyproc.h"
@@ -143,6 +145,52 @@ static void test_load_existing(void)
 	free(err);
 }
 
+/* A certificate key's process: it makes the key and the CSR for the names;
+ * the CSR is signed by that key and names exactly them. */
+static void test_csr(void)
+{
+	struct flint_keyproc *kp = NULL;
+	struct flint_jwk *jwk = NULL;
+	struct flint_csr *csr = NULL;
+	struct flint_problem *prob = NULL;
+	const char *names[] = {"a.example.com", "b.example.com"};
+	const char *many[101];
+	unsigned char *der = NULL;
+	size_t len = 0;
+	char *err = NULL, path[300];
+	X509_REQ *req = NULL;
+	const unsigned char *p;
+
+	snprintf(path, sizeof(path), "%s/cert.key", tmpdir);
+	CHECK_INT(flint_keyproc_start(path, true, FLINT_KEY_P384, 0, &kp, &err), 0);
+	if (!kp) {
+		free(err);
+		return;
+	}
+	CHECK_INT(flint_keyproc_jwk(kp, &jwk), 0);
+	CHECK_INT(flint_keyproc_csr(kp, names, 2, &der, &len), 0);
+	p = der;
+	CHECK(der && (req = d2i_X509_REQ(NULL, &p, (long)len)) != NULL);
+	CHECK(req && jwk && X509_REQ_verify(req, jwk->pkey) == 1);
+	CHECK(der && flint_csr_parse_der(der, len, &csr, &prob) == 0);
+	CHECK(csr && csr->n_ids == 2);
+	for (size_t i = 0; i < 101; i++)
+		many[i] = "x.example.com";
+	free(der);
+	der = NULL;
+	CHECK_INT(flint_keyproc_csr(kp, many, 101, &der, &len), FLINT_EINVAL);
+	CHECK_INT(flint_keyproc_csr(kp, many, 0, &der, &len), FLINT_EINVAL);
+	/* the process still answers */
+	CHECK_INT(flint_keyproc_csr(kp, names, 1, &der, &len), 0);
+	free(der);
+	X509_REQ_free(req);
+	flint_csr_free(csr);
+	flint_problem_free(prob);
+	flint_jwk_free(jwk);
+	flint_keyproc_free(kp);
+	free(err);
+}
+
 static void test_bad_keys(void)
 {
 	struct flint_keyproc *kp = NULL;
@@ -176,6 +224,7 @@ int main(void)
 	snprintf(key_path, sizeof(key_path), "%s/account.key", tmpdir);
 	RUN(test_create_sign_confined);
 	RUN(test_load_existing);
+	RUN(test_csr);
 	RUN(test_bad_keys);
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
