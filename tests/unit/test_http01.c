@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "challtestsrv.h"
@@ -95,6 +96,12 @@ static void handle(int fd, const char *path)
 		memset(body, ' ', sizeof(body));
 		memcpy(body, KEYAUTH, strlen(KEYAUTH));
 		respond(fd, 200, NULL, body, sizeof(body));
+	} else if (strncmp(tok, "trickle", 7) == 0) {
+		/* a byte every 250 ms: never idle, never done (the total time cap) */
+		static const char head[] = "HTTP/1.1 200 X\r\nContent-Length: 100\r\n\r\n";
+		send_all(fd, head, sizeof(head) - 1);
+		for (int i = 0; i < 16 && send(fd, " ", 1, MSG_NOSIGNAL) == 1; i++)
+			usleep(250000);
 	} else {
 		respond(fd, 404, NULL, "not found", 9);
 	}
@@ -248,6 +255,35 @@ static void test_policy(void)
 	CHECK_INT(atomic_load(&srv_requests), before);
 }
 
+/* A target that keeps sending, slowly, is cut off at the validation's total
+ * time (timeout_seconds), not only when it goes idle. */
+static void test_total_time(void)
+{
+	struct flint_validation_config cfg = {.http01_port = HTTP_PORT,
+					      .tlsalpn01_port = 443,
+					      .allow_loopback = true,
+					      .timeout_seconds = 1};
+	struct flint_validator_ctx ctx = {.cfg = &cfg, .resolver = resolver};
+	struct flint_validation v = {.ident_type = "dns",
+				     .ident_value = "x.example",
+				     .token = "trickle" PAD,
+				     .key_authorization = KEYAUTH,
+				     .account_url = "https://ca.test/acct/1"};
+	struct flint_problem *p = NULL;
+	struct timespec t0, t1;
+	double secs;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK(flint_validator_http01.validate(&ctx, &v, &p) < 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	CHECK(p && p->type == FLINT_PROB_CONNECTION);
+	CHECK(secs >= 0.9 && secs < 3.0);
+	if (p)
+		fprintf(stderr, "  trickle: %.2f s: %s\n", secs, p->detail);
+	flint_problem_free(p);
+}
+
 static void test_connection_refused(void)
 {
 	struct flint_problem *p;
@@ -340,6 +376,7 @@ int main(void)
 		RUN(test_redirects);
 		RUN(test_body_cap);
 		RUN(test_policy);
+		RUN(test_total_time);
 		RUN(test_connection_refused);
 		atomic_store(&srv_stop, 1);
 		pthread_join(th, NULL);
