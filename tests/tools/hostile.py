@@ -1371,6 +1371,20 @@ for name, u in (("unknown_path", lambda: BASE + "/acme/no-such-thing"),
          nonce_check=name != "unknown_path")
 
 
+# The CA's files: certificates and CRLs by exact name, never a key or the database.
+def no_secret(r):
+    check(b"PRIVATE KEY" not in r.content and b"SQLite format" not in r.content,
+          "a key or the database came back: %s" % r.content[:80])
+
+
+for name, path in (("root_key", "/ca/root.key"), ("intermediate_key", "/ca/intermediate.key"),
+                   ("server_key", "/ca/server.key"), ("dotdot_key", "/ca/../root.key"),
+                   ("encoded_dotdot_db", "/ca/%2e%2e/flintd.db"), ("database", "/ca/flintd.db"),
+                   ("nonce_secret", "/ca/secrets")):
+    case("http", "ca_file_" + name, method("GET", lambda path=path: BASE + path), 404, None,
+         check=no_secret)
+
+
 # ============================================== O. account and authz updates
 def a_post(url_fn, payload):
     def send():
