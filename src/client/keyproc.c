@@ -34,7 +34,7 @@ enum { OP_PUBLIC = 1, OP_SIGN = 2, OP_CSR = 3 };
 
 #define MSG_MAX (64 * 1024) /* a signing input: a JWS header and payload, base64url */
 #define CHILD_FD 3
-#define REPLY_MAX (16 * 1024) /* a signature, a public key, a CSR for 100 names */
+#define REPLY_MAX (64 * 1024) /* a signature, a public key, a CSR for 100 long names */
 #define CSR_NAMES_MAX 100
 
 struct flint_keyproc {
@@ -137,8 +137,10 @@ static int reply(const void *data, size_t len, int status)
 {
 	static unsigned char msg[1 + REPLY_MAX];
 
-	if (len > sizeof(msg) - 1)
-		return -1;
+	if (len > sizeof(msg) - 1) { /* cannot happen with today's requests: say so, not die */
+		len = 0;
+		status = 1;
+	}
 	msg[0] = (unsigned char)status;
 	if (len)
 		memcpy(msg + 1, data, len);
@@ -174,7 +176,7 @@ static void serve(const struct flint_jwk *key, const unsigned char *pub, size_t 
 
 	for (;;) {
 		n = recv(CHILD_FD, msg, sizeof(msg), MSG_TRUNC);
-		if (n <= 0 && errno == EINTR)
+		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			return; /* the network side is gone */

@@ -183,6 +183,23 @@ static void test_csr(void)
 	/* the process still answers */
 	CHECK_INT(flint_keyproc_csr(kp, names, 1, &der, &len), 0);
 	free(der);
+	der = NULL;
+	/* 100 names of ~200 octets: a CSR over 16 KiB comes back whole */
+	{
+		static char longs[100][220];
+		const char *lp[100];
+
+		for (int i = 0; i < 100; i++) {
+			snprintf(longs[i], sizeof(longs[i]), "n%03d%.57s.%.60s.%.60s.example.com", i,
+				 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+				 "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+				 "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc");
+			lp[i] = longs[i];
+		}
+		CHECK_INT(flint_keyproc_csr(kp, lp, 100, &der, &len), 0);
+		CHECK(len > 16 * 1024);
+		free(der);
+	}
 	X509_REQ_free(req);
 	flint_csr_free(csr);
 	flint_problem_free(prob);
