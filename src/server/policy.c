@@ -14,6 +14,12 @@ const char *flint_policy_authz_status(const struct flint_authz *a, int64_t now)
 	return a->status;
 }
 
+bool flint_policy_order_status_needs_authzs(const struct flint_order *o, int64_t now)
+{
+	return strcmp(o->status, "processing") != 0 && strcmp(o->status, "valid") != 0 &&
+	       strcmp(o->status, "invalid") != 0 && o->expires > now;
+}
+
 const char *flint_policy_order_status(const struct flint_order *o,
 				      struct flint_authz *const *authzs, size_t n, int64_t now)
 {

@@ -16,6 +16,11 @@
 /* An authorization's status at now: stored pending/valid past expiry is "expired". */
 const char *flint_policy_authz_status(const struct flint_authz *a, int64_t now);
 
+/* Whether an order's status at now depends on its authorizations: only a
+ * stored pending (or ready) order that has not expired; otherwise
+ * flint_policy_order_status needs none (n may be 0). */
+bool flint_policy_order_status_needs_authzs(const struct flint_order *o, int64_t now);
+
 /* An order's status (§7.1.6): stored processing/valid/invalid win; an
  * expired order is invalid; otherwise derived from its authorizations:
  * any not pending/valid -> invalid, all valid -> ready, else pending. */

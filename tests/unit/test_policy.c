@@ -42,6 +42,23 @@ static void test_order_status(void)
 	CHECK_STR(flint_policy_order_status(&o, list, 2, 10), "processing");
 	o.status = "valid";
 	CHECK_STR(flint_policy_order_status(&o, list, 2, 10000), "valid");
+
+	/* which statuses need the authorizations read at all; those that do not
+	 * come out the same without them */
+	o.status = "pending";
+	CHECK(flint_policy_order_status_needs_authzs(&o, 10));
+	CHECK(!flint_policy_order_status_needs_authzs(&o, 500)); /* expired */
+	CHECK_STR(flint_policy_order_status(&o, NULL, 0, 500), "invalid");
+	o.status = "ready";
+	CHECK(flint_policy_order_status_needs_authzs(&o, 10));
+	char *settled[] = {"processing", "valid", "invalid"};
+	for (size_t i = 0; i < 3; i++) {
+		o.status = settled[i];
+		CHECK(!flint_policy_order_status_needs_authzs(&o, 10));
+		CHECK(!flint_policy_order_status_needs_authzs(&o, 10000));
+		CHECK_STR(flint_policy_order_status(&o, NULL, 0, 10), settled[i]);
+		CHECK_STR(flint_policy_order_status(&o, NULL, 0, 10), flint_policy_order_status(&o, list, 2, 10));
+	}
 }
 
 static int contacts(const char *json, enum flint_problem_type *ret)
