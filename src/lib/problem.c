@@ -79,6 +79,50 @@ int flint_problem_type_from_urn(const char *urn, enum flint_problem_type *ret)
 	return FLINT_ENOTFOUND;
 }
 
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs,
+ * no surrogates, at most U+10FFFF), 0 when there is none. */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned char c = s[0];
+	size_t n, i;
+	unsigned char lo = 0x80, hi = 0xbf;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		unsigned char min = i == 1 ? lo : 0x80, max = i == 1 ? hi : 0xbf;
+
+		if (s[i] < min || s[i] > max)
+			return 0; /* also the terminating NUL: a sequence cut short */
+	}
+	return n;
+}
+
+/* Details quote what clients sent, often cut to a length ("%.100s") that may
+ * fall inside a character: every byte not part of well-formed UTF-8 becomes
+ * '?', so the detail always encodes as a JSON string. */
+static void utf8_repair(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+
+	while (*p) {
+		size_t n = utf8_len(p);
+
+		if (n == 0)
+			*p++ = '?';
+		else
+			p += n;
+	}
+}
+
 static char *vformat(const char *fmt, va_list ap)
 {
 	char *s = NULL;
@@ -87,6 +131,7 @@ static char *vformat(const char *fmt, va_list ap)
 		return strdup("");
 	if (vasprintf(&s, fmt, ap) < 0)
 		return NULL;
+	utf8_repair(s);
 	return s;
 }
 

@@ -1,5 +1,6 @@
 /* Unit tests for problem.c: RFC 8555 §6.7 type URNs and statuses, the
  * document shape with subproblems (§6.7.1) and extra members, round trip. */
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,11 +153,50 @@ static void test_from_json_hostile(void)
 	flint_problem_free(NULL);
 }
 
+/* A detail that quotes client input cut inside a character, or bytes that
+ * are not UTF-8 at all, still becomes a JSON problem document (found by
+ * fuzz_request_body: a contact address cut at 100 bytes mid-character made
+ * flint_problem_to_json fail). */
+static void test_detail_utf8(void)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{"a\xc3\xa9", "a\xc3\xa9"},                  /* whole: kept */
+		{"\xf0\x9f\x94\x92 ok", "\xf0\x9f\x94\x92 ok"},  /* 4 octets: kept */
+		{"\xff\xfe", "??"},                        /* never UTF-8 */
+		{"\xc0\xaf", "??"},                        /* overlong */
+		{"\xed\xa0\x80", "???"},                   /* a surrogate */
+		{"\xf4\x90\x80\x80", "????"},              /* beyond U+10FFFF */
+		{"x\xe2\x82", "x??"},                      /* cut short */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct flint_problem *p = flint_problem_new(FLINT_PROB_MALFORMED, "%s", cases[i].in);
+		json_t *doc = p ? flint_problem_to_json(p) : NULL;
+
+		CHECK(p != NULL);
+		if (p)
+			CHECK_STR(p->detail, cases[i].want);
+		CHECK(doc != NULL);
+		json_decref(doc);
+		flint_problem_free(p);
+	}
+	/* cut mid-character by a precision, as the policy's details do */
+	struct flint_problem *p = flint_problem_new(FLINT_PROB_INVALID_CONTACT, "\"%.2s\"", "a\xc3\xa9");
+	json_t *doc = p ? flint_problem_to_json(p) : NULL;
+
+	CHECK(p && !strcmp(p->detail, "\"a?\""));
+	CHECK(doc != NULL);
+	json_decref(doc);
+	flint_problem_free(p);
+}
+
 int main(void)
 {
 	RUN(test_types);
 	RUN(test_to_json);
 	RUN(test_conflict_and_unauthorized);
 	RUN(test_from_json_hostile);
+	RUN(test_detail_utf8);
 	return CHECK_DONE();
 }

@@ -935,6 +935,30 @@ static void test_outputs_untouched(void)
 	json_decref(doc);
 }
 
+/* fuzz_request_body found it (now also in its corpus): a contact address
+ * over 100 octets whose 100th falls inside a character gave a problem detail
+ * that was not UTF-8, so the problem document could not be encoded. */
+static void test_detail_cut_mid_character(void)
+{
+	static const char body[] =
+	    "{\"termsOfServiceAgreed\":true,\"contact\":[\"mailto:adiin@exUub3JnMAoGCCqGSM>9BAMAA"
+	    "\xd8\x98" "AMEUCIE4gy7ZyDauANTcaPPe.ePamplu.obGUub3JnMAoGCCqGSM>9BAMAA"
+	    "\xd8\x98" "AMEUCIE4gy7ZyDauANTcaPPPPPPPPPPPPPPPPPPPPPPPYLrg\"]}";
+	json_t *doc = json_loads(body, JSON_REJECT_DUPLICATES, NULL);
+	struct flint_body_new_account *b = NULL;
+	struct flint_problem *p = NULL;
+	json_t *out = NULL;
+
+	CHECK(doc != NULL);
+	CHECK(flint_body_new_account_parse(doc, &b, &p) < 0);
+	CHECK(b == NULL);
+	CHECK(p && p->type == FLINT_PROB_INVALID_CONTACT);
+	CHECK(p && (out = flint_problem_to_json(p)) != NULL);
+	json_decref(out);
+	flint_problem_free(p);
+	json_decref(doc);
+}
+
 int main(void)
 {
 	RUN(test_new_account);
@@ -949,5 +973,6 @@ int main(void)
 	RUN(test_key_change);
 	RUN(test_seeds);
 	RUN(test_outputs_untouched);
+	RUN(test_detail_cut_mid_character);
 	return CHECK_DONE();
 }
