@@ -82,29 +82,11 @@ out:
 	return r;
 }
 
-/* The account key at path in a key process of its own (keyproc.h), made and
- * saved there first when create and path does not exist; *ret_key is its
- * public JWK, signing through *ret_proc. */
-static int key_process(const char *path, bool create, enum flint_key_type type, int rsa_bits,
-		       struct flint_keyproc **ret_proc, struct flint_jwk **ret_key, char **ret_err)
-{
-	struct flint_keyproc *kp = NULL;
-	int r;
-
-	if ((r = flint_keyproc_start(path, create, type, rsa_bits, &kp, ret_err)) < 0)
-		return r;
-	if ((r = flint_keyproc_jwk(kp, ret_key)) < 0) {
-		flint_keyproc_free(kp);
-		return r;
-	}
-	*ret_proc = kp;
-	return 0;
-}
-
+/* The account key in a key process of its own (keyproc.h). */
 static int load_key(struct flint_account *acct, char **ret_err)
 {
-	return key_process(acct->key_path, false, FLINT_KEY_P256, 0, &acct->keyproc, &acct->key,
-			   ret_err);
+	return flint_keyproc_start(acct->key_path, false, FLINT_KEY_P256, 0, &acct->keyproc,
+				   &acct->key, ret_err);
 }
 
 int flint_account_load(struct flint_acme *a, const struct flint_state *st,
@@ -302,8 +284,8 @@ int flint_account_register(struct flint_acme *a, const struct flint_state *st,
 	/* a registration that stopped between key and URL: same key, same account */
 	if (flint_file_exists(acct->key_path))
 		flint_debug("reusing the account key %s", acct->key_path);
-	if ((r = key_process(acct->key_path, true, p->key_type, p->rsa_bits, &acct->keyproc,
-			     &acct->key, ret_err)) < 0)
+	if ((r = flint_keyproc_start(acct->key_path, true, p->key_type, p->rsa_bits,
+				     &acct->keyproc, &acct->key, ret_err)) < 0)
 		goto out;
 	r = FLINT_ENOMEM;
 	contact = contacts_json(p->emails, p->n_emails);
@@ -480,7 +462,8 @@ int flint_account_rollover(struct flint_acme *a, struct flint_account *acct,
 	if (!(new_path = flint_strdupf("%s.new", acct->key_path)))
 		return FLINT_ENOMEM;
 	unlink(new_path); /* what an attempt that failed before the server answered left */
-	if ((r = key_process(new_path, true, type, rsa_bits, &new_proc, &new_key, ret_err)) < 0)
+	if ((r = flint_keyproc_start(new_path, true, type, rsa_bits, &new_proc, &new_key,
+				     ret_err)) < 0)
 		goto out;
 	r = FLINT_ENOMEM;
 	inner_payload = json_pack("{s:s, s:O}", "account", acct->url, "oldKey",

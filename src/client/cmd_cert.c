@@ -242,9 +242,8 @@ static int issue_one(struct flint_acme *a, struct flint_state *st, const struct 
 	if (!(staged = flint_strdupf("%s/key.pem.new", dir)))
 		goto out;
 	unlink(staged); /* what a run that failed before storing left */
-	if ((r = flint_keyproc_start(staged, true, (enum flint_key_type)type, bits, &keyproc,
-				     &err)) < 0 ||
-	    (r = flint_keyproc_jwk(keyproc, &key)) < 0)
+	if ((r = flint_keyproc_start(staged, true, (enum flint_key_type)type, bits, &keyproc, &key,
+				     &err)) < 0)
 		goto out;
 	if ((r = flint_keyproc_csr(keyproc, (const char *const *)q->names, q->n_names, &csr,
 				   &csr_len)) < 0) {
@@ -755,9 +754,8 @@ static int revoke_post(const struct flint_opts *o, struct flint_acme *a, struct 
 		r = FLINT_ENOMEM;
 		/* the certificate key signs from a key process, like the account key */
 		if (!(path = flint_strdupf("%s/key.pem", dir)) ||
-		    (r = flint_keyproc_start(path, false, FLINT_KEY_P256, 0, &cert_proc, ret_err)) <
-			    0 ||
-		    (r = flint_keyproc_jwk(cert_proc, &cert_jwk)) < 0)
+		    (r = flint_keyproc_start(path, false, FLINT_KEY_P256, 0, &cert_proc, &cert_jwk,
+					     ret_err)) < 0)
 			goto out;
 		r = flint_acme_post_with(a, cert_jwk, NULL, url, body, NULL, &reply, ret_err);
 		goto out;

@@ -327,10 +327,11 @@ out:
 	return r;
 }
 
-static int sign_in_process(void *ctx, const unsigned char *in, size_t len, unsigned char **ret,
-			   size_t *ret_len)
+/* call() for a result: a refusal (the process's message) is FLINT_ECRYPTO. */
+static int call_for_result(struct flint_keyproc *kp, int op, const unsigned char *arg, size_t len,
+			   unsigned char **ret, size_t *ret_len)
 {
-	int r = call(ctx, OP_SIGN, in, len, ret, ret_len);
+	int r = call(kp, op, arg, len, ret, ret_len);
 
 	if (r == FLINT_EPROTO) {
 		free(*ret);
@@ -340,8 +341,14 @@ static int sign_in_process(void *ctx, const unsigned char *in, size_t len, unsig
 	return r;
 }
 
+static int sign_in_process(void *ctx, const unsigned char *in, size_t len, unsigned char **ret,
+			   size_t *ret_len)
+{
+	return call_for_result(ctx, OP_SIGN, in, len, ret, ret_len);
+}
+
 int flint_keyproc_start(const char *key_path, bool create, enum flint_key_type type, int rsa_bits,
-			struct flint_keyproc **ret, char **ret_err)
+			struct flint_keyproc **ret, struct flint_jwk **ret_key, char **ret_err)
 {
 	struct flint_keyproc *kp = calloc(1, sizeof(*kp));
 	unsigned char *der = NULL;
@@ -392,6 +399,8 @@ int flint_keyproc_start(const char *key_path, bool create, enum flint_key_type t
 	}
 	kp->jwk->sign = sign_in_process;
 	kp->jwk->sign_ctx = kp;
+	if (ret_key && (r = flint_keyproc_jwk(kp, ret_key)) < 0)
+		goto out;
 	*ret = kp;
 	kp = NULL;
 	r = 0;
@@ -429,12 +438,7 @@ int flint_keyproc_csr(struct flint_keyproc *kp, const char *const *names, size_t
 		memcpy(p, names[i], l);
 		p += l;
 	}
-	r = call(kp, OP_CSR, arg, len, ret, ret_len);
-	if (r == FLINT_EPROTO) {
-		free(*ret);
-		*ret = NULL;
-		r = FLINT_ECRYPTO;
-	}
+	r = call_for_result(kp, OP_CSR, arg, len, ret, ret_len);
 	free(arg);
 	return r;
 }

@@ -18,9 +18,10 @@ struct flint_keyproc;
 
 /* A process holding the private key in key_path (PEM). When key_path does not
  * exist and create is set, the process generates a key of type (rsa_bits for
- * RSA) and saves it there (0600) first. *ret_err says why on failure. */
+ * RSA) and saves it there (0600) first. With ret_key, also a handle on the
+ * key (as flint_keyproc_jwk). *ret_err says why on failure. */
 int flint_keyproc_start(const char *key_path, bool create, enum flint_key_type type, int rsa_bits,
-			struct flint_keyproc **ret, char **ret_err);
+			struct flint_keyproc **ret, struct flint_jwk **ret_key, char **ret_err);
 /* A handle on the key as a JWK: the public key, signing through the process;
  * the caller frees it (flint_jwk_free), and uses it only while kp lives. */
 int flint_keyproc_jwk(const struct flint_keyproc *kp, struct flint_jwk **ret);

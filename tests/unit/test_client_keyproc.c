@@ -66,7 +66,7 @@ static void test_create_sign_confined(void)
 	struct stat sb;
 	pid_t pid;
 
-	CHECK_INT(flint_keyproc_start(key_path, true, FLINT_KEY_P256, 0, &kp, &err), 0);
+	CHECK_INT(flint_keyproc_start(key_path, true, FLINT_KEY_P256, 0, &kp, NULL, &err), 0);
 	if (!kp) {
 		fprintf(stderr, "%s\n", err ? err : "?");
 		free(err);
@@ -130,8 +130,8 @@ static void test_load_existing(void)
 	char *err = NULL;
 
 	/* the key made above, loaded twice: the same key */
-	CHECK_INT(flint_keyproc_start(key_path, false, FLINT_KEY_P256, 0, &a, &err), 0);
-	CHECK_INT(flint_keyproc_start(key_path, true, FLINT_KEY_RSA, 2048, &b, &err), 0);
+	CHECK_INT(flint_keyproc_start(key_path, false, FLINT_KEY_P256, 0, &a, NULL, &err), 0);
+	CHECK_INT(flint_keyproc_start(key_path, true, FLINT_KEY_RSA, 2048, &b, NULL, &err), 0);
 	if (a && b) {
 		CHECK_INT(flint_keyproc_jwk(a, &ja), 0);
 		CHECK_INT(flint_keyproc_jwk(b, &jb), 0);
@@ -162,7 +162,7 @@ static void test_csr(void)
 	const unsigned char *p;
 
 	snprintf(path, sizeof(path), "%s/cert.key", tmpdir);
-	CHECK_INT(flint_keyproc_start(path, true, FLINT_KEY_P384, 0, &kp, &err), 0);
+	CHECK_INT(flint_keyproc_start(path, true, FLINT_KEY_P384, 0, &kp, NULL, &err), 0);
 	if (!kp) {
 		free(err);
 		return;
@@ -215,7 +215,7 @@ static void test_bad_keys(void)
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/missing.key", tmpdir);
-	CHECK(flint_keyproc_start(path, false, FLINT_KEY_P256, 0, &kp, &err) < 0);
+	CHECK(flint_keyproc_start(path, false, FLINT_KEY_P256, 0, &kp, NULL, &err) < 0);
 	CHECK(kp == NULL);
 	CHECK(err && strstr(err, "missing.key"));
 	free(err);
@@ -226,7 +226,7 @@ static void test_bad_keys(void)
 		fputs("-----BEGIN PRIVATE KEY-----\nnot base64\n-----END PRIVATE KEY-----\n", f);
 		fclose(f);
 	}
-	CHECK(flint_keyproc_start(path, false, FLINT_KEY_P256, 0, &kp, &err) < 0);
+	CHECK(flint_keyproc_start(path, false, FLINT_KEY_P256, 0, &kp, NULL, &err) < 0);
 	CHECK(kp == NULL);
 	CHECK(err && strstr(err, "garbage.key"));
 	free(err);
