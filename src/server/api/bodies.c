@@ -46,6 +46,19 @@ static bool bounded_string(const json_t *v)
 	       strlen(json_string_value(v)) == json_string_length(v);
 }
 
+/* A contact array flint_policy_check_contacts accepts, as compact JSON into
+ * *ret; else its problem (or out of memory) into *prob. */
+static int contacts_json(const json_t *contact, char **ret, struct flint_problem **prob)
+{
+	int rc = flint_policy_check_contacts(contact, prob);
+
+	if (rc < 0)
+		return *prob ? rc : FLINT_ENOMEM;
+	if (!(*ret = json_dumps(contact, JSON_COMPACT)))
+		return oom(prob);
+	return 0;
+}
+
 /* ---- newAccount (§7.3) ---- */
 
 void flint_body_new_account_free(struct flint_body_new_account *b)
@@ -85,16 +98,9 @@ int flint_body_new_account_parse(const json_t *payload, struct flint_body_new_ac
 	b->tos_agreed = json_is_true(tos);
 	contact = json_object_get(payload, "contact");
 	if (contact && !json_is_null(contact)) {
-		if ((rc = flint_policy_check_contacts(contact, &prob)) < 0) {
-			if (!prob)
-				rc = FLINT_ENOMEM;
+		if ((rc = contacts_json(contact, &b->contact_json, &prob)) < 0)
 			goto out;
-		}
-		b->contact_json = json_dumps(contact, JSON_COMPACT);
-	} else {
-		b->contact_json = strdup("[]");
-	}
-	if (!b->contact_json) {
+	} else if (!(b->contact_json = strdup("[]"))) {
 		rc = oom(&prob);
 		goto out;
 	}
@@ -142,17 +148,8 @@ int flint_body_account_update_parse(const json_t *payload, struct flint_body_acc
 		     "status may only be changed to \"deactivated\"");
 	b->deactivate = want && !strcmp(want, "deactivated");
 	contact = json_object_get(payload, "contact");
-	if (contact) {
-		if ((rc = flint_policy_check_contacts(contact, &prob)) < 0) {
-			if (!prob)
-				rc = FLINT_ENOMEM;
-			goto out;
-		}
-		if (!(b->contact_json = json_dumps(contact, JSON_COMPACT))) {
-			rc = oom(&prob);
-			goto out;
-		}
-	}
+	if (contact && (rc = contacts_json(contact, &b->contact_json, &prob)) < 0)
+		goto out;
 	*ret = b;
 	b = NULL;
 	rc = 0;
