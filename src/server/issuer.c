@@ -249,8 +249,66 @@ out:
 }
 
 /* Version 3, random serial, names, validity and public key. */
-static int cert_new(EVP_PKEY *pub, const X509_NAME *subject, const X509_NAME *issuer,
-		    int64_t nb, int64_t na, X509 **ret)
+/* x's subjectPublicKeyInfo := a copy of spki: algorithm, parameters and key
+ * bits as they are, without decoding the key again. */
+static int copy_spki(X509 *x, const X509_PUBKEY *spki)
+{
+	X509_PUBKEY *dst = X509_get_X509_PUBKEY(x);
+	ASN1_OBJECT *obj = NULL, *aobj = NULL;
+	X509_ALGOR *alg = NULL;
+	const unsigned char *bits = NULL;
+	unsigned char *bits_copy = NULL;
+	const void *pval = NULL;
+	void *pval_copy = NULL;
+	int n = 0, ptype = V_ASN1_UNDEF, r;
+
+	if (!dst || X509_PUBKEY_get0_param(&obj, &bits, &n, &alg, spki) != 1 || !bits || n <= 0)
+		return FLINT_EINVAL;
+	X509_ALGOR_get0(NULL, &ptype, &pval, alg);
+	r = FLINT_ENOMEM;
+	if (!(aobj = OBJ_dup(obj)) || !(bits_copy = OPENSSL_memdup(bits, (size_t)n)))
+		goto out;
+	switch (ptype) {
+	case V_ASN1_UNDEF: /* Ed25519: no parameters */
+	case V_ASN1_NULL:  /* RSA */
+		break;
+	case V_ASN1_OBJECT: /* EC: the named curve */
+		if (!(pval_copy = OBJ_dup(pval)))
+			goto out;
+		break;
+	default: /* a string or a SEQUENCE (RSA-PSS, explicit curves) */
+		if (!(pval_copy = ASN1_STRING_dup(pval)))
+			goto out;
+		break;
+	}
+	r = FLINT_ECRYPTO;
+	if (X509_PUBKEY_set0_param(dst, aobj, ptype, pval_copy, bits_copy, n) != 1)
+		goto out;
+	aobj = NULL, pval_copy = NULL, bits_copy = NULL; /* dst owns them now */
+	r = 0;
+out:
+	ASN1_OBJECT_free(aobj);
+	if (ptype == V_ASN1_OBJECT)
+		ASN1_OBJECT_free(pval_copy);
+	else
+		ASN1_STRING_free(pval_copy);
+	OPENSSL_free(bits_copy);
+	return r;
+}
+
+/* spki (or, when NULL, pub) becomes x's public key. */
+static int set_pubkey(X509 *x, EVP_PKEY *pub, const X509_PUBKEY *spki)
+{
+	if (!spki)
+		return X509_set_pubkey(x, pub) == 1 ? 0 : FLINT_ECRYPTO;
+	EVP_PKEY *held = X509_PUBKEY_get0(spki);
+	if (!held || (held != pub && EVP_PKEY_eq(held, pub) != 1))
+		return FLINT_EINVAL;
+	return copy_spki(x, spki);
+}
+
+static int cert_new(EVP_PKEY *pub, const X509_PUBKEY *spki, const X509_NAME *subject,
+		    const X509_NAME *issuer, int64_t nb, int64_t na, X509 **ret)
 {
 	X509 *x = X509_new();
 	ASN1_INTEGER *serial = NULL;
@@ -271,8 +329,10 @@ static int cert_new(EVP_PKEY *pub, const X509_NAME *subject, const X509_NAME *is
 	r = FLINT_ECRYPTO;
 	if (X509_set_version(x, X509_VERSION_3) != 1 || X509_set_serialNumber(x, serial) != 1 ||
 	    X509_set_subject_name(x, subject) != 1 || X509_set_issuer_name(x, issuer) != 1 ||
-	    X509_set1_notBefore(x, tb) != 1 || X509_set1_notAfter(x, ta) != 1 ||
-	    X509_set_pubkey(x, pub) != 1)
+	    X509_set1_notBefore(x, tb) != 1 || X509_set1_notAfter(x, ta) != 1)
+		goto out;
+	r = set_pubkey(x, pub, spki);
+	if (r < 0)
 		goto out;
 	*ret = x;
 	x = NULL;
@@ -333,14 +393,16 @@ struct ext {
 
 /* An unsigned certificate for pub (cert_new) carrying the extensions exts,
  * issued by issuer or, when that is NULL, by itself. */
-static int cert_start(EVP_PKEY *pub, const X509_NAME *subject, X509 *issuer, int64_t nb,
-		      int64_t na, const struct ext *exts, size_t n, X509 **ret)
+static int cert_start(EVP_PKEY *pub, const X509_PUBKEY *spki, const X509_NAME *subject,
+		      X509 *issuer, int64_t nb, int64_t na, const struct ext *exts, size_t n,
+		      X509 **ret)
 {
 	X509 *x = NULL;
 	X509V3_CTX ctx;
 	int r;
 
-	r = cert_new(pub, subject, issuer ? X509_get_subject_name(issuer) : subject, nb, na, &x);
+	r = cert_new(pub, spki, subject, issuer ? X509_get_subject_name(issuer) : subject, nb, na,
+		     &x);
 	if (r < 0)
 		return r;
 	X509V3_set_ctx(&ctx, issuer ? issuer : x, x, NULL, NULL, 0);
@@ -377,7 +439,7 @@ static int make_ca(const char *what, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issu
 	r = ca_name(what, &name);
 	if (r < 0)
 		goto out;
-	r = cert_start(key, name, issuer, nb, na, exts, n, &x);
+	r = cert_start(key, NULL, name, issuer, nb, na, exts, n, &x);
 	if (r < 0)
 		goto out;
 	r = cert_sign(&x, issuer_key, ret);
@@ -442,8 +504,8 @@ static int make_cross(X509 *inter, EVP_PKEY *inter_key, X509 *root, EVP_PKEY *ro
 		return r;
 	if (root_na < na)
 		na = root_na;
-	r = cert_start(inter_key, X509_get_subject_name(inter), root, (int64_t)time(NULL) - BACKDATE,
-		       na, exts, N_EXTS(exts), &x);
+	r = cert_start(inter_key, NULL, X509_get_subject_name(inter), root,
+		       (int64_t)time(NULL) - BACKDATE, na, exts, N_EXTS(exts), &x);
 	if (r == 0)
 		r = cert_sign(&x, root_key, ret);
 	X509_free(x);
@@ -605,7 +667,7 @@ static int make_leaf(struct flint_issuer *is, EVP_PKEY *key, const GENERAL_NAMES
 		goto out;
 	}
 	locked = true;
-	r = cert_start(key, empty, is->inter, nb, na, exts, N_EXTS(exts), &x);
+	r = cert_start(key, p->subject_spki, empty, is->inter, nb, na, exts, N_EXTS(exts), &x);
 	if (r < 0)
 		goto out;
 	r = FLINT_ECRYPTO;

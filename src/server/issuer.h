@@ -75,6 +75,11 @@ struct flint_leaf_params {
 	bool server_auth;        /* EKU id-kp-serverAuth */
 	bool client_auth;        /* EKU id-kp-clientAuth */
 	const char *common_name; /* subject CN, or NULL for an empty subject */
+	/* subject_key as its CSR encoded it, copied into the certificate byte
+	 * for byte (OpenSSL 3 re-encodes a key by decoding it again, a third of
+	 * an issuance's CPU); NULL: encoded from subject_key. Must hold
+	 * subject_key (FLINT_EINVAL otherwise). */
+	const X509_PUBKEY *subject_spki;
 };
 
 /* Issues an end-entity certificate for subject_key and the identifiers ids

@@ -629,6 +629,74 @@ out:
 	flint_issuer_free(is);
 }
 
+/* A subject key as a CSR carries it (the X509_PUBKEY a CSR decodes to). */
+static X509_PUBKEY *spki_of(EVP_PKEY *key)
+{
+	X509_PUBKEY *pk = NULL, *ret = NULL;
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	int n;
+
+	if (X509_PUBKEY_set(&pk, key) == 1 && (n = i2d_X509_PUBKEY(pk, &der)) > 0) {
+		p = der;
+		ret = d2i_X509_PUBKEY(NULL, &p, n);
+	}
+	OPENSSL_free(der);
+	X509_PUBKEY_free(pk);
+	return ret;
+}
+
+/* With the CSR's encoded key, the certificate carries exactly those bytes,
+ * for each key type; an encoded key that is not the subject key is refused. */
+static void test_issue_spki(void)
+{
+	struct flint_issuer *is = open_with(dir, "acme.test", NULL);
+	struct flint_identifier ids[] = { { "dns", "a.example.com" }, { "dns", "*.b.example.org" } };
+	EVP_PKEY *keys[] = { EVP_EC_gen("P-256"), EVP_EC_gen("P-384"), EVP_RSA_gen(2048),
+			     EVP_PKEY_Q_keygen(NULL, NULL, "ED25519") };
+	size_t n_keys = sizeof(keys) / sizeof(keys[0]);
+
+	CHECK(is != NULL);
+	for (size_t i = 0; is && i < n_keys; i++) {
+		X509_PUBKEY *spki = keys[i] ? spki_of(keys[i]) : NULL;
+		X509_PUBKEY *other = spki_of(keys[(i + 1) % n_keys]);
+		struct flint_leaf_params lp = { .server_auth = true, .subject_spki = spki };
+		struct flint_issued *c = NULL;
+		unsigned char *want = NULL, *got = NULL;
+		int want_len, got_len = -1;
+		X509 *x = NULL;
+
+		CHECK(keys[i] && spki && other);
+		if (!keys[i] || !spki || !other)
+			goto next;
+		CHECK_INT(flint_issuer_issue(is, keys[i], ids, 2, &lp, &c), 0);
+		if (!c)
+			goto next;
+		check_leaf(is, c, keys[i], "a.example.com", "x.b.example.org");
+		const unsigned char *p = c->der;
+		x = d2i_X509(NULL, &p, (long)c->der_len);
+		want_len = i2d_X509_PUBKEY(spki, &want);
+		if (x)
+			got_len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &got);
+		CHECK(want_len > 0 && got_len == want_len && memcmp(want, got, (size_t)want_len) == 0);
+		CHECK(x && EVP_PKEY_eq(X509_get0_pubkey(x), keys[i]) == 1);
+		flint_issued_free(c);
+		c = NULL;
+		lp.subject_spki = other;
+		CHECK_INT(flint_issuer_issue(is, keys[i], ids, 2, &lp, &c), FLINT_EINVAL);
+		CHECK(c == NULL);
+next:
+		OPENSSL_free(want);
+		OPENSSL_free(got);
+		X509_free(x);
+		X509_PUBKEY_free(spki);
+		X509_PUBKEY_free(other);
+	}
+	for (size_t i = 0; i < n_keys; i++)
+		EVP_PKEY_free(keys[i]);
+	flint_issuer_free(is);
+}
+
 static void check_server(const char *d, const char *host, bool ip)
 {
 	X509 *x = read_cert(path_in(d, "server.pem"));
@@ -926,6 +994,7 @@ int main(void)
 	RUN(test_files);
 	RUN(test_reopen_same_root);
 	RUN(test_issue);
+	RUN(test_issue_spki);
 	RUN(test_issue_profiles);
 	RUN(test_alternate_chain);
 	RUN(test_ocsp);
