@@ -89,7 +89,7 @@ out:
 }
 
 int flint_nonce_redeem(const struct flint_nonce_key *k, struct flint_store *st, const char *nonce,
-		       int64_t now)
+		       int64_t now, const char *account_id, struct flint_account **ret_account)
 {
 	int64_t expires = 0;
 	int rc = flint_nonce_check(k, nonce, now, &expires);
@@ -97,8 +97,10 @@ int flint_nonce_redeem(const struct flint_nonce_key *k, struct flint_store *st, 
 		return rc;
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	rc = st->ops->nonce_use(st, nonce, expires);
-	flint_metrics_store(flint_metrics_global(), "nonce_use", flint_metrics_since_us(&t0));
+	rc = account_id ? st->ops->nonce_use_account_get(st, nonce, expires, account_id, ret_account)
+			: st->ops->nonce_use(st, nonce, expires);
+	flint_metrics_store(flint_metrics_global(), account_id ? "nonce_use_account_get" : "nonce_use",
+			    flint_metrics_since_us(&t0));
 	if (rc == 0)
 		flint_metrics_inc(flint_metrics_global(), FLINT_METRIC_NONCES_REDEEMED);
 	return rc;

@@ -26,8 +26,10 @@ int flint_nonce_new(const struct flint_nonce_key *k, int64_t expires, char *ret)
 int flint_nonce_check(const struct flint_nonce_key *k, const char *nonce, int64_t now,
 		      int64_t *ret_expires);
 
-/* check + record the use: 0 the first time, FLINT_ECONFLICT after. */
+/* check + record the use: 0 the first time, FLINT_ECONFLICT after. With
+ * account_id (not NULL), the account is read in the same store call (one
+ * round trip): *ret_account, NULL when there is no such account. */
 int flint_nonce_redeem(const struct flint_nonce_key *k, struct flint_store *st, const char *nonce,
-		       int64_t now);
+		       int64_t now, const char *account_id, struct flint_account **ret_account);
 
 #endif

@@ -56,10 +56,26 @@ static void test_nonce(void)
 	CHECK_INT(flint_nonce_check(&k, NULL, 10, &exp), FLINT_EINVAL);
 
 	/* redeemed once on any node, then refused everywhere */
-	CHECK_INT(flint_nonce_redeem(&k, st, n, 10), 0);
-	CHECK_INT(flint_nonce_redeem(&k2, st2, n, 10), FLINT_ECONFLICT);
-	CHECK_INT(flint_nonce_redeem(&k, st, n, 10), FLINT_ECONFLICT);
-	CHECK_INT(flint_nonce_redeem(&k, st, m, 1000), FLINT_ENOTFOUND);
+	CHECK_INT(flint_nonce_redeem(&k, st, n, 10, NULL, NULL), 0);
+	CHECK_INT(flint_nonce_redeem(&k2, st2, n, 10, NULL, NULL), FLINT_ECONFLICT);
+	CHECK_INT(flint_nonce_redeem(&k, st, n, 10, NULL, NULL), FLINT_ECONFLICT);
+	CHECK_INT(flint_nonce_redeem(&k, st, m, 1000, NULL, NULL), FLINT_ENOTFOUND);
+
+	/* with the account read in the same call: an expired or used nonce
+	 * reads nothing; a missing account still uses the nonce up */
+	{
+		struct flint_account *a = NULL;
+		char n2[FLINT_NONCE_LEN + 1];
+
+		CHECK_INT(flint_nonce_new(&k, 100, n2), 0);
+		CHECK_INT(flint_nonce_redeem(&k, st, m, 1000, "nobody", &a), FLINT_ENOTFOUND);
+		CHECK(a == NULL);
+		CHECK_INT(flint_nonce_redeem(&k, st, n, 10, "nobody", &a), FLINT_ECONFLICT);
+		CHECK(a == NULL);
+		CHECK_INT(flint_nonce_redeem(&k, st, n2, 10, "nobody", &a), 0);
+		CHECK(a == NULL);
+		CHECK_INT(flint_nonce_redeem(&k2, st2, n2, 10, NULL, NULL), FLINT_ECONFLICT);
+	}
 
 	flint_store_close(st);
 	flint_store_close(st2);

@@ -231,6 +231,19 @@ static void test_accounts(void)
 	b = NULL;
 	CHECK_INT(OPS->account_get(st, "missing", &b), FLINT_ENOTFOUND);
 	CHECK(b == NULL);
+	/* a nonce used and the account read in one call */
+	CHECK_INT(OPS->nonce_use_account_get(st, "na1", 100, "acct2", &b), 0);
+	CHECK(b && strcmp(b->id, "acct2") == 0 && strcmp(b->thumbprint, "thumb2") == 0 &&
+	      strcmp(b->status, "valid") == 0);
+	flint_account_free(b);
+	b = (struct flint_account *)&b; /* must be overwritten */
+	CHECK_INT(OPS->nonce_use_account_get(st, "na1", 100, "acct2", &b), FLINT_ECONFLICT);
+	CHECK(b == (struct flint_account *)&b); /* nothing read */
+	CHECK_INT(OPS->nonce_use_account_get(st, "na2", 100, "missing", &b), 0);
+	CHECK(b == NULL);
+	CHECK_INT(OPS->nonce_use(st, "na2", 100), FLINT_ECONFLICT); /* used all the same */
+	CHECK_INT(OPS->nonce_use_account_get(st, NULL, 100, "acct2", &b), FLINT_EINVAL);
+	CHECK(b == NULL);
 	CHECK_INT(OPS->account_by_thumbprint(st, "missing", &b), FLINT_ENOTFOUND);
 	CHECK(b == NULL);
 
@@ -1389,6 +1402,57 @@ static void test_sqlite_other_connection(void)
 /* PostgreSQL only: the server ends the handle's connection (restart,
  * failover); the call that notices fails with FLINT_EIO, the next reconnects
  * and prepares its statements again. */
+/* An order of FLINT-sized extremes: 100 new authorizations of 4 challenges
+ * each, written in one transaction (on PostgreSQL one pipelined batch of
+ * 501 statements), all read back; the same again with a duplicate id in the
+ * last challenge leaves nothing behind. */
+static void test_large_order(void)
+{
+	enum { N = 100, C = 4 };
+	static char ids[N][16], cids[N][C][16], toks[N][C][16];
+	static struct flint_challenge ch[N][C];
+	static struct flint_authz az[N];
+	char *authz_ids[N];
+	struct flint_order o = {.id = "big1", .account_id = "acct1", .status = "pending",
+				.expires = 6000, .created = 1003, .identifiers_json = "[]",
+				.authz_ids = authz_ids, .n_authz = N};
+	struct flint_order *got = NULL;
+	struct flint_authz *a = NULL;
+
+	for (int run = 0; run < 2; run++) {
+		for (int i = 0; i < N; i++) {
+			snprintf(ids[i], sizeof(ids[i]), "big%d-%d", run, i);
+			for (int j = 0; j < C; j++) {
+				snprintf(cids[i][j], sizeof(cids[i][j]), "bigc%d-%d-%d", run, i, j);
+				snprintf(toks[i][j], sizeof(toks[i][j]), "bigt%d-%d", i, j);
+				ch[i][j] = chal(cids[i][j], "http-01", toks[i][j]);
+			}
+			az[i] = (struct flint_authz){.id = ids[i], .account_id = "acct1",
+						     .ident_type = "dns", .ident_value = ids[i],
+						     .status = "pending", .expires = 5000,
+						     .created = 1003, .challenges = ch[i],
+						     .n_challenges = C};
+			authz_ids[i] = ids[i];
+		}
+		if (run == 1) { /* the last challenge id repeats the first: a conflict at the end */
+			o.id = "big2";
+			ch[N - 1][C - 1].id = cids[0][0];
+		}
+		CHECK_INT(OPS->order_insert(st, &o, az, N), run == 0 ? 0 : FLINT_ECONFLICT);
+	}
+	CHECK_INT(OPS->order_get(st, "big1", &got), 0);
+	CHECK(got && got->n_authz == N && !strcmp(got->authz_ids[N - 1], "big0-99"));
+	flint_order_free(got);
+	got = NULL;
+	CHECK_INT(OPS->authz_get(st, "big0-99", &a), 0);
+	CHECK(a && a->n_challenges == C && !strcmp(a->challenges[C - 1].id, "bigc0-99-3"));
+	flint_authz_free(a);
+	a = NULL;
+	CHECK_INT(OPS->order_get(st, "big2", &got), FLINT_ENOTFOUND);
+	CHECK_INT(OPS->authz_get(st, "big1-0", &a), FLINT_ENOTFOUND);
+	CHECK(got == NULL && a == NULL);
+}
+
 static void test_pg_reconnect(void)
 {
 	PGconn *admin = PQconnectdb(dsn);
@@ -1409,6 +1473,32 @@ static void test_pg_reconnect(void)
 	flint_account_free(a);
 	CHECK_INT(OPS->nonce_use(st, "after-reconnect", 10000), 0);
 	CHECK_INT(OPS->nonce_use(st, "after-reconnect", 10000), FLINT_ECONFLICT);
+
+	/* a batched write on a dead connection fails, writes nothing, and the
+	 * next one runs on a new connection */
+	admin = PQconnectdb(dsn);
+	res = PQstatus(admin) == CONNECTION_OK
+		      ? PQexec(admin, "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity"
+				      " WHERE datname = current_database() AND pid <> pg_backend_pid()")
+		      : NULL;
+	CHECK(res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1);
+	PQclear(res);
+	PQfinish(admin);
+	{
+		struct flint_challenge c[] = {chal("rc-c1", "http-01", "rc-t1")};
+		struct flint_authz az = {.id = "rc-az", .account_id = "acct1", .ident_type = "dns",
+					 .ident_value = "rc.example.org", .status = "pending",
+					 .expires = 5000, .created = 1004, .challenges = c,
+					 .n_challenges = 1};
+		struct flint_authz *got = NULL;
+
+		CHECK_INT(OPS->authz_insert(st, &az), FLINT_EIO);
+		CHECK_INT(OPS->authz_get(st, "rc-az", &got), FLINT_ENOTFOUND);
+		CHECK_INT(OPS->authz_insert(st, &az), 0);
+		CHECK_INT(OPS->authz_get(st, "rc-az", &got), 0);
+		CHECK(got && got->n_challenges == 1);
+		flint_authz_free(got);
+	}
 }
 
 static void rm_tmpdir(void)
@@ -1466,6 +1556,7 @@ int main(void)
 		RUN(test_eab_keys);
 		RUN(test_eab_race);
 		RUN(test_authz_insert);
+		RUN(test_large_order);
 		RUN(test_rate_counts);
 		RUN(test_finalize_claims);
 		RUN(test_leases);

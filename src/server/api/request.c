@@ -66,12 +66,16 @@ int flint_req_authenticate(struct flint_req *r, enum flint_auth kind)
 					       r->jws->url, url));
 		goto out;
 	}
-	rc = flint_nonce_redeem(&r->d->nonce_key, r->store, r->jws->nonce, flint_now());
+	/* a kid names the account, read with the nonce's redemption */
+	if (!r->jws->jwk && kind != FLINT_AUTH_JWK)
+		acct_id = flint_account_id_from_url(r, r->jws->kid);
+	rc = flint_nonce_redeem(&r->d->nonce_key, r->store, r->jws->nonce, flint_now(), acct_id,
+				&r->account);
 	if (rc == FLINT_EINVAL || rc == FLINT_ENOTFOUND || rc == FLINT_ECONFLICT) {
 		rc = fail(r, flint_problem_new(FLINT_PROB_BAD_NONCE, "JWS has an invalid anti-replay nonce"));
 		goto out;
 	} else if (rc < 0) {
-		rc = fail(r, flint_problem_new(FLINT_PROB_SERVER_INTERNAL, "nonce store: %s",
+		rc = fail(r, flint_problem_new(FLINT_PROB_SERVER_INTERNAL, "store: %s",
 					       flint_strerror(rc)));
 		goto out;
 	}
@@ -93,16 +97,9 @@ int flint_req_authenticate(struct flint_req *r, enum flint_auth kind)
 						       "this resource requires a jwk, not a kid"));
 			goto out;
 		}
-		acct_id = flint_account_id_from_url(r, r->jws->kid);
-		if (acct_id)
-			rc = r->store->ops->account_get(r->store, acct_id, &r->account);
-		if (!acct_id || rc == FLINT_ENOTFOUND) {
+		if (!r->account) {
 			rc = fail(r, flint_problem_new(FLINT_PROB_ACCOUNT_DOES_NOT_EXIST,
 						       "no account with kid \"%.200s\"", r->jws->kid));
-			goto out;
-		} else if (rc < 0) {
-			rc = fail(r, flint_problem_new(FLINT_PROB_SERVER_INTERNAL, "account store: %s",
-						       flint_strerror(rc)));
 			goto out;
 		}
 		if (flint_account_jwk(r->account, &key) < 0) {

@@ -183,6 +183,7 @@ static const char *const migrations[] = {
 
 enum stmt_id {
 	S_NONCE_USE,
+	S_NONCE_USE_ACCOUNT_GET,
 	S_NONCE_PURGE,
 	S_SECRET_PUT,
 	S_SECRET_GET,
@@ -241,6 +242,10 @@ enum stmt_id {
 /* Parameters whose type the server cannot infer from a column carry a cast. */
 static const char *const stmt_sql[S_COUNT] = {
 	[S_NONCE_USE] = "INSERT INTO used_nonces (value, expires) VALUES ($1, $2)",
+	/* one row when the nonce was unused: the account's columns, NULL without one */
+	[S_NONCE_USE_ACCOUNT_GET] = "WITH used AS (INSERT INTO used_nonces (value, expires)"
+				    " VALUES ($1, $2) RETURNING 1) SELECT " ACCOUNT_COLS
+				    " FROM used LEFT JOIN accounts ON accounts.id = $3",
 	[S_NONCE_PURGE] = "DELETE FROM used_nonces WHERE expires <= $1",
 	[S_SECRET_PUT] = "INSERT INTO secrets (name, value) VALUES ($1, $2)"
 			 " ON CONFLICT (name) DO NOTHING",
@@ -367,6 +372,9 @@ struct pg_store {
 	PGconn *conn;
 	bool prepared[S_COUNT]; /* PQprepare'd on this connection (named "s<id>") */
 	bool retry; /* the last failure was a serialization failure or deadlock */
+	/* in in_batch: statements are sent (pipeline mode), not waited for */
+	bool batching;
+	size_t batch_sent; /* statements sent in this batch */
 };
 
 static struct pg_store *pg(struct flint_store *st)
@@ -472,9 +480,31 @@ struct param {
 
 #define MAX_PARAMS 16
 
+/* Prepares statement id on the connection (named "s<id>"), once. */
+static int prepare(struct pg_store *q, enum stmt_id id)
+{
+	char name[16];
+	PGresult *res;
+	int err;
+
+	if (q->prepared[id])
+		return 0;
+	snprintf(name, sizeof(name), "s%d", (int)id);
+	res = PQprepare(q->conn, name, stmt_sql[id], 0, NULL);
+	err = map_result(res);
+	PQclear(res);
+	if (err < 0) {
+		check_conn(q);
+		return err;
+	}
+	q->prepared[id] = true;
+	return 0;
+}
+
 /* Runs the prepared statement id with p[0..n): integers travel as text, BYTEA
  * in binary; every result column comes back in binary (text as its bytes,
- * BIGINT as 8 bytes in network order). *ret for the caller to PQclear. */
+ * BIGINT as 8 bytes in network order). *ret for the caller to PQclear.
+ * In a batch (in_batch) the statement is only sent, *ret is NULL. */
 static int run(struct pg_store *q, enum stmt_id id, const struct param *p, size_t n,
 	       PGresult **ret)
 {
@@ -488,16 +518,10 @@ static int run(struct pg_store *q, enum stmt_id id, const struct param *p, size_
 	if (n > MAX_PARAMS)
 		return FLINT_EINVAL;
 	snprintf(name, sizeof(name), "s%d", (int)id);
-	if (!q->prepared[id]) {
-		res = PQprepare(q->conn, name, stmt_sql[id], 0, NULL);
-		err = map_result(res);
-		PQclear(res);
-		if (err < 0) {
-			check_conn(q);
-			return err;
-		}
-		q->prepared[id] = true;
-	}
+	if (q->batching && !q->prepared[id])
+		return FLINT_EINVAL; /* in_batch prepares what a batch uses first */
+	if ((err = prepare(q, id)) < 0)
+		return err;
 	for (size_t i = 0; i < n; i++) {
 		lengths[i] = 0;
 		formats[i] = 0;
@@ -517,6 +541,13 @@ static int run(struct pg_store *q, enum stmt_id id, const struct param *p, size_
 			formats[i] = 1;
 			break;
 		}
+	}
+	if (q->batching) {
+		if (PQsendQueryPrepared(q->conn, name, (int)n, values, lengths, formats, 1) != 1)
+			return FLINT_EIO;
+		q->batch_sent++;
+		*ret = NULL;
+		return 0;
 	}
 	/* A statement of its own (no transaction open) is retried here; one in
 	 * a transaction fails it, and in_tx runs the transaction again. */
@@ -633,6 +664,77 @@ static int in_tx(struct pg_store *q, int (*body)(struct pg_store *q, const void 
 			return err;
 		backoff(attempt); /* the COMMIT itself failed to serialize */
 	}
+}
+
+/* The results of the statements a batch sent, up to its sync: the first
+ * failure, if any (the server skipped the rest and rolled them all back). */
+static int batch_results(struct pg_store *q)
+{
+	size_t ended = 0;
+	int err = 0;
+
+	while (ended < q->batch_sent) {
+		PGresult *res = PQgetResult(q->conn);
+
+		if (!res) { /* the end of one statement's results */
+			ended++;
+			if (PQstatus(q->conn) == CONNECTION_BAD)
+				return FLINT_EIO;
+			continue;
+		}
+		if (err == 0 && PQresultStatus(res) != PGRES_PIPELINE_ABORTED &&
+		    (err = map_result(res)) < 0)
+			q->retry = is_retryable(res);
+		PQclear(res);
+	}
+	PGresult *sync = PQgetResult(q->conn);
+
+	if (!sync || PQresultStatus(sync) != PGRES_PIPELINE_SYNC)
+		err = err < 0 ? err : FLINT_EIO;
+	PQclear(sync);
+	return err;
+}
+
+/* Runs body(q, arg), which may only exec() the statements uses[0..n) and
+ * reads no result, as one transaction in one round trip: pipeline mode
+ * sends every statement and then a sync; the server runs them as one
+ * implicit transaction, committed at the sync, or rolled back entirely at
+ * the first failure. Again (a few times) after a serialization failure or
+ * deadlock, as in_tx. */
+static int in_batch(struct pg_store *q, int (*body)(struct pg_store *q, const void *arg),
+		    const void *arg, const enum stmt_id *uses, size_t n_uses)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < n_uses && err == 0; i++)
+		err = prepare(q, uses[i]);
+	for (int attempt = 0; err == 0; attempt++) {
+		if (PQenterPipelineMode(q->conn) != 1)
+			return FLINT_EIO;
+		q->batching = true;
+		q->batch_sent = 0;
+		q->retry = false;
+		err = body(q, arg);
+		q->batching = false;
+		if (PQpipelineSync(q->conn) != 1) {
+			err = FLINT_EIO;
+		} else {
+			int sent_err = err;
+
+			err = batch_results(q);
+			if (err == 0)
+				err = sent_err;
+		}
+		if (PQexitPipelineMode(q->conn) != 1 && err == 0)
+			err = FLINT_EIO;
+		if (err < 0)
+			check_conn(q);
+		if (err == 0 || !q->retry || attempt + 1 >= MAX_ATTEMPTS)
+			break;
+		backoff(attempt);
+		err = 0;
+	}
+	return err;
 }
 
 /* Column readers of a binary result. */
@@ -1021,6 +1123,27 @@ static int pg_nonce_use(struct flint_store *st, const char *nonce, int64_t expir
 	return exec(pg(st), S_NONCE_USE, ARGS(TEXT(nonce), I64(expires)));
 }
 
+static int pg_nonce_use_account_get(struct flint_store *st, const char *nonce, int64_t expires,
+				    const char *account_id, struct flint_account **ret)
+{
+	PGresult *res = NULL;
+	struct flint_account *a = NULL;
+	int err;
+
+	if (!account_id || !ret)
+		return FLINT_EINVAL;
+	err = select_rows(pg(st), S_NONCE_USE_ACCOUNT_GET,
+			  ARGS(TEXT(nonce), I64(expires), TEXT(account_id)), &res);
+	if (err == FLINT_ENOTFOUND)
+		err = FLINT_EIO; /* the INSERT returns its row or fails */
+	if (err == 0 && !PQgetisnull(res, 0, 0))
+		err = read_account(res, &a);
+	PQclear(res);
+	if (err == 0)
+		*ret = a;
+	return err;
+}
+
 static int pg_nonce_purge(struct flint_store *st, int64_t now)
 {
 	return exec(pg(st), S_NONCE_PURGE, ARGS(I64(now)));
@@ -1181,6 +1304,13 @@ static int pg_account_update(struct flint_store *st, const struct flint_account 
 		      S_ACCOUNT_EXISTS, acct->id);
 }
 
+/* What the batched writes below send. */
+static const enum stmt_id AUTHZ_INSERT_USES[] = { S_AUTHZ_INSERT, S_CHALLENGE_INSERT };
+static const enum stmt_id ORDER_INSERT_USES[] = { S_AUTHZ_INSERT, S_CHALLENGE_INSERT,
+						  S_ORDER_INSERT, S_ORDER_AUTHZ_INSERT };
+static const enum stmt_id CERT_INSERT_USES[] = { S_CERT_INSERT, S_CERT_DOMAIN_INSERT };
+#define N_USES(a) (sizeof(a) / sizeof((a)[0]))
+
 static int insert_authz(struct pg_store *q, const struct flint_authz *a)
 {
 	int64_t ins = now_us();
@@ -1211,7 +1341,7 @@ static int pg_authz_insert(struct flint_store *st, const struct flint_authz *aut
 {
 	if (!authz || (authz->n_challenges && !authz->challenges))
 		return FLINT_EINVAL;
-	return in_tx(pg(st), authz_insert_tx, authz);
+	return in_batch(pg(st), authz_insert_tx, authz, AUTHZ_INSERT_USES, N_USES(AUTHZ_INSERT_USES));
 }
 
 struct order_args {
@@ -1248,7 +1378,8 @@ static int pg_order_insert(struct flint_store *st, const struct flint_order *ord
 {
 	if (!order || (n_new && !new_authzs) || (order->n_authz && !order->authz_ids))
 		return FLINT_EINVAL;
-	return in_tx(pg(st), order_insert_tx, &(struct order_args){ order, new_authzs, n_new });
+	return in_batch(pg(st), order_insert_tx, &(struct order_args){ order, new_authzs, n_new },
+			ORDER_INSERT_USES, N_USES(ORDER_INSERT_USES));
 }
 
 static int pg_order_get(struct flint_store *st, const char *id, struct flint_order **ret)
@@ -1531,7 +1662,7 @@ static int pg_cert_insert(struct flint_store *st, const struct flint_cert *cert)
 		return FLINT_EINVAL;
 	if (!cert->n_rate_domains)
 		return cert_insert_row(pg(st), cert);
-	return in_tx(pg(st), cert_insert_tx, cert);
+	return in_batch(pg(st), cert_insert_tx, cert, CERT_INSERT_USES, N_USES(CERT_INSERT_USES));
 }
 
 static int cert_select(struct pg_store *q, enum stmt_id id, const char *key,
@@ -1677,6 +1808,7 @@ const struct flint_store_ops flint_store_postgres = {
 	.open = pg_open,
 	.close = pg_close,
 	.nonce_use = pg_nonce_use,
+	.nonce_use_account_get = pg_nonce_use_account_get,
 	.secret = pg_secret,
 	.nonce_purge = pg_nonce_purge,
 	.account_insert = pg_account_insert,

@@ -1110,6 +1110,31 @@ static int sq_nonce_use(struct flint_store *st, const char *nonce, int64_t expir
 	return exec(sq(st), S_NONCE_USE, ARGS(TEXT(nonce), I64(expires)));
 }
 
+static int sq_nonce_use_account_get(struct flint_store *st, const char *nonce, int64_t expires,
+				    const char *account_id, struct flint_account **ret)
+{
+	struct sq_store *q = sq(st);
+	struct flint_account *a = NULL;
+	int err, found;
+
+	if (!account_id || !ret)
+		return FLINT_EINVAL;
+	err = tx_begin(q);
+	if (err < 0)
+		return err;
+	err = exec(q, S_NONCE_USE, ARGS(TEXT(nonce), I64(expires)));
+	if (err < 0)
+		return tx_end(q, err);
+	found = select_one(q, S_ACCOUNT_GET, ARGS(TEXT(account_id)), read_account, &a);
+	err = tx_end(q, found == FLINT_ENOTFOUND ? 0 : found);
+	if (err < 0) {
+		flint_account_free(a);
+		return err;
+	}
+	*ret = a;
+	return 0;
+}
+
 static int sq_secret(struct flint_store *st, const char *name, const unsigned char *candidate,
 		     size_t len, unsigned char *ret)
 {
@@ -1690,6 +1715,7 @@ const struct flint_store_ops flint_store_sqlite = {
 	.open = sq_open,
 	.close = sq_close,
 	.nonce_use = sq_nonce_use,
+	.nonce_use_account_get = sq_nonce_use_account_get,
 	.secret = sq_secret,
 	.nonce_purge = sq_nonce_purge,
 	.account_insert = sq_account_insert,

@@ -124,6 +124,13 @@ struct flint_store_ops {
 	 * is accepted once across all nodes. FLINT_ECONFLICT when already used.
 	 * expires is the nonce's own (it is part of the nonce): the pair is the key. */
 	int (*nonce_use)(struct flint_store *st, const char *nonce, int64_t expires);
+	/* nonce_use, then the account account_id (what authenticating a request
+	 * by kid reads first) in the same call: one round trip on PostgreSQL,
+	 * one transaction on SQLite. FLINT_ECONFLICT when the nonce was used
+	 * (nothing read); otherwise the nonce is used now and *ret is the
+	 * account, or NULL when there is no such account. */
+	int (*nonce_use_account_get)(struct flint_store *st, const char *nonce, int64_t expires,
+				     const char *account_id, struct flint_account **ret);
 	/* Forgets used nonces that expired (they fail their own check anyway). */
 	int (*nonce_purge)(struct flint_store *st, int64_t now);
 	/* The shared secret called name: the stored one, or candidate (len bytes)
