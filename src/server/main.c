@@ -184,6 +184,7 @@ out:
 	flintd_listeners_close(&bound);
 	flint_validation_pool_free(d.pool);
 	flint_store_close(st);
+	flint_nonce_key_clear(&d.nonce_key);
 	flint_issuer_free(d.issuer);
 	EVP_PKEY_free(token_key);
 	flint_pkcs11_free(p11);

@@ -3,15 +3,15 @@
  * records the nonce as used until it expires. */
 #include "nonce.h"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/hmac.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "b64.h"
-#include "digest.h"
 #include "error.h"
 #include "metrics.h"
 #include "random.h"
@@ -20,25 +20,63 @@
 #define TAG_OFF 16
 #define TAG_LEN 16
 
+/* An HMAC-SHA-256 context keyed with k->key. */
+static int mac_new(const struct flint_nonce_key *k, EVP_MAC_CTX **ret)
+{
+	EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	EVP_MAC_CTX *c = hmac ? EVP_MAC_CTX_new(hmac) : NULL;
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
+		OSSL_PARAM_construct_end(),
+	};
+	int rc = FLINT_ECRYPTO;
+
+	if (c && EVP_MAC_init(c, k->key, sizeof(k->key), params) == 1) {
+		*ret = c;
+		c = NULL;
+		rc = 0;
+	}
+	EVP_MAC_CTX_free(c);
+	EVP_MAC_free(hmac);
+	return rc;
+}
+
 int flint_nonce_key_load(struct flint_store *st, struct flint_nonce_key *ret)
 {
 	unsigned char candidate[FLINT_NONCE_KEY_LEN];
 	if (RAND_bytes(candidate, sizeof(candidate)) != 1)
 		return FLINT_ECRYPTO;
+	ret->mac = NULL;
 	int rc = st->ops->secret(st, "nonce-hmac", candidate, sizeof(candidate), ret->key);
 	OPENSSL_cleanse(candidate, sizeof(candidate));
+	if (rc == 0)
+		rc = mac_new(ret, &ret->mac);
 	return rc;
+}
+
+void flint_nonce_key_clear(struct flint_nonce_key *k)
+{
+	if (!k)
+		return;
+	EVP_MAC_CTX_free(k->mac);
+	k->mac = NULL;
+	OPENSSL_cleanse(k->key, sizeof(k->key));
 }
 
 static int tag(const struct flint_nonce_key *k, const unsigned char *msg, unsigned char *out)
 {
 	unsigned char mac[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
-	if (!HMAC(flint_md(FLINT_MD_SHA256), k->key, sizeof(k->key), msg, TAG_OFF, mac, &len) ||
-	    len < TAG_LEN)
-		return FLINT_ECRYPTO;
-	memcpy(out, mac, TAG_LEN);
-	return 0;
+	EVP_MAC_CTX *c = NULL;
+	size_t len = 0;
+	int rc = k->mac ? ((c = EVP_MAC_CTX_dup(k->mac)) ? 0 : FLINT_ENOMEM) : mac_new(k, &c);
+
+	if (rc == 0 && (EVP_MAC_update(c, msg, TAG_OFF) != 1 ||
+			EVP_MAC_final(c, mac, &len, sizeof(mac)) != 1 || len < TAG_LEN))
+		rc = FLINT_ECRYPTO;
+	if (rc == 0)
+		memcpy(out, mac, TAG_LEN);
+	EVP_MAC_CTX_free(c);
+	return rc;
 }
 
 int flint_nonce_new(const struct flint_nonce_key *k, int64_t expires, char *ret)

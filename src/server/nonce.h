@@ -4,6 +4,7 @@
 #ifndef FLINTD_NONCE_H
 #define FLINTD_NONCE_H
 
+#include <openssl/types.h>
 #include <stdint.h>
 
 #include "store/store.h"
@@ -13,10 +14,16 @@
 
 struct flint_nonce_key {
 	unsigned char key[FLINT_NONCE_KEY_LEN];
+	/* HMAC-SHA-256 keyed with key, copied for each tag (setting the key up
+	 * and fetching the algorithms costs more than the tag); NULL: set up
+	 * for each tag instead */
+	EVP_MAC_CTX *mac;
 };
 
 /* Loads the key shared by every node on this store (creating it once). */
 int flint_nonce_key_load(struct flint_store *st, struct flint_nonce_key *ret);
+/* Frees what flint_nonce_key_load set up. */
+void flint_nonce_key_clear(struct flint_nonce_key *k);
 
 /* A fresh nonce valid until expires, into ret (FLINT_NONCE_LEN + 1 bytes). */
 int flint_nonce_new(const struct flint_nonce_key *k, int64_t expires, char *ret);
