@@ -4,13 +4,73 @@
 #include "csr.h"
 
 #include <arpa/inet.h>
+#include <openssl/asn1t.h>
+#include <openssl/bn.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
+
+/* The request as RFC 2986 §4 lays it out. OpenSSL's own X509_REQ decodes the
+ * subject key with the provider decoder on every d2i (OSSL_DECODER_CTX_new_for_pkey
+ * under global locks, several % of flintd's CPU per issuance), so these
+ * templates keep the key as algorithm and bits; make_key decodes the usual
+ * key types directly. The typedefs are what the template macros need. */
+/* clang-format off */
+typedef struct csr_spki_st {
+	X509_ALGOR *algorithm;
+	ASN1_BIT_STRING *key;
+} CSR_SPKI;
+
+ASN1_SEQUENCE(CSR_SPKI) = {
+	ASN1_SIMPLE(CSR_SPKI, algorithm, X509_ALGOR),
+	ASN1_SIMPLE(CSR_SPKI, key, ASN1_BIT_STRING),
+} static_ASN1_SEQUENCE_END(CSR_SPKI)
+
+typedef struct csr_info_st {
+	ASN1_ENCODING enc; /* the bytes as received, which the signature covers */
+	ASN1_INTEGER *version;
+	X509_NAME *subject;
+	CSR_SPKI *spki;
+	STACK_OF(X509_ATTRIBUTE) *attributes;
+} CSR_INFO;
+
+/* attributes is OPTIONAL as in OpenSSL's X509_REQ_INFO (it tolerates
+ * requests that leave the mandatory [0] out). */
+ASN1_SEQUENCE_enc(CSR_INFO, enc, 0) = {
+	ASN1_SIMPLE(CSR_INFO, version, ASN1_INTEGER),
+	ASN1_SIMPLE(CSR_INFO, subject, X509_NAME),
+	ASN1_SIMPLE(CSR_INFO, spki, CSR_SPKI),
+	ASN1_IMP_SET_OF_OPT(CSR_INFO, attributes, X509_ATTRIBUTE, 0),
+} static_ASN1_SEQUENCE_END_ref(CSR_INFO, CSR_INFO)
+
+typedef struct csr_req_st {
+	CSR_INFO *info;
+	X509_ALGOR *sig_alg;
+	ASN1_BIT_STRING *signature;
+} CSR_REQ;
+
+ASN1_SEQUENCE(CSR_REQ) = {
+	ASN1_SIMPLE(CSR_REQ, info, CSR_INFO),
+	ASN1_SIMPLE(CSR_REQ, sig_alg, X509_ALGOR),
+	ASN1_SIMPLE(CSR_REQ, signature, ASN1_BIT_STRING),
+} static_ASN1_SEQUENCE_END(CSR_REQ)
+
+/* RSAPublicKey (RFC 8017 §A.1.1), the bits of an rsaEncryption key. */
+typedef struct csr_rsa_key_st {
+	ASN1_INTEGER *n;
+	ASN1_INTEGER *e;
+} CSR_RSA_KEY;
+
+ASN1_SEQUENCE(CSR_RSA_KEY) = {
+	ASN1_SIMPLE(CSR_RSA_KEY, n, ASN1_INTEGER),
+	ASN1_SIMPLE(CSR_RSA_KEY, e, ASN1_INTEGER),
+} static_ASN1_SEQUENCE_END(CSR_RSA_KEY)
+/* clang-format on */
 
 static int csr_problem(struct flint_problem **ret_problem, int r, const char *detail,
 		       const char *name)
@@ -125,9 +185,9 @@ static int add_ip(struct flint_csr *csr, const ASN1_OCTET_STRING *ip,
 	return add_text(csr, "ip", text, ret_problem);
 }
 
-static int collect_cn(struct flint_csr *csr, struct flint_problem **ret_problem)
+static int collect_cn(struct flint_csr *csr, const X509_NAME *subj,
+		      struct flint_problem **ret_problem)
 {
-	const X509_NAME *subj = X509_REQ_get_subject_name(csr->req);
 	int pos = -1, r;
 
 	if (!subj)
@@ -148,14 +208,59 @@ static int collect_cn(struct flint_csr *csr, struct flint_problem **ret_problem)
 	return 0;
 }
 
-static int collect_san(struct flint_csr *csr, struct flint_problem **ret_problem)
+/* The extensions of the extensionRequest attribute (RFC 2985 §5.4.2), or of
+ * Microsoft's older OID for it, found as X509_REQ_get_extensions finds them
+ * (the first extensionRequest, else the first msExtReq); *ret is NULL when
+ * there is none. X509_REQ_get_extensions answers NULL, which looks like "no
+ * extensions", for an attribute it cannot read; here that is refused, so a
+ * request is never taken with fewer names than it asks for. */
+static int ext_request(const STACK_OF(X509_ATTRIBUTE) *attrs, STACK_OF(X509_EXTENSION) **ret,
+		       struct flint_problem **ret_problem)
 {
-	STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(csr->req);
-	GENERAL_NAMES *gens = NULL;
-	int r = 0, pos, crit = -1;
+	static const int nids[] = {NID_ext_req, NID_ms_ext_req};
+	X509_ATTRIBUTE *attr = NULL;
+	STACK_OF(X509_EXTENSION) *exts = NULL;
+	const ASN1_TYPE *value;
+	const unsigned char *p, *end;
 
-	if (!exts)
+	*ret = NULL;
+	for (size_t i = 0; !attr && i < sizeof(nids) / sizeof(nids[0]); i++) {
+		for (int j = 0; !attr && j < sk_X509_ATTRIBUTE_num(attrs); j++) {
+			X509_ATTRIBUTE *a = sk_X509_ATTRIBUTE_value(attrs, j);
+
+			if (OBJ_obj2nid(X509_ATTRIBUTE_get0_object(a)) == nids[i])
+				attr = a;
+		}
+	}
+	/* An empty SET of values carries no extensions, as before. */
+	if (!attr || X509_ATTRIBUTE_count(attr) == 0)
 		return 0;
+	value = X509_ATTRIBUTE_get0_type(attr, 0);
+	if (X509_ATTRIBUTE_count(attr) != 1 || !value || value->type != V_ASN1_SEQUENCE)
+		return csr_problem(ret_problem, FLINT_EINVAL, "CSR subjectAltName unreadable",
+				   NULL);
+	p = value->value.sequence->data;
+	end = p + value->value.sequence->length;
+	exts = d2i_X509_EXTENSIONS(NULL, &p, value->value.sequence->length);
+	if (!exts || p != end) {
+		sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+		return csr_problem(ret_problem, FLINT_EINVAL, "CSR subjectAltName unreadable",
+				   NULL);
+	}
+	*ret = exts;
+	return 0;
+}
+
+static int collect_san(struct flint_csr *csr, const STACK_OF(X509_ATTRIBUTE) *attrs,
+		       struct flint_problem **ret_problem)
+{
+	STACK_OF(X509_EXTENSION) *exts = NULL;
+	GENERAL_NAMES *gens = NULL;
+	int r, pos, crit = -1;
+
+	r = ext_request(attrs, &exts, ret_problem);
+	if (r < 0 || !exts)
+		return r;
 	pos = X509v3_get_ext_by_NID(exts, NID_subject_alt_name, -1);
 	if (pos < 0)
 		goto out;
@@ -193,10 +298,195 @@ out:
 	return r;
 }
 
+/* The number of unused bits in the last octet of a BIT STRING. */
+static int unused_bits(const ASN1_BIT_STRING *bs)
+{
+	return (bs->flags & ASN1_STRING_FLAG_BITS_LEFT) ? (int)(bs->flags & 0x07) : 0;
+}
+
+/* A point (SEC 1 §2.3.3: compressed, uncompressed or hybrid, as OpenSSL's
+ * decoder takes them) on the named curve group; the import refuses points
+ * off the curve. */
+static int ec_key(const char *group, size_t field_bytes, const unsigned char *bits, size_t n,
+		  EVP_PKEY **ret)
+{
+	bool compressed = n == 1 + field_bytes && (bits[0] == 0x02 || bits[0] == 0x03);
+	bool full =
+	    n == 1 + 2 * field_bytes && (bits[0] == 0x04 || bits[0] == 0x06 || bits[0] == 0x07);
+
+	if (!compressed && !full)
+		return FLINT_EINVAL;
+	return flint_ec_public_key(group, bits, n, ret);
+}
+
+/* rsaEncryption bits: exactly one RSAPublicKey with a positive n and e. */
+static int rsa_key(const unsigned char *bits, size_t n, EVP_PKEY **ret)
+{
+	const unsigned char *p = bits;
+	CSR_RSA_KEY *rk = NULL;
+	BIGNUM *bn_n = NULL, *bn_e = NULL;
+	int r = FLINT_EINVAL;
+
+	rk = (CSR_RSA_KEY *)ASN1_item_d2i(NULL, &p, (long)n, ASN1_ITEM_rptr(CSR_RSA_KEY));
+	if (!rk || p != bits + n || ASN1_STRING_type(rk->n) != V_ASN1_INTEGER ||
+	    ASN1_STRING_type(rk->e) != V_ASN1_INTEGER)
+		goto out;
+	r = FLINT_ENOMEM;
+	bn_n = ASN1_INTEGER_to_BN(rk->n, NULL);
+	bn_e = ASN1_INTEGER_to_BN(rk->e, NULL);
+	if (!bn_n || !bn_e)
+		goto out;
+	r = FLINT_EINVAL;
+	if (BN_is_zero(bn_n) || BN_is_negative(bn_n) || BN_is_zero(bn_e) || BN_is_negative(bn_e))
+		goto out;
+	r = flint_rsa_public_key(bn_n, bn_e, ret);
+out:
+	ASN1_item_free((ASN1_VALUE *)rk, ASN1_ITEM_rptr(CSR_RSA_KEY));
+	BN_free(bn_n);
+	BN_free(bn_e);
+	return r;
+}
+
+static int ed25519_key(const unsigned char *bits, size_t n, EVP_PKEY **ret)
+{
+	EVP_PKEY *pkey;
+
+	if (n != 32)
+		return FLINT_EINVAL;
+	pkey = EVP_PKEY_new_raw_public_key_ex(NULL, "ED25519", NULL, bits, n);
+	if (!pkey)
+		return FLINT_EINVAL;
+	*ret = pkey;
+	return 0;
+}
+
+/* The key as received, not decoded: a new X509_PUBKEY holding copies of the
+ * algorithm, its parameters (absent, NULL or a curve OID) and the bits. */
+static int spki_copy(const CSR_SPKI *in, X509_PUBKEY **ret)
+{
+	const ASN1_OBJECT *obj = NULL;
+	const void *pval = NULL;
+	ASN1_OBJECT *aobj = NULL, *curve = NULL;
+	unsigned char *bits = NULL;
+	X509_PUBKEY *spki = NULL;
+	int ptype = V_ASN1_UNDEF, n = ASN1_STRING_length(in->key), r = FLINT_ENOMEM;
+
+	X509_ALGOR_get0(&obj, &ptype, &pval, in->algorithm);
+	if (ptype != V_ASN1_UNDEF && ptype != V_ASN1_NULL && ptype != V_ASN1_OBJECT)
+		return FLINT_EINVAL;
+	if (n <= 0)
+		return FLINT_EINVAL;
+	if (!(spki = X509_PUBKEY_new()) || !(aobj = OBJ_dup(obj)) ||
+	    (ptype == V_ASN1_OBJECT && !(curve = OBJ_dup((const ASN1_OBJECT *)pval))) ||
+	    !(bits = OPENSSL_memdup(ASN1_STRING_get0_data(in->key), (size_t)n)))
+		goto out;
+	if (X509_PUBKEY_set0_param(spki, aobj, ptype, curve, bits, n) != 1)
+		goto out;
+	aobj = NULL, curve = NULL, bits = NULL; /* spki owns them now */
+	*ret = spki;
+	spki = NULL;
+	r = 0;
+out:
+	ASN1_OBJECT_free(aobj);
+	ASN1_OBJECT_free(curve);
+	OPENSSL_free(bits);
+	X509_PUBKEY_free(spki);
+	return r;
+}
+
+/* Any other algorithm, or a curve flint does not allow: decoded the slow
+ * way, as d2i_X509_REQ did, so that flint_key_type_of refuses it as before
+ * (a weak key, not an unreadable one). */
+static int decoded_key(const CSR_SPKI *in, X509_PUBKEY **ret_spki, EVP_PKEY **ret_pkey)
+{
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	X509_PUBKEY *spki = NULL;
+	EVP_PKEY *pkey = NULL;
+	int len, r = FLINT_ENOMEM;
+
+	len = ASN1_item_i2d((const ASN1_VALUE *)in, &der, ASN1_ITEM_rptr(CSR_SPKI));
+	if (len <= 0)
+		goto out;
+	p = der;
+	r = FLINT_EINVAL;
+	spki = d2i_X509_PUBKEY(NULL, &p, len);
+	if (!spki || !(pkey = X509_PUBKEY_get(spki)))
+		goto out;
+	*ret_spki = spki;
+	*ret_pkey = pkey;
+	spki = NULL;
+	r = 0;
+out:
+	OPENSSL_free(der);
+	X509_PUBKEY_free(spki);
+	return r;
+}
+
+/* The subject key of the request: RSA, EC on P-256/384/521 and Ed25519
+ * straight from their bits; others through decoded_key. Malformed keys
+ * (unused bits, wrong lengths, explicit curve parameters, a bad
+ * RSAPublicKey) are FLINT_EINVAL. */
+static int make_key(const CSR_SPKI *in, X509_PUBKEY **ret_spki, EVP_PKEY **ret_pkey)
+{
+	const unsigned char *bits = ASN1_STRING_get0_data(in->key);
+	size_t n = (size_t)ASN1_STRING_length(in->key);
+	const ASN1_OBJECT *obj = NULL;
+	const void *pval = NULL;
+	X509_PUBKEY *spki = NULL;
+	EVP_PKEY *pkey = NULL;
+	int ptype = V_ASN1_UNDEF, r = FLINT_EINVAL;
+
+	if (unused_bits(in->key) != 0)
+		goto out;
+	X509_ALGOR_get0(&obj, &ptype, &pval, in->algorithm);
+	switch (OBJ_obj2nid(obj)) {
+	case NID_X9_62_id_ecPublicKey:
+		if (ptype != V_ASN1_OBJECT) /* explicit curve parameters */
+			goto out;
+		switch (OBJ_obj2nid(pval)) {
+		case NID_X9_62_prime256v1:
+			r = ec_key("prime256v1", 32, bits, n, &pkey);
+			break;
+		case NID_secp384r1:
+			r = ec_key("secp384r1", 48, bits, n, &pkey);
+			break;
+		case NID_secp521r1:
+			r = ec_key("secp521r1", 66, bits, n, &pkey);
+			break;
+		default:
+			return decoded_key(in, ret_spki, ret_pkey);
+		}
+		break;
+	case NID_rsaEncryption:
+		if (ptype != V_ASN1_UNDEF && ptype != V_ASN1_NULL)
+			goto out;
+		r = rsa_key(bits, n, &pkey);
+		break;
+	case NID_ED25519:
+		if (ptype != V_ASN1_UNDEF)
+			goto out;
+		r = ed25519_key(bits, n, &pkey);
+		break;
+	default:
+		return decoded_key(in, ret_spki, ret_pkey);
+	}
+	if (r < 0 || (r = spki_copy(in, &spki)) < 0)
+		goto out;
+	*ret_spki = spki;
+	*ret_pkey = pkey;
+	pkey = NULL;
+	r = 0;
+out:
+	EVP_PKEY_free(pkey);
+	return r;
+}
+
 int flint_csr_parse_der(const unsigned char *der, size_t len, struct flint_csr **ret,
 			struct flint_problem **ret_problem)
 {
 	struct flint_csr *csr = NULL;
+	CSR_REQ *req = NULL;
 	const unsigned char *p = der;
 	int r = FLINT_EINVAL;
 
@@ -209,18 +499,21 @@ int flint_csr_parse_der(const unsigned char *der, size_t len, struct flint_csr *
 	csr = calloc(1, sizeof(*csr));
 	if (!csr)
 		return csr_problem(ret_problem, FLINT_ENOMEM, NULL, NULL);
-	csr->req = d2i_X509_REQ(NULL, &p, (long)len);
-	if (!csr->req || p != der + len) {
+	req = (CSR_REQ *)ASN1_item_d2i(NULL, &p, (long)len, ASN1_ITEM_rptr(CSR_REQ));
+	if (!req || p != der + len) {
 		r = csr_problem(ret_problem, FLINT_EINVAL, "CSR is not a single DER PKCS#10 request",
 				NULL);
 		goto out;
 	}
-	csr->pkey = X509_REQ_get_pubkey(csr->req);
-	if (!csr->pkey) {
-		r = csr_problem(ret_problem, FLINT_EINVAL, "CSR public key unreadable", NULL);
+	r = make_key(req->info->spki, &csr->spki, &csr->pkey);
+	if (r < 0) {
+		r = csr_problem(ret_problem, r == FLINT_ENOMEM ? FLINT_ENOMEM : FLINT_EINVAL,
+				"CSR public key unreadable", NULL);
 		goto out;
 	}
-	if (X509_REQ_verify(csr->req, csr->pkey) != 1) {
+	/* the signature covers info as received (CSR_INFO keeps its encoding) */
+	if (ASN1_item_verify_ex(ASN1_ITEM_rptr(CSR_INFO), req->sig_alg, req->signature, req->info,
+				NULL, csr->pkey, NULL, NULL) != 1) {
 		r = csr_problem(ret_problem, FLINT_EBADSIG, "CSR signature does not verify", NULL);
 		goto out;
 	}
@@ -230,7 +523,8 @@ int flint_csr_parse_der(const unsigned char *der, size_t len, struct flint_csr *
 				"CSR uses a weak or disallowed key", NULL);
 		goto out;
 	}
-	if ((r = collect_cn(csr, ret_problem)) < 0 || (r = collect_san(csr, ret_problem)) < 0)
+	if ((r = collect_cn(csr, req->info->subject, ret_problem)) < 0 ||
+	    (r = collect_san(csr, req->info->attributes, ret_problem)) < 0)
 		goto out;
 	if (csr->n_ids == 0) {
 		r = csr_problem(ret_problem, FLINT_EINVAL, "CSR requests no names", NULL);
@@ -241,6 +535,7 @@ int flint_csr_parse_der(const unsigned char *der, size_t len, struct flint_csr *
 	r = 0;
 out:
 	ERR_clear_error();
+	ASN1_item_free((ASN1_VALUE *)req, ASN1_ITEM_rptr(CSR_REQ));
 	flint_csr_free(csr);
 	return r;
 }
@@ -249,7 +544,7 @@ void flint_csr_free(struct flint_csr *csr)
 {
 	if (!csr)
 		return;
-	X509_REQ_free(csr->req);
+	X509_PUBKEY_free(csr->spki);
 	EVP_PKEY_free(csr->pkey);
 	for (size_t i = 0; i < csr->n_ids; i++)
 		flint_identifier_clear(&csr->ids[i]);

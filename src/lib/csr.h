@@ -13,8 +13,13 @@
 #define FLINT_CSR_MAX_NAMES 100
 
 struct flint_csr {
-	X509_REQ *req;
-	EVP_PKEY *pkey;            /* the subject public key (owned reference) */
+	/* the subject public key as the request carries it: algorithm,
+	 * parameters and key bits, copied without decoding, so for RSA, EC and
+	 * Ed25519 it caches no EVP_PKEY (X509_PUBKEY_get0 on it fails). What
+	 * flint_leaf_params.subject_spki takes. Owned. */
+	X509_PUBKEY *spki;
+	/* the same key decoded, for the signature and the key policy (owned) */
+	EVP_PKEY *pkey;
 	enum flint_key_type key_type;
 	struct flint_identifier *ids; /* deduplicated, normalised; CN, SAN dNSNames and iPAddresses */
 	size_t n_ids;
@@ -25,7 +30,12 @@ struct flint_csr {
  * identifiers from the subject CN and the subjectAltName extension request:
  * dNSName -> "dns" (flint_dns_name_normalize), iPAddress of 4 or 16 octets ->
  * "ip" (flint_ip_normalize, RFC 8738 §3), a CN that is an IP literal -> "ip";
- * any other SAN type is refused. On failure a badCSR problem (or
+ * any other SAN type is refused. The key is read without OpenSSL's provider
+ * decoder for rsaEncryption, id-ecPublicKey on a named P-256/384/521 and
+ * Ed25519; for those a malformed key (unused bits, wrong length, explicit
+ * curve parameters, RSA parameters other than NULL) is "CSR public key
+ * unreadable". An extension request that cannot be read is refused rather
+ * than taken as none. On failure a badCSR problem (or
  * badPublicKey for refused keys is NOT used: weak keys are badCSR too). */
 int flint_csr_parse_der(const unsigned char *der, size_t len, struct flint_csr **ret,
 			struct flint_problem **ret_problem);

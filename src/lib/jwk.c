@@ -272,15 +272,67 @@ static int get_b64(const json_t *jwk, const char *key, unsigned char **ret, size
 	return flint_b64url_decode(s, json_string_length(v), ret, ret_len);
 }
 
+int flint_rsa_public_key(const BIGNUM *n, const BIGNUM *e, EVP_PKEY **ret)
+{
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY *pkey = NULL;
+	int r = FLINT_ECRYPTO;
+
+	if (!bld || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e))
+		goto out;
+	params = OSSL_PARAM_BLD_to_param(bld);
+	ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+	if (!params || !ctx || EVP_PKEY_fromdata_init(ctx) <= 0)
+		goto out;
+	r = FLINT_EINVAL;
+	if (EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
+		goto out;
+	*ret = pkey;
+	pkey = NULL;
+	r = 0;
+out:
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	EVP_PKEY_CTX_free(ctx);
+	EVP_PKEY_free(pkey);
+	return r;
+}
+
+int flint_ec_public_key(const char *group, const unsigned char *point, size_t len,
+			EVP_PKEY **ret)
+{
+	OSSL_PARAM params[3];
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY *pkey = NULL;
+	int r = FLINT_ECRYPTO;
+
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)point, len);
+	params[2] = OSSL_PARAM_construct_end();
+	ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	if (!ctx || EVP_PKEY_fromdata_init(ctx) <= 0)
+		goto out;
+	/* Import fails for coordinates >= p or points off the curve. */
+	r = FLINT_EINVAL;
+	if (EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
+		goto out;
+	*ret = pkey;
+	pkey = NULL;
+	r = 0;
+out:
+	EVP_PKEY_CTX_free(ctx);
+	EVP_PKEY_free(pkey);
+	return r;
+}
+
 static int import_rsa(const json_t *jwk, EVP_PKEY **ret)
 {
 	unsigned char *n = NULL, *e = NULL;
 	size_t nlen = 0, elen = 0;
 	BIGNUM *bn_n = NULL, *bn_e = NULL;
-	OSSL_PARAM_BLD *bld = NULL;
-	OSSL_PARAM *params = NULL;
-	EVP_PKEY_CTX *ctx = NULL;
-	EVP_PKEY *pkey = NULL;
 	int r;
 
 	if ((r = get_b64(jwk, "n", &n, &nlen)) < 0 || (r = get_b64(jwk, "e", &e, &elen)) < 0)
@@ -298,30 +350,12 @@ static int import_rsa(const json_t *jwk, EVP_PKEY **ret)
 	    !BN_is_odd(bn_n) || !BN_is_odd(bn_e) || BN_num_bits(bn_e) < 17 ||
 	    BN_cmp(bn_e, bn_n) >= 0)
 		goto out;
-	r = FLINT_ECRYPTO;
-	bld = OSSL_PARAM_BLD_new();
-	if (!bld || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) ||
-	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e))
-		goto out;
-	params = OSSL_PARAM_BLD_to_param(bld);
-	ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
-	if (!params || !ctx || EVP_PKEY_fromdata_init(ctx) <= 0)
-		goto out;
-	r = FLINT_EINVAL;
-	if (EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
-		goto out;
-	*ret = pkey;
-	pkey = NULL;
-	r = 0;
+	r = flint_rsa_public_key(bn_n, bn_e, ret);
 out:
 	free(n);
 	free(e);
 	BN_free(bn_n);
 	BN_free(bn_e);
-	OSSL_PARAM_free(params);
-	OSSL_PARAM_BLD_free(bld);
-	EVP_PKEY_CTX_free(ctx);
-	EVP_PKEY_free(pkey);
 	return r;
 }
 
@@ -329,8 +363,7 @@ static int import_ec(const json_t *jwk, int idx, EVP_PKEY **ret)
 {
 	size_t fb = key_types[idx].field_bytes, xlen = 0, ylen = 0;
 	unsigned char *x = NULL, *y = NULL, *point = NULL;
-	OSSL_PARAM params[3];
-	EVP_PKEY_CTX *ctx = NULL, *chk = NULL;
+	EVP_PKEY_CTX *chk = NULL;
 	EVP_PKEY *pkey = NULL;
 	int r;
 
@@ -346,18 +379,10 @@ static int import_ec(const json_t *jwk, int idx, EVP_PKEY **ret)
 	point[0] = 0x04; /* SEC 1 uncompressed point */
 	memcpy(point + 1, x, fb);
 	memcpy(point + 1 + fb, y, fb);
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
-						     (char *)key_types[idx].group, 0);
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, 1 + 2 * fb);
-	params[2] = OSSL_PARAM_construct_end();
-	r = FLINT_ECRYPTO;
-	ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-	if (!ctx || EVP_PKEY_fromdata_init(ctx) <= 0)
+	r = flint_ec_public_key(key_types[idx].group, point, 1 + 2 * fb, &pkey);
+	if (r < 0)
 		goto out;
-	/* Import fails for coordinates >= p or points off the curve. */
 	r = FLINT_EINVAL;
-	if (EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
-		goto out;
 	chk = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
 	/* on-curve and range checks; the order check of the full public_check is a
 	 * scalar multiplication, redundant on these cofactor-1 curves */
@@ -370,7 +395,6 @@ out:
 	free(x);
 	free(y);
 	free(point);
-	EVP_PKEY_CTX_free(ctx);
 	EVP_PKEY_CTX_free(chk);
 	EVP_PKEY_free(pkey);
 	return r;

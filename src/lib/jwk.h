@@ -56,6 +56,14 @@ bool flint_jwk_equal(const struct flint_jwk *a, const struct flint_jwk *b);
 /* The JWS alg a key of this type signs with: RS256, ES256, ES384, ES512, EdDSA. */
 const char *flint_jwk_alg(const struct flint_jwk *jwk);
 
+/* Public keys from their parts, as JWKs and CSRs carry them: RSA from n and
+ * e; EC on group (OpenSSL's name, "prime256v1") from a SEC 1 point in any
+ * form. FLINT_EINVAL when OpenSSL refuses them (a point off the curve). No
+ * key policy: see flint_key_type_of. */
+int flint_rsa_public_key(const BIGNUM *n, const BIGNUM *e, EVP_PKEY **ret);
+int flint_ec_public_key(const char *group, const unsigned char *point, size_t len,
+			EVP_PKEY **ret);
+
 /* Classifies an OpenSSL key by the same policy as import (for CSR keys too). */
 int flint_key_type_of(EVP_PKEY *pkey, enum flint_key_type *ret);
 

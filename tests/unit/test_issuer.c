@@ -629,46 +629,96 @@ out:
 	flint_issuer_free(is);
 }
 
-/* A subject key as a CSR carries it (the X509_PUBKEY a CSR decodes to). */
-static X509_PUBKEY *spki_of(EVP_PKEY *key)
+/* A subject key as flint_csr_parse_der hands it on: algorithm, parameters
+ * and key bits copied into a fresh X509_PUBKEY that caches no decoded key.
+ * With compressed, an EC point in its compressed SEC 1 form. */
+static X509_PUBKEY *spki_of_form(EVP_PKEY *key, bool compressed)
 {
+	EVP_PKEY *copy = compressed ? EVP_PKEY_dup(key) : NULL;
 	X509_PUBKEY *pk = NULL, *ret = NULL;
-	unsigned char *der = NULL;
-	const unsigned char *p;
-	int n;
+	ASN1_OBJECT *obj = NULL;
+	const unsigned char *bits = NULL;
+	X509_ALGOR *alg = NULL;
+	const void *pval = NULL;
+	unsigned char *bits_copy = NULL;
+	ASN1_OBJECT *aobj = NULL, *curve = NULL;
+	int n = 0, ptype = V_ASN1_UNDEF;
 
-	if (X509_PUBKEY_set(&pk, key) == 1 && (n = i2d_X509_PUBKEY(pk, &der)) > 0) {
-		p = der;
-		ret = d2i_X509_PUBKEY(NULL, &p, n);
+	if (compressed && (!copy || !EVP_PKEY_set_utf8_string_param(
+					     copy, "point-format" /* OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT */,
+					     "compressed")))
+		goto out;
+	if (X509_PUBKEY_set(&pk, compressed ? copy : key) != 1 ||
+	    X509_PUBKEY_get0_param(&obj, &bits, &n, &alg, pk) != 1 || n <= 0)
+		goto out;
+	X509_ALGOR_get0(NULL, &ptype, &pval, alg);
+	if (!(ret = X509_PUBKEY_new()) || !(aobj = OBJ_dup(obj)) ||
+	    (ptype == V_ASN1_OBJECT && !(curve = OBJ_dup(pval))) ||
+	    !(bits_copy = OPENSSL_memdup(bits, (size_t)n)) ||
+	    X509_PUBKEY_set0_param(ret, aobj, ptype, curve, bits_copy, n) != 1) {
+		ASN1_OBJECT_free(aobj);
+		ASN1_OBJECT_free(curve);
+		OPENSSL_free(bits_copy);
+		X509_PUBKEY_free(ret);
+		ret = NULL;
 	}
-	OPENSSL_free(der);
+out:
 	X509_PUBKEY_free(pk);
+	EVP_PKEY_free(copy);
 	return ret;
 }
 
+static X509_PUBKEY *spki_of(EVP_PKEY *key)
+{
+	return spki_of_form(key, false);
+}
+
+static EVP_PKEY *keygen(size_t i)
+{
+	switch (i) {
+	case 0:
+		return EVP_EC_gen("P-256");
+	case 1:
+		return EVP_EC_gen("P-384");
+	case 2:
+		return EVP_RSA_gen(2048);
+	default:
+		return EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	}
+}
+
 /* With the CSR's encoded key, the certificate carries exactly those bytes,
- * for each key type; an encoded key that is not the subject key is refused. */
+ * for each key type; an encoded key that is not the subject key (of another
+ * type, or another key of the same type) is refused. The SPKIs hold no
+ * decoded key, as the CSR parser's do, so the check cannot lean on one. */
 static void test_issue_spki(void)
 {
 	struct flint_issuer *is = open_with(dir, "acme.test", NULL);
 	struct flint_identifier ids[] = { { "dns", "a.example.com" }, { "dns", "*.b.example.org" } };
-	EVP_PKEY *keys[] = { EVP_EC_gen("P-256"), EVP_EC_gen("P-384"), EVP_RSA_gen(2048),
-			     EVP_PKEY_Q_keygen(NULL, NULL, "ED25519") };
+	EVP_PKEY *keys[4], *twins[4];
 	size_t n_keys = sizeof(keys) / sizeof(keys[0]);
 
+	for (size_t i = 0; i < n_keys; i++) {
+		keys[i] = keygen(i);
+		twins[i] = keygen(i);
+	}
 	CHECK(is != NULL);
 	for (size_t i = 0; is && i < n_keys; i++) {
 		X509_PUBKEY *spki = keys[i] ? spki_of(keys[i]) : NULL;
 		X509_PUBKEY *other = spki_of(keys[(i + 1) % n_keys]);
+		X509_PUBKEY *twin = twins[i] ? spki_of(twins[i]) : NULL;
+		X509_PUBKEY *packed = NULL;
 		struct flint_leaf_params lp = { .server_auth = true, .subject_spki = spki };
 		struct flint_issued *c = NULL;
 		unsigned char *want = NULL, *got = NULL;
 		int want_len, got_len = -1;
 		X509 *x = NULL;
 
-		CHECK(keys[i] && spki && other);
-		if (!keys[i] || !spki || !other)
+		CHECK(keys[i] && spki && other && twin);
+		if (!keys[i] || !spki || !other || !twin)
 			goto next;
+		CHECK(X509_PUBKEY_get0(spki) == NULL); /* nothing cached */
+		ERR_clear_error();
 		CHECK_INT(flint_issuer_issue(is, keys[i], ids, 2, &lp, &c), 0);
 		if (!c)
 			goto next;
@@ -685,15 +735,37 @@ static void test_issue_spki(void)
 		lp.subject_spki = other;
 		CHECK_INT(flint_issuer_issue(is, keys[i], ids, 2, &lp, &c), FLINT_EINVAL);
 		CHECK(c == NULL);
+		lp.subject_spki = twin;
+		CHECK_INT(flint_issuer_issue(is, keys[i], ids, 2, &lp, &c), FLINT_EINVAL);
+		CHECK(c == NULL);
+		if (EVP_PKEY_get_base_id(keys[i]) == EVP_PKEY_EC) {
+			/* a compressed point is the same key; another key's is not */
+			const unsigned char *pb = NULL;
+			int pn = 0;
+
+			packed = spki_of_form(keys[i], true);
+			CHECK(packed && X509_PUBKEY_get0_param(NULL, &pb, &pn, NULL, packed) == 1 &&
+			      pn == 1 + (EVP_PKEY_get_bits(keys[i]) + 7) / 8 && (pb[0] | 1) == 0x03);
+			lp.subject_spki = packed;
+			CHECK_INT(flint_issuer_issue(is, keys[i], ids, 2, &lp, &c), 0);
+			flint_issued_free(c);
+			c = NULL;
+			CHECK_INT(flint_issuer_issue(is, twins[i], ids, 2, &lp, &c), FLINT_EINVAL);
+			CHECK(c == NULL);
+		}
 next:
 		OPENSSL_free(want);
 		OPENSSL_free(got);
 		X509_free(x);
 		X509_PUBKEY_free(spki);
 		X509_PUBKEY_free(other);
+		X509_PUBKEY_free(twin);
+		X509_PUBKEY_free(packed);
 	}
-	for (size_t i = 0; i < n_keys; i++)
+	for (size_t i = 0; i < n_keys; i++) {
 		EVP_PKEY_free(keys[i]);
+		EVP_PKEY_free(twins[i]);
+	}
 	flint_issuer_free(is);
 }
 

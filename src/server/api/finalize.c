@@ -142,7 +142,7 @@ static int issue_certificate(struct flintd *d, struct flint_store *st, const str
 		.not_before = o->not_before, .not_after = o->not_after, .lifetime = profile->lifetime,
 		.server_auth = profile->server_auth, .client_auth = profile->client_auth,
 		.common_name = profile->common_name ? common_name(csr) : NULL,
-		.subject_spki = X509_REQ_get_X509_PUBKEY(csr->req),
+		.subject_spki = csr->spki,
 	};
 	if ((rc = flint_issuer_issue(d->issuer, csr->pkey, csr->ids, csr->n_ids, &leaf, &issued)) < 0)
 		goto out;
