@@ -61,7 +61,11 @@ expect finalize_200 'flintd_http_requests_total{resource="finalize",status="200"
 expect revocations flintd_revocations_total = 0
 expect nonces_redeemed flintd_nonces_redeemed_total ">=" 5
 expect nonces_issued flintd_nonces_issued_total ">=" "$(value flintd_nonces_redeemed_total)"
-expect store_nonce_use 'flintd_store_operation_duration_seconds_count{op="nonce_use"}' ">=" 5
+# newAccount (signed with a jwk) uses a nonce; requests signed with a kid use
+# one and read their account in the same store call
+expect store_nonce_use 'flintd_store_operation_duration_seconds_count{op="nonce_use"}' ">=" 1
+expect store_nonce_use_account_get \
+	'flintd_store_operation_duration_seconds_count{op="nonce_use_account_get"}' ">=" 4
 expect store_challenge_finish 'flintd_store_operation_duration_seconds_count{op="challenge_finish"}' ">=" 1
 # this very scrape holds a connection open
 expect open_connections flintd_open_connections ">=" 1
