@@ -11,7 +11,7 @@
 #include "problem.h"
 
 #define FLINT_ACME_NONCE_POOL 16
-#define FLINT_ACME_BADNONCE_RETRIES 5 /* fresh nonces tried after a badNonce */
+#define FLINT_ACME_BADNONCE_RETRIES 10 /* fresh nonces tried after a badNonce */
 #define FLINT_ACME_503_RETRIES 3
 #define FLINT_ACME_503_MAX_WAIT 60 /* seconds of Retry-After we wait for; more is an error */
 

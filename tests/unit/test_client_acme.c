@@ -754,13 +754,19 @@ static void test_bad_nonce_gives_up(void)
 		{200, JSON, "nonce000", NULL, DIRECTORY, 0},	{400, PROBLEM, "nonce001", NULL, BAD_NONCE, 0},
 		{400, PROBLEM, "nonce002", NULL, BAD_NONCE, 0}, {400, PROBLEM, "nonce003", NULL, BAD_NONCE, 0},
 		{400, PROBLEM, "nonce004", NULL, BAD_NONCE, 0}, {400, PROBLEM, "nonce005", NULL, BAD_NONCE, 0},
-		{400, PROBLEM, "nonce006", NULL, BAD_NONCE, 0}, {200, JSON, "nonce007", NULL, "{}", 0},
+		{400, PROBLEM, "nonce006", NULL, BAD_NONCE, 0}, {400, PROBLEM, "nonce007", NULL, BAD_NONCE, 0},
+		{400, PROBLEM, "nonce008", NULL, BAD_NONCE, 0}, {400, PROBLEM, "nonce009", NULL, BAD_NONCE, 0},
+		{400, PROBLEM, "nonce010", NULL, BAD_NONCE, 0}, {400, PROBLEM, "nonce011", NULL, BAD_NONCE, 0},
+		{200, JSON, "nonce012", NULL, "{}", 0},
 	};
+	/* the directory, one badNonce per attempt, then a success never reached */
+	_Static_assert(sizeof(s) / sizeof(s[0]) == FLINT_ACME_BADNONCE_RETRIES + 3,
+		       "one canned badNonce per attempt");
 	struct flint_acme_reply *reply = NULL;
 	enum flint_problem_type t;
 	char *err = NULL;
 
-	script(s, 8);
+	script(s, sizeof(s) / sizeof(s[0]));
 	CHECK_INT(session_post(&err, &reply, &t), FLINT_EPROTO);
 	CHECK(reply == NULL);
 	CHECK_INT(srv.n_posts, 1 + FLINT_ACME_BADNONCE_RETRIES);
