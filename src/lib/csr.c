@@ -14,11 +14,12 @@
 #include <string.h>
 
 #include "error.h"
+#include "x509util.h"
 
 /* The request as RFC 2986 §4 lays it out. OpenSSL's own X509_REQ decodes the
  * subject key with the provider decoder on every d2i (OSSL_DECODER_CTX_new_for_pkey
  * under global locks, several % of flintd's CPU per issuance), so these
- * templates keep the key as algorithm and bits; make_key decodes the usual
+ * templates keep the key as algorithm and bits; flint_spki_key decodes the usual
  * key types directly. The typedefs are what the template macros need. */
 /* clang-format off */
 typedef struct csr_spki_st {
@@ -60,16 +61,6 @@ ASN1_SEQUENCE(CSR_REQ) = {
 	ASN1_SIMPLE(CSR_REQ, signature, ASN1_BIT_STRING),
 } static_ASN1_SEQUENCE_END(CSR_REQ)
 
-/* RSAPublicKey (RFC 8017 §A.1.1), the bits of an rsaEncryption key. */
-typedef struct csr_rsa_key_st {
-	ASN1_INTEGER *n;
-	ASN1_INTEGER *e;
-} CSR_RSA_KEY;
-
-ASN1_SEQUENCE(CSR_RSA_KEY) = {
-	ASN1_SIMPLE(CSR_RSA_KEY, n, ASN1_INTEGER),
-	ASN1_SIMPLE(CSR_RSA_KEY, e, ASN1_INTEGER),
-} static_ASN1_SEQUENCE_END(CSR_RSA_KEY)
 /* clang-format on */
 
 static int csr_problem(struct flint_problem **ret_problem, int r, const char *detail,
@@ -304,181 +295,30 @@ static int unused_bits(const ASN1_BIT_STRING *bs)
 	return (bs->flags & ASN1_STRING_FLAG_BITS_LEFT) ? (int)(bs->flags & 0x07) : 0;
 }
 
-/* A point (SEC 1 §2.3.3: compressed, uncompressed or hybrid, as OpenSSL's
- * decoder takes them) on the named curve group; the import refuses points
- * off the curve. */
-static int ec_key(const char *group, size_t field_bytes, const unsigned char *bits, size_t n,
-		  EVP_PKEY **ret)
-{
-	bool compressed = n == 1 + field_bytes && (bits[0] == 0x02 || bits[0] == 0x03);
-	bool full =
-	    n == 1 + 2 * field_bytes && (bits[0] == 0x04 || bits[0] == 0x06 || bits[0] == 0x07);
-
-	if (!compressed && !full)
-		return FLINT_EINVAL;
-	return flint_ec_public_key(group, bits, n, ret);
-}
-
-/* rsaEncryption bits: exactly one RSAPublicKey with a positive n and e. */
-static int rsa_key(const unsigned char *bits, size_t n, EVP_PKEY **ret)
-{
-	const unsigned char *p = bits;
-	CSR_RSA_KEY *rk = NULL;
-	BIGNUM *bn_n = NULL, *bn_e = NULL;
-	int r = FLINT_EINVAL;
-
-	rk = (CSR_RSA_KEY *)ASN1_item_d2i(NULL, &p, (long)n, ASN1_ITEM_rptr(CSR_RSA_KEY));
-	if (!rk || p != bits + n || ASN1_STRING_type(rk->n) != V_ASN1_INTEGER ||
-	    ASN1_STRING_type(rk->e) != V_ASN1_INTEGER)
-		goto out;
-	r = FLINT_ENOMEM;
-	bn_n = ASN1_INTEGER_to_BN(rk->n, NULL);
-	bn_e = ASN1_INTEGER_to_BN(rk->e, NULL);
-	if (!bn_n || !bn_e)
-		goto out;
-	r = FLINT_EINVAL;
-	if (BN_is_zero(bn_n) || BN_is_negative(bn_n) || BN_is_zero(bn_e) || BN_is_negative(bn_e))
-		goto out;
-	r = flint_rsa_public_key(bn_n, bn_e, ret);
-out:
-	ASN1_item_free((ASN1_VALUE *)rk, ASN1_ITEM_rptr(CSR_RSA_KEY));
-	BN_free(bn_n);
-	BN_free(bn_e);
-	return r;
-}
-
-static int ed25519_key(const unsigned char *bits, size_t n, EVP_PKEY **ret)
-{
-	EVP_PKEY *pkey;
-
-	if (n != 32)
-		return FLINT_EINVAL;
-	pkey = EVP_PKEY_new_raw_public_key_ex(NULL, "ED25519", NULL, bits, n);
-	if (!pkey)
-		return FLINT_EINVAL;
-	*ret = pkey;
-	return 0;
-}
-
-/* The key as received, not decoded: a new X509_PUBKEY holding copies of the
- * algorithm, its parameters (absent, NULL or a curve OID) and the bits. */
-static int spki_copy(const CSR_SPKI *in, X509_PUBKEY **ret)
-{
-	const ASN1_OBJECT *obj = NULL;
-	const void *pval = NULL;
-	ASN1_OBJECT *aobj = NULL, *curve = NULL;
-	unsigned char *bits = NULL;
-	X509_PUBKEY *spki = NULL;
-	int ptype = V_ASN1_UNDEF, n = ASN1_STRING_length(in->key), r = FLINT_ENOMEM;
-
-	X509_ALGOR_get0(&obj, &ptype, &pval, in->algorithm);
-	if (ptype != V_ASN1_UNDEF && ptype != V_ASN1_NULL && ptype != V_ASN1_OBJECT)
-		return FLINT_EINVAL;
-	if (n <= 0)
-		return FLINT_EINVAL;
-	if (!(spki = X509_PUBKEY_new()) || !(aobj = OBJ_dup(obj)) ||
-	    (ptype == V_ASN1_OBJECT && !(curve = OBJ_dup((const ASN1_OBJECT *)pval))) ||
-	    !(bits = OPENSSL_memdup(ASN1_STRING_get0_data(in->key), (size_t)n)))
-		goto out;
-	if (X509_PUBKEY_set0_param(spki, aobj, ptype, curve, bits, n) != 1)
-		goto out;
-	aobj = NULL, curve = NULL, bits = NULL; /* spki owns them now */
-	*ret = spki;
-	spki = NULL;
-	r = 0;
-out:
-	ASN1_OBJECT_free(aobj);
-	ASN1_OBJECT_free(curve);
-	OPENSSL_free(bits);
-	X509_PUBKEY_free(spki);
-	return r;
-}
-
-/* Any other algorithm, or a curve flint does not allow: decoded the slow
- * way, as d2i_X509_REQ did, so that flint_key_type_of refuses it as before
- * (a weak key, not an unreadable one). */
-static int decoded_key(const CSR_SPKI *in, X509_PUBKEY **ret_spki, EVP_PKEY **ret_pkey)
-{
-	unsigned char *der = NULL;
-	const unsigned char *p;
-	X509_PUBKEY *spki = NULL;
-	EVP_PKEY *pkey = NULL;
-	int len, r = FLINT_ENOMEM;
-
-	len = ASN1_item_i2d((const ASN1_VALUE *)in, &der, ASN1_ITEM_rptr(CSR_SPKI));
-	if (len <= 0)
-		goto out;
-	p = der;
-	r = FLINT_EINVAL;
-	spki = d2i_X509_PUBKEY(NULL, &p, len);
-	if (!spki || !(pkey = X509_PUBKEY_get(spki)))
-		goto out;
-	*ret_spki = spki;
-	*ret_pkey = pkey;
-	spki = NULL;
-	r = 0;
-out:
-	OPENSSL_free(der);
-	X509_PUBKEY_free(spki);
-	return r;
-}
-
-/* The subject key of the request: RSA, EC on P-256/384/521 and Ed25519
- * straight from their bits; others through decoded_key. Malformed keys
- * (unused bits, wrong lengths, explicit curve parameters, a bad
- * RSAPublicKey) are FLINT_EINVAL. */
+/* The subject key of the request: as received (algorithm, parameters and
+ * bits copied, not decoded) and decoded (flint_spki_key). A key bit string
+ * with unused bits is FLINT_EINVAL. */
 static int make_key(const CSR_SPKI *in, X509_PUBKEY **ret_spki, EVP_PKEY **ret_pkey)
 {
-	const unsigned char *bits = ASN1_STRING_get0_data(in->key);
-	size_t n = (size_t)ASN1_STRING_length(in->key);
-	const ASN1_OBJECT *obj = NULL;
-	const void *pval = NULL;
 	X509_PUBKEY *spki = NULL;
 	EVP_PKEY *pkey = NULL;
-	int ptype = V_ASN1_UNDEF, r = FLINT_EINVAL;
+	int r = FLINT_EINVAL;
 
 	if (unused_bits(in->key) != 0)
 		goto out;
-	X509_ALGOR_get0(&obj, &ptype, &pval, in->algorithm);
-	switch (OBJ_obj2nid(obj)) {
-	case NID_X9_62_id_ecPublicKey:
-		if (ptype != V_ASN1_OBJECT) /* explicit curve parameters */
-			goto out;
-		switch (OBJ_obj2nid(pval)) {
-		case NID_X9_62_prime256v1:
-			r = ec_key("prime256v1", 32, bits, n, &pkey);
-			break;
-		case NID_secp384r1:
-			r = ec_key("secp384r1", 48, bits, n, &pkey);
-			break;
-		case NID_secp521r1:
-			r = ec_key("secp521r1", 66, bits, n, &pkey);
-			break;
-		default:
-			return decoded_key(in, ret_spki, ret_pkey);
-		}
-		break;
-	case NID_rsaEncryption:
-		if (ptype != V_ASN1_UNDEF && ptype != V_ASN1_NULL)
-			goto out;
-		r = rsa_key(bits, n, &pkey);
-		break;
-	case NID_ED25519:
-		if (ptype != V_ASN1_UNDEF)
-			goto out;
-		r = ed25519_key(bits, n, &pkey);
-		break;
-	default:
-		return decoded_key(in, ret_spki, ret_pkey);
-	}
-	if (r < 0 || (r = spki_copy(in, &spki)) < 0)
+	r = FLINT_ENOMEM;
+	if (!(spki = X509_PUBKEY_new()))
+		goto out;
+	r = flint_spki_set(spki, in->algorithm, ASN1_STRING_get0_data(in->key),
+			   ASN1_STRING_length(in->key));
+	if (r < 0 || (r = flint_spki_key(spki, &pkey)) < 0)
 		goto out;
 	*ret_spki = spki;
 	*ret_pkey = pkey;
-	pkey = NULL;
+	spki = NULL;
 	r = 0;
 out:
-	EVP_PKEY_free(pkey);
+	X509_PUBKEY_free(spki);
 	return r;
 }
 

@@ -14,8 +14,8 @@
 
 struct flint_csr {
 	/* the subject public key as the request carries it: algorithm,
-	 * parameters and key bits, copied without decoding, so for RSA, EC and
-	 * Ed25519 it caches no EVP_PKEY (X509_PUBKEY_get0 on it fails). What
+	 * parameters and key bits, copied without decoding (flint_spki_set), so
+	 * it caches no EVP_PKEY (X509_PUBKEY_get0 on it fails). What
 	 * flint_leaf_params.subject_spki takes. Owned. */
 	X509_PUBKEY *spki;
 	/* the same key decoded, for the signature and the key policy (owned) */

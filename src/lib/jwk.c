@@ -272,60 +272,53 @@ static int get_b64(const json_t *jwk, const char *key, unsigned char **ret, size
 	return flint_b64url_decode(s, json_string_length(v), ret, ret_len);
 }
 
+/* A public key of type ("RSA", "EC") from params; FLINT_EINVAL when
+ * OpenSSL refuses them. */
+static int public_key_from(const char *type, const OSSL_PARAM *params, EVP_PKEY **ret)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
+	EVP_PKEY *pkey = NULL;
+	int r = FLINT_ECRYPTO;
+
+	if (!params || !ctx || EVP_PKEY_fromdata_init(ctx) <= 0)
+		goto out;
+	r = FLINT_EINVAL;
+	if (EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, (OSSL_PARAM *)params) <= 0)
+		goto out;
+	*ret = pkey;
+	r = 0;
+out:
+	EVP_PKEY_CTX_free(ctx);
+	return r;
+}
+
 int flint_rsa_public_key(const BIGNUM *n, const BIGNUM *e, EVP_PKEY **ret)
 {
 	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
 	OSSL_PARAM *params = NULL;
-	EVP_PKEY_CTX *ctx = NULL;
-	EVP_PKEY *pkey = NULL;
 	int r = FLINT_ECRYPTO;
 
-	if (!bld || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) ||
-	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e))
-		goto out;
-	params = OSSL_PARAM_BLD_to_param(bld);
-	ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
-	if (!params || !ctx || EVP_PKEY_fromdata_init(ctx) <= 0)
-		goto out;
-	r = FLINT_EINVAL;
-	if (EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
-		goto out;
-	*ret = pkey;
-	pkey = NULL;
-	r = 0;
-out:
+	if (bld && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) &&
+	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e))
+		params = OSSL_PARAM_BLD_to_param(bld);
+	if (params)
+		r = public_key_from("RSA", params, ret);
 	OSSL_PARAM_free(params);
 	OSSL_PARAM_BLD_free(bld);
-	EVP_PKEY_CTX_free(ctx);
-	EVP_PKEY_free(pkey);
 	return r;
 }
 
 int flint_ec_public_key(const char *group, const unsigned char *point, size_t len,
 			EVP_PKEY **ret)
 {
-	OSSL_PARAM params[3];
-	EVP_PKEY_CTX *ctx = NULL;
-	EVP_PKEY *pkey = NULL;
-	int r = FLINT_ECRYPTO;
+	/* the import fails for coordinates >= p or points off the curve */
+	const OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0),
+		OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)point, len),
+		OSSL_PARAM_construct_end(),
+	};
 
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0);
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)point, len);
-	params[2] = OSSL_PARAM_construct_end();
-	ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-	if (!ctx || EVP_PKEY_fromdata_init(ctx) <= 0)
-		goto out;
-	/* Import fails for coordinates >= p or points off the curve. */
-	r = FLINT_EINVAL;
-	if (EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
-		goto out;
-	*ret = pkey;
-	pkey = NULL;
-	r = 0;
-out:
-	EVP_PKEY_CTX_free(ctx);
-	EVP_PKEY_free(pkey);
-	return r;
+	return public_key_from("EC", params, ret);
 }
 
 static int import_rsa(const json_t *jwk, EVP_PKEY **ret)

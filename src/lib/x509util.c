@@ -3,11 +3,16 @@
 #include "x509util.h"
 
 #include <arpa/inet.h>
+#include <openssl/asn1t.h>
+#include <openssl/bn.h>
+#include <openssl/evp.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "error.h"
+#include "jwk.h"
 
 int flint_general_name_ia5(int type, const char *value, GENERAL_NAME **ret)
 {
@@ -103,4 +108,183 @@ int flint_asn1_time_unix(const ASN1_TIME *t, int64_t *ret)
 		return FLINT_ECRYPTO;
 	*ret = (int64_t)timegm(&tm);
 	return 0;
+}
+
+/* RSAPublicKey (RFC 8017 §A.1.1), the bits of an rsaEncryption key. */
+/* clang-format off */
+typedef struct spki_rsa_key_st {
+	ASN1_INTEGER *n;
+	ASN1_INTEGER *e;
+} SPKI_RSA_KEY;
+
+ASN1_SEQUENCE(SPKI_RSA_KEY) = {
+	ASN1_SIMPLE(SPKI_RSA_KEY, n, ASN1_INTEGER),
+	ASN1_SIMPLE(SPKI_RSA_KEY, e, ASN1_INTEGER),
+} static_ASN1_SEQUENCE_END(SPKI_RSA_KEY)
+/* clang-format on */
+
+int flint_spki_set(X509_PUBKEY *dst, const X509_ALGOR *alg, const unsigned char *bits, int n)
+{
+	const ASN1_OBJECT *obj = NULL;
+	ASN1_OBJECT *aobj = NULL;
+	const void *pval = NULL;
+	void *pval_copy = NULL;
+	unsigned char *bits_copy = NULL;
+	int ptype = V_ASN1_UNDEF, r;
+
+	if (!dst || !alg || !bits || n <= 0)
+		return FLINT_EINVAL;
+	X509_ALGOR_get0(&obj, &ptype, &pval, alg);
+	r = FLINT_ENOMEM;
+	if (!(aobj = OBJ_dup(obj)) || !(bits_copy = OPENSSL_memdup(bits, (size_t)n)))
+		goto out;
+	switch (ptype) {
+	case V_ASN1_UNDEF: /* Ed25519: no parameters */
+	case V_ASN1_NULL:  /* RSA */
+		break;
+	case V_ASN1_OBJECT: /* EC: the named curve */
+		if (!(pval_copy = OBJ_dup(pval)))
+			goto out;
+		break;
+	case V_ASN1_SEQUENCE: /* RSA-PSS, DSA, explicit curves */
+		if (!(pval_copy = ASN1_STRING_dup(pval)))
+			goto out;
+		break;
+	default: /* no key algorithm takes another kind of parameter */
+		r = FLINT_EINVAL;
+		goto out;
+	}
+	r = FLINT_ECRYPTO;
+	if (X509_PUBKEY_set0_param(dst, aobj, ptype, pval_copy, bits_copy, n) != 1)
+		goto out;
+	aobj = NULL, pval_copy = NULL, bits_copy = NULL; /* dst owns them now */
+	r = 0;
+out:
+	ASN1_OBJECT_free(aobj);
+	if (ptype == V_ASN1_OBJECT)
+		ASN1_OBJECT_free(pval_copy);
+	else
+		ASN1_STRING_free(pval_copy);
+	OPENSSL_free(bits_copy);
+	return r;
+}
+
+/* A point (SEC 1 §2.3.3: compressed, uncompressed or hybrid, as OpenSSL's
+ * decoder takes them) on the named curve group; the import refuses points
+ * off the curve. */
+static int ec_key(const char *group, size_t field_bytes, const unsigned char *bits, size_t n,
+		  EVP_PKEY **ret)
+{
+	bool compressed = n == 1 + field_bytes && (bits[0] == 0x02 || bits[0] == 0x03);
+	bool full =
+	    n == 1 + 2 * field_bytes && (bits[0] == 0x04 || bits[0] == 0x06 || bits[0] == 0x07);
+
+	if (!compressed && !full)
+		return FLINT_EINVAL;
+	return flint_ec_public_key(group, bits, n, ret);
+}
+
+/* rsaEncryption bits: exactly one RSAPublicKey with a positive n and e. */
+static int rsa_key(const unsigned char *bits, size_t n, EVP_PKEY **ret)
+{
+	const unsigned char *p = bits;
+	SPKI_RSA_KEY *rk = NULL;
+	BIGNUM *bn_n = NULL, *bn_e = NULL;
+	int r = FLINT_EINVAL;
+
+	rk = (SPKI_RSA_KEY *)ASN1_item_d2i(NULL, &p, (long)n, ASN1_ITEM_rptr(SPKI_RSA_KEY));
+	if (!rk || p != bits + n || ASN1_STRING_type(rk->n) != V_ASN1_INTEGER ||
+	    ASN1_STRING_type(rk->e) != V_ASN1_INTEGER)
+		goto out;
+	r = FLINT_ENOMEM;
+	bn_n = ASN1_INTEGER_to_BN(rk->n, NULL);
+	bn_e = ASN1_INTEGER_to_BN(rk->e, NULL);
+	if (!bn_n || !bn_e)
+		goto out;
+	r = FLINT_EINVAL;
+	if (BN_is_zero(bn_n) || BN_is_negative(bn_n) || BN_is_zero(bn_e) || BN_is_negative(bn_e))
+		goto out;
+	r = flint_rsa_public_key(bn_n, bn_e, ret);
+out:
+	ASN1_item_free((ASN1_VALUE *)rk, ASN1_ITEM_rptr(SPKI_RSA_KEY));
+	BN_free(bn_n);
+	BN_free(bn_e);
+	return r;
+}
+
+static int ed25519_key(const unsigned char *bits, size_t n, EVP_PKEY **ret)
+{
+	EVP_PKEY *pkey;
+
+	if (n != 32)
+		return FLINT_EINVAL;
+	pkey = EVP_PKEY_new_raw_public_key_ex(NULL, "ED25519", NULL, bits, n);
+	if (!pkey)
+		return FLINT_EINVAL;
+	*ret = pkey;
+	return 0;
+}
+
+/* Any other algorithm or curve: through OpenSSL's decoder, as d2i_X509_REQ
+ * did, so that the key policy refuses it as a weak key, not an unreadable one. */
+static int decoded_key(const X509_PUBKEY *spki, EVP_PKEY **ret)
+{
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	X509_PUBKEY *decoded = NULL;
+	EVP_PKEY *pkey = NULL;
+	int len, r = FLINT_ENOMEM;
+
+	len = i2d_X509_PUBKEY(spki, &der);
+	if (len <= 0)
+		goto out;
+	p = der;
+	r = FLINT_EINVAL;
+	if (!(decoded = d2i_X509_PUBKEY(NULL, &p, len)) || !(pkey = X509_PUBKEY_get(decoded)))
+		goto out;
+	*ret = pkey;
+	r = 0;
+out:
+	X509_PUBKEY_free(decoded);
+	OPENSSL_free(der);
+	return r;
+}
+
+int flint_spki_key(const X509_PUBKEY *spki, EVP_PKEY **ret)
+{
+	ASN1_OBJECT *obj = NULL;
+	const unsigned char *bits = NULL;
+	X509_ALGOR *alg = NULL;
+	const void *pval = NULL;
+	int n = 0, ptype = V_ASN1_UNDEF;
+
+	if (!spki || !ret || X509_PUBKEY_get0_param(&obj, &bits, &n, &alg, spki) != 1 || !bits ||
+	    n <= 0)
+		return FLINT_EINVAL;
+	X509_ALGOR_get0(NULL, &ptype, &pval, alg);
+	switch (OBJ_obj2nid(obj)) {
+	case NID_X9_62_id_ecPublicKey:
+		if (ptype != V_ASN1_OBJECT) /* explicit curve parameters */
+			return FLINT_EINVAL;
+		switch (OBJ_obj2nid(pval)) {
+		case NID_X9_62_prime256v1:
+			return ec_key("prime256v1", 32, bits, (size_t)n, ret);
+		case NID_secp384r1:
+			return ec_key("secp384r1", 48, bits, (size_t)n, ret);
+		case NID_secp521r1:
+			return ec_key("secp521r1", 66, bits, (size_t)n, ret);
+		default:
+			return decoded_key(spki, ret);
+		}
+	case NID_rsaEncryption:
+		if (ptype != V_ASN1_UNDEF && ptype != V_ASN1_NULL)
+			return FLINT_EINVAL;
+		return rsa_key(bits, (size_t)n, ret);
+	case NID_ED25519:
+		if (ptype != V_ASN1_UNDEF)
+			return FLINT_EINVAL;
+		return ed25519_key(bits, (size_t)n, ret);
+	default:
+		return decoded_key(spki, ret);
+	}
 }

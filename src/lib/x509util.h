@@ -1,6 +1,7 @@
-/* X.509 pieces the CSR builder, the CA and the client's tls-alpn-01 solver
- * all need: subjectAltName entries for ACME identifiers, DER encoding into
- * malloc'd memory, ASN1_TIME as Unix seconds. */
+/* X.509 pieces the CSR builder and parser, the CA and the client's
+ * tls-alpn-01 solver need: subjectAltName entries for ACME identifiers, DER
+ * encoding into malloc'd memory, ASN1_TIME as Unix seconds, public keys as
+ * a request carries them. */
 #ifndef FLINT_X509UTIL_H
 #define FLINT_X509UTIL_H
 
@@ -26,5 +27,20 @@ int flint_der_encode(const ASN1_VALUE *v, const ASN1_ITEM *it, unsigned char **r
 /* t as seconds since the epoch: FLINT_EINVAL for NULL, FLINT_ECRYPTO when
  * unreadable. */
 int flint_asn1_time_unix(const ASN1_TIME *t, int64_t *ret);
+
+/* dst := the algorithm alg (with its parameters) and the key bits[0..n),
+ * copied as they are: nothing is decoded (OpenSSL 3 decodes a key through
+ * its provider decoder, several times the cost of a signature check).
+ * Parameters are absent, NULL, an OID or a SEQUENCE, as every public-key
+ * algorithm has them; any other kind is FLINT_EINVAL. */
+int flint_spki_set(X509_PUBKEY *dst, const X509_ALGOR *alg, const unsigned char *bits, int n);
+
+/* The key spki holds, decoded: rsaEncryption, id-ecPublicKey on a named
+ * P-256/384/521 and Ed25519 straight from their bits (flint_rsa_public_key,
+ * flint_ec_public_key); other algorithms and curves through OpenSSL's
+ * decoder. FLINT_EINVAL for a malformed key: wrong lengths, a point off
+ * the curve, explicit curve parameters, RSA parameters other than NULL, a
+ * bad RSAPublicKey. No key policy (flint_key_type_of). */
+int flint_spki_key(const X509_PUBKEY *spki, EVP_PKEY **ret);
 
 #endif

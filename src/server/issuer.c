@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <openssl/bn.h>
-#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/ocsp.h>
 #include <openssl/pem.h>
@@ -250,150 +249,26 @@ out:
 }
 
 /* Version 3, random serial, names, validity and public key. */
-/* x's subjectPublicKeyInfo := a copy of spki: algorithm, parameters and key
- * bits as they are, without decoding the key again. */
-static int copy_spki(X509 *x, const X509_PUBKEY *spki)
-{
-	X509_PUBKEY *dst = X509_get_X509_PUBKEY(x);
-	ASN1_OBJECT *obj = NULL, *aobj = NULL;
-	X509_ALGOR *alg = NULL;
-	const unsigned char *bits = NULL;
-	unsigned char *bits_copy = NULL;
-	const void *pval = NULL;
-	void *pval_copy = NULL;
-	int n = 0, ptype = V_ASN1_UNDEF, r;
-
-	if (!dst || X509_PUBKEY_get0_param(&obj, &bits, &n, &alg, spki) != 1 || !bits || n <= 0)
-		return FLINT_EINVAL;
-	X509_ALGOR_get0(NULL, &ptype, &pval, alg);
-	r = FLINT_ENOMEM;
-	if (!(aobj = OBJ_dup(obj)) || !(bits_copy = OPENSSL_memdup(bits, (size_t)n)))
-		goto out;
-	switch (ptype) {
-	case V_ASN1_UNDEF: /* Ed25519: no parameters */
-	case V_ASN1_NULL:  /* RSA */
-		break;
-	case V_ASN1_OBJECT: /* EC: the named curve */
-		if (!(pval_copy = OBJ_dup(pval)))
-			goto out;
-		break;
-	default: /* a string or a SEQUENCE (RSA-PSS, explicit curves) */
-		if (!(pval_copy = ASN1_STRING_dup(pval)))
-			goto out;
-		break;
-	}
-	r = FLINT_ECRYPTO;
-	if (X509_PUBKEY_set0_param(dst, aobj, ptype, pval_copy, bits_copy, n) != 1)
-		goto out;
-	aobj = NULL, pval_copy = NULL, bits_copy = NULL; /* dst owns them now */
-	r = 0;
-out:
-	ASN1_OBJECT_free(aobj);
-	if (ptype == V_ASN1_OBJECT)
-		ASN1_OBJECT_free(pval_copy);
-	else
-		ASN1_STRING_free(pval_copy);
-	OPENSSL_free(bits_copy);
-	return r;
-}
-
-/* Whether spki holds pub, checked without decoding spki (a CSR's SPKI as
- * flint_csr_parse_der copies it caches no key, and decoding it again is
- * what copy_spki avoids): same algorithm and EC curve, and the same key -
- * the EC point's coordinates (whatever its SEC 1 form), the RSA modulus and
- * exponent, the Ed25519 octets. Other algorithms are decoded, as before. */
-static bool spki_holds(const X509_PUBKEY *spki, EVP_PKEY *pub)
-{
-	ASN1_OBJECT *obj = NULL;
-	const unsigned char *bits = NULL;
-	X509_ALGOR *alg = NULL;
-	const void *pval = NULL;
-	STACK_OF(ASN1_TYPE) *rsa = NULL;
-	BIGNUM *want_a = NULL, *want_b = NULL, *got_a = NULL, *got_b = NULL;
-	unsigned char raw[32];
-	char group[64];
-	size_t raw_len = 0, fb, glen = 0;
-	int n = 0, ptype = V_ASN1_UNDEF, curve;
-	bool same = false;
-
-	if (X509_PUBKEY_get0_param(&obj, &bits, &n, &alg, spki) != 1 || !bits || n <= 0)
-		return false;
-	X509_ALGOR_get0(NULL, &ptype, &pval, alg);
-	switch (EVP_PKEY_get_base_id(pub)) {
-	case EVP_PKEY_EC:
-		if (OBJ_obj2nid(obj) != NID_X9_62_id_ecPublicKey || ptype != V_ASN1_OBJECT ||
-		    !EVP_PKEY_get_utf8_string_param(pub, OSSL_PKEY_PARAM_GROUP_NAME, group,
-						    sizeof(group), &glen))
-			goto out;
-		curve = OBJ_sn2nid(group);
-		if (curve == NID_undef)
-			curve = EC_curve_nist2nid(group);
-		fb = ((size_t)EVP_PKEY_get_bits(pub) + 7) / 8;
-		if (curve == NID_undef || curve != OBJ_obj2nid(pval) ||
-		    !EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_EC_PUB_X, &got_a) ||
-		    !EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_EC_PUB_Y, &got_b))
-			goto out;
-		if ((size_t)n == 1 + fb && (bits[0] == 0x02 || bits[0] == 0x03)) {
-			want_a = BN_bin2bn(bits + 1, (int)fb, NULL);
-			same = want_a && BN_cmp(want_a, got_a) == 0 &&
-			       (bits[0] & 1) == (BN_is_odd(got_b) ? 1 : 0);
-		} else if ((size_t)n == 1 + 2 * fb &&
-			   (bits[0] == 0x04 || bits[0] == 0x06 || bits[0] == 0x07)) {
-			want_a = BN_bin2bn(bits + 1, (int)fb, NULL);
-			want_b = BN_bin2bn(bits + 1 + fb, (int)fb, NULL);
-			same = want_a && want_b && BN_cmp(want_a, got_a) == 0 &&
-			       BN_cmp(want_b, got_b) == 0;
-		}
-		break;
-	case EVP_PKEY_RSA: {
-		const unsigned char *p = bits;
-		const ASN1_TYPE *t_n, *t_e;
-
-		if (OBJ_obj2nid(obj) != NID_rsaEncryption ||
-		    !(rsa = d2i_ASN1_SEQUENCE_ANY(NULL, &p, n)) || p != bits + n ||
-		    sk_ASN1_TYPE_num(rsa) != 2)
-			goto out;
-		t_n = sk_ASN1_TYPE_value(rsa, 0);
-		t_e = sk_ASN1_TYPE_value(rsa, 1);
-		if (t_n->type != V_ASN1_INTEGER || t_e->type != V_ASN1_INTEGER ||
-		    !(want_a = ASN1_INTEGER_to_BN(t_n->value.integer, NULL)) ||
-		    !(want_b = ASN1_INTEGER_to_BN(t_e->value.integer, NULL)) ||
-		    !EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_N, &got_a) ||
-		    !EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_E, &got_b))
-			goto out;
-		same = BN_cmp(want_a, got_a) == 0 && BN_cmp(want_b, got_b) == 0;
-		break;
-	}
-	case EVP_PKEY_ED25519:
-		raw_len = sizeof(raw);
-		same = OBJ_obj2nid(obj) == NID_ED25519 && n == (int)sizeof(raw) &&
-		       EVP_PKEY_get_raw_public_key(pub, raw, &raw_len) == 1 &&
-		       raw_len == sizeof(raw) && memcmp(raw, bits, sizeof(raw)) == 0;
-		break;
-	default: {
-		EVP_PKEY *held = X509_PUBKEY_get0(spki);
-
-		same = held && (held == pub || EVP_PKEY_eq(held, pub) == 1);
-		break;
-	}
-	}
-out:
-	sk_ASN1_TYPE_pop_free(rsa, ASN1_TYPE_free);
-	BN_free(want_a);
-	BN_free(want_b);
-	BN_free(got_a);
-	BN_free(got_b);
-	return same;
-}
-
-/* spki (or, when NULL, pub) becomes x's public key. */
+/* spki (or, when NULL, pub) becomes x's public key: spki's algorithm and
+ * bits as they are, once it is known to hold pub. */
 static int set_pubkey(X509 *x, EVP_PKEY *pub, const X509_PUBKEY *spki)
 {
+	const unsigned char *bits = NULL;
+	X509_ALGOR *alg = NULL;
+	EVP_PKEY *held = NULL;
+	int n = 0, r;
+
 	if (!spki)
 		return X509_set_pubkey(x, pub) == 1 ? 0 : FLINT_ECRYPTO;
-	if (!spki_holds(spki, pub))
+	r = flint_spki_key(spki, &held);
+	if (r == 0 && EVP_PKEY_eq(held, pub) != 1)
+		r = FLINT_EINVAL;
+	EVP_PKEY_free(held);
+	if (r < 0) /* unreadable, or not pub */
+		return r == FLINT_ENOMEM ? r : FLINT_EINVAL;
+	if (X509_PUBKEY_get0_param(NULL, &bits, &n, &alg, spki) != 1)
 		return FLINT_EINVAL;
-	return copy_spki(x, spki);
+	return flint_spki_set(X509_get_X509_PUBKEY(x), alg, bits, n);
 }
 
 static int cert_new(EVP_PKEY *pub, const X509_PUBKEY *spki, const X509_NAME *subject,

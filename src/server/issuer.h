@@ -78,8 +78,9 @@ struct flint_leaf_params {
 	/* subject_key as its CSR encoded it, copied into the certificate byte
 	 * for byte (OpenSSL 3 re-encodes a key by decoding it again, a third of
 	 * an issuance's CPU); NULL: encoded from subject_key. Must hold
-	 * subject_key (FLINT_EINVAL otherwise), which is checked without
-	 * decoding it, so it need not cache a key (flint_csr.spki does not). */
+	 * subject_key (FLINT_EINVAL otherwise), which is checked on the key
+	 * flint_spki_key reads from it, so it need not cache one (flint_csr.spki
+	 * does not). */
 	const X509_PUBKEY *subject_spki;
 };
 

@@ -451,6 +451,17 @@ static void test_key_hostile(void)
 			    OBJ_nid2obj(NID_X9_62_prime256v1), point, 1, &len);
 	expect_refused(der, len, FLINT_EINVAL, "public key unreadable", "EC lone 0x04");
 	OPENSSL_free(der);
+	/* Parameters of a kind no key algorithm has (the fuzzer's leak: an
+	 * OCTET STRING, here under an unknown algorithm). */
+	{
+		ASN1_OCTET_STRING *odd = ASN1_OCTET_STRING_new();
+
+		ASN1_OCTET_STRING_set(odd, (const unsigned char *)"odd", 3);
+		der = make_csr_spki(p256, NID_sha256, V_ASN1_OCTET_STRING, odd, point, 65, &len);
+		expect_refused(der, len, FLINT_EINVAL, "public key unreadable",
+			       "parameters of another kind");
+		OPENSSL_free(der);
+	}
 	/* EC without parameters, and with NULL ones. */
 	der = make_csr_spki(p256, NID_X9_62_id_ecPublicKey, V_ASN1_UNDEF, NULL, NULL, 0, &len);
 	expect_refused(der, len, FLINT_EINVAL, "public key unreadable", "EC no curve");

@@ -17,6 +17,7 @@
 #include "check.h"
 #include "error.h"
 #include "issuer.h"
+#include "x509util.h"
 
 /* Leaf parameters of the tlsserver shape with a validity window. */
 #define LP(nb, na)                                                                          \
@@ -636,29 +637,18 @@ static X509_PUBKEY *spki_of_form(EVP_PKEY *key, bool compressed)
 {
 	EVP_PKEY *copy = compressed ? EVP_PKEY_dup(key) : NULL;
 	X509_PUBKEY *pk = NULL, *ret = NULL;
-	ASN1_OBJECT *obj = NULL;
 	const unsigned char *bits = NULL;
 	X509_ALGOR *alg = NULL;
-	const void *pval = NULL;
-	unsigned char *bits_copy = NULL;
-	ASN1_OBJECT *aobj = NULL, *curve = NULL;
-	int n = 0, ptype = V_ASN1_UNDEF;
+	int n = 0;
 
 	if (compressed && (!copy || !EVP_PKEY_set_utf8_string_param(
 					     copy, "point-format" /* OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT */,
 					     "compressed")))
 		goto out;
 	if (X509_PUBKEY_set(&pk, compressed ? copy : key) != 1 ||
-	    X509_PUBKEY_get0_param(&obj, &bits, &n, &alg, pk) != 1 || n <= 0)
+	    X509_PUBKEY_get0_param(NULL, &bits, &n, &alg, pk) != 1 || !(ret = X509_PUBKEY_new()))
 		goto out;
-	X509_ALGOR_get0(NULL, &ptype, &pval, alg);
-	if (!(ret = X509_PUBKEY_new()) || !(aobj = OBJ_dup(obj)) ||
-	    (ptype == V_ASN1_OBJECT && !(curve = OBJ_dup(pval))) ||
-	    !(bits_copy = OPENSSL_memdup(bits, (size_t)n)) ||
-	    X509_PUBKEY_set0_param(ret, aobj, ptype, curve, bits_copy, n) != 1) {
-		ASN1_OBJECT_free(aobj);
-		ASN1_OBJECT_free(curve);
-		OPENSSL_free(bits_copy);
+	if (flint_spki_set(ret, alg, bits, n) != 0) {
 		X509_PUBKEY_free(ret);
 		ret = NULL;
 	}
