@@ -3,15 +3,17 @@
 #include "resolver.h"
 
 #include <arpa/inet.h>
-#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <event2/event.h>
+#include <unbound-event.h>
 #include <unbound.h>
 #include <unistd.h>
 
+#include "dnsmsg.h"
 #include "error.h"
 
 #define ROOT_KEY_FILE "/usr/share/dns/root.key"
@@ -25,7 +27,10 @@
 #define RESOLVE_TIMEOUT (-1000) /* beyond unbound's own error codes */
 
 struct flint_resolver {
+	struct event_base *base; /* the owning thread's: queries run on it */
 	struct ub_ctx *ub;
+	struct event *deadline;
+	bool timed_out;
 	int timeout_ms; /* per query, across unbound's own retries */
 };
 
@@ -64,6 +69,13 @@ static int forwarder_spec(const char *fwd, char **ret)
 	return 0;
 }
 
+static void deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	struct flint_resolver *r = arg;
+	r->timed_out = true;
+}
+
 int flint_resolver_new(const char *forwarder, struct flint_resolver **ret)
 {
 	struct flint_resolver *r = NULL;
@@ -76,15 +88,17 @@ int flint_resolver_new(const char *forwarder, struct flint_resolver **ret)
 	if (!r)
 		goto out;
 	r->timeout_ms = DEFAULT_TIMEOUT_MS;
-	r->ub = ub_ctx_create();
+	/* Event mode: unbound runs its queries on our own event base, in the
+	 * calling thread, while we wait for the answer. Its asynchronous mode
+	 * instead hands every query to a resolver thread and the answer back
+	 * through pipes, about three times the CPU per query (and a synchronous
+	 * ub_resolve builds a whole new worker for every query). */
+	if (!(r->base = event_base_new()) || !(r->deadline = evtimer_new(r->base, deadline_cb, r)))
+		goto out;
+	r->ub = ub_ctx_create_event(r->base);
 	if (!r->ub)
 		goto out;
 	err = FLINT_EINVAL;
-	/* Asynchronous mode keeps one resolver thread per context: a synchronous
-	 * ub_resolve builds (and seeds) a whole new worker for every query, which
-	 * cost milliseconds of CPU per validation. It also lets us bound a query. */
-	if (ub_ctx_async(r->ub, 1) != 0)
-		goto out;
 	/* Challenge records are usually just changed by the applicant: never answer
 	 * from our own cache; the upstream resolver caches. */
 	if (ub_ctx_set_option(r->ub, "cache-max-ttl:", "0") != 0 ||
@@ -119,12 +133,150 @@ out:
 	return err;
 }
 
+/* One query's outcome, filled in by unbound's callback. */
+struct pending {
+	bool done;
+	int rcode;     /* the answer's, or SERVFAIL when unbound failed */
+	int sec;       /* 0 insecure, 1 bogus, 2 secure */
+	char *why_bogus;
+	uint8_t *packet; /* the answer message as unbound built it */
+	size_t len;
+};
+
+static void pending_free(struct pending *p)
+{
+	if (!p)
+		return;
+	free(p->why_bogus);
+	free(p->packet);
+	free(p);
+}
+
+static void query_done(void *arg, int rcode, void *packet, int len, int sec, char *why_bogus,
+		       int was_ratelimited)
+{
+	(void)was_ratelimited;
+	struct pending *p = arg;
+	p->done = true;
+	p->rcode = rcode;
+	p->sec = sec;
+	if (why_bogus)
+		p->why_bogus = strdup(why_bogus);
+	if (packet && len > 0 && (p->packet = malloc((size_t)len))) {
+		memcpy(p->packet, packet, (size_t)len);
+		p->len = (size_t)len;
+	}
+}
+
+/* The records of the queried type that answer name: those at name, or at
+ * the end of the CNAME chain that starts there. */
+struct answer {
+	struct flint_dns_msg *msg;
+	uint8_t *packet;
+	const struct flint_dns_rr *rr[MAX_RECORDS];
+	size_t n;
+};
+
+static void answer_free(struct answer *a)
+{
+	if (!a)
+		return;
+	flint_dns_msg_free(a->msg);
+	free(a->packet);
+	free(a);
+}
+
+#define MAX_CNAMES 16
+
+static int answer_from(struct pending *p, const char *name, int type, struct answer **ret)
+{
+	struct answer *a = calloc(1, sizeof(*a));
+	char cur[FLINT_DNS_NAME_BUF], target[FLINT_DNS_NAME_BUF];
+	int err;
+
+	if (!a)
+		return FLINT_ENOMEM;
+	a->packet = p->packet;
+	p->packet = NULL;
+	err = flint_dns_msg_parse(a->packet, p->len, &a->msg);
+	if (err < 0)
+		goto out;
+	if (strlen(name) >= sizeof(cur)) {
+		err = FLINT_EINVAL;
+		goto out;
+	}
+	strcpy(cur, name);
+	for (int hops = 0; hops < MAX_CNAMES; hops++) {
+		bool moved = false;
+		for (size_t i = 0; i < a->msg->n_rrs && !moved; i++) {
+			const struct flint_dns_rr *rr = &a->msg->rrs[i];
+			if (rr->section == 1 && rr->type == FLINT_DNS_T_CNAME && type != FLINT_DNS_T_CNAME &&
+			    rr->rclass == FLINT_DNS_C_IN && flint_dns_name_equal(rr->name, cur) &&
+			    flint_dns_rr_name(a->msg, rr, target) == 0) {
+				strcpy(cur, target);
+				moved = true;
+			}
+		}
+		if (!moved)
+			break;
+	}
+	for (size_t i = 0; i < a->msg->n_rrs && a->n < MAX_RECORDS; i++) {
+		const struct flint_dns_rr *rr = &a->msg->rrs[i];
+		if (rr->section == 1 && rr->type == type && rr->rclass == FLINT_DNS_C_IN &&
+		    flint_dns_name_equal(rr->name, cur))
+			a->rr[a->n++] = rr;
+	}
+	*ret = a;
+	a = NULL;
+	err = 0;
+out:
+	answer_free(a);
+	return err;
+}
+
+/* A query with a deadline, run on the resolver's event base until unbound
+ * calls back or the deadline passes (then the query is cancelled). */
+static int resolve_bounded(struct flint_resolver *r, const char *name, int type,
+			   struct pending **ret)
+{
+	struct pending *p = calloc(1, sizeof(*p));
+	struct timeval tv = {r->timeout_ms / 1000, (r->timeout_ms % 1000) * 1000};
+	int id = 0;
+
+	if (!p)
+		return UB_NOMEM;
+	int ub_err = ub_resolve_event(r->ub, name, type, RR_CLASS_IN, p, query_done, &id);
+	if (ub_err != 0) {
+		pending_free(p);
+		return ub_err;
+	}
+	r->timed_out = false;
+	evtimer_add(r->deadline, &tv);
+	while (!p->done && !r->timed_out)
+		if (event_base_loop(r->base, EVLOOP_ONCE) < 0)
+			break;
+	evtimer_del(r->deadline);
+	if (!p->done) {
+		/* unbound drops a cancelled query without calling back (and one
+		 * it no longer knows has called back already) */
+		(void)ub_cancel(r->ub, id);
+		pending_free(p);
+		return r->timed_out ? RESOLVE_TIMEOUT : UB_SERVFAIL;
+	}
+	*ret = p;
+	return 0;
+}
+
 void flint_resolver_free(struct flint_resolver *r)
 {
 	if (!r)
 		return;
 	if (r->ub)
-		ub_ctx_delete(r->ub);
+		ub_ctx_delete(r->ub); /* drops queries still running, calling nobody back */
+	if (r->deadline)
+		event_free(r->deadline);
+	if (r->base)
+		event_base_free(r->base);
 	free(r);
 }
 
@@ -134,64 +286,13 @@ void flint_resolver_set_timeout(struct flint_resolver *r, int seconds)
 		r->timeout_ms = seconds * 1000;
 }
 
-struct pending {
-	bool done;
-	int err;
-	struct ub_result *result;
-};
-
-static void query_done(void *arg, int err, struct ub_result *result)
-{
-	struct pending *p = arg;
-	p->done = true;
-	p->err = err;
-	p->result = result;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* ub_resolve with a deadline: the query runs on the context's resolver
- * thread while we wait on its descriptor; past the deadline it is cancelled. */
-static int resolve_bounded(struct flint_resolver *r, const char *name, int type,
-			   struct ub_result **ret)
-{
-	struct pending p = {0};
-	int id = 0;
-	int ub_err = ub_resolve_async(r->ub, name, type, RR_CLASS_IN, &p, query_done, &id);
-	if (ub_err != 0)
-		return ub_err;
-	int64_t deadline = now_ms() + r->timeout_ms;
-	while (!p.done) {
-		int64_t left = deadline - now_ms();
-		if (left <= 0) {
-			ub_cancel(r->ub, id);
-			return RESOLVE_TIMEOUT;
-		}
-		struct pollfd pfd = {.fd = ub_fd(r->ub), .events = POLLIN};
-		int n = poll(&pfd, 1, (int)left);
-		if (n > 0 && (ub_err = ub_process(r->ub)) != 0)
-			return ub_err;
-	}
-	if (p.err != 0) {
-		if (p.result)
-			ub_resolve_free(p.result);
-		return p.err;
-	}
-	*ret = p.result;
-	return 0;
-}
-
 /* Runs one query; a failure becomes FLINT_EIO and a dns problem. A NULL
- * *ret_result with 0 means "no data" (NXDOMAIN or empty answer). */
+ * *ret means "no data" (NXDOMAIN or no record of the type). */
 static int query(struct flint_resolver *r, const char *name, int type, const char *tname,
-		 struct ub_result **ret_result, struct flint_problem **ret_problem)
+		 struct answer **ret, struct flint_problem **ret_problem)
 {
-	struct ub_result *res = NULL;
+	struct pending *res = NULL;
+	struct answer *a = NULL;
 	struct flint_problem *p = NULL;
 	int ub_err, err = FLINT_EIO;
 
@@ -203,27 +304,34 @@ static int query(struct flint_resolver *r, const char *name, int type, const cha
 				      tname, name);
 		goto out;
 	}
-	if (res->bogus) {
+	if (res->sec == 1) {
 		p = flint_problem_new(FLINT_PROB_DNS, "DNS problem: DNSSEC validation failed looking up %s for %s: %s",
 				      tname, name, res->why_bogus ? res->why_bogus : "bogus");
 		goto out;
 	}
-	if (res->rcode != 0 && res->rcode != 3 /* NXDOMAIN */) {
+	if ((res->rcode != 0 && res->rcode != 3 /* NXDOMAIN */) || !res->packet) {
 		p = flint_problem_new(FLINT_PROB_DNS, "DNS problem: %s looking up %s for %s",
 				      res->rcode == 2 ? "SERVFAIL" : res->rcode == 5 ? "REFUSED" : "server failure",
 				      tname, name);
 		goto out;
 	}
-	if (res->havedata) {
-		*ret_result = res;
-		res = NULL;
-	} else {
-		*ret_result = NULL;
+	err = answer_from(res, name, type, &a);
+	if (err == FLINT_EINVAL) {
+		err = FLINT_EIO;
+		p = flint_problem_new(FLINT_PROB_DNS, "DNS problem: malformed answer looking up %s for %s",
+				      tname, name);
+		goto out;
 	}
+	if (err < 0)
+		goto out;
+	if (a->n == 0) {
+		answer_free(a);
+		a = NULL;
+	}
+	*ret = a;
 	err = 0;
 out:
-	if (res)
-		ub_resolve_free(res);
+	pending_free(res);
 	if (err < 0 && ret_problem) {
 		*ret_problem = p;
 		p = NULL;
@@ -268,9 +376,9 @@ int flint_resolver_collect(struct flint_resolver *r, const char *name, int type,
 			   void (*clear)(void *elem), void **ret, size_t *ret_n,
 			   struct flint_problem **ret_problem)
 {
-	struct ub_result *res = NULL;
+	struct answer *res = NULL;
 	unsigned char *v = NULL;
-	size_t n = 0, cap = 0;
+	size_t n = 0, cap;
 	int err;
 
 	if (!r || !name || !ret || !ret_n)
@@ -278,14 +386,12 @@ int flint_resolver_collect(struct flint_resolver *r, const char *name, int type,
 	err = query(r, name, type, tname, &res, ret_problem);
 	if (err < 0)
 		return err;
-	while (res && cap < MAX_RECORDS && res->data[cap])
-		cap++;
+	cap = res ? res->n : 0;
 	err = FLINT_ENOMEM;
 	if (!(v = calloc(cap ? cap : 1, elem_size)))
 		goto out;
 	for (size_t i = 0; i < cap; i++) {
-		err = parse((const unsigned char *)res->data[i], (size_t)res->len[i],
-			    v + n * elem_size);
+		err = parse(res->msg->data + res->rr[i]->rdoff, res->rr[i]->rdlen, v + n * elem_size);
 		if (err == FLINT_EINVAL)
 			continue; /* a malformed record counts as absent */
 		if (err < 0)
@@ -301,8 +407,7 @@ out:
 	for (size_t i = 0; i < n; i++)
 		clear(v + i * elem_size);
 	free(v);
-	if (res)
-		ub_resolve_free(res);
+	answer_free(res);
 	return err;
 }
 
@@ -323,15 +428,16 @@ int flint_resolver_txt(struct flint_resolver *r, const char *name, char ***ret, 
 				      clear_txt, (void **)ret, ret_n, ret_problem);
 }
 
-static int append_addrs(const struct ub_result *res, int family, struct sockaddr_storage **v,
+static int append_addrs(const struct answer *res, int family, struct sockaddr_storage **v,
 			size_t *n)
 {
 	size_t want = family == AF_INET6 ? 16 : 4;
 
-	for (size_t i = 0; res->data[i] && *n < MAX_RECORDS; i++) {
+	for (size_t i = 0; i < res->n && *n < MAX_RECORDS; i++) {
 		struct sockaddr_storage *grown, *ss;
+		const uint8_t *data = res->msg->data + res->rr[i]->rdoff;
 
-		if ((size_t)res->len[i] != want)
+		if (res->rr[i]->rdlen != want)
 			continue;
 		grown = realloc(*v, (*n + 1) * sizeof(**v));
 		if (!grown)
@@ -342,11 +448,11 @@ static int append_addrs(const struct ub_result *res, int family, struct sockaddr
 		if (family == AF_INET6) {
 			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
 			s6->sin6_family = AF_INET6;
-			memcpy(&s6->sin6_addr, res->data[i], 16);
+			memcpy(&s6->sin6_addr, data, 16);
 		} else {
 			struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
 			s4->sin_family = AF_INET;
-			memcpy(&s4->sin_addr, res->data[i], 4);
+			memcpy(&s4->sin_addr, data, 4);
 		}
 		(*n)++;
 	}
@@ -368,14 +474,14 @@ int flint_resolver_addrs(struct flint_resolver *r, const char *name,
 	if (!r || !name || !ret || !ret_n)
 		return FLINT_EINVAL;
 	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
-		struct ub_result *res = NULL;
+		struct answer *res = NULL;
 
 		err = query(r, name, q[i].type, q[i].tname, &res, ret_problem);
 		if (err < 0)
 			goto out;
 		if (res) {
 			err = append_addrs(res, q[i].family, &v, &n);
-			ub_resolve_free(res);
+			answer_free(res);
 			if (err < 0)
 				goto out;
 		}
