@@ -1,7 +1,18 @@
 /* The WAL checkpointer (sqlite_checkpoint.h): a thread with its own
  * connection that runs PASSIVE checkpoints (which never wait for, nor block,
  * readers and writers) when a commit leaves WAKE_PAGES or more in the WAL,
- * and every IDLE_S seconds in any case. */
+ * and every IDLE_S seconds in any case.
+ *
+ * A checkpoint copies the WAL into the database; only a writer that starts
+ * after a complete checkpoint, while no reader is in the WAL, starts the WAL
+ * over from its beginning. Under a steady load that moment rarely comes by
+ * itself: the WAL then stays above WAKE_PAGES, every commit woke the
+ * checkpointer again and every round synced the files twice to copy a few
+ * pages (more than one round per issuance). So a complete PASSIVE round is
+ * followed by a RESTART that does not wait: it takes the write lock if it
+ * is free, copies what came in meanwhile and makes the next writer start
+ * the WAL over; if a writer or reader is busy it gives up at once and the
+ * next round, WAKE_STEP pages later, tries again. */
 #include "store/sqlite_checkpoint.h"
 
 #include <errno.h>
@@ -13,6 +24,7 @@
 #include "error.h"
 
 #define WAKE_PAGES 4000 /* 16 MB of 4 KiB pages: a page rewritten by many commits is copied once */
+#define WAKE_STEP 128 /* pages more in the WAL since the last wake-up before the next */
 #define IDLE_S 5
 
 struct flint_sq_checkpointer {
@@ -21,6 +33,7 @@ struct flint_sq_checkpointer {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool due, stop;
+	int woken_at; /* WAL pages at the last wake-up (set by committers) */
 };
 
 /* sqlite3_wal_hook: runs in the committing thread, after the commit. */
@@ -29,12 +42,15 @@ static int on_commit(void *arg, sqlite3 *db, const char *name, int pages)
 	struct flint_sq_checkpointer *c = arg;
 
 	(void)db, (void)name;
-	if (pages >= WAKE_PAGES) {
-		pthread_mutex_lock(&c->lock);
+	if (pages < WAKE_PAGES)
+		return SQLITE_OK;
+	pthread_mutex_lock(&c->lock);
+	if (pages < c->woken_at || pages - c->woken_at >= WAKE_STEP) {
+		c->woken_at = pages;
 		c->due = true;
 		pthread_cond_signal(&c->cond);
-		pthread_mutex_unlock(&c->lock);
 	}
+	pthread_mutex_unlock(&c->lock);
 	return SQLITE_OK;
 }
 
@@ -59,7 +75,11 @@ static void *run(void *arg)
 		pthread_mutex_unlock(&c->lock);
 		/* a busy database or a reader holding an old snapshot only
 		 * shortens this round; the next one continues */
-		sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		int log = 0, copied = 0;
+		if (sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log,
+					      &copied) == SQLITE_OK &&
+		    log > 0 && copied == log)
+			sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
 		pthread_mutex_lock(&c->lock);
 	}
 	pthread_mutex_unlock(&c->lock);
@@ -89,6 +109,8 @@ int flint_sq_checkpointer_start(const char *path, sqlite3 *db,
 		    SQLITE_OK ||
 	    sqlite3_busy_timeout(c->db, 10000) != SQLITE_OK ||
 	    sqlite3_exec(c->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) != SQLITE_OK ||
+	    /* the RESTART never waits (a PASSIVE one never calls the handler) */
+	    sqlite3_busy_timeout(c->db, 0) != SQLITE_OK ||
 	    pthread_create(&c->thread, NULL, run, c) != 0) {
 		checkpointer_free(c);
 		return FLINT_EIO;
