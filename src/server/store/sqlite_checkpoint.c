@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "error.h"
+#include "metrics.h"
 
 #define WAKE_PAGES 4000 /* 16 MB of 4 KiB pages: a page rewritten by many commits is copied once */
 #define WAKE_STEP 128 /* pages more in the WAL since the last wake-up before the next */
@@ -76,10 +77,19 @@ static void *run(void *arg)
 		/* a busy database or a reader holding an old snapshot only
 		 * shortens this round; the next one continues */
 		int log = 0, copied = 0;
-		if (sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log,
-					      &copied) == SQLITE_OK &&
-		    log > 0 && copied == log)
-			sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+		struct timespec t0;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log,
+						   &copied);
+		flint_metrics_store(flint_metrics_global(), "wal_checkpoint",
+				    flint_metrics_since_us(&t0));
+		if (rc == SQLITE_OK && log > 0 && copied == log) {
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			if (sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_RESTART, NULL,
+						      NULL) == SQLITE_OK)
+				flint_metrics_store(flint_metrics_global(), "wal_restart",
+						    flint_metrics_since_us(&t0));
+		}
 		pthread_mutex_lock(&c->lock);
 	}
 	pthread_mutex_unlock(&c->lock);
