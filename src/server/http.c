@@ -147,6 +147,23 @@ static void tls_info_cb(const SSL *ssl, int where, int ret)
 	}
 }
 
+/* evhttp writes a response as two pieces, the status line and headers, and
+ * then the body, moved over as a buffer chain of its own; the TLS
+ * bufferevent encrypts each chain into a record and writes each record with
+ * a system call of its own. Joining a small response into one chain as it is
+ * added makes it one record and one write. */
+#define COALESCE_MAX 16384
+
+static void coalesce_output(struct evbuffer *out, const struct evbuffer_cb_info *info, void *arg)
+{
+	(void)arg;
+	if (info->n_added == 0)
+		return;
+	size_t len = evbuffer_get_length(out);
+	if (len <= COALESCE_MAX && evbuffer_peek(out, -1, NULL, NULL, 0) > 1)
+		(void)evbuffer_pullup(out, -1);
+}
+
 static struct bufferevent *accept_bev(struct event_base *base, void *arg)
 {
 	struct flintd_loop *loop = arg;
@@ -165,6 +182,7 @@ static struct bufferevent *accept_bev(struct event_base *base, void *arg)
 	}
 	cs->loop = loop;
 	cs->bev = bev;
+	evbuffer_add_cb(bufferevent_get_output(bev), coalesce_output, NULL);
 	cs->deadline = evtimer_new(base, deadline_cb, cs);
 	loop->conns++;
 	flint_metrics_gauge_add(flint_metrics_global(), FLINT_METRIC_CONNECTIONS, 1);
