@@ -72,6 +72,17 @@ cpu_ticks() { # pid -> utime+stime (clock ticks) of the whole process, all threa
 	echo $((${12} + ${13}))
 }
 
+thread_ticks() { # pid -> "NAME TICKS" per thread (utime+stime), threads of one name summed
+	local t s
+	for t in /proc/"$1"/task/*; do
+		s=$(<"$t/stat") || continue
+		s=${s##*) }
+		# shellcheck disable=SC2086
+		set -- $s
+		printf '%s %s\n' "$(<"$t/comm")" $((${12} + ${13}))
+	done | awk '{ n[$1] += $2 } END { for (k in n) print k, n[k] }'
+}
+
 vm_hwm_kb() { # pid -> peak resident set size (VmHWM, kB) so far
 	awk '$1 == "VmHWM:" { print $2; found = 1; exit } END { exit !found }' "/proc/$1/status" 2>/dev/null
 }

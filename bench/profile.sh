@@ -39,14 +39,24 @@ perf record -q -F 299 --call-graph dwarf,16384 -p "$SRV" -o "$T/perf.data" -- sl
 	>"$T/perf.log" 2>&1 &
 PERF=$!
 t0=$(cpu_ticks "$SRV")
+thread_ticks "$SRV" >"$T/threads0.txt"
 "$ACME_LOAD" -c "$CLIENTS" -t "$DURATION" --max-retry-after-ms 0 --http01-port "$HTTP01" \
 	--ca-bundle "$T/data/root.pem" "https://127.0.0.1:$PORT/directory" >"$T/load.txt" 2>&1
 t1=$(cpu_ticks "$SRV")
+thread_ticks "$SRV" >"$T/threads1.txt"
 wait "$PERF"
 issued=$(kv "$T/load.txt" issuances)
 [ "${issued:-0}" -gt 0 ] || { say "acme-load issued nothing"; cat "$T/load.txt" >&2; exit 1; }
 awk -v t="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" -v n="$issued" -v r="$(kv "$T/load.txt" issuances_per_s)" \
 	'BEGIN { printf "flintd: %d issuances, %s/s, %.2f ms server CPU each\n", n, r, t * 1000 / hz / n }'
+# threads are named by role (flintd = the main thread, also the first event
+# loop; flintd-httpN further loops; flintd-validN validation workers;
+# flintd-wal the SQLite checkpointer)
+echo "server CPU per issuance by thread:"
+awk -v hz="$(getconf CLK_TCK)" -v n="$issued" 'NR == FNR { a[$1] = $2; next }
+	{ d = $2 - a[$1]; role = $1; sub(/[0-9]+$/, "", role); r[role] += d; c[role]++ }
+	END { for (k in r) printf "  %-14s %2d thread(s) %.3f ms\n", k, c[k], r[k] * 1000 / hz / n }' \
+	"$T/threads0.txt" "$T/threads1.txt" | sort -k4 -rn
 echo "inclusive share of flintd's on-CPU samples:"
 perf script -i "$T/perf.data" 2>/dev/null | python3 -c '
 import collections, sys

@@ -16,6 +16,7 @@
 #include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <stdarg.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -684,6 +685,12 @@ out:
 static void *loop_main(void *arg)
 {
 	struct flintd_loop *l = arg;
+	int i = (int)(l - l->h->loops);
+	if (i > 0) { /* loop 0 is the main thread, whose name is the process's */
+		char name[16];
+		snprintf(name, sizeof(name), "flintd-http%d", i % 1000);
+		pthread_setname_np(pthread_self(), name);
+	}
 	event_base_dispatch(l->base);
 	return NULL;
 }

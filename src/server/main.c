@@ -32,6 +32,7 @@ static void *signal_thread(void *arg)
 	struct flintd_http *h = arg;
 	sigset_t set;
 	int sig = 0;
+	pthread_setname_np(pthread_self(), "flintd-signal");
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);

@@ -6,7 +6,7 @@
 # store latency, open connections; /metrics refuses POST; GET /health is 200
 # {"status":"ok"}; every log line of flintd's request and state changes is a JSON
 # object jq parses, with the newOrder request and the order becoming valid among them;
-# a revocation counted; then flintd again with --caa-reuse 0 (text logs): the issuance on a
+# a revocation counted; flintd's threads carry their role's name; then flintd again with --caa-reuse 0 (text logs): the issuance on a
 # validation worker (finalize_job) is counted too.
 # Env: FLINTD, FLINT_BIN (both required), FLINT_SRC. Ports 23100-23199: flintd +0,
 # flint's standalone http-01 (= flintd --http01-port) +2, challtestsrv DNS +53 and
@@ -31,6 +31,18 @@ if flint_run register account register --email metrics@example.com --agree-tos &
 	fi
 else
 	step_fail issue "$(flint_why)"
+fi
+
+# ---- threads named by role (top -H, /proc/PID/task/TID/comm): the main thread keeps
+# the process's name; validation workers, the SQLite checkpointer, the signal thread
+pid=$FLINTD_PID  # flintd itself, or the timeout(1) it runs under
+[ "$(cat /proc/"$pid"/comm 2>/dev/null)" = flintd ] || pid=$(pgrep -P "$FLINTD_PID" -x flintd | head -n 1)
+names=$(cat /proc/"$pid"/task/*/comm 2>/dev/null | sort | uniq -c | awk '{ printf "%s%s=%s", sep, $2, $1; sep = " " }')
+if [[ " $names " == *" flintd=1 "* && " $names " == *" flintd-valid"[0-9]*"=1 "* &&
+	" $names " == *" flintd-wal=1 "* && " $names " == *" flintd-signal=1 "* ]]; then
+	step_ok thread_names "$names"
+else
+	step_fail thread_names "threads: '$names' (want flintd, flintd-validN, flintd-wal, flintd-signal)"
 fi
 
 # ---- /metrics

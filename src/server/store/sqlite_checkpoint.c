@@ -59,6 +59,7 @@ static void *run(void *arg)
 {
 	struct flint_sq_checkpointer *c = arg;
 
+	pthread_setname_np(pthread_self(), "flintd-wal");
 	pthread_mutex_lock(&c->lock);
 	while (!c->stop) {
 		if (!c->due) {

@@ -170,6 +170,9 @@ static void *worker_main(void *arg)
 	struct flint_validation_pool *pool = w->pool;
 	struct flint_store *st = NULL;
 	struct flint_resolver *res = NULL;
+	char name[16]; /* as top -H and /proc/PID/task/TID/comm show it */
+	snprintf(name, sizeof(name), "flintd-valid%d", (int)(w - pool->workers) % 100);
+	pthread_setname_np(pthread_self(), name);
 	int rc = flint_store_open(pool->cfg->database, &st);
 	if (rc == 0)
 		rc = flint_resolver_new(pool->cfg->dns_server, &res);
