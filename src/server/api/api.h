@@ -99,6 +99,11 @@ int flint_ari_find_cert_in(struct flintd *d, struct flint_store *st, const char 
 json_t *flint_account_json(const struct flint_req *r, const struct flint_account *a);
 /* Loads the order's authorizations and derives its status (§7.1.6). */
 int flint_order_status(struct flint_req *r, const struct flint_order *o, const char **ret);
+/* The order's authorizations from the store, o->n_authz of them in order;
+ * free them with flint_order_authzs_free(*ret, o->n_authz). */
+int flint_order_authzs_load(struct flint_req *r, const struct flint_order *o,
+			    struct flint_authz ***ret);
+void flint_order_authzs_free(struct flint_authz **authzs, size_t n);
 /* Renders the order with its derived status. */
 int flint_order_render(struct flint_req *r, const struct flint_order *o, json_t **ret,
 		       const char **ret_status);

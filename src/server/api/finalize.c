@@ -14,6 +14,7 @@
 #include "error.h"
 #include "log.h"
 #include "metrics.h"
+#include "policy.h"
 #include "ratelimit.h"
 #include "validate/caa.h"
 #include "validate/worker.h"
@@ -186,23 +187,19 @@ static const struct flint_challenge *valid_challenge(const struct flint_authz *a
 	return NULL;
 }
 
-/* Whether a DNS authorization of the order was CAA-checked (at its
- * validation) longer than caa-reuse ago. */
-static bool caa_stale(struct flint_req *r, const struct flint_order *o)
+/* Whether a DNS authorization of the order (authzs, as just read) was
+ * CAA-checked (at its validation) longer than caa-reuse ago. */
+static bool caa_stale(struct flint_req *r, const struct flint_order *o,
+		      struct flint_authz *const *authzs)
 {
 	int64_t limit = flint_now() - r->d->cfg->caa_reuse;
-	bool stale = false;
+	const struct flint_challenge *c;
 
-	for (size_t i = 0; i < o->n_authz && !stale; i++) {
-		struct flint_authz *a = NULL;
-		const struct flint_challenge *c;
-
-		if (r->store->ops->authz_get(r->store, o->authz_ids[i], &a) == 0 &&
-		    !strcmp(a->ident_type, "dns") && (c = valid_challenge(a)) && c->validated <= limit)
-			stale = true;
-		flint_authz_free(a);
-	}
-	return stale;
+	for (size_t i = 0; i < o->n_authz; i++)
+		if (!strcmp(authzs[i]->ident_type, "dns") && (c = valid_challenge(authzs[i])) &&
+		    c->validated <= limit)
+			return true;
+	return false;
 }
 
 struct finalize_job {
@@ -357,6 +354,8 @@ void flint_api_finalize(struct flint_req *r, const char *order_id)
 	json_t *order_ids = NULL;
 	const char *status = NULL;
 	const struct flint_profile *profile;
+	struct flint_authz **authzs = NULL;
+	size_t n_authzs = 0;
 	int rc;
 
 	if (flint_req_authenticate(r, FLINT_AUTH_KID) < 0)
@@ -424,12 +423,15 @@ void flint_api_finalize(struct flint_req *r, const char *order_id)
 	}
 	flintd_logf("state order=%s status=processing", o->id);
 	/* An authorization may have been deactivated or expired since the check
-	 * above: judge readiness again now that this request owns the order. */
+	 * above: judge readiness again now that this request owns the order
+	 * (the authorizations read for this serve the CAA check below too). */
 	{
 		struct flint_order pending = *o;
 		pending.status = "pending";
-		if ((rc = flint_order_status(r, &pending, &status)) < 0)
+		if ((rc = flint_order_authzs_load(r, o, &authzs)) < 0)
 			goto fail;
+		n_authzs = o->n_authz;
+		status = flint_policy_order_status(&pending, authzs, o->n_authz, flint_now());
 		if (strcmp(status, "ready") != 0) {
 			rc = FLINT_ECONFLICT;
 			goto fail;
@@ -438,7 +440,7 @@ void flint_api_finalize(struct flint_req *r, const char *order_id)
 
 	/* CAA again when an authorization's check is older than caa-reuse: on a
 	 * worker (DNS must not stall the event loop); the client polls */
-	if (caa_stale(r, o)) {
+	if (caa_stale(r, o, authzs)) {
 		rc = queue_finalize(r->d, o->id, csr, profile);
 		csr = NULL; /* the job's now (freed when not queued) */
 		if (rc < 0)
@@ -459,6 +461,7 @@ void flint_api_finalize(struct flint_req *r, const char *order_id)
 fail:
 	flint_reply_problem(r, order_fail(r->store, o->id, rc, NULL));
 out:
+	flint_order_authzs_free(authzs, n_authzs);
 	flint_order_free(o);
 	flint_csr_free(csr);
 	flint_problem_free(prob);

@@ -22,30 +22,60 @@ static json_t *time_json(int64_t t)
 	return json_string(buf);
 }
 
-int flint_order_status(struct flint_req *r, const struct flint_order *o, const char **ret)
+void flint_order_authzs_free(struct flint_authz **authzs, size_t n)
+{
+	for (size_t i = 0; authzs && i < n; i++)
+		flint_authz_free(authzs[i]);
+	free(authzs);
+}
+
+int flint_order_authzs_load(struct flint_req *r, const struct flint_order *o,
+			    struct flint_authz ***ret)
+{
+	struct flint_authz **authzs = calloc(o->n_authz ? o->n_authz : 1, sizeof(*authzs));
+	int rc = authzs ? 0 : FLINT_ENOMEM;
+	for (size_t i = 0; rc == 0 && i < o->n_authz; i++)
+		rc = r->store->ops->authz_get(r->store, o->authz_ids[i], &authzs[i]);
+	if (rc < 0) {
+		flint_order_authzs_free(authzs, o->n_authz);
+		return rc;
+	}
+	*ret = authzs;
+	return 0;
+}
+
+/* The order's status from its authorizations: known (o->n_authz of them,
+ * in order) when the caller has them, else read when the status needs them. */
+static int status_of(struct flint_req *r, const struct flint_order *o,
+		     struct flint_authz *const *known, const char **ret)
 {
 	int64_t now = flint_now();
+	struct flint_authz **authzs = NULL;
 
 	/* processing, valid, invalid or expired: no authorization is read */
 	if (!flint_policy_order_status_needs_authzs(o, now)) {
 		*ret = flint_policy_order_status(o, NULL, 0, now);
 		return 0;
 	}
-	struct flint_authz **authzs = calloc(o->n_authz ? o->n_authz : 1, sizeof(*authzs));
-	size_t loaded = 0;
-	int rc = authzs ? 0 : FLINT_ENOMEM;
-	for (; rc == 0 && loaded < o->n_authz; loaded++)
-		rc = r->store->ops->authz_get(r->store, o->authz_ids[loaded], &authzs[loaded]);
-	if (rc == 0)
-		*ret = flint_policy_order_status(o, authzs, o->n_authz, now);
-	for (size_t i = 0; i < loaded; i++)
-		flint_authz_free(authzs[i]);
-	free(authzs);
-	return rc;
+	if (known) {
+		*ret = flint_policy_order_status(o, known, o->n_authz, now);
+		return 0;
+	}
+	int rc = flint_order_authzs_load(r, o, &authzs);
+	if (rc < 0)
+		return rc;
+	*ret = flint_policy_order_status(o, authzs, o->n_authz, now);
+	flint_order_authzs_free(authzs, o->n_authz);
+	return 0;
 }
 
-int flint_order_render(struct flint_req *r, const struct flint_order *o, json_t **ret,
-		       const char **ret_status)
+int flint_order_status(struct flint_req *r, const struct flint_order *o, const char **ret)
+{
+	return status_of(r, o, NULL, ret);
+}
+
+static int render(struct flint_req *r, const struct flint_order *o,
+		  struct flint_authz *const *known, json_t **ret, const char **ret_status)
 {
 	const char *status = NULL;
 	json_t *doc = NULL, *urls = json_array();
@@ -56,7 +86,7 @@ int flint_order_render(struct flint_req *r, const struct flint_order *o, json_t 
 		goto out;
 	for (size_t i = 0; i < o->n_authz; i++)
 		json_array_append_new(urls, flint_url_json(r, "/acme/authz/%s", o->authz_ids[i]));
-	if ((rc = flint_order_status(r, o, &status)) < 0)
+	if ((rc = status_of(r, o, known, &status)) < 0)
 		goto out;
 	rc = FLINT_ENOMEM;
 	doc = json_pack("{s:s, s:o, s:O, s:O, s:s}", "status", status, "expires",
@@ -91,11 +121,18 @@ out:
 }
 
 /* Replies with the order, its Location and, while processing, Retry-After. */
-void flint_order_reply(struct flint_req *r, int status, const struct flint_order *o)
+int flint_order_render(struct flint_req *r, const struct flint_order *o, json_t **ret,
+		       const char **ret_status)
+{
+	return render(r, o, NULL, ret, ret_status);
+}
+
+static void reply_with(struct flint_req *r, int status, const struct flint_order *o,
+		       struct flint_authz *const *known)
 {
 	json_t *doc = NULL;
 	const char *st = NULL;
-	int rc = flint_order_render(r, o, &doc, &st);
+	int rc = render(r, o, known, &doc, &st);
 	if (rc < 0) {
 		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "cannot render order: %s",
 				  flint_strerror(rc));
@@ -108,6 +145,11 @@ void flint_order_reply(struct flint_req *r, int status, const struct flint_order
 	if (!strcmp(st, "processing"))
 		flint_reply_add_header(r, "Retry-After", "1");
 	flint_reply_json(r, status, doc);
+}
+
+void flint_order_reply(struct flint_req *r, int status, const struct flint_order *o)
+{
+	reply_with(r, status, o, NULL);
 }
 
 /* A new pending authorization with one challenge per applicable type
@@ -281,6 +323,7 @@ void flint_api_new_order(struct flint_req *r, const char *rest)
 	size_t n_ids = 0, n_new = 0;
 	struct flint_problem *prob = NULL;
 	struct flint_authz *fresh = NULL;
+	struct flint_authz **known = NULL; /* the order's authorizations, in order */
 	struct flint_authz **reused = NULL;
 	struct flint_order o = {0};
 	const struct flint_profile *profile;
@@ -338,7 +381,8 @@ void flint_api_new_order(struct flint_req *r, const char *rest)
 	o.authz_ids = calloc(n_ids, sizeof(*o.authz_ids));
 	fresh = calloc(n_ids, sizeof(*fresh));
 	reused = calloc(n_ids, sizeof(*reused));
-	if (!o.authz_ids || !fresh || !reused || (rc = flint_random_b64url(12, &o.id)) < 0) {
+	known = calloc(n_ids, sizeof(*known));
+	if (!o.authz_ids || !fresh || !reused || !known || (rc = flint_random_b64url(12, &o.id)) < 0) {
 		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "out of memory");
 		goto out;
 	}
@@ -350,6 +394,7 @@ void flint_api_new_order(struct flint_req *r, const char *rest)
 						     o.expires, &reused[i]);
 		if (rc == 0) {
 			o.authz_ids[i] = reused[i]->id;
+			known[i] = reused[i];
 			continue;
 		}
 		if (rc != FLINT_ENOTFOUND) {
@@ -369,6 +414,7 @@ void flint_api_new_order(struct flint_req *r, const char *rest)
 			flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "%s", flint_strerror(rc));
 			goto out;
 		}
+		known[i] = &fresh[n_new];
 		o.authz_ids[i] = fresh[n_new++].id;
 	}
 	if (flint_limit_pending_authzs(r, n_new, now) < 0)
@@ -401,7 +447,8 @@ void flint_api_new_order(struct flint_req *r, const char *rest)
 	flintd_logf("state order=%s account=%s status=pending profile=%s identifiers=%s%s%s",
 		    o.id, r->account->id, o.profile, o.identifiers_json,
 		    o.replaces ? " replaces=" : "", o.replaces ? o.replaces : "");
-	flint_order_reply(r, 201, &o);
+	/* its status from the authorizations at hand: none is read back */
+	reply_with(r, 201, &o, known);
 out:
 	for (size_t i = 0; i < n_new; i++)
 		flint_new_authz_clear(&fresh[i]);
@@ -410,6 +457,7 @@ out:
 	flint_body_new_order_free(body);
 	free(fresh);
 	free(reused);
+	free(known);
 	free(o.authz_ids);
 	free(o.id);
 	free(replaces_expect);
