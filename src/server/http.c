@@ -155,14 +155,64 @@ static void tls_info_cb(const SSL *ssl, int where, int ret)
  * added makes it one record and one write. */
 #define COALESCE_MAX 16384
 
-static void coalesce_output(struct evbuffer *out, const struct evbuffer_cb_info *info, void *arg)
+/* Requests evhttp refuses itself (a body over the limit, a malformed request
+ * line or header, a method it does not allow) get its HTML error page, and
+ * libevent 2.1 calls nothing of flintd's for them. flintd never sends HTML:
+ * such a page, once whole in a connection's output, is replaced by an RFC
+ * 7807 problem document with the same status, as every other error has. */
+static void problem_for_evhttp_page(struct evbuffer *out, const char *base_url)
 {
-	(void)arg;
+	size_t len = evbuffer_get_length(out);
+	const char *p = (const char *)evbuffer_pullup(out, -1);
+	const char *head_end, *detail;
+	char *doc = NULL, *reply = NULL;
+	int status, n;
+
+	if (!p || len < 16 || strncmp(p, "HTTP/1.", 7) != 0 || p[8] != ' ' ||
+	    !(head_end = memmem(p, len, "\r\n\r\n", 4)) ||
+	    !memmem(p, (size_t)(head_end - p), "\r\nContent-Type: text/html", 25) ||
+	    !memmem(head_end, len - (size_t)(head_end - p), "</HTML>", 7))
+		return;
+	status = atoi(p + 9);
+	if (status < 400 || status > 599)
+		return;
+	detail = status == 413 ? "the request body is over the limit of 262144 bytes"
+	       : status == 400 ? "malformed HTTP request"
+	       : status == 405 || status == 501 ? "method not allowed"
+			       : "the request was refused";
+	n = asprintf(&doc, "{\n  \"type\": \"%s\",\n  \"detail\": \"%s\",\n  \"status\": %d\n}",
+		     flint_problem_type_urn(status >= 500 && status != 501
+						    ? FLINT_PROB_SERVER_INTERNAL
+						    : FLINT_PROB_MALFORMED),
+		     detail, status);
+	if (n < 0)
+		return;
+	const char *eol = memchr(p, '\r', (size_t)(head_end - p) + 1);
+	n = asprintf(&reply,
+		     "%.*s\r\nContent-Type: application/problem+json\r\nContent-Length: %zu\r\n"
+		     "Link: <%s/directory>;rel=\"index\"\r\nConnection: close\r\n\r\n%s",
+		     (int)(eol - p), p, strlen(doc), base_url, doc);
+	free(doc);
+	if (n < 0)
+		return;
+	/* the drain and the add call this callback again: the output is no
+	 * longer HTML then */
+	evbuffer_drain(out, len);
+	evbuffer_add(out, reply, (size_t)n);
+	free(reply);
+}
+
+static void on_output(struct evbuffer *out, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct flintd_loop *loop = arg;
 	if (info->n_added == 0)
 		return;
 	size_t len = evbuffer_get_length(out);
-	if (len <= COALESCE_MAX && evbuffer_peek(out, -1, NULL, NULL, 0) > 1)
+	if (len > COALESCE_MAX)
+		return;
+	if (evbuffer_peek(out, -1, NULL, NULL, 0) > 1)
 		(void)evbuffer_pullup(out, -1);
+	problem_for_evhttp_page(out, loop->h->d->cfg->base_url);
 }
 
 static struct bufferevent *accept_bev(struct event_base *base, void *arg)
@@ -183,7 +233,7 @@ static struct bufferevent *accept_bev(struct event_base *base, void *arg)
 	}
 	cs->loop = loop;
 	cs->bev = bev;
-	evbuffer_add_cb(bufferevent_get_output(bev), coalesce_output, NULL);
+	evbuffer_add_cb(bufferevent_get_output(bev), on_output, loop);
 	cs->deadline = evtimer_new(base, deadline_cb, cs);
 	loop->conns++;
 	flint_metrics_gauge_add(flint_metrics_global(), FLINT_METRIC_CONNECTIONS, 1);
