@@ -1159,6 +1159,39 @@ static void test_authz_insert(void)
 	CHECK_INT(OPS->authz_insert(st, NULL), FLINT_EINVAL);
 }
 
+/* Challenge fields with the characters an array literal must escape or that
+ * end its elements (PostgreSQL sends an authorization's challenges as
+ * arrays), an error document and a validation time: stored as given, in
+ * order. */
+static void test_challenge_fields_roundtrip(void)
+{
+	struct flint_challenge ch[3] = {
+		{.id = "odd-c1", .type = "http-01", .token = "q\"uo,te{}", .status = "pending"},
+		{.id = "odd-c2", .type = "dns-01", .token = "back\\slash NULL", .status = "invalid",
+		 .validated = 1234, .error_json = "{\"type\":\"urn:x\",\"detail\":\"a \\\"b\\\"\"}"},
+		{.id = "odd-c3", .type = "tls-alpn-01", .token = "", .status = "pending"},
+	};
+	struct flint_authz az = {.id = "odd-az", .account_id = "acct2", .ident_type = "dns",
+				 .ident_value = "odd.example", .status = "pending", .expires = 9000,
+				 .created = 1000, .challenges = ch, .n_challenges = 3};
+	struct flint_authz *got = NULL;
+
+	CHECK_INT(OPS->authz_insert(st, &az), 0);
+	CHECK_INT(OPS->authz_get(st, "odd-az", &got), 0);
+	CHECK(got && got->n_challenges == 3);
+	for (size_t i = 0; got && i < got->n_challenges && i < 3; i++) {
+		CHECK_STR(got->challenges[i].id, ch[i].id);
+		CHECK_STR(got->challenges[i].type, ch[i].type);
+		CHECK_STR(got->challenges[i].token, ch[i].token);
+		CHECK_STR(got->challenges[i].status, ch[i].status);
+		CHECK_INT(got->challenges[i].validated, ch[i].validated);
+		CHECK(!ch[i].error_json ? !got->challenges[i].error_json
+					: got->challenges[i].error_json &&
+						  !strcmp(got->challenges[i].error_json, ch[i].error_json));
+	}
+	flint_authz_free(got);
+}
+
 /* Finalization keeps the CSR and a claim, so another node can finish it. */
 static void test_finalize_claims(void)
 {
@@ -1581,6 +1614,7 @@ int main(void)
 		RUN(test_eab_race);
 		RUN(test_authz_insert);
 		RUN(test_large_order);
+		RUN(test_challenge_fields_roundtrip);
 		RUN(test_rate_counts);
 		RUN(test_finalize_claims);
 		RUN(test_leases);

@@ -193,7 +193,7 @@ enum stmt_id {
 	S_ACCOUNT_UPDATE,
 	S_ACCOUNT_EXISTS,
 	S_AUTHZ_INSERT,
-	S_CHALLENGE_INSERT,
+	S_CHALLENGES_INSERT,
 	S_ORDER_INSERT,
 	S_ORDER_AUTHZ_INSERT,
 	S_ORDER_GET,
@@ -273,9 +273,14 @@ static const char *const stmt_sql[S_COUNT] = {
 				" AND created > $2",
 	[S_AUTHZ_INSERT] = "INSERT INTO authzs (" AUTHZ_COLS ", ins)"
 			   " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-	[S_CHALLENGE_INSERT] = "INSERT INTO challenges (id, authz_id, pos, type, token, status,"
-			       " validated, error_json, ins) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
-			       " $9)",
+	/* an authorization's challenges in one statement: arrays of their
+	 * fields, zipped by unnest, positions from the arrays' order */
+	[S_CHALLENGES_INSERT] = "INSERT INTO challenges (id, authz_id, pos, type, token, status,"
+				" validated, error_json, ins)"
+				" SELECT c.id, $2, c.pos - 1, c.type, c.token, c.status, c.validated,"
+				" c.error_json, $8 FROM unnest($1::text[], $3::text[], $4::text[],"
+				" $5::text[], $6::bigint[], $7::text[]) WITH ORDINALITY"
+				" AS c(id, type, token, status, validated, error_json, pos)",
 	[S_ORDER_INSERT] = "INSERT INTO orders (" ORDER_COLS ", ins)"
 			   " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
 	[S_ORDER_AUTHZ_INSERT] = "INSERT INTO order_authzs (order_id, pos, authz_id)"
@@ -1305,30 +1310,82 @@ static int pg_account_update(struct flint_store *st, const struct flint_account 
 }
 
 /* What the batched writes below send. */
-static const enum stmt_id AUTHZ_INSERT_USES[] = { S_AUTHZ_INSERT, S_CHALLENGE_INSERT };
-static const enum stmt_id ORDER_INSERT_USES[] = { S_AUTHZ_INSERT, S_CHALLENGE_INSERT,
+static const enum stmt_id AUTHZ_INSERT_USES[] = { S_AUTHZ_INSERT, S_CHALLENGES_INSERT };
+static const enum stmt_id ORDER_INSERT_USES[] = { S_AUTHZ_INSERT, S_CHALLENGES_INSERT,
 						  S_ORDER_INSERT, S_ORDER_AUTHZ_INSERT };
 static const enum stmt_id CERT_INSERT_USES[] = { S_CERT_INSERT, S_CERT_DOMAIN_INSERT };
 #define N_USES(a) (sizeof(a) / sizeof((a)[0]))
 
+enum challenge_field { CF_ID, CF_TYPE, CF_TOKEN, CF_STATUS, CF_ERROR, CF_VALIDATED };
+
+/* One field of every challenge of a as a PostgreSQL array literal:
+ * {"x","y",NULL} for texts (quotes and backslashes escaped), {1,2} for
+ * CF_VALIDATED. NULL when out of memory. */
+static char *challenge_array(const struct flint_authz *a, enum challenge_field f)
+{
+	char *s = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&s, &len);
+
+	if (!m)
+		return NULL;
+	fputc('{', m);
+	for (size_t i = 0; i < a->n_challenges; i++) {
+		const struct flint_challenge *c = &a->challenges[i];
+		const char *v = f == CF_ID ? c->id
+			      : f == CF_TYPE ? c->type
+			      : f == CF_TOKEN ? c->token
+			      : f == CF_STATUS ? (c->status ? c->status : "pending")
+					       : c->error_json;
+		if (i)
+			fputc(',', m);
+		if (f == CF_VALIDATED) {
+			fprintf(m, "%" PRId64, c->validated);
+			continue;
+		}
+		if (!v) {
+			fputs("NULL", m);
+			continue;
+		}
+		fputc('"', m);
+		for (; *v; v++) {
+			if (*v == '"' || *v == '\\')
+				fputc('\\', m);
+			fputc(*v, m);
+		}
+		fputc('"', m);
+	}
+	fputc('}', m);
+	if (fclose(m) != 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
 static int insert_authz(struct pg_store *q, const struct flint_authz *a)
 {
 	int64_t ins = now_us();
+	char *v[CF_VALIDATED + 1] = {0};
 	int err;
 
 	err = exec(q, S_AUTHZ_INSERT,
 		   ARGS(TEXT(a->id), TEXT(a->account_id), TEXT(a->ident_type),
 			TEXT(a->ident_value), I64(a->wildcard), TEXT(a->status), I64(a->expires),
 			I64(a->created), I64(ins)));
-	for (size_t i = 0; i < a->n_challenges && err == 0; i++) {
-		const struct flint_challenge *c = &a->challenges[i];
-
-		/* The challenges belong to this authz whatever c->authz_id says. */
-		err = exec(q, S_CHALLENGE_INSERT,
-			   ARGS(TEXT(c->id), TEXT(a->id), I64((int64_t)i), TEXT(c->type),
-				TEXT(c->token), TEXT(c->status ? c->status : "pending"),
-				I64(c->validated), TEXT(c->error_json), I64(ins)));
-	}
+	if (err < 0 || a->n_challenges == 0)
+		return err;
+	for (int f = CF_ID; f <= CF_VALIDATED; f++)
+		if (!(v[f] = challenge_array(a, (enum challenge_field)f)))
+			err = FLINT_ENOMEM;
+	/* The challenges belong to this authz whatever c->authz_id says. */
+	if (err == 0)
+		err = exec(q, S_CHALLENGES_INSERT,
+			   ARGS(TEXT(v[CF_ID]), TEXT(a->id), TEXT(v[CF_TYPE]), TEXT(v[CF_TOKEN]),
+				TEXT(v[CF_STATUS]), TEXT(v[CF_VALIDATED]), TEXT(v[CF_ERROR]),
+				I64(ins)));
+	for (int f = CF_ID; f <= CF_VALIDATED; f++)
+		free(v[f]);
 	return err;
 }
 
