@@ -155,6 +155,15 @@ static void tls_info_cb(const SSL *ssl, int where, int ret)
  * added makes it one record and one write. */
 #define COALESCE_MAX 16384
 
+/* A problem document as flintd sends every one (NULL when out of memory). */
+static char *problem_text(const struct flint_problem *p)
+{
+	json_t *doc = flint_problem_to_json(p);
+	char *s = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(doc);
+	return s;
+}
+
 /* Requests evhttp refuses itself (a body over the limit, a malformed request
  * line or header, a method it does not allow) get its HTML error page, and
  * libevent 2.1 calls nothing of flintd's for them. flintd never sends HTML:
@@ -164,7 +173,8 @@ static void problem_for_evhttp_page(struct evbuffer *out, const char *base_url)
 {
 	size_t len = evbuffer_get_length(out);
 	const char *p = (const char *)evbuffer_pullup(out, -1);
-	const char *head_end, *detail;
+	const char *head_end;
+	struct flint_problem *prob = NULL;
 	char *doc = NULL, *reply = NULL;
 	int status, n;
 
@@ -176,16 +186,21 @@ static void problem_for_evhttp_page(struct evbuffer *out, const char *base_url)
 	status = atoi(p + 9);
 	if (status < 400 || status > 599)
 		return;
-	detail = status == 413 ? "the request body is over the limit of 262144 bytes"
-	       : status == 400 ? "malformed HTTP request"
-	       : status == 405 || status == 501 ? "method not allowed"
-			       : "the request was refused";
-	n = asprintf(&doc, "{\n  \"type\": \"%s\",\n  \"detail\": \"%s\",\n  \"status\": %d\n}",
-		     flint_problem_type_urn(status >= 500 && status != 501
-						    ? FLINT_PROB_SERVER_INTERNAL
-						    : FLINT_PROB_MALFORMED),
-		     detail, status);
-	if (n < 0)
+	enum flint_problem_type type = status >= 500 && status != 501 ? FLINT_PROB_SERVER_INTERNAL
+									: FLINT_PROB_MALFORMED;
+	if (status == 413)
+		prob = flint_problem_new(type, "the request body is over the limit of %d bytes",
+					 MAX_BODY);
+	else
+		prob = flint_problem_new(type, "%s",
+					 status == 400 ? "malformed HTTP request"
+					 : status == 405 || status == 501 ? "method not allowed"
+									  : "the request was refused");
+	if (prob)
+		prob->status = status;
+	doc = problem_text(prob);
+	flint_problem_free(prob);
+	if (!doc)
 		return;
 	const char *eol = memchr(p, '\r', (size_t)(head_end - p) + 1);
 	n = asprintf(&reply,
@@ -368,11 +383,9 @@ void flint_reply_problem(struct flint_req *r, struct flint_problem *p)
 		flint_reply_body(r, 500, "text/plain", "out of memory\n", 14);
 		return;
 	}
-	json_t *doc = flint_problem_to_json(p);
-	char *s = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	char *s = problem_text(p);
 	r->problem_type = flint_problem_type_urn(p->type) + strlen("urn:ietf:params:acme:error:");
 	int status = p->status;
-	json_decref(doc);
 	flint_problem_free(p);
 	if (!s) {
 		flint_reply_body(r, 500, "text/plain", "out of memory\n", 14);
