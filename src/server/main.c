@@ -25,6 +25,7 @@
 #include "pkcs11.h"
 #include "privileges.h"
 #include "server.h"
+#include "store/sqlite.h"
 #include "validate/worker.h"
 
 static void *signal_thread(void *arg)
@@ -40,6 +41,25 @@ static void *signal_thread(void *arg)
 	fprintf(stderr, "flintd: signal %d, stopping\n", sig);
 	flintd_http_stop(h);
 	return NULL;
+}
+
+/* Nodes on one SQLite database record used nonces in a ledger file beside
+ * it (all of them run on this machine: WAL mode requires it); PostgreSQL's
+ * nodes in the store. */
+static int nonce_ledger_open(const struct flintd_config *cfg, struct flint_nonce_key *k)
+{
+	const char *path = NULL;
+	char *file = NULL;
+	int rc = 0;
+
+	if (flint_store_backend(cfg->database, &path) != &flint_store_sqlite)
+		return 0;
+	if ((rc = flint_store_sqlite_sidecar(path, "-nonces", &file)) < 0 ||
+	    (rc = flint_nonce_ledger_open(file, &k->ledger)) < 0)
+		fprintf(stderr, "flintd: cannot open the nonce ledger %s: %s\n",
+			file ? file : "in memory", flint_strerror(rc));
+	free(file);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -143,6 +163,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "flintd: cannot load the nonce key: %s\n", flint_strerror(rc));
 		goto out;
 	}
+	if ((rc = nonce_ledger_open(&cfg, &d.nonce_key)) < 0)
+		goto out;
 	if ((rc = flint_validation_pool_new(&cfg, &d.pool)) < 0) {
 		fprintf(stderr, "flintd: cannot start validation workers: %s\n", flint_strerror(rc));
 		goto out;

@@ -1,6 +1,7 @@
-/* Stateless replay nonces (RFC 8555 §6.5): 8 bytes of expiry, 8 random bytes
- * and a 16-byte HMAC-SHA-256 tag, base64url. Issuing writes nothing; redeeming
- * records the nonce as used until it expires. */
+/* Stateless replay nonces (RFC 8555 §6.5): 8 bytes of expiry, 8 bytes of
+ * serial (the ledger's) or random bytes (without a ledger) and a 16-byte
+ * HMAC-SHA-256 tag, base64url. Issuing writes nothing to the store; redeeming
+ * records the nonce as used until it expires, in the ledger or the store. */
 #include "nonce.h"
 
 #include <openssl/core_names.h>
@@ -19,6 +20,21 @@
 #define RAW_LEN 32
 #define TAG_OFF 16
 #define TAG_LEN 16
+
+static void put_u64(unsigned char *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (unsigned char)(v >> (56 - 8 * i));
+}
+
+static uint64_t get_u64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
 
 /* An HMAC-SHA-256 context keyed with k->key. */
 static int mac_new(const struct flint_nonce_key *k, EVP_MAC_CTX **ret)
@@ -47,6 +63,7 @@ int flint_nonce_key_load(struct flint_store *st, struct flint_nonce_key *ret)
 	if (RAND_bytes(candidate, sizeof(candidate)) != 1)
 		return FLINT_ECRYPTO;
 	ret->mac = NULL;
+	ret->ledger = NULL;
 	int rc = st->ops->secret(st, "nonce-hmac", candidate, sizeof(candidate), ret->key);
 	OPENSSL_cleanse(candidate, sizeof(candidate));
 	if (rc == 0)
@@ -60,6 +77,8 @@ void flint_nonce_key_clear(struct flint_nonce_key *k)
 		return;
 	EVP_MAC_CTX_free(k->mac);
 	k->mac = NULL;
+	flint_nonce_ledger_free(k->ledger);
+	k->ledger = NULL;
 	OPENSSL_cleanse(k->key, sizeof(k->key));
 }
 
@@ -84,9 +103,12 @@ int flint_nonce_new(const struct flint_nonce_key *k, int64_t expires, char *ret)
 	unsigned char raw[RAW_LEN];
 	char *s = NULL;
 	uint64_t e = (uint64_t)expires;
-	for (int i = 0; i < 8; i++)
-		raw[i] = (unsigned char)(e >> (56 - 8 * i));
-	if (flint_random_fill(raw + 8, 8) < 0 || tag(k, raw, raw + TAG_OFF) < 0)
+	put_u64(raw, e);
+	if (k->ledger)
+		put_u64(raw + 8, flint_nonce_ledger_issue(k->ledger));
+	else if (flint_random_fill(raw + 8, 8) < 0)
+		return FLINT_ECRYPTO;
+	if (tag(k, raw, raw + TAG_OFF) < 0)
 		return FLINT_ECRYPTO;
 	int rc = flint_b64url_encode(raw, sizeof(raw), &s);
 	if (rc < 0)
@@ -97,8 +119,9 @@ int flint_nonce_new(const struct flint_nonce_key *k, int64_t expires, char *ret)
 	return 0;
 }
 
-int flint_nonce_check(const struct flint_nonce_key *k, const char *nonce, int64_t now,
-		      int64_t *ret_expires)
+/* flint_nonce_check, also returning the serial (bytes 8..15). */
+static int check(const struct flint_nonce_key *k, const char *nonce, int64_t now,
+		 int64_t *ret_expires, uint64_t *ret_serial)
 {
 	unsigned char *raw = NULL, want[TAG_LEN];
 	size_t len = 0;
@@ -112,28 +135,51 @@ int flint_nonce_check(const struct flint_nonce_key *k, const char *nonce, int64_
 	}
 	if (CRYPTO_memcmp(want, raw + TAG_OFF, TAG_LEN) != 0)
 		goto out;
-	uint64_t e = 0;
-	for (int i = 0; i < 8; i++)
-		e = (e << 8) | raw[i];
+	uint64_t e = get_u64(raw);
 	if ((int64_t)e <= now) {
 		rc = FLINT_ENOTFOUND;
 		goto out;
 	}
 	*ret_expires = (int64_t)e;
+	*ret_serial = get_u64(raw + 8);
 	rc = 0;
 out:
 	free(raw);
 	return rc;
 }
 
+int flint_nonce_check(const struct flint_nonce_key *k, const char *nonce, int64_t now,
+		      int64_t *ret_expires)
+{
+	uint64_t serial;
+
+	return check(k, nonce, now, ret_expires, &serial);
+}
+
 int flint_nonce_redeem(const struct flint_nonce_key *k, struct flint_store *st, const char *nonce,
 		       int64_t now, const char *account_id, struct flint_account **ret_account)
 {
 	int64_t expires = 0;
-	int rc = flint_nonce_check(k, nonce, now, &expires);
+	uint64_t serial = 0;
+	int rc = check(k, nonce, now, &expires, &serial);
 	if (rc < 0)
 		return rc;
 	struct timespec t0;
+	if (k->ledger) {
+		if ((rc = flint_nonce_ledger_redeem(k->ledger, serial)) < 0)
+			return rc;
+		flint_metrics_inc(flint_metrics_global(), FLINT_METRIC_NONCES_REDEEMED);
+		if (!account_id)
+			return 0;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		rc = st->ops->account_get(st, account_id, ret_account);
+		flint_metrics_store(flint_metrics_global(), "account_get", flint_metrics_since_us(&t0));
+		if (rc == FLINT_ENOTFOUND) {
+			*ret_account = NULL;
+			rc = 0;
+		}
+		return rc;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = account_id ? st->ops->nonce_use_account_get(st, nonce, expires, account_id, ret_account)
 			: st->ops->nonce_use(st, nonce, expires);

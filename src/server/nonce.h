@@ -1,12 +1,14 @@
 /* Replay nonces (RFC 8555 §6.5) that cost nothing to issue: each carries its
  * expiry and a MAC under a key shared through the store, so any node can check
- * it; only use is recorded, so each is accepted once. */
+ * it; only use is recorded, so each is accepted once: in the store, or, for
+ * the nodes of one SQLite database, in a shared-memory ledger (nonce_ledger.h). */
 #ifndef FLINTD_NONCE_H
 #define FLINTD_NONCE_H
 
 #include <openssl/types.h>
 #include <stdint.h>
 
+#include "nonce_ledger.h"
 #include "store/store.h"
 
 #define FLINT_NONCE_KEY_LEN 32
@@ -18,11 +20,15 @@ struct flint_nonce_key {
 	 * and fetching the algorithms costs more than the tag); NULL: set up
 	 * for each tag instead */
 	EVP_MAC_CTX *mac;
+	/* owned; NULL: uses are recorded in the store. With a ledger the
+	 * nonce's serial comes from it and its use is recorded there. */
+	struct flint_nonce_ledger *ledger;
 };
 
-/* Loads the key shared by every node on this store (creating it once). */
+/* Loads the key shared by every node on this store (creating it once); no
+ * ledger. */
 int flint_nonce_key_load(struct flint_store *st, struct flint_nonce_key *ret);
-/* Frees what flint_nonce_key_load set up. */
+/* Frees what flint_nonce_key_load set up, and the ledger. */
 void flint_nonce_key_clear(struct flint_nonce_key *k);
 
 /* A fresh nonce valid until expires, into ret (FLINT_NONCE_LEN + 1 bytes). */
@@ -33,9 +39,11 @@ int flint_nonce_new(const struct flint_nonce_key *k, int64_t expires, char *ret)
 int flint_nonce_check(const struct flint_nonce_key *k, const char *nonce, int64_t now,
 		      int64_t *ret_expires);
 
-/* check + record the use: 0 the first time, FLINT_ECONFLICT after. With
- * account_id (not NULL), the account is read in the same store call (one
- * round trip): *ret_account, NULL when there is no such account. */
+/* check + record the use: 0 the first time, FLINT_ECONFLICT after
+ * (FLINT_ENOTFOUND, FLINT_EINVAL: see flint_nonce_ledger_redeem). With
+ * account_id (not NULL), the account is read too, in the same store call
+ * as the use when the store records it (one round trip): *ret_account, NULL
+ * when there is no such account. */
 int flint_nonce_redeem(const struct flint_nonce_key *k, struct flint_store *st, const char *nonce,
 		       int64_t now, const char *account_id, struct flint_account **ret_account);
 

@@ -55,6 +55,18 @@ else
 	step_fail rows_in_postgres "certificates=$n_certs accounts=$n_accts (want 1 and 1), DATA/flintd.db $([ -e "$DATA/flintd.db" ] && echo exists || echo absent)"
 fi
 
+# used nonces are rows too (SQLite's nodes keep them in a ledger file instead):
+# every request redeemed its nonce in the store, no ledger file appeared
+n_used=$("${PSQL[@]}" -c "SELECT count(*) FROM used_nonces")
+n_redeemed=$(curl -sS --max-time 10 --cacert "$ROOT" "$BASE_URL/metrics" |
+	awk '$1 == "flintd_nonces_redeemed_total" { print $2 }')
+if [ -n "$n_used" ] && [ "$n_used" -ge 5 ] && [ "$n_used" = "$n_redeemed" ] &&
+	[ ! -e "$DATA/flintd.db-nonces" ]; then
+	step_ok nonces_in_postgres "$n_used used nonces"
+else
+	step_fail nonces_in_postgres "used_nonces=$n_used, redeemed=$n_redeemed, ledger file $(ls "$DATA" | grep -c nonces)"
+fi
+
 stop_flintd
 if [ "$FLINTD_RC" = 0 ]; then step_ok sigterm_exit; else
 	step_fail sigterm_exit "flintd exited with status $FLINTD_RC on SIGTERM (want 0)"

@@ -1019,6 +1019,24 @@ static bool in_memory(const char *dsn)
 	return strcmp(dsn, ":memory:") == 0 || strstr(dsn, "mode=memory") != NULL;
 }
 
+int flint_store_sqlite_sidecar(const char *path, const char *suffix, char **ret)
+{
+	char *s = NULL;
+
+	if (!path || !suffix || !ret)
+		return FLINT_EINVAL;
+	if (!in_memory(path)) {
+		size_t n = strlen(path), m = strlen(suffix);
+
+		if (!(s = malloc(n + m + 1)))
+			return FLINT_ENOMEM;
+		memcpy(s, path, n);
+		memcpy(s + n, suffix, m + 1);
+	}
+	*ret = s;
+	return 0;
+}
+
 /* Opens, configures and migrates a connection of q to dsn into q->c; shared
  * (registered under dsn by the caller) unless in memory. */
 static int conn_open(struct sq_store *q, const char *dsn)

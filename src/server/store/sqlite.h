@@ -7,4 +7,8 @@
 
 extern const struct flint_store_ops flint_store_sqlite;
 
+/* The path of a file that goes with the database at path (path + suffix,
+ * malloc'd) into *ret: NULL for an in-memory database, which nothing shares. */
+int flint_store_sqlite_sidecar(const char *path, const char *suffix, char **ret);
+
 #endif

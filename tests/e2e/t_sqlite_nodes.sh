@@ -1,0 +1,90 @@
+#!/bin/bash
+# Two flintd processes on one SQLite database (one data dir, one base URL, as
+# behind a load balancer on one machine): used nonces live in the ledger file
+# beside the database that both map (DATA/flintd.db-nonces). acme-load spreads
+# every request round-robin over the two (each request carries the nonce of the
+# other node's reply): every issuance completes. tests/tools/nonce_nodes.py:
+# a nonce used on one node is refused on the other, whichever issued it; one
+# nonce sent to both at once is accepted once; after node 2 restarts, a used
+# nonce stays used and an unused one is accepted once.
+# Ports 23800-23849: node 1 23800 (the base URL), node 2 23801, http-01 23802,
+# challtestsrv DNS 23803 and management 23805.
+TEST_NAME=t_sqlite_nodes
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+ACME_LOAD=${ACME_LOAD:-$(dirname "$FLINTD")/acme-load}
+[ -x "$ACME_LOAD" ] || fail "acme-load not found at $ACME_LOAD (build the acme-load target or set ACME_LOAD)"
+PY=/usr/bin/python3
+"$PY" -c 'import requests, cryptography' 2>/dev/null || fail "$PY lacks python3-requests or python3-cryptography"
+
+PORT=23800 PORT2=23801 HTTP01=23802 DNS=23803 MGMT=23805
+start_challtestsrv "$DNS" "$MGMT"
+start_flintd "$PORT" "$HTTP01" "$DNS" --node-id node1.test
+NODE1=$FLINTD_PID
+
+# start_node2: the second process on the same data dir and database
+start_node2() {
+	wait_port_free "$PORT2" || fail "port $PORT2 busy"
+	timeout -k 5 "$E2E_LIFETIME" "$FLINTD" --listen "127.0.0.1:$PORT2" --base-url "$BASE_URL" \
+		--node-id node2.test --data-dir "$DATA" --http01-port "$HTTP01" \
+		--dns-server "127.0.0.1:$DNS" --allow-loopback-targets --rate-new-orders off \
+		--rate-certs-per-domain off --rate-failed-validations off \
+		--rate-new-accounts-per-ip off >>"$T/node2.out" 2>>"$T/node2.log" </dev/null &
+	NODE2=$!
+	PIDS+=("$NODE2")
+	local i
+	for ((i = 0; i < 100; i++)); do
+		curl -sf --max-time 2 --cacert "$ROOT" --connect-to "127.0.0.1:$PORT:127.0.0.1:$PORT2" \
+			"$DIR_URL" -o /dev/null && return 0
+		alive "$NODE2" || fail "node 2 exited: $(tail -n 5 "$T/node2.log")"
+		sleep 0.2
+	done
+	fail "node 2 not ready"
+}
+start_node2
+
+mode=$(stat -c %a "$DATA/flintd.db-nonces" 2>/dev/null)
+if [ "$mode" = 600 ]; then step_ok ledger_file "mode $mode"; else
+	step_fail ledger_file "DATA/flintd.db-nonces: mode '$mode' (want 600)"
+fi
+
+run_bounded 120 "$T/load.txt" "$ACME_LOAD" --http01-port "$HTTP01" --ca-bundle "$ROOT" \
+	--connect-to "127.0.0.1:$PORT" --connect-to "127.0.0.1:$PORT2" \
+	--domain-suffix nodes.example.com --timeout-ms 10000 --stall-s 30 -n 30 -c 6 "$DIR_URL"
+rc=$?
+kv() { awk -v k="$1" '$1 == k { print $2; exit }' "$T/load.txt"; }
+if [ "$rc" = 0 ] && [ "$(kv issuances)" = 30 ] && [ "$(kv errors)" = 0 ] &&
+	[ "$(kv retried.badNonce)" = 0 ]; then
+	step_ok round_robin "30 issuances, requests alternating between the nodes"
+else
+	step_fail round_robin "status $rc; $(grep -E '^(#|errors|issuances |retried)' "$T/load.txt" | head -n 20)"
+fi
+
+restart_node2() {
+	kill "$NODE2" && wait "$NODE2" 2>/dev/null
+	forget_pid "$NODE2"
+	start_node2
+}
+NODE_ARGS=(--dir "$DIR_URL" --ca "$ROOT" --node1 "https://127.0.0.1:$PORT"
+	--node2 "https://127.0.0.1:$PORT2")
+# the script stops half-way for node 2's restart: it prints "restart" and
+# waits for a line on its standard input
+coproc NONCES { "$PY" "$FLINT_SRC/tests/tools/nonce_nodes.py" "${NODE_ARGS[@]}" 2>&1; }
+while IFS= read -r line <&"${NONCES[0]}"; do
+	case $line in
+	restart)
+		restart_node2
+		echo go >&"${NONCES[1]}"
+		;;
+	"ok "*) step_ok "${line#ok }" ;;
+	"FAIL "*)
+		l=${line#FAIL }
+		step_fail "${l%%:*}" "${l#*: }"
+		;;
+	*) echo "$line" ;;
+	esac
+done
+wait "$NONCES_PID" 2>/dev/null
+
+if alive "$NODE1" && alive "$NODE2"; then step_ok nodes_alive; else step_fail nodes_alive "a node exited"; fi
+finish
