@@ -69,12 +69,16 @@ NODE_ARGS=(--dir "$DIR_URL" --ca "$ROOT" --node1 "https://127.0.0.1:$PORT"
 	--node2 "https://127.0.0.1:$PORT2")
 # the script stops half-way for node 2's restart: it prints "restart" and
 # waits for a line on its standard input
-coproc NONCES { "$PY" "$FLINT_SRC/tests/tools/nonce_nodes.py" "${NODE_ARGS[@]}" 2>&1; }
-while IFS= read -r line <&"${NONCES[0]}"; do
+mkfifo "$T/to_py" "$T/from_py"
+"$PY" "$FLINT_SRC/tests/tools/nonce_nodes.py" "${NODE_ARGS[@]}" <"$T/to_py" >"$T/from_py" 2>&1 &
+PYPID=$!
+PIDS+=("$PYPID")
+exec 3>"$T/to_py" 4<"$T/from_py"
+while IFS= read -r line <&4; do
 	case $line in
 	restart)
 		restart_node2
-		echo go >&"${NONCES[1]}"
+		echo go >&3
 		;;
 	"ok "*) step_ok "${line#ok }" ;;
 	"FAIL "*)
@@ -84,7 +88,11 @@ while IFS= read -r line <&"${NONCES[0]}"; do
 	*) echo "$line" ;;
 	esac
 done
-wait "$NONCES_PID" 2>/dev/null
+exec 3>&- 4<&-
+wait "$PYPID"
+rc=$?
+forget_pid "$PYPID"
+if [ "$rc" = 0 ]; then step_ok nonce_script; else step_fail nonce_script "nonce_nodes.py exited with status $rc"; fi
 
 if alive "$NODE1" && alive "$NODE2"; then step_ok nodes_alive; else step_fail nodes_alive "a node exited"; fi
 finish

@@ -141,6 +141,75 @@ static void test_tree(void)
 	flint_problem_free(p);
 }
 
+/* Queries started ahead (every level of a check at once, more than the
+ * resolver keeps): each lookup still gets its own name's answer, once. */
+static void test_prefetch(void)
+{
+	struct flint_caa_request q = req(false, "http-01");
+	struct flint_problem *p = NULL;
+	char name[64];
+
+	/* a failing level above the deciding one is never consulted */
+	CHECK_INT(cts_post("/set-servfail", "{\"host\":\"broken2.example.\"}"), 200);
+	CHECK_INT(cts_post("/add-caa", "{\"host\":\"leaf.broken2.example.\",\"policies\":[{\"tag\":"
+				       "\"issue\",\"value\":\"flint.invalid\"}]}"),
+		  200);
+	CHECK_INT(flint_caa_check(resolver, "leaf.broken2.example", &q, &p), 0);
+	CHECK(p == NULL);
+	/* ... but one below it is */
+	CHECK(flint_caa_check(resolver, "x.leaf2.broken2.example", &q, &p) < 0);
+	CHECK(p && strstr(p->detail, "broken2.example"));
+	flint_problem_free(p);
+	p = NULL;
+
+	/* 20 names prefetched (the resolver keeps 16): every other one has CAA */
+	for (int i = 0; i < 20; i++) {
+		char body[256];
+
+		if (i % 2)
+			continue;
+		snprintf(body, sizeof(body),
+			 "{\"host\":\"n%d.pre.example.\",\"policies\":[{\"tag\":\"issue\","
+			 "\"value\":\"ca%d.invalid\"}]}",
+			 i, i);
+		CHECK_INT(cts_post("/add-caa", body), 200);
+	}
+	CHECK_INT(flint_resolver_prefetched(resolver), 0); /* the checks dropped theirs */
+	for (int i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "n%d.pre.example", i);
+		flint_resolver_prefetch(resolver, name, 257);
+		flint_resolver_prefetch(resolver, name, 257); /* once only */
+	}
+	flint_resolver_prefetch(resolver, "n0.pre.example", 16); /* another type: full */
+	CHECK_INT(flint_resolver_prefetched(resolver), 16);
+	for (int round = 0; round < 2; round++) /* the second: fresh queries */
+		for (int i = 19; i >= 0; i--) {
+			struct flint_caa_record *rrs = NULL;
+			size_t n = 0;
+			char want[32];
+
+			snprintf(name, sizeof(name), "n%d.pre.example", i);
+			snprintf(want, sizeof(want), "ca%d.invalid", i);
+			CHECK_INT(flint_resolver_caa(resolver, name, &rrs, &n, &p), 0);
+			CHECK_INT(n, i % 2 ? 0 : 1);
+			CHECK(n == 0 || (rrs[0].value && !strcmp(rrs[0].value, want)));
+			flint_caa_records_free(rrs, n);
+			CHECK_INT(flint_resolver_prefetched(resolver), round ? 0 : i > 15 ? 16 : i);
+		}
+	/* dropped before their answers came: nothing calls back into freed
+	 * memory (ASan), and the resolver goes on */
+	for (int i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "n%d.pre.example", i);
+		flint_resolver_prefetch(resolver, name, 257);
+	}
+	CHECK_INT(flint_resolver_prefetched(resolver), 16);
+	flint_resolver_prefetch_drop(resolver);
+	CHECK_INT(flint_resolver_prefetched(resolver), 0);
+	flint_resolver_prefetch_drop(resolver);
+	CHECK_INT(flint_caa_check(resolver, "n2.pre.example", &q, &p), FLINT_EPROTO);
+	flint_problem_free(p);
+}
+
 int main(void)
 {
 	char fwd[32];
@@ -155,8 +224,10 @@ int main(void)
 	}
 	snprintf(fwd, sizeof(fwd), "127.0.0.1:%d", DNS_PORT);
 	CHECK_INT(flint_resolver_new(fwd, &resolver), 0);
-	if (resolver)
+	if (resolver) {
 		RUN(test_tree);
+		RUN(test_prefetch);
+	}
 	flint_resolver_free(resolver);
 	cts_stop();
 	curl_global_cleanup();

@@ -252,6 +252,20 @@ static void test_timeout(void)
 	CHECK(p && p->type == FLINT_PROB_DNS && strstr(p->detail, "timed out"));
 	free(a);
 	flint_problem_free(p);
+	p = NULL;
+	/* a prefetched query that is never answered: the lookup that takes it
+	 * over times out the same way; the ones nobody took are dropped, or
+	 * freed with the resolver */
+	flint_resolver_prefetch(r, "a.silent.example", 16);
+	flint_resolver_prefetch(r, "b.silent.example", 16);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK_INT(flint_resolver_txt(r, "a.silent.example", &txt, &n, &p), FLINT_EIO);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	CHECK(p && strstr(p->detail, "timed out"));
+	CHECK(t1.tv_sec - t0.tv_sec < 4);
+	flint_problem_free(p);
+	flint_resolver_prefetch_drop(r);
+	flint_resolver_prefetch(r, "c.silent.example", 16);
 	flint_resolver_free(r);
 	close(fd);
 }

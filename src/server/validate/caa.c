@@ -218,17 +218,40 @@ int flint_resolver_caa(struct flint_resolver *r, const char *name, struct flint_
 				      (void **)ret, ret_n, ret_problem);
 }
 
+static int caa_climb(struct flint_resolver *r, const char *domain,
+		     const struct flint_caa_request *q, struct flint_problem **ret_problem);
+
+void flint_caa_prefetch(struct flint_resolver *r, const char *domain)
+{
+	for (const char *name = domain; name && *name;) {
+		const char *dot = strchr(name, '.');
+
+		flint_resolver_prefetch(r, name, 257 /* CAA */);
+		name = dot ? dot + 1 : NULL;
+	}
+}
+
 int flint_caa_check(struct flint_resolver *r, const char *domain,
 		    const struct flint_caa_request *q, struct flint_problem **ret_problem)
 {
-	const char *name = domain;
-	char *reason = NULL;
-	int rc = FLINT_EINVAL;
-
 	if (!r || !domain || !*domain || !q)
 		return FLINT_EINVAL;
-	/* climb to (not including) the root: a.b.example.com, b.example.com,
-	 * example.com, com */
+	/* every level asked at once (each answer is still read in order) */
+	flint_caa_prefetch(r, domain);
+	int rc = caa_climb(r, domain, q, ret_problem);
+	flint_resolver_prefetch_drop(r);
+	return rc;
+}
+
+/* climb to (not including) the root: a.b.example.com, b.example.com,
+ * example.com, com; the first level with CAA records decides */
+static int caa_climb(struct flint_resolver *r, const char *domain,
+		     const struct flint_caa_request *q, struct flint_problem **ret_problem)
+{
+	const char *name = domain;
+	char *reason = NULL;
+	int rc = 0;
+
 	while (name && *name) {
 		struct flint_caa_record *rrs = NULL;
 		struct flint_problem *p = NULL;

@@ -49,10 +49,16 @@ struct flint_resolver;
 int flint_resolver_caa(struct flint_resolver *r, const char *name, struct flint_caa_record **ret,
 		       size_t *ret_n, struct flint_problem **ret_problem);
 
+/* Starts the CAA queries of every level of domain (what flint_caa_check
+ * will read) on r, to be answered while other work goes on. */
+void flint_caa_prefetch(struct flint_resolver *r, const char *domain);
+
 /* The whole check for domain (without "*."): the relevant record set is the
  * first non-empty one from domain up to its top-level label (RFC 8659
  * §3); 0 when issuance is permitted; otherwise a caa problem naming the
- * domain and why (a lookup failure forbids too: the CA cannot tell). */
+ * domain and why (a lookup failure forbids too: the CA cannot tell). Every
+ * level is queried at once; the queries still prefetched on r at the end
+ * (levels above the deciding one) are dropped. */
 int flint_caa_check(struct flint_resolver *r, const char *domain,
 		    const struct flint_caa_request *q, struct flint_problem **ret_problem);
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <event2/event.h>
 #include <unbound-event.h>
@@ -26,12 +27,26 @@
 #define DEFAULT_TIMEOUT_MS 10000
 #define RESOLVE_TIMEOUT (-1000) /* beyond unbound's own error codes */
 
+#define MAX_PREFETCHED 16
+
+struct pending;
+
+/* A query started ahead of the lookup that will want its answer. */
+struct prefetched {
+	char *name;
+	int type;
+	int id; /* unbound's, to cancel it */
+	struct pending *p;
+};
+
 struct flint_resolver {
 	struct event_base *base; /* the owning thread's: queries run on it */
 	struct ub_ctx *ub;
 	struct event *deadline;
 	bool timed_out;
 	int timeout_ms; /* per query, across unbound's own retries */
+	struct prefetched pre[MAX_PREFETCHED];
+	size_t n_pre;
 };
 
 /* "HOST", "HOST:PORT", "[V6]:PORT" or a bare IPv6 address -> unbound's "IP@PORT". */
@@ -234,21 +249,88 @@ out:
 	return err;
 }
 
-/* A query with a deadline, run on the resolver's event base until unbound
- * calls back or the deadline passes (then the query is cancelled). */
-static int resolve_bounded(struct flint_resolver *r, const char *name, int type,
-			   struct pending **ret)
+/* Starts a query on the resolver's event base: *ret_p is filled in when
+ * unbound calls back (while the base runs). */
+static int start(struct flint_resolver *r, const char *name, int type, struct pending **ret_p,
+		 int *ret_id)
 {
 	struct pending *p = calloc(1, sizeof(*p));
-	struct timeval tv = {r->timeout_ms / 1000, (r->timeout_ms % 1000) * 1000};
-	int id = 0;
+	int ub_err;
 
 	if (!p)
 		return UB_NOMEM;
-	int ub_err = ub_resolve_event(r->ub, name, type, RR_CLASS_IN, p, query_done, &id);
+	ub_err = ub_resolve_event(r->ub, name, type, RR_CLASS_IN, p, query_done, ret_id);
 	if (ub_err != 0) {
 		pending_free(p);
 		return ub_err;
+	}
+	*ret_p = p;
+	return 0;
+}
+
+static int find_prefetched(const struct flint_resolver *r, const char *name, int type)
+{
+	for (size_t i = 0; i < r->n_pre; i++)
+		if (r->pre[i].type == type && strcasecmp(r->pre[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+void flint_resolver_prefetch(struct flint_resolver *r, const char *name, int type)
+{
+	struct prefetched *e;
+
+	if (!r || !name || r->n_pre == MAX_PREFETCHED || find_prefetched(r, name, type) >= 0)
+		return;
+	e = &r->pre[r->n_pre];
+	if (!(e->name = strdup(name)))
+		return;
+	if (start(r, name, type, &e->p, &e->id) != 0) {
+		free(e->name);
+		return; /* the lookup itself will start it, and report */
+	}
+	e->type = type;
+	r->n_pre++;
+}
+
+void flint_resolver_prefetch_drop(struct flint_resolver *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n_pre; i++) {
+		/* unbound drops a cancelled query without calling back */
+		if (!r->pre[i].p->done)
+			(void)ub_cancel(r->ub, r->pre[i].id);
+		pending_free(r->pre[i].p);
+		free(r->pre[i].name);
+	}
+	r->n_pre = 0;
+}
+
+size_t flint_resolver_prefetched(const struct flint_resolver *r)
+{
+	return r ? r->n_pre : 0;
+}
+
+/* A query with a deadline (the one prefetched for name and type, or a new
+ * one), run on the resolver's event base until unbound calls back or the
+ * deadline passes (then the query is cancelled). */
+static int resolve_bounded(struct flint_resolver *r, const char *name, int type,
+			   struct pending **ret)
+{
+	struct pending *p = NULL;
+	struct timeval tv = {r->timeout_ms / 1000, (r->timeout_ms % 1000) * 1000};
+	int id = 0, i = find_prefetched(r, name, type);
+
+	if (i >= 0) {
+		p = r->pre[i].p;
+		id = r->pre[i].id;
+		free(r->pre[i].name);
+		r->pre[i] = r->pre[--r->n_pre];
+	} else {
+		int ub_err = start(r, name, type, &p, &id);
+		if (ub_err != 0)
+			return ub_err;
 	}
 	r->timed_out = false;
 	evtimer_add(r->deadline, &tv);
@@ -271,6 +353,7 @@ void flint_resolver_free(struct flint_resolver *r)
 {
 	if (!r)
 		return;
+	flint_resolver_prefetch_drop(r);
 	if (r->ub)
 		ub_ctx_delete(r->ub); /* drops queries still running, calling nobody back */
 	if (r->deadline)
@@ -473,6 +556,8 @@ int flint_resolver_addrs(struct flint_resolver *r, const char *name,
 
 	if (!r || !name || !ret || !ret_n)
 		return FLINT_EINVAL;
+	/* both on the wire at once */
+	flint_resolver_prefetch(r, name, q[1].type);
 	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
 		struct answer *res = NULL;
 

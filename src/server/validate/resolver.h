@@ -18,6 +18,16 @@ void flint_resolver_free(struct flint_resolver *r);
 /* Bounds each lookup, unbound's own retries included (default 10 s). */
 void flint_resolver_set_timeout(struct flint_resolver *r, int seconds);
 
+/* Starts the query for type records at name now, so that the lookup that
+ * wants them later (on this resolver, same name and type) finds the answer
+ * there or on its way. Best effort: a query that cannot start is started by
+ * that lookup instead, which reports its failure. At most 16 at a time. */
+void flint_resolver_prefetch(struct flint_resolver *r, const char *name, int type);
+/* Forgets (and cancels) the prefetched queries no lookup took. */
+void flint_resolver_prefetch_drop(struct flint_resolver *r);
+/* How many prefetched queries wait for their lookup. */
+size_t flint_resolver_prefetched(const struct flint_resolver *r);
+
 /* TXT records at name (CNAMEs followed), each record's strings concatenated.
  * NXDOMAIN / no data -> 0 with *ret_n = 0. SERVFAIL, timeout, bogus DNSSEC
  * -> FLINT_EIO and a dns problem. */

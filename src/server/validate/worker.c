@@ -122,6 +122,10 @@ static void validate_one(struct flint_validation_pool *pool, struct flint_store 
 			.token = c->token, .key_authorization = keyauth, .account_url = acct_url,
 		};
 		struct flint_validator_ctx ctx = {.cfg = &pool->vcfg, .resolver = res};
+		/* CAA is checked after a successful validation (the usual
+		 * outcome): its queries are answered meanwhile */
+		if (!strcmp(a->ident_type, "dns"))
+			flint_caa_prefetch(res, a->ident_value);
 		rc = v->validate(&ctx, &val, &prob);
 		/* RFC 8659 / RFC 8657: CAA at validation time, for DNS names */
 		if (rc == 0 && !strcmp(a->ident_type, "dns"))
@@ -155,6 +159,7 @@ static void validate_one(struct flint_validation_pool *pool, struct flint_store 
 	if (prob && prob->detail)
 		flintd_logf("validate challenge=%s detail=\"%s\"", c->id, prob->detail);
 out:
+	flint_resolver_prefetch_drop(res);
 	flint_challenge_free(c);
 	flint_authz_free(a);
 	flint_account_free(acct);
