@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <openssl/asn1t.h>
 #include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -287,4 +288,55 @@ int flint_spki_key(const X509_PUBKEY *spki, EVP_PKEY **ret)
 	default:
 		return decoded_key(spki, ret);
 	}
+}
+
+/* 1 when bits are key's own encoding of its public part under the
+ * algorithm obj (params: its curve), 0 when that says nothing. */
+static int same_bytes(EVP_PKEY *key, const ASN1_OBJECT *obj, const void *params,
+		      const unsigned char *bits, int n)
+{
+	unsigned char own[1 + 2 * 66];
+	char group[32];
+	size_t len = 0;
+
+	switch (OBJ_obj2nid(obj)) {
+	case NID_X9_62_id_ecPublicKey:
+		if (!params || n < 1 || bits[0] != 0x04 || !EVP_PKEY_is_a(key, "EC") ||
+		    EVP_PKEY_get_group_name(key, group, sizeof(group), &len) != 1 ||
+		    OBJ_txt2nid(group) != OBJ_obj2nid(params) ||
+		    EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, own,
+						    sizeof(own), &len) != 1)
+			return 0;
+		break;
+	case NID_ED25519:
+		len = sizeof(own);
+		if (!EVP_PKEY_is_a(key, "ED25519") || EVP_PKEY_get_raw_public_key(key, own, &len) != 1)
+			return 0;
+		break;
+	default:
+		return 0;
+	}
+	return len == (size_t)n && memcmp(own, bits, len) == 0;
+}
+
+int flint_spki_holds(const X509_PUBKEY *spki, EVP_PKEY *key)
+{
+	ASN1_OBJECT *obj = NULL;
+	const unsigned char *bits = NULL;
+	X509_ALGOR *alg = NULL;
+	const void *pval = NULL;
+	EVP_PKEY *held = NULL;
+	int n = 0, ptype = V_ASN1_UNDEF, r;
+
+	if (!spki || !key || X509_PUBKEY_get0_param(&obj, &bits, &n, &alg, spki) != 1 || !bits ||
+	    n <= 0)
+		return FLINT_EINVAL;
+	X509_ALGOR_get0(NULL, &ptype, &pval, alg);
+	if (same_bytes(key, obj, ptype == V_ASN1_OBJECT ? pval : NULL, bits, n) == 1)
+		return 1;
+	r = flint_spki_key(spki, &held);
+	if (r == 0)
+		r = EVP_PKEY_eq(held, key) == 1;
+	EVP_PKEY_free(held);
+	return r;
 }

@@ -43,4 +43,10 @@ int flint_spki_set(X509_PUBKEY *dst, const X509_ALGOR *alg, const unsigned char 
  * bad RSAPublicKey. No key policy (flint_key_type_of). */
 int flint_spki_key(const X509_PUBKEY *spki, EVP_PKEY **ret);
 
+/* Whether spki holds the public key of key: 1 yes, 0 no, FLINT_EINVAL for
+ * an spki flint_spki_key cannot read. An uncompressed EC point equal to
+ * key's own encoding on key's curve, or Ed25519 bits equal to key's, is
+ * compared as bytes; anything else is decoded and compared as keys. */
+int flint_spki_holds(const X509_PUBKEY *spki, EVP_PKEY *key);
+
 #endif

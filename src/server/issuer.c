@@ -255,16 +255,12 @@ static int set_pubkey(X509 *x, EVP_PKEY *pub, const X509_PUBKEY *spki)
 {
 	const unsigned char *bits = NULL;
 	X509_ALGOR *alg = NULL;
-	EVP_PKEY *held = NULL;
 	int n = 0, r;
 
 	if (!spki)
 		return X509_set_pubkey(x, pub) == 1 ? 0 : FLINT_ECRYPTO;
-	r = flint_spki_key(spki, &held);
-	if (r == 0 && EVP_PKEY_eq(held, pub) != 1)
-		r = FLINT_EINVAL;
-	EVP_PKEY_free(held);
-	if (r < 0) /* unreadable, or not pub */
+	r = flint_spki_holds(spki, pub);
+	if (r != 1) /* unreadable, or not pub */
 		return r == FLINT_ENOMEM ? r : FLINT_EINVAL;
 	if (X509_PUBKEY_get0_param(NULL, &bits, &n, &alg, spki) != 1)
 		return FLINT_EINVAL;

@@ -111,9 +111,63 @@ static void test_der_and_time(void)
 	EVP_PKEY_free(key);
 }
 
+static X509_PUBKEY *spki_of(EVP_PKEY *key)
+{
+	X509_PUBKEY *pk = NULL;
+
+	return X509_PUBKEY_set(&pk, key) == 1 ? pk : NULL;
+}
+
+/* flint_spki_holds: by bytes for EC points and Ed25519 keys, by decoding
+ * otherwise; never "yes" for another key, type or curve. */
+static void test_spki_holds(void)
+{
+	EVP_PKEY *keys[] = {EVP_EC_gen("P-256"), EVP_EC_gen("P-384"), EVP_RSA_gen(2048),
+			    EVP_PKEY_Q_keygen(NULL, NULL, "ED25519"), EVP_EC_gen("P-256")};
+	size_t n = sizeof(keys) / sizeof(keys[0]);
+	EVP_PKEY *packed = keys[0] ? EVP_PKEY_dup(keys[0]) : NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		X509_PUBKEY *spki = keys[i] ? spki_of(keys[i]) : NULL;
+
+		CHECK(spki != NULL);
+		for (size_t j = 0; spki && j < n; j++)
+			CHECK_INT(flint_spki_holds(spki, keys[j]), i == j);
+		X509_PUBKEY_free(spki);
+	}
+	/* a compressed point: decoded, then compared */
+	CHECK(packed && EVP_PKEY_set_utf8_string_param(packed, "point-format", "compressed"));
+	X509_PUBKEY *small = packed ? spki_of(packed) : NULL;
+	CHECK_INT(flint_spki_holds(small, keys[0]), 1);
+	CHECK_INT(flint_spki_holds(small, keys[4]), 0);
+	X509_PUBKEY_free(small);
+
+	/* a point off the curve, with the bytes of no key */
+	X509_PUBKEY *bad = keys[0] ? spki_of(keys[0]) : NULL;
+	const unsigned char *bits = NULL;
+	X509_ALGOR *alg = NULL;
+	int len = 0;
+	if (bad && X509_PUBKEY_get0_param(NULL, &bits, &len, &alg, bad) == 1 && len == 65) {
+		unsigned char off[65];
+		X509_PUBKEY *spki = X509_PUBKEY_new();
+
+		memcpy(off, bits, sizeof(off));
+		off[64] ^= 1;
+		CHECK(spki && flint_spki_set(spki, alg, off, (int)sizeof(off)) == 0);
+		CHECK_INT(flint_spki_holds(spki, keys[0]), FLINT_EINVAL);
+		X509_PUBKEY_free(spki);
+	}
+	X509_PUBKEY_free(bad);
+	CHECK_INT(flint_spki_holds(NULL, keys[0]), FLINT_EINVAL);
+	EVP_PKEY_free(packed);
+	for (size_t i = 0; i < n; i++)
+		EVP_PKEY_free(keys[i]);
+}
+
 int main(void)
 {
 	RUN(test_general_names);
 	RUN(test_der_and_time);
+	RUN(test_spki_holds);
 	return CHECK_DONE();
 }
