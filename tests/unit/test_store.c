@@ -521,6 +521,36 @@ static void test_challenges(void)
 	CHECK_INT(OPS->challenge_get(st, "nope", &c), FLINT_ENOTFOUND);
 	CHECK(c == NULL);
 
+	/* what a validation reads, at once: the challenge, its authorization
+	 * (without challenges) and the owning account */
+	{
+		struct flint_account *acct = NULL;
+
+		CHECK_INT(OPS->challenge_for_validation(st, "c2a", &c, &a, &acct), 0);
+		if (c && a && acct) {
+			CHECK_STR(c->id, "c2a");
+			CHECK_STR(c->status, "processing");
+			CHECK_STR(a->id, "az2");
+			CHECK_STR(a->account_id, "acct1");
+			CHECK_STR(a->ident_type, "dns");
+			CHECK_STR(a->ident_value, "example.org");
+			CHECK(a->wildcard);
+			CHECK_STR(a->status, "pending");
+			CHECK_INT(a->expires, 5000);
+			CHECK_INT(a->n_challenges, 0);
+			CHECK_STR(acct->id, "acct1");
+			CHECK(acct->jwk_json && acct->thumbprint && acct->status);
+		}
+		flint_challenge_free(c);
+		flint_authz_free(a);
+		flint_account_free(acct);
+		c = NULL;
+		a = NULL;
+		acct = NULL;
+		CHECK_INT(OPS->challenge_for_validation(st, "nope", &c, &a, &acct), FLINT_ENOTFOUND);
+		CHECK(c == NULL && a == NULL && acct == NULL);
+	}
+
 	/* Success: challenge valid, authz valid with the new expiry. */
 	CHECK_INT(OPS->challenge_finish(st, "c1a", true, 2000, NULL, 9000), 0);
 	CHECK_INT(OPS->challenge_finish(st, "c1a", true, 2000, NULL, 9000), FLINT_ECONFLICT);

@@ -198,11 +198,24 @@ void flint_api_challenge(struct flint_req *r, const char *rest)
 			flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "store: %s", flint_strerror(rc));
 			goto out;
 		}
-		flint_challenge_free(c);
-		c = NULL;
-		rc = r->store->ops->challenge_get(r->store, rest, &c);
-		if (flint_reply_lookup_error(r, rc, "challenge"))
-			goto out;
+		if (rc == 0) {
+			/* what the store now holds (the worker may be further
+			 * on already: processing is still what this answer says) */
+			char *processing = strdup("processing");
+			if (!processing) {
+				flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "out of memory");
+				goto out;
+			}
+			free(c->status);
+			c->status = processing;
+		} else {
+			/* another request started it: as it is now */
+			flint_challenge_free(c);
+			c = NULL;
+			rc = r->store->ops->challenge_get(r->store, rest, &c);
+			if (flint_reply_lookup_error(r, rc, "challenge"))
+				goto out;
+		}
 	}
 	if (!strcmp(c->status, "processing"))
 		flint_reply_add_header(r, "Retry-After", "1");

@@ -122,9 +122,10 @@ static struct flint_problem *order_fail(struct flint_store *st, const char *orde
 
 /* The issuance step of a processing order: the certificate for csr under
  * profile, stored (with what it counts against for rate limits), then the
- * order processing -> valid. */
+ * order processing -> valid; *ret_cert_id (unless NULL): the certificate's id. */
 static int issue_certificate(struct flintd *d, struct flint_store *st, const struct flint_order *o,
-			     const struct flint_csr *csr, const struct flint_profile *profile)
+			     const struct flint_csr *csr, const struct flint_profile *profile,
+			     char **ret_cert_id)
 {
 	struct flint_issued *issued = NULL;
 	json_t *names = json_array();
@@ -167,6 +168,10 @@ static int issue_certificate(struct flintd *d, struct flint_store *st, const str
 	flint_metrics_inc(flint_metrics_global(), FLINT_METRIC_ISSUANCES);
 	flintd_logf("state order=%s status=valid cert=%s serial=%s", o->id, cert_id,
 		    issued->serial);
+	if (ret_cert_id) {
+		*ret_cert_id = cert_id;
+		cert_id = NULL;
+	}
 out:
 	flint_issued_free(issued);
 	json_decref(names);
@@ -259,7 +264,7 @@ static void finalize_job(void *arg, struct flint_store *st, struct flint_resolve
 			goto out;
 		}
 	}
-	if ((rc = issue_certificate(j->d, st, o, j->csr, j->profile)) < 0)
+	if ((rc = issue_certificate(j->d, st, o, j->csr, j->profile, NULL)) < 0)
 		flint_problem_free(order_fail(st, o->id, rc, NULL));
 out:
 	flint_order_free(o);
@@ -356,6 +361,7 @@ void flint_api_finalize(struct flint_req *r, const char *order_id)
 	const struct flint_profile *profile;
 	struct flint_authz **authzs = NULL;
 	size_t n_authzs = 0;
+	char *cert_id = NULL, *valid = NULL;
 	int rc;
 
 	if (flint_req_authenticate(r, FLINT_AUTH_KID) < 0)
@@ -449,18 +455,24 @@ void flint_api_finalize(struct flint_req *r, const char *order_id)
 		flint_order_reply(r, 200, o);
 		goto out;
 	}
-	if ((rc = issue_certificate(r->d, r->store, o, csr, profile)) < 0)
+	if ((rc = issue_certificate(r->d, r->store, o, csr, profile, &cert_id)) < 0)
 		goto fail;
-	flint_order_free(o);
-	o = NULL;
-	rc = r->store->ops->order_get(r->store, order_id, &o);
-	if (flint_reply_lookup_error(r, rc, "order"))
+	/* the order as the store now holds it (what issue_certificate set) */
+	if (!(valid = strdup("valid"))) {
+		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "out of memory");
 		goto out;
+	}
+	free(o->status);
+	o->status = valid;
+	free(o->cert_id);
+	o->cert_id = cert_id;
+	cert_id = NULL;
 	flint_order_reply(r, 200, o);
 	goto out;
 fail:
 	flint_reply_problem(r, order_fail(r->store, o->id, rc, NULL));
 out:
+	free(cert_id);
 	flint_order_authzs_free(authzs, n_authzs);
 	flint_order_free(o);
 	flint_csr_free(csr);

@@ -158,6 +158,9 @@ static const char *const migrations[] = {
 #define ACCOUNT_COLS \
 	"id, jwk_json, thumbprint, contact_json, status, tos_agreed, created, eab_json"
 #define EAB_COLS "kid, alg, hmac_key, created, account_id, used"
+#define ACCOUNT_COLS_T                                                                  \
+	"t.id, t.jwk_json, t.thumbprint, t.contact_json, t.status, t.tos_agreed, t.created," \
+	" t.eab_json"
 #define AUTHZ_COLS "id, account_id, ident_type, ident_value, wildcard, status, expires, created"
 #define AUTHZ_COLS_A                                                                   \
 	"a.id, a.account_id, a.ident_type, a.ident_value, a.wildcard, a.status, a.expires," \
@@ -208,6 +211,7 @@ enum stmt_id {
 	S_AUTHZ_SET_STATUS,
 	S_AUTHZ_EXISTS,
 	S_CHALLENGE_GET,
+	S_CHALLENGE_FOR_VALIDATION,
 	S_CHALLENGE_START,
 	S_CHALLENGE_EXISTS,
 	S_CHALLENGE_FINISH,
@@ -311,6 +315,10 @@ static const char *const stmt_sql[S_COUNT] = {
 			       " AND ($2::text IS NULL OR status = $2::text)",
 	[S_AUTHZ_EXISTS] = "SELECT 1 FROM authzs WHERE id = $1",
 	[S_CHALLENGE_GET] = "SELECT " CHALLENGE_COLS " FROM challenges WHERE id = $1",
+	/* columns: the challenge 0..6, its authorization 7..14, the account 15..22 */
+	[S_CHALLENGE_FOR_VALIDATION] = "SELECT " CHALLENGE_COLS_C ", " AUTHZ_COLS_A ", " ACCOUNT_COLS_T
+				       " FROM challenges c JOIN authzs a ON a.id = c.authz_id"
+				       " JOIN accounts t ON t.id = a.account_id WHERE c.id = $1",
 	[S_CHALLENGE_START] = "UPDATE challenges c SET status = 'processing', claimed_by = $2,"
 			      " claim_until = $3 WHERE c.id = $1"
 			      " AND c.status = 'pending' AND (SELECT a.status FROM authzs a"
@@ -832,7 +840,8 @@ static int read_challenge(const PGresult *res, int row, int at, struct flint_cha
 	return 0;
 }
 
-static int read_account(const PGresult *res, struct flint_account **ret)
+/* The ACCOUNT_COLS of row 0 from column at on. */
+static int read_account_at(const PGresult *res, int at, struct flint_account **ret)
 {
 	struct flint_account *a;
 	int err;
@@ -840,18 +849,42 @@ static int read_account(const PGresult *res, struct flint_account **ret)
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return FLINT_ENOMEM;
-	if ((err = col_str(res, 0, 0, &a->id)) < 0 || (err = col_str(res, 0, 1, &a->jwk_json)) < 0 ||
-	    (err = col_str(res, 0, 2, &a->thumbprint)) < 0 ||
-	    (err = col_str(res, 0, 3, &a->contact_json)) < 0 ||
-	    (err = col_str(res, 0, 4, &a->status)) < 0 || (err = col_str(res, 0, 7, &a->eab_json)) < 0)
+	if ((err = col_str(res, 0, at, &a->id)) < 0 ||
+	    (err = col_str(res, 0, at + 1, &a->jwk_json)) < 0 ||
+	    (err = col_str(res, 0, at + 2, &a->thumbprint)) < 0 ||
+	    (err = col_str(res, 0, at + 3, &a->contact_json)) < 0 ||
+	    (err = col_str(res, 0, at + 4, &a->status)) < 0 ||
+	    (err = col_str(res, 0, at + 7, &a->eab_json)) < 0)
 		goto out;
-	a->tos_agreed = col_i64(res, 0, 5) != 0;
-	a->created = col_i64(res, 0, 6);
+	a->tos_agreed = col_i64(res, 0, at + 5) != 0;
+	a->created = col_i64(res, 0, at + 6);
 	*ret = a;
 	a = NULL;
 out:
 	flint_account_free(a);
 	return err;
+}
+
+static int read_account(const PGresult *res, struct flint_account **ret)
+{
+	return read_account_at(res, 0, ret);
+}
+
+/* The AUTHZ_COLS of row 0 from column at on, into a (no challenges). */
+static int read_authz_fields(const PGresult *res, int at, struct flint_authz *a)
+{
+	int err;
+
+	if ((err = col_str(res, 0, at, &a->id)) < 0 ||
+	    (err = col_str(res, 0, at + 1, &a->account_id)) < 0 ||
+	    (err = col_str(res, 0, at + 2, &a->ident_type)) < 0 ||
+	    (err = col_str(res, 0, at + 3, &a->ident_value)) < 0 ||
+	    (err = col_str(res, 0, at + 5, &a->status)) < 0)
+		return err;
+	a->wildcard = col_i64(res, 0, at + 4) != 0;
+	a->expires = col_i64(res, 0, at + 6);
+	a->created = col_i64(res, 0, at + 7);
+	return 0;
 }
 
 /* An AUTHZ_WITH_CHALLENGES result: the authz from row 0, a challenge per row. */
@@ -863,14 +896,8 @@ static int read_authz(const PGresult *res, struct flint_authz **ret)
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return FLINT_ENOMEM;
-	if ((err = col_str(res, 0, 0, &a->id)) < 0 || (err = col_str(res, 0, 1, &a->account_id)) < 0 ||
-	    (err = col_str(res, 0, 2, &a->ident_type)) < 0 ||
-	    (err = col_str(res, 0, 3, &a->ident_value)) < 0 ||
-	    (err = col_str(res, 0, 5, &a->status)) < 0)
+	if ((err = read_authz_fields(res, 0, a)) < 0)
 		goto out;
-	a->wildcard = col_i64(res, 0, 4) != 0;
-	a->expires = col_i64(res, 0, 6);
-	a->created = col_i64(res, 0, 7);
 	if (!PQgetisnull(res, 0, 8)) {
 		a->challenges = calloc((size_t)rows, sizeof(*a->challenges));
 		if (!a->challenges) {
@@ -1557,6 +1584,40 @@ static int pg_authz_set_status(struct flint_store *st, const char *id, const cha
 		      S_AUTHZ_EXISTS, id);
 }
 
+static int pg_challenge_for_validation(struct flint_store *st, const char *id,
+				       struct flint_challenge **ret_challenge,
+				       struct flint_authz **ret_authz,
+				       struct flint_account **ret_account)
+{
+	struct flint_challenge *c = NULL;
+	struct flint_authz *a = NULL;
+	struct flint_account *acct = NULL;
+	PGresult *res = NULL;
+	int err = select_rows(pg(st), S_CHALLENGE_FOR_VALIDATION, ARGS(TEXT(id)), &res);
+
+	if (err == 0 && (!(c = calloc(1, sizeof(*c))) || !(a = calloc(1, sizeof(*a)))))
+		err = FLINT_ENOMEM;
+	if (err == 0 && (err = read_challenge(res, 0, 0, c)) < 0) {
+		free(c); /* read_challenge cleared it */
+		c = NULL;
+	}
+	if (err == 0)
+		err = read_authz_fields(res, 7, a);
+	if (err == 0)
+		err = read_account_at(res, 15, &acct);
+	if (err == 0) {
+		*ret_challenge = c;
+		*ret_authz = a;
+		*ret_account = acct;
+		c = NULL;
+		a = NULL;
+	}
+	flint_challenge_free(c);
+	flint_authz_free(a);
+	PQclear(res);
+	return err;
+}
+
 static int pg_challenge_get(struct flint_store *st, const char *id, struct flint_challenge **ret)
 {
 	struct flint_challenge *c = NULL;
@@ -1887,6 +1948,7 @@ const struct flint_store_ops flint_store_postgres = {
 	.authz_count_pending = pg_authz_count_pending,
 	.authz_set_status = pg_authz_set_status,
 	.challenge_get = pg_challenge_get,
+	.challenge_for_validation = pg_challenge_for_validation,
 	.challenge_start = pg_challenge_start,
 	.challenge_finish = pg_challenge_finish,
 	.challenges_claim = pg_challenges_claim,

@@ -809,23 +809,38 @@ out:
 	return err;
 }
 
-/* struct flint_authz *, with its challenges. */
-static int read_authz(struct sq_store *q, sqlite3_stmt *s, void *ret)
+/* struct flint_authz *, without its challenges. */
+static int read_authz_bare(struct sq_store *q, sqlite3_stmt *s, void *ret)
 {
 	struct flint_authz *a;
-	void *cs;
 	int err;
 
+	(void)q;
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return FLINT_ENOMEM;
 	if ((err = col_str(s, 0, &a->id)) < 0 || (err = col_str(s, 1, &a->account_id)) < 0 ||
 	    (err = col_str(s, 2, &a->ident_type)) < 0 ||
-	    (err = col_str(s, 3, &a->ident_value)) < 0 || (err = col_str(s, 5, &a->status)) < 0)
-		goto out;
+	    (err = col_str(s, 3, &a->ident_value)) < 0 || (err = col_str(s, 5, &a->status)) < 0) {
+		flint_authz_free(a);
+		return err;
+	}
 	a->wildcard = sqlite3_column_int64(s, 4) != 0;
 	a->expires = sqlite3_column_int64(s, 6);
 	a->created = sqlite3_column_int64(s, 7);
+	*(struct flint_authz **)ret = a;
+	return 0;
+}
+
+/* struct flint_authz *, with its challenges. */
+static int read_authz(struct sq_store *q, sqlite3_stmt *s, void *ret)
+{
+	struct flint_authz *a = NULL;
+	void *cs;
+	int err = read_authz_bare(q, s, &a);
+
+	if (err < 0)
+		return err;
 	err = select_all(q, S_AUTHZ_CHALLENGES, ARGS(TEXT(a->id)), &challenge_rows, &cs,
 			 &a->n_challenges);
 	if (err < 0)
@@ -835,6 +850,27 @@ static int read_authz(struct sq_store *q, sqlite3_stmt *s, void *ret)
 	a = NULL;
 out:
 	flint_authz_free(a);
+	return err;
+}
+
+/* What validating a challenge needs: read while the challenge's statement
+ * is active, so the three rows come from one read transaction. */
+struct validation_rows {
+	struct flint_challenge *c;
+	struct flint_authz *a;
+	struct flint_account *acct;
+};
+
+static int read_validation(struct sq_store *q, sqlite3_stmt *s, void *ret)
+{
+	struct validation_rows *v = ret;
+	int err = read_challenge_new(q, s, &v->c);
+
+	if (err == 0)
+		err = select_one(q, S_AUTHZ_GET, ARGS(TEXT(v->c->authz_id)), read_authz_bare, &v->a);
+	if (err == 0)
+		err = select_one(q, S_ACCOUNT_GET, ARGS(TEXT(v->a->account_id)), read_account,
+				 &v->acct);
 	return err;
 }
 
@@ -1470,6 +1506,26 @@ static int sq_authz_set_status(struct flint_store *st, const char *id, const cha
 		      S_AUTHZ_EXISTS, id);
 }
 
+static int sq_challenge_for_validation(struct flint_store *st, const char *id,
+				       struct flint_challenge **ret_challenge,
+				       struct flint_authz **ret_authz,
+				       struct flint_account **ret_account)
+{
+	struct validation_rows v = {0};
+	int err = select_one(sq(st), S_CHALLENGE_GET, ARGS(TEXT(id)), read_validation, &v);
+
+	if (err == 0) {
+		*ret_challenge = v.c;
+		*ret_authz = v.a;
+		*ret_account = v.acct;
+	} else {
+		flint_challenge_free(v.c);
+		flint_authz_free(v.a);
+		flint_account_free(v.acct);
+	}
+	return err;
+}
+
 static int sq_challenge_get(struct flint_store *st, const char *id, struct flint_challenge **ret)
 {
 	return select_one(sq(st), S_CHALLENGE_GET, ARGS(TEXT(id)), read_challenge_new, ret);
@@ -1755,6 +1811,7 @@ const struct flint_store_ops flint_store_sqlite = {
 	.authz_count_pending = sq_authz_count_pending,
 	.authz_set_status = sq_authz_set_status,
 	.challenge_get = sq_challenge_get,
+	.challenge_for_validation = sq_challenge_for_validation,
 	.challenge_start = sq_challenge_start,
 	.challenge_finish = sq_challenge_finish,
 	.challenges_claim = sq_challenges_claim,

@@ -200,6 +200,13 @@ struct flint_store_ops {
 				const char *status);
 
 	int (*challenge_get)(struct flint_store *st, const char *id, struct flint_challenge **ret);
+	/* What validating challenge id needs, in one read: the challenge, its
+	 * authorization (without its challenges: n_challenges 0) and the
+	 * account that owns that. FLINT_ENOTFOUND when any is missing. */
+	int (*challenge_for_validation)(struct flint_store *st, const char *id,
+					struct flint_challenge **ret_challenge,
+					struct flint_authz **ret_authz,
+					struct flint_account **ret_account);
 	/* pending -> processing, only when the challenge is pending and its authz
 	 * pending; FLINT_ECONFLICT otherwise. The challenge is claimed by node
 	 * (which validates it) until claim_until. */
