@@ -526,7 +526,7 @@ static void test_challenges(void)
 	{
 		struct flint_account *acct = NULL;
 
-		CHECK_INT(OPS->challenge_for_validation(st, "c2a", &c, &a, &acct), 0);
+		CHECK_INT(OPS->challenge_with_authz(st, "c2a", &c, &a, &acct), 0);
 		if (c && a && acct) {
 			CHECK_STR(c->id, "c2a");
 			CHECK_STR(c->status, "processing");
@@ -547,8 +547,20 @@ static void test_challenges(void)
 		c = NULL;
 		a = NULL;
 		acct = NULL;
-		CHECK_INT(OPS->challenge_for_validation(st, "nope", &c, &a, &acct), FLINT_ENOTFOUND);
+		CHECK_INT(OPS->challenge_with_authz(st, "nope", &c, &a, &acct), FLINT_ENOTFOUND);
 		CHECK(c == NULL && a == NULL && acct == NULL);
+		/* without the account */
+		CHECK_INT(OPS->challenge_with_authz(st, "c1a", &c, &a, NULL), 0);
+		if (c && a) {
+			CHECK_STR(c->authz_id, "az1");
+			CHECK_STR(a->id, "az1");
+			CHECK(!a->wildcard);
+			CHECK_INT(a->n_challenges, 0);
+		}
+		flint_challenge_free(c);
+		flint_authz_free(a);
+		c = NULL;
+		a = NULL;
 	}
 
 	/* Success: challenge valid, authz valid with the new expiry. */

@@ -156,11 +156,9 @@ void flint_api_challenge(struct flint_req *r, const char *rest)
 	struct flint_problem *prob = NULL;
 	if (flint_req_authenticate(r, FLINT_AUTH_KID) < 0)
 		return;
-	int rc = r->store->ops->challenge_get(r->store, rest, &c);
+	/* with its authorization (status, owner; not its challenges) */
+	int rc = r->store->ops->challenge_with_authz(r->store, rest, &c, &a, NULL);
 	if (flint_reply_lookup_error(r, rc, "challenge"))
-		goto out;
-	rc = r->store->ops->authz_get(r->store, c->authz_id, &a);
-	if (flint_reply_lookup_error(r, rc, "authorization"))
 		goto out;
 	if (strcmp(a->account_id, r->account->id) != 0) {
 		flint_reply_forbidden(r,

@@ -211,7 +211,7 @@ enum stmt_id {
 	S_AUTHZ_SET_STATUS,
 	S_AUTHZ_EXISTS,
 	S_CHALLENGE_GET,
-	S_CHALLENGE_FOR_VALIDATION,
+	S_CHALLENGE_WITH_AUTHZ,
 	S_CHALLENGE_START,
 	S_CHALLENGE_EXISTS,
 	S_CHALLENGE_FINISH,
@@ -316,7 +316,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_AUTHZ_EXISTS] = "SELECT 1 FROM authzs WHERE id = $1",
 	[S_CHALLENGE_GET] = "SELECT " CHALLENGE_COLS " FROM challenges WHERE id = $1",
 	/* columns: the challenge 0..6, its authorization 7..14, the account 15..22 */
-	[S_CHALLENGE_FOR_VALIDATION] = "SELECT " CHALLENGE_COLS_C ", " AUTHZ_COLS_A ", " ACCOUNT_COLS_T
+	[S_CHALLENGE_WITH_AUTHZ] = "SELECT " CHALLENGE_COLS_C ", " AUTHZ_COLS_A ", " ACCOUNT_COLS_T
 				       " FROM challenges c JOIN authzs a ON a.id = c.authz_id"
 				       " JOIN accounts t ON t.id = a.account_id WHERE c.id = $1",
 	[S_CHALLENGE_START] = "UPDATE challenges c SET status = 'processing', claimed_by = $2,"
@@ -1584,7 +1584,7 @@ static int pg_authz_set_status(struct flint_store *st, const char *id, const cha
 		      S_AUTHZ_EXISTS, id);
 }
 
-static int pg_challenge_for_validation(struct flint_store *st, const char *id,
+static int pg_challenge_with_authz(struct flint_store *st, const char *id,
 				       struct flint_challenge **ret_challenge,
 				       struct flint_authz **ret_authz,
 				       struct flint_account **ret_account)
@@ -1593,7 +1593,7 @@ static int pg_challenge_for_validation(struct flint_store *st, const char *id,
 	struct flint_authz *a = NULL;
 	struct flint_account *acct = NULL;
 	PGresult *res = NULL;
-	int err = select_rows(pg(st), S_CHALLENGE_FOR_VALIDATION, ARGS(TEXT(id)), &res);
+	int err = select_rows(pg(st), S_CHALLENGE_WITH_AUTHZ, ARGS(TEXT(id)), &res);
 
 	if (err == 0 && (!(c = calloc(1, sizeof(*c))) || !(a = calloc(1, sizeof(*a)))))
 		err = FLINT_ENOMEM;
@@ -1603,12 +1603,13 @@ static int pg_challenge_for_validation(struct flint_store *st, const char *id,
 	}
 	if (err == 0)
 		err = read_authz_fields(res, 7, a);
-	if (err == 0)
+	if (err == 0 && ret_account)
 		err = read_account_at(res, 15, &acct);
 	if (err == 0) {
 		*ret_challenge = c;
 		*ret_authz = a;
-		*ret_account = acct;
+		if (ret_account)
+			*ret_account = acct;
 		c = NULL;
 		a = NULL;
 	}
@@ -1948,7 +1949,7 @@ const struct flint_store_ops flint_store_postgres = {
 	.authz_count_pending = pg_authz_count_pending,
 	.authz_set_status = pg_authz_set_status,
 	.challenge_get = pg_challenge_get,
-	.challenge_for_validation = pg_challenge_for_validation,
+	.challenge_with_authz = pg_challenge_with_authz,
 	.challenge_start = pg_challenge_start,
 	.challenge_finish = pg_challenge_finish,
 	.challenges_claim = pg_challenges_claim,

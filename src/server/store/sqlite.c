@@ -853,22 +853,24 @@ out:
 	return err;
 }
 
-/* What validating a challenge needs: read while the challenge's statement
- * is active, so the three rows come from one read transaction. */
-struct validation_rows {
+/* A challenge with its authorization (and the account): read while the
+ * challenge's statement is active, so the rows come from one read
+ * transaction. */
+struct challenge_rows {
+	bool with_account;
 	struct flint_challenge *c;
 	struct flint_authz *a;
 	struct flint_account *acct;
 };
 
-static int read_validation(struct sq_store *q, sqlite3_stmt *s, void *ret)
+static int read_challenge_rows(struct sq_store *q, sqlite3_stmt *s, void *ret)
 {
-	struct validation_rows *v = ret;
+	struct challenge_rows *v = ret;
 	int err = read_challenge_new(q, s, &v->c);
 
 	if (err == 0)
 		err = select_one(q, S_AUTHZ_GET, ARGS(TEXT(v->c->authz_id)), read_authz_bare, &v->a);
-	if (err == 0)
+	if (err == 0 && v->with_account)
 		err = select_one(q, S_ACCOUNT_GET, ARGS(TEXT(v->a->account_id)), read_account,
 				 &v->acct);
 	return err;
@@ -1506,18 +1508,19 @@ static int sq_authz_set_status(struct flint_store *st, const char *id, const cha
 		      S_AUTHZ_EXISTS, id);
 }
 
-static int sq_challenge_for_validation(struct flint_store *st, const char *id,
+static int sq_challenge_with_authz(struct flint_store *st, const char *id,
 				       struct flint_challenge **ret_challenge,
 				       struct flint_authz **ret_authz,
 				       struct flint_account **ret_account)
 {
-	struct validation_rows v = {0};
-	int err = select_one(sq(st), S_CHALLENGE_GET, ARGS(TEXT(id)), read_validation, &v);
+	struct challenge_rows v = {.with_account = ret_account != NULL};
+	int err = select_one(sq(st), S_CHALLENGE_GET, ARGS(TEXT(id)), read_challenge_rows, &v);
 
 	if (err == 0) {
 		*ret_challenge = v.c;
 		*ret_authz = v.a;
-		*ret_account = v.acct;
+		if (ret_account)
+			*ret_account = v.acct;
 	} else {
 		flint_challenge_free(v.c);
 		flint_authz_free(v.a);
@@ -1811,7 +1814,7 @@ const struct flint_store_ops flint_store_sqlite = {
 	.authz_count_pending = sq_authz_count_pending,
 	.authz_set_status = sq_authz_set_status,
 	.challenge_get = sq_challenge_get,
-	.challenge_for_validation = sq_challenge_for_validation,
+	.challenge_with_authz = sq_challenge_with_authz,
 	.challenge_start = sq_challenge_start,
 	.challenge_finish = sq_challenge_finish,
 	.challenges_claim = sq_challenges_claim,

@@ -200,10 +200,11 @@ struct flint_store_ops {
 				const char *status);
 
 	int (*challenge_get)(struct flint_store *st, const char *id, struct flint_challenge **ret);
-	/* What validating challenge id needs, in one read: the challenge, its
-	 * authorization (without its challenges: n_challenges 0) and the
-	 * account that owns that. FLINT_ENOTFOUND when any is missing. */
-	int (*challenge_for_validation)(struct flint_store *st, const char *id,
+	/* In one read: the challenge id, its authorization (without its
+	 * challenges: n_challenges 0) and, unless ret_account is NULL, the
+	 * account that owns that (what a validation needs). FLINT_ENOTFOUND
+	 * when any is missing. */
+	int (*challenge_with_authz)(struct flint_store *st, const char *id,
 					struct flint_challenge **ret_challenge,
 					struct flint_authz **ret_authz,
 					struct flint_account **ret_account);

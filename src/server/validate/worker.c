@@ -92,7 +92,7 @@ static void validate_one(struct flint_validation_pool *pool, struct flint_store 
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 
-	if ((rc = st->ops->challenge_for_validation(st, id, &c, &a, &acct)) < 0) {
+	if ((rc = st->ops->challenge_with_authz(st, id, &c, &a, &acct)) < 0) {
 		flintd_logf("validate challenge=%s error=%s", id, flint_strerror(rc));
 		if (rc != FLINT_ENOTFOUND)
 			flint_validation_fail(st, id, FLINT_PROB_SERVER_INTERNAL,
