@@ -57,7 +57,11 @@ static int nonce_ledger_open(const struct flintd_config *cfg, struct flint_nonce
 	if ((rc = flint_store_sqlite_sidecar(path, "-nonces", &file)) < 0 ||
 	    (rc = flint_nonce_ledger_open(file, &k->ledger)) < 0)
 		fprintf(stderr, "flintd: cannot open the nonce ledger %s: %s\n",
-			file ? file : "in memory", flint_strerror(rc));
+			file ? file : "in memory",
+			rc == FLINT_EINVAL ? "not a ledger of this flintd version (another "
+					     "program's file, or another version of flintd "
+					     "still running on this database)"
+					   : flint_strerror(rc));
 	free(file);
 	return rc;
 }

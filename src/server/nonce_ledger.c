@@ -107,7 +107,9 @@ static int file_state(int fd, const char *boot_id, unsigned window_log2)
 }
 
 /* Empties the file at fd, writes a new header, then sizes it; the boot
- * identity goes last, so a file left half-made is started over again. */
+ * identity goes last, so a file left half-made is started over again. The
+ * blocks are allocated now: a page first written through the mapping of a
+ * sparse file on a full disk would kill the process (SIGBUS). */
 static int file_init(int fd, const char *boot_id, unsigned window_log2)
 {
 	struct ledger_header h;
@@ -120,6 +122,7 @@ static int file_init(int fd, const char *boot_id, unsigned window_log2)
 	snprintf(id, sizeof(id), "%s", boot_id);
 	if (ftruncate(fd, 0) < 0 || pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
 	    ftruncate(fd, (off_t)file_size(window_log2)) < 0 ||
+	    posix_fallocate(fd, 0, (off_t)file_size(window_log2)) != 0 ||
 	    pwrite(fd, id, sizeof(id), offsetof(struct ledger_header, boot_id)) !=
 		(ssize_t)sizeof(id))
 		return FLINT_EIO;

@@ -7,8 +7,9 @@
 # a nonce used on one node is refused on the other, whichever issued it; one
 # nonce sent to both at once is accepted once; after node 2 restarts, a used
 # nonce stays used and an unused one is accepted once.
+# A file in the ledger's place that is not one: flintd refuses to start.
 # Ports 23800-23849: node 1 23800 (the base URL), node 2 23801, http-01 23802,
-# challtestsrv DNS 23803 and management 23805.
+# challtestsrv DNS 23803 and management 23805, the refused flintd 23806.
 TEST_NAME=t_sqlite_nodes
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -93,6 +94,20 @@ wait "$PYPID"
 rc=$?
 forget_pid "$PYPID"
 if [ "$rc" = 0 ]; then step_ok nonce_script; else step_fail nonce_script "nonce_nodes.py exited with status $rc"; fi
+
+# a file in the ledger's place that is not a ledger: flintd refuses to start,
+# saying so, and leaves the file alone
+mkdir -p "$T/other"
+head -c 9000 /dev/urandom >"$T/other/flintd.db-nonces"
+cp "$T/other/flintd.db-nonces" "$T/junk.copy"
+timeout 30 "$FLINTD" --listen 127.0.0.1:23806 --data-dir "$T/other" >"$T/other.out" 2>"$T/other.err" </dev/null
+rc=$?
+if [ "$rc" != 0 ] && grep -q 'cannot open the nonce ledger.*not a ledger' "$T/other.err" &&
+	cmp -s "$T/junk.copy" "$T/other/flintd.db-nonces"; then
+	step_ok foreign_ledger_file "exit $rc: $(grep -m1 'nonce ledger' "$T/other.err")"
+else
+	step_fail foreign_ledger_file "exit $rc: $(tail -n 3 "$T/other.err")"
+fi
 
 if alive "$NODE1" && alive "$NODE2"; then step_ok nodes_alive; else step_fail nodes_alive "a node exited"; fi
 finish
