@@ -215,7 +215,6 @@ enum stmt_id {
 	S_CHALLENGE_START,
 	S_CHALLENGE_EXISTS,
 	S_CHALLENGE_FINISH,
-	S_CHALLENGE_FINISH_AUTHZ,
 	S_CHALLENGES_CLAIM,
 	S_ORDER_START_FINALIZE,
 	S_ORDERS_CLAIM,
@@ -324,13 +323,18 @@ static const char *const stmt_sql[S_COUNT] = {
 			      " AND c.status = 'pending' AND (SELECT a.status FROM authzs a"
 			      " WHERE a.id = c.authz_id) = 'pending'",
 	[S_CHALLENGE_EXISTS] = "SELECT 1 FROM challenges WHERE id = $1",
-	[S_CHALLENGE_FINISH] = "UPDATE challenges SET status = $2, validated = $3, error_json = $4"
-			       " WHERE id = $1 AND status = 'processing'",
-	[S_CHALLENGE_FINISH_AUTHZ] = "UPDATE authzs SET status = $2::text,"
-				     " expires = CASE WHEN $2::text = 'valid' THEN $3::bigint"
-				     " ELSE expires END"
-				     " WHERE id = (SELECT authz_id FROM challenges WHERE id = $1)"
-				     " AND status = 'pending'",
+	/* The challenge and its authorization in one statement (one round
+	 * trip, atomic on its own); an authorization no longer pending
+	 * (deactivated meanwhile) keeps its status. A row when the challenge
+	 * was processing. */
+	[S_CHALLENGE_FINISH] = "WITH c AS (UPDATE challenges SET status = $2, validated = $3,"
+			       " error_json = $4 WHERE id = $1 AND status = 'processing'"
+			       " RETURNING authz_id),"
+			       " a AS (UPDATE authzs SET status = $2::text,"
+			       " expires = CASE WHEN $2::text = 'valid' THEN $5::bigint"
+			       " ELSE expires END"
+			       " WHERE id = (SELECT authz_id FROM c) AND status = 'pending')"
+			       " SELECT authz_id FROM c",
 	/* The conditions again outside the subquery: under READ COMMITTED a row
 	 * another node claimed meanwhile is re-read and then fails them. */
 	[S_CHALLENGES_CLAIM] = "UPDATE challenges SET claimed_by = $1, claim_until = $3"
@@ -1647,34 +1651,13 @@ static int pg_challenge_start(struct flint_store *st, const char *id, const char
 		      S_CHALLENGE_EXISTS, id);
 }
 
-struct finish_args {
-	const char *id, *status, *error_json;
-	int64_t validated, authz_expires;
-};
-
-static int challenge_finish_tx(struct pg_store *q, const void *arg)
-{
-	const struct finish_args *a = arg;
-	int err;
-
-	err = update(q, S_CHALLENGE_FINISH,
-		     ARGS(TEXT(a->id), TEXT(a->status), I64(a->validated), TEXT(a->error_json)),
-		     S_CHALLENGE_EXISTS, a->id);
-	/* An authz no longer pending (deactivated meanwhile) keeps its status. */
-	if (err == 0)
-		err = exec(q, S_CHALLENGE_FINISH_AUTHZ,
-			   ARGS(TEXT(a->id), TEXT(a->status), I64(a->authz_expires)));
-	return err;
-}
-
 static int pg_challenge_finish(struct flint_store *st, const char *id, bool valid,
 			       int64_t validated, const char *error_json, int64_t authz_expires)
 {
-	const struct finish_args a = { .id = id, .status = valid ? "valid" : "invalid",
-				       .error_json = error_json, .validated = validated,
-				       .authz_expires = authz_expires };
-
-	return in_tx(pg(st), challenge_finish_tx, &a);
+	return update(pg(st), S_CHALLENGE_FINISH,
+		      ARGS(TEXT(id), TEXT(valid ? "valid" : "invalid"), I64(validated),
+			   TEXT(error_json), I64(authz_expires)),
+		      S_CHALLENGE_EXISTS, id);
 }
 
 /* One UPDATE ... RETURNING: the rows it returns are this node's now. */
