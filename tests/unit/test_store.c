@@ -1234,6 +1234,29 @@ static void test_challenge_fields_roundtrip(void)
 	flint_authz_free(got);
 }
 
+/* Order NAME-ord (expires 6000) for acct1 with one authorization NAME-az,
+ * made valid until authz_expires by its challenge NAME-c1. */
+static void valid_order(const char *name, int64_t authz_expires)
+{
+	char oid[32], aid[32], cid[32];
+	struct flint_challenge ch = chal(cid, "http-01", "tok");
+	struct flint_authz az = {.id = aid, .account_id = "acct1", .ident_type = "dns",
+				 .ident_value = "fin.example", .status = "pending", .expires = 5000,
+				 .created = 1000, .challenges = &ch, .n_challenges = 1};
+	char *aids[] = {aid};
+	struct flint_order o = {.id = oid, .account_id = "acct1", .status = "pending",
+				.expires = 6000, .created = 1000,
+				.identifiers_json = "[{\"type\":\"dns\",\"value\":\"fin.example\"}]",
+				.authz_ids = aids, .n_authz = 1};
+
+	snprintf(oid, sizeof(oid), "%s-ord", name);
+	snprintf(aid, sizeof(aid), "%s-az", name);
+	snprintf(cid, sizeof(cid), "%s-c1", name);
+	CHECK_INT(OPS->order_insert(st, &o, &az, 1), 0);
+	CHECK_INT(OPS->challenge_start(st, cid, "node-a", 2100), 0);
+	CHECK_INT(OPS->challenge_finish(st, cid, true, 2000, NULL, authz_expires), 0);
+}
+
 /* Finalization keeps the CSR and a claim, so another node can finish it. */
 static void test_finalize_claims(void)
 {
@@ -1255,12 +1278,25 @@ static void test_finalize_claims(void)
 	CHECK_INT(OPS->order_insert(st, &o, &az, 1), 0);
 	CHECK_INT(OPS->order_csr(st, "fin-ord", &got, &got_len), FLINT_ENOTFOUND);
 	CHECK_INT(OPS->order_csr(st, "nope", &got, &got_len), FLINT_ENOTFOUND);
-	CHECK_INT(OPS->order_start_finalize(st, "fin-ord", NULL, 0, "node-a", 3000), FLINT_EINVAL);
-	CHECK_INT(OPS->order_start_finalize(st, "nope", csr, sizeof(csr), "node-a", 3000),
+	CHECK_INT(OPS->order_start_finalize(st, "fin-ord", NULL, 0, "node-a", 2500, 3000),
+		  FLINT_EINVAL);
+	CHECK_INT(OPS->order_start_finalize(st, "nope", csr, sizeof(csr), "node-a", 2500, 3000),
 		  FLINT_ENOTFOUND);
-	CHECK_INT(OPS->order_start_finalize(st, "fin-ord", csr, sizeof(csr), "node-a", 3000), 0);
+	/* not ready while its authorization is pending */
+	CHECK_INT(OPS->order_start_finalize(st, "fin-ord", csr, sizeof(csr), "node-a", 2500, 3000),
+		  FLINT_ECONFLICT);
+	CHECK_INT(OPS->challenge_start(st, "fin-c1", "node-a", 3000), 0);
+	CHECK_INT(OPS->challenge_finish(st, "fin-c1", true, 2000, NULL, 9000), 0);
+	/* nor once the order expired (6000), its authorization still valid */
+	CHECK_INT(OPS->order_start_finalize(st, "fin-ord", csr, sizeof(csr), "node-a", 6000, 7000),
+		  FLINT_ECONFLICT);
+	CHECK_INT(OPS->order_get(st, "fin-ord", &og), 0);
+	CHECK(og && !strcmp(og->status, "pending"));
+	flint_order_free(og);
+	og = NULL;
+	CHECK_INT(OPS->order_start_finalize(st, "fin-ord", csr, sizeof(csr), "node-a", 2500, 3000), 0);
 	/* one finalize wins */
-	CHECK_INT(OPS->order_start_finalize(st, "fin-ord", csr, sizeof(csr), "node-b", 3000),
+	CHECK_INT(OPS->order_start_finalize(st, "fin-ord", csr, sizeof(csr), "node-b", 2500, 3000),
 		  FLINT_ECONFLICT);
 	CHECK_INT(OPS->order_get(st, "fin-ord", &og), 0);
 	CHECK(og && !strcmp(og->status, "processing"));
@@ -1279,6 +1315,18 @@ static void test_finalize_claims(void)
 	CHECK_INT(claimed(true, "node-c", 3999, false, 10, NULL, 0), 0);
 	CHECK_INT(OPS->order_set_status(st, "fin-ord", "processing", "valid", NULL, "fin-cert"), 0);
 	CHECK_INT(claimed(true, "node-c", 1 << 30, true, 10, NULL, 0), 0);
+
+	/* an authorization that expired (3000) before the order (6000) */
+	valid_order("fin2", 3000);
+	CHECK_INT(OPS->order_start_finalize(st, "fin2-ord", csr, sizeof(csr), "node-a", 3000, 4000),
+		  FLINT_ECONFLICT);
+	CHECK_INT(OPS->order_start_finalize(st, "fin2-ord", csr, sizeof(csr), "node-a", 2999, 4000),
+		  0);
+	/* one deactivated meanwhile */
+	valid_order("fin3", 9000);
+	CHECK_INT(OPS->authz_set_status(st, "fin3-az", "valid", "deactivated"), 0);
+	CHECK_INT(OPS->order_start_finalize(st, "fin3-ord", csr, sizeof(csr), "node-a", 2500, 4000),
+		  FLINT_ECONFLICT);
 }
 
 /* A scheduled job's lease: one holder at a time, until it expires. */

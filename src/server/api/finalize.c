@@ -361,7 +361,7 @@ void flint_api_finalize(struct flint_req *r, const char *order_id)
 	const struct flint_profile *profile;
 	struct flint_authz **authzs = NULL;
 	size_t n_authzs = 0;
-	char *cert_id = NULL, *valid = NULL;
+	char *cert_id = NULL, *valid = NULL, *processing = NULL;
 	int rc;
 
 	if (flint_req_authenticate(r, FLINT_AUTH_KID) < 0)
@@ -373,10 +373,16 @@ void flint_api_finalize(struct flint_req *r, const char *order_id)
 		flint_reply_forbidden(r, "this order belongs to another account");
 		goto out;
 	}
-	if ((rc = flint_order_status(r, o, &status)) < 0) {
-		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "%s", flint_strerror(rc));
-		goto out;
+	/* its authorizations, read once: for readiness here and the CAA age
+	 * check below (the claim re-checks readiness in the store) */
+	if (flint_policy_order_status_needs_authzs(o, flint_now())) {
+		if ((rc = flint_order_authzs_load(r, o, &authzs)) < 0) {
+			flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "%s", flint_strerror(rc));
+			goto out;
+		}
+		n_authzs = o->n_authz;
 	}
+	status = flint_policy_order_status(o, authzs, n_authzs, flint_now());
 	if (strcmp(status, "ready") != 0) {
 		flint_reply_error(r, FLINT_PROB_ORDER_NOT_READY,
 				  "the order is %s, not ready: finalize needs every authorization valid",
@@ -415,34 +421,30 @@ void flint_api_finalize(struct flint_req *r, const char *order_id)
 		goto out;
 	}
 
-	/* ready -> processing: only one finalize wins; the CSR is kept with the
-	 * claim so another node (or this one, restarted) can finish the issuance */
+	/* ready -> processing: only one finalize wins, and only while the order
+	 * is still ready in the store (an authorization may have been
+	 * deactivated or expired since the check above); the CSR is kept with
+	 * the claim so another node (or this one, restarted) can finish the
+	 * issuance */
 	rc = r->store->ops->order_start_finalize(r->store, o->id, body->der, body->der_len,
-						 r->d->cfg->node_id,
+						 r->d->cfg->node_id, flint_now(),
 						 flint_now() + r->d->cfg->job_lease);
 	if (rc == FLINT_ECONFLICT) {
-		flint_reply_error(r, FLINT_PROB_ORDER_NOT_READY, "the order is already being finalized");
+		flint_reply_error(r, FLINT_PROB_ORDER_NOT_READY,
+				  "the order is no longer ready: another request is finalizing it, "
+				  "or an authorization changed");
 		goto out;
 	} else if (rc < 0) {
 		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "store: %s", flint_strerror(rc));
 		goto out;
 	}
 	flintd_logf("state order=%s status=processing", o->id);
-	/* An authorization may have been deactivated or expired since the check
-	 * above: judge readiness again now that this request owns the order
-	 * (the authorizations read for this serve the CAA check below too). */
-	{
-		struct flint_order pending = *o;
-		pending.status = "pending";
-		if ((rc = flint_order_authzs_load(r, o, &authzs)) < 0)
-			goto fail;
-		n_authzs = o->n_authz;
-		status = flint_policy_order_status(&pending, authzs, o->n_authz, flint_now());
-		if (strcmp(status, "ready") != 0) {
-			rc = FLINT_ECONFLICT;
-			goto fail;
-		}
+	if (!(processing = strdup("processing"))) {
+		rc = FLINT_ENOMEM;
+		goto fail;
 	}
+	free(o->status);
+	o->status = processing; /* what the store now holds */
 
 	/* CAA again when an authorization's check is older than caa-reuse: on a
 	 * worker (DNS must not stall the event loop); the client polls */

@@ -309,8 +309,12 @@ static const char *const stmt_sql[S_COUNT] = {
 			       " ORDER BY claim_until LIMIT ?5)"
 			       " AND status = 'processing' AND (claim_until <= ?2 OR (?4 AND claimed_by = ?1))"
 			       " RETURNING id",
+	/* only a ready order: not expired, every authorization valid and unexpired */
 	[S_ORDER_START_FINALIZE] = "UPDATE orders SET status = 'processing', csr = ?2,"
-				   " claimed_by = ?3, claim_until = ?4 WHERE id = ?1 AND status = 'pending'",
+				   " claimed_by = ?3, claim_until = ?4 WHERE id = ?1 AND status = 'pending'"
+				   " AND expires > ?5 AND NOT EXISTS (SELECT 1 FROM order_authzs oa"
+				   " JOIN authzs a ON a.id = oa.authz_id WHERE oa.order_id = ?1"
+				   " AND (a.status <> 'valid' OR a.expires <= ?5))",
 	[S_ORDERS_CLAIM] = "UPDATE orders SET claimed_by = ?1, claim_until = ?3"
 			   " WHERE id IN (SELECT id FROM orders WHERE status = 'processing'"
 			   " AND (claim_until <= ?2 OR (?4 AND claimed_by = ?1))"
@@ -1599,12 +1603,12 @@ static int sq_orders_claim(struct flint_store *st, const struct flint_claim *c, 
 
 static int sq_order_start_finalize(struct flint_store *st, const char *id,
 				   const unsigned char *csr, size_t csr_len, const char *node,
-				   int64_t claim_until)
+				   int64_t now, int64_t claim_until)
 {
 	if (!csr || !csr_len || !node)
 		return FLINT_EINVAL;
 	return update(sq(st), S_ORDER_START_FINALIZE,
-		      ARGS(TEXT(id), BLOB(csr, csr_len), TEXT(node), I64(claim_until)),
+		      ARGS(TEXT(id), BLOB(csr, csr_len), TEXT(node), I64(claim_until), I64(now)),
 		      S_ORDER_EXISTS, id);
 }
 

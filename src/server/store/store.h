@@ -228,11 +228,13 @@ struct flint_store_ops {
 	int (*orders_claim)(struct flint_store *st, const struct flint_claim *c, char ***ret_ids,
 			    size_t *ret_n);
 	/* Finalization begins (RFC 8555 §7.4): the order's stored status pending
-	 * -> processing (compare-and-set, FLINT_ECONFLICT when not pending), its
-	 * CSR kept and the order claimed by node until claim_until, so that any
-	 * node can finish the issuance. */
+	 * -> processing, only while it is ready at now (not expired, every
+	 * authorization valid and unexpired; FLINT_ECONFLICT otherwise, and when
+	 * not pending), its CSR kept and the order claimed by node until
+	 * claim_until, so that any node can finish the issuance. */
 	int (*order_start_finalize)(struct flint_store *st, const char *id, const unsigned char *csr,
-				    size_t csr_len, const char *node, int64_t claim_until);
+				    size_t csr_len, const char *node, int64_t now,
+				    int64_t claim_until);
 	/* The CSR stored by order_start_finalize (caller frees); FLINT_ENOTFOUND
 	 * when the order has none. */
 	int (*order_csr)(struct flint_store *st, const char *id, unsigned char **ret,
