@@ -234,8 +234,10 @@ void flint_api_account(struct flint_req *r, const char *rest)
 		}
 		if (upd.status != r->account->status) {
 			flintd_logf("state account=%s status=deactivated", id);
-			free(r->account->status);
-			r->account->status = strdup("deactivated");
+			if (flint_field_set(&r->account->status, "deactivated") < 0) {
+				flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "out of memory");
+				goto out;
+			}
 		}
 		if (body->contact_json) {
 			free(r->account->contact_json);

@@ -99,10 +99,18 @@ int flint_ari_find_cert_in(struct flintd *d, struct flint_store *st, const char 
 json_t *flint_account_json(const struct flint_req *r, const struct flint_account *a);
 /* Loads the order's authorizations and derives its status (§7.1.6). */
 int flint_order_status(struct flint_req *r, const struct flint_order *o, const char **ret);
+/* flint_order_status, keeping the authorizations it read: *ret_authzs
+ * (o->n_authz of them, for flint_order_authzs_free), NULL when the status
+ * needed none (processing, valid, invalid, expired). */
+int flint_order_status_load(struct flint_req *r, const struct flint_order *o, const char **ret,
+			    struct flint_authz ***ret_authzs);
 /* The order's authorizations from the store, o->n_authz of them in order;
  * free them with flint_order_authzs_free(*ret, o->n_authz). */
 int flint_order_authzs_load(struct flint_req *r, const struct flint_order *o,
 			    struct flint_authz ***ret);
+/* *field := a copy of value, the old one freed: what a handler holds after
+ * the store changed it. FLINT_ENOMEM leaves *field as it was. */
+int flint_field_set(char **field, const char *value);
 void flint_order_authzs_free(struct flint_authz **authzs, size_t n);
 /* Renders the order with its derived status. */
 int flint_order_render(struct flint_req *r, const struct flint_order *o, json_t **ret,

@@ -86,9 +86,7 @@ void flint_api_authz(struct flint_req *r, const char *rest)
 			goto out;
 		}
 		flintd_logf("state authz=%s status=deactivated", a->id);
-		free(a->status);
-		a->status = strdup("deactivated");
-		if (!a->status) {
+		if (flint_field_set(&a->status, "deactivated") < 0) {
 			flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "out of memory");
 			goto out;
 		}
@@ -199,13 +197,10 @@ void flint_api_challenge(struct flint_req *r, const char *rest)
 		if (rc == 0) {
 			/* what the store now holds (the worker may be further
 			 * on already: processing is still what this answer says) */
-			char *processing = strdup("processing");
-			if (!processing) {
+			if (flint_field_set(&c->status, "processing") < 0) {
 				flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "out of memory");
 				goto out;
 			}
-			free(c->status);
-			c->status = processing;
 		} else {
 			/* another request started it: as it is now */
 			flint_challenge_free(c);

@@ -14,7 +14,6 @@
 #include "error.h"
 #include "log.h"
 #include "metrics.h"
-#include "policy.h"
 #include "ratelimit.h"
 #include "validate/caa.h"
 #include "validate/worker.h"
@@ -361,7 +360,7 @@ void flint_api_finalize(struct flint_req *r, const char *order_id)
 	const struct flint_profile *profile;
 	struct flint_authz **authzs = NULL;
 	size_t n_authzs = 0;
-	char *cert_id = NULL, *valid = NULL, *processing = NULL;
+	char *cert_id = NULL;
 	int rc;
 
 	if (flint_req_authenticate(r, FLINT_AUTH_KID) < 0)
@@ -375,14 +374,11 @@ void flint_api_finalize(struct flint_req *r, const char *order_id)
 	}
 	/* its authorizations, read once: for readiness here and the CAA age
 	 * check below (the claim re-checks readiness in the store) */
-	if (flint_policy_order_status_needs_authzs(o, flint_now())) {
-		if ((rc = flint_order_authzs_load(r, o, &authzs)) < 0) {
-			flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "%s", flint_strerror(rc));
-			goto out;
-		}
-		n_authzs = o->n_authz;
+	if ((rc = flint_order_status_load(r, o, &status, &authzs)) < 0) {
+		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "%s", flint_strerror(rc));
+		goto out;
 	}
-	status = flint_policy_order_status(o, authzs, n_authzs, flint_now());
+	n_authzs = authzs ? o->n_authz : 0;
 	if (strcmp(status, "ready") != 0) {
 		flint_reply_error(r, FLINT_PROB_ORDER_NOT_READY,
 				  "the order is %s, not ready: finalize needs every authorization valid",
@@ -439,12 +435,8 @@ void flint_api_finalize(struct flint_req *r, const char *order_id)
 		goto out;
 	}
 	flintd_logf("state order=%s status=processing", o->id);
-	if (!(processing = strdup("processing"))) {
-		rc = FLINT_ENOMEM;
+	if ((rc = flint_field_set(&o->status, "processing")) < 0) /* as the store now has it */
 		goto fail;
-	}
-	free(o->status);
-	o->status = processing; /* what the store now holds */
 
 	/* CAA again when an authorization's check is older than caa-reuse: on a
 	 * worker (DNS must not stall the event loop); the client polls */
@@ -460,12 +452,10 @@ void flint_api_finalize(struct flint_req *r, const char *order_id)
 	if ((rc = issue_certificate(r->d, r->store, o, csr, profile, &cert_id)) < 0)
 		goto fail;
 	/* the order as the store now holds it (what issue_certificate set) */
-	if (!(valid = strdup("valid"))) {
+	if (flint_field_set(&o->status, "valid") < 0) {
 		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "out of memory");
 		goto out;
 	}
-	free(o->status);
-	o->status = valid;
 	free(o->cert_id);
 	o->cert_id = cert_id;
 	cert_id = NULL;

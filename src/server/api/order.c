@@ -44,29 +44,38 @@ int flint_order_authzs_load(struct flint_req *r, const struct flint_order *o,
 	return 0;
 }
 
-/* The order's status from its authorizations: known (o->n_authz of them,
- * in order) when the caller has them, else read when the status needs them. */
-static int status_of(struct flint_req *r, const struct flint_order *o,
-		     struct flint_authz *const *known, const char **ret)
+int flint_order_status_load(struct flint_req *r, const struct flint_order *o, const char **ret,
+			    struct flint_authz ***ret_authzs)
 {
 	int64_t now = flint_now();
 	struct flint_authz **authzs = NULL;
 
 	/* processing, valid, invalid or expired: no authorization is read */
-	if (!flint_policy_order_status_needs_authzs(o, now)) {
-		*ret = flint_policy_order_status(o, NULL, 0, now);
-		return 0;
+	if (flint_policy_order_status_needs_authzs(o, now)) {
+		int rc = flint_order_authzs_load(r, o, &authzs);
+		if (rc < 0)
+			return rc;
 	}
-	if (known) {
-		*ret = flint_policy_order_status(o, known, o->n_authz, now);
-		return 0;
-	}
-	int rc = flint_order_authzs_load(r, o, &authzs);
-	if (rc < 0)
-		return rc;
-	*ret = flint_policy_order_status(o, authzs, o->n_authz, now);
-	flint_order_authzs_free(authzs, o->n_authz);
+	*ret = flint_policy_order_status(o, authzs, authzs ? o->n_authz : 0, now);
+	*ret_authzs = authzs;
 	return 0;
+}
+
+/* The order's status from its authorizations: known (o->n_authz of them,
+ * in order) when the caller has them, else read when the status needs them. */
+static int status_of(struct flint_req *r, const struct flint_order *o,
+		     struct flint_authz *const *known, const char **ret)
+{
+	struct flint_authz **authzs = NULL;
+	int rc;
+
+	if (known) {
+		*ret = flint_policy_order_status(o, known, o->n_authz, flint_now());
+		return 0;
+	}
+	rc = flint_order_status_load(r, o, ret, &authzs);
+	flint_order_authzs_free(authzs, authzs ? o->n_authz : 0);
+	return rc;
 }
 
 int flint_order_status(struct flint_req *r, const struct flint_order *o, const char **ret)

@@ -20,6 +20,17 @@ static bool content_type_ok(struct flint_req *r)
 	       strncasecmp(ct, "application/jose+json", n) == 0;
 }
 
+int flint_field_set(char **field, const char *value)
+{
+	char *copy = strdup(value);
+
+	if (!copy)
+		return FLINT_ENOMEM;
+	free(*field);
+	*field = copy;
+	return 0;
+}
+
 char *flint_account_id_from_url(const struct flint_req *r, const char *kid)
 {
 	char *prefix = flint_url(r, "/acme/acct/");
