@@ -48,6 +48,7 @@ struct flintd_loop {
 	evutil_socket_t fd_plain;
 	struct flint_store *store;
 	struct event *jobs;  /* the cluster's background work, d->run_jobs (loop 0 only) */
+	struct event *log_flush; /* writes the loop's held log lines after its pass */
 	evutil_socket_t fd;
 	pthread_t thread;
 	int conns;
@@ -669,6 +670,22 @@ static SSL_CTX *make_ssl_ctx(struct flintd *d)
 	return ctx;
 }
 
+static void log_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	flintd_log_flush();
+}
+
+/* A first held line: the flush runs once the callbacks already active in
+ * this pass of the loop have run, so their lines go out in one write. */
+static void log_wake(void *arg)
+{
+	struct flintd_loop *l = arg;
+	event_active(l->log_flush, 0, 0);
+}
+
 int flintd_http_new(struct flintd *d, struct flintd_listeners *bound, struct flintd_http **ret)
 {
 	struct flintd_http *h = calloc(1, sizeof(*h));
@@ -723,6 +740,9 @@ int flintd_http_new(struct flintd *d, struct flintd_listeners *bound, struct fli
 							  EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS);
 		if (evhttp_accept_socket(l->http, l->fd) != 0)
 			goto out;
+		l->log_flush = event_new(l->base, -1, 0, log_flush_cb, l);
+		if (!l->log_flush)
+			goto out;
 	}
 	if (d->cfg->public_http_listen && (rc = listen_plain(&h->loops[0], d->cfg)) < 0)
 		goto out;
@@ -754,7 +774,10 @@ static void *loop_main(void *arg)
 		snprintf(name, sizeof(name), "flintd-http%d", i % 1000);
 		pthread_setname_np(pthread_self(), name);
 	}
+	if (flintd_log_hold(log_wake, l) != 0)
+		fprintf(stderr, "flintd: out of memory: loop %d writes each log line at once\n", i);
 	event_base_dispatch(l->base);
+	flintd_log_release();
 	return NULL;
 }
 
@@ -791,6 +814,8 @@ void flintd_http_free(struct flintd_http *h)
 		struct flintd_loop *l = &h->loops[i];
 		if (l->jobs)
 			event_free(l->jobs);
+		if (l->log_flush)
+			event_free(l->log_flush);
 		if (l->http)
 			evhttp_free(l->http); /* closes the accepted socket too */
 		else if (l->fd >= 0)

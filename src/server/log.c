@@ -2,6 +2,8 @@
  * every caller writes one format and both outputs carry the same fields. */
 #include "log.h"
 
+#include "error.h"
+
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -9,6 +11,15 @@
 #include <string.h>
 
 static atomic_bool log_json;
+
+struct held_lines {
+	char *buf;
+	size_t len;
+	void (*wake)(void *arg);
+	void *arg;
+};
+
+static _Thread_local struct held_lines *held;
 
 void flintd_log_set_json(bool json) { atomic_store(&log_json, json); }
 
@@ -101,6 +112,66 @@ json_t *flintd_log_text_to_json(const char *line)
 	return o;
 }
 
+int flintd_log_hold(void (*wake)(void *arg), void *arg)
+{
+	struct held_lines *h = calloc(1, sizeof(*h));
+	char *buf = malloc(FLINTD_LOG_HOLD_MAX);
+	if (!h || !buf) {
+		free(h);
+		free(buf);
+		return FLINT_ENOMEM;
+	}
+	flintd_log_release();
+	h->buf = buf;
+	h->wake = wake;
+	h->arg = arg;
+	held = h;
+	return 0;
+}
+
+void flintd_log_flush(void)
+{
+	if (!held || !held->len)
+		return;
+	/* stderr is unbuffered: fwrite is one write(2) (more only after a short
+	 * write), made under the stream's lock, so lines of other threads never
+	 * land inside these */
+	fwrite(held->buf, 1, held->len, stderr);
+	held->len = 0;
+}
+
+void flintd_log_release(void)
+{
+	struct held_lines *h = held;
+	if (!h)
+		return;
+	flintd_log_flush();
+	held = NULL;
+	free(h->buf);
+	free(h);
+}
+
+/* Writes line (n bytes) and a newline unless it ends in one. */
+static void emit(const char *line, size_t n)
+{
+	bool nl = n > 0 && line[n - 1] == '\n';
+	size_t need = n + (nl ? 0 : 1);
+	if (held && held->len + need > FLINTD_LOG_HOLD_MAX)
+		flintd_log_flush();
+	if (!held || need > FLINTD_LOG_HOLD_MAX) {
+		/* one call per line: stdio locks stderr, so lines never interleave */
+		fprintf(stderr, "%s%s", line, nl ? "" : "\n");
+		return;
+	}
+	bool was_empty = held->len == 0;
+	memcpy(held->buf + held->len, line, n);
+	held->len += n;
+	if (!nl)
+		held->buf[held->len++] = '\n';
+	if (was_empty && held->wake)
+		held->wake(held->arg);
+}
+
 void flintd_logf(const char *fmt, ...)
 {
 	char *line = NULL;
@@ -115,13 +186,12 @@ void flintd_logf(const char *fmt, ...)
 		char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 		json_decref(o);
 		if (s) {
-			fprintf(stderr, "%s\n", s);
+			emit(s, strlen(s));
 			free(s);
 			free(line);
 			return;
 		}
 	}
-	/* one call per line: stdio locks stderr, so lines never interleave */
-	fprintf(stderr, "%s%s", line, n > 0 && line[n - 1] == '\n' ? "" : "\n");
+	emit(line, (size_t)n);
 	free(line);
 }
