@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Replay-Nonces across two flintd processes on one SQLite database (RFC 8555
 §6.5: each nonce accepted once, whichever node issued it and whichever node
-it is sent to). Driven by tests/e2e/t_sqlite_nodes.sh.
+it is sent to), and an account changed at one node as the other reads it
+(each keeps the accounts it read). Driven by tests/e2e/t_sqlite_nodes.sh.
 
   /usr/bin/python3 tests/tools/nonce_nodes.py --dir URL --ca ROOT \
       --node1 https://127.0.0.1:P1 --node2 https://127.0.0.1:P2
@@ -90,6 +91,28 @@ def case_race_both_nodes():
             expect_problem(r, 400, "badNonce", "concurrent reuse across nodes")
 
 
+def signed_post(acct, node, url, payload):
+    body = make_jws(payload, acct.key, url=url, nonce=nonce_from(node), kid=acct.url)
+    return c.s.post(at(node, url), data=json.dumps(body), headers={"Content-Type": JOSE},
+                    timeout=15)
+
+
+def case_account_changed_elsewhere():
+    b = Account(c)
+    b.register(contact=["mailto:before@example.com"])
+    for node in (N1, N2):  # each node reads the account (and keeps it)
+        expect_ok(signed_post(b, node, b.url, POST_AS_GET), "account at %s" % node)
+    expect_ok(signed_post(b, N2, b.url, {"contact": ["mailto:after@example.com"]}),
+              "contact update at node 2")
+    r = signed_post(b, N1, b.url, POST_AS_GET)
+    expect_ok(r, "account at node 1 after the update")
+    check(r.json().get("contact") == ["mailto:after@example.com"],
+          "node 1 still shows contact %s" % r.json().get("contact"))
+    expect_ok(signed_post(b, N2, b.url, {"status": "deactivated"}), "deactivation at node 2")
+    expect_problem(signed_post(b, N1, b.url, POST_AS_GET), 401, "unauthorized",
+                   "the deactivated account at node 1")
+
+
 def case_across_restart(used, unused):
     expect_problem(post_as_get(A, N2, used), 400, "badNonce", "used nonce after node 2 restarted")
     expect_ok(post_as_get(A, N2, unused), "unused nonce of node 1 at the restarted node 2")
@@ -111,6 +134,7 @@ if not run("account", A.register):
     sys.exit(1)
 failed += not run("used_elsewhere", case_used_elsewhere)
 failed += not run("race_both_nodes", case_race_both_nodes)
+failed += not run("account_changed_elsewhere", case_account_changed_elsewhere)
 try:
     used, unused = nonce_from(N1), nonce_from(N2)
     expect_ok(post_as_get(A, N1, used), "nonce used before the restart")

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -254,6 +255,12 @@ static void test_accounts(void)
 				    .thumbprint = "thumb1b", .contact_json = "[]",
 				    .status = "deactivated", .tos_agreed = false};
 	CHECK_INT(OPS->account_update(st, &up, &was), 0);
+	/* read before the update (SQLite keeps it in its account cache): now
+	 * the update's */
+	CHECK_INT(OPS->account_get(st, "acct1", &b), 0);
+	CHECK(b && strcmp(b->status, "deactivated") == 0 && strcmp(b->thumbprint, "thumb1b") == 0);
+	flint_account_free(b);
+	b = NULL;
 	/* a second writer that read the old row must not undo it */
 	CHECK_INT(OPS->account_update(st, &up, &was), FLINT_ECONFLICT);
 	was.thumbprint = "thumb1b";
@@ -1546,6 +1553,44 @@ static void test_sqlite_other_connection(void)
 	sqlite3_close(other);
 }
 
+/* Another process on the same SQLite file changes an account this process
+ * has read (and cached): the next read here has the change, as after a
+ * change made here. */
+static void test_sqlite_account_other_process(void)
+{
+	struct flint_account *a = NULL;
+
+	add_account("cached-acct", "cached-thumb");
+	for (int round = 0; round < 2; round++) {
+		const char *from = round ? "deactivated" : "valid";
+		const char *to = round ? "valid" : "deactivated";
+		CHECK_INT(OPS->account_get(st, "cached-acct", &a), 0);
+		CHECK(a && strcmp(a->status, from) == 0);
+		flint_account_free(a);
+		a = NULL;
+		pid_t pid = fork();
+		if (pid == 0) {
+			struct flint_store *other = NULL;
+			struct flint_account was = {.id = "cached-acct", .thumbprint = "cached-thumb",
+						    .status = (char *)from};
+			struct flint_account up = {.id = "cached-acct", .jwk_json = "{\"kty\":\"EC\"}",
+						   .thumbprint = "cached-thumb", .contact_json = "[]",
+						   .status = (char *)to, .tos_agreed = true};
+			_exit(flint_store_open(dsn, &other) == 0 &&
+					      other->ops->account_update(other, &up, &was) == 0
+				      ? 0
+				      : 1);
+		}
+		int status = 0;
+		CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+		      WEXITSTATUS(status) == 0);
+		CHECK_INT(OPS->account_get(st, "cached-acct", &a), 0);
+		CHECK(a && strcmp(a->status, to) == 0);
+		flint_account_free(a);
+		a = NULL;
+	}
+}
+
 /* PostgreSQL only: the server ends the handle's connection (restart,
  * failover); the call that notices fails with FLINT_EIO, the next reconnects
  * and prepares its statements again. */
@@ -1714,6 +1759,7 @@ int main(void)
 			RUN(test_pg_reconnect);
 		else {
 			RUN(test_sqlite_other_connection);
+			RUN(test_sqlite_account_other_process);
 			RUN(test_sqlite_checkpointer);
 		}
 	}

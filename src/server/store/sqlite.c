@@ -12,6 +12,7 @@
 
 #include "error.h"
 #include "store/sqlite.h"
+#include "store/sqlite_account_cache.h"
 #include "store/sqlite_checkpoint.h"
 #include "store/sqlite_walbatch.h"
 #include "store/store.h"
@@ -368,6 +369,7 @@ struct sq_conn {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[S_COUNT]; /* prepared on first use, kept until close */
 	struct flint_sq_checkpointer *checkpointer; /* NULL in memory */
+	struct flint_sq_account_cache *accounts;    /* shared with every process on path */
 	struct timespec busy_since;  /* when the current wait for another process's lock began */
 };
 
@@ -972,6 +974,7 @@ static void conn_free(struct sq_conn *c)
 		sqlite3_finalize(c->stmt[i]);
 	sqlite3_close_v2(c->db);
 	flint_sq_checkpointer_stop(c->checkpointer);
+	flint_sq_account_cache_free(c->accounts);
 	pthread_mutex_destroy(&c->lock);
 	free(c->path);
 	free(c);
@@ -1086,6 +1089,7 @@ static int conn_open(struct sq_store *q, const char *dsn)
 {
 	struct sq_conn *c = calloc(1, sizeof(*c));
 	pthread_mutexattr_t attr;
+	char *gen_path = NULL;
 	int rc, err;
 
 	if (!c)
@@ -1124,8 +1128,16 @@ static int conn_open(struct sq_store *q, const char *dsn)
 	}
 	err = c->path ? flint_sq_checkpointer_start(dsn, c->db, &c->checkpointer) : 0;
 	if (err == 0)
+		err = flint_store_sqlite_sidecar(dsn, FLINT_STORE_SQLITE_GEN_SUFFIX, &gen_path);
+	if (err == 0 && (err = flint_sq_account_cache_open(gen_path, &c->accounts)) == FLINT_EINVAL)
+		fprintf(stderr,
+			"flintd: %s is not an account generation file of this flintd version; "
+			"it was left as it is: move it away\n",
+			gen_path);
+	if (err == 0)
 		err = migrate(q);
 out:
+	free(gen_path);
 	if (err < 0) {
 		q->c = NULL;
 		conn_free(c);
@@ -1333,9 +1345,33 @@ static int sq_eab_remove(struct flint_store *st, const char *kid)
 	return update(sq(st), S_EAB_REMOVE, ARGS(TEXT(kid)), NO_PROBE, kid);
 }
 
+static int64_t monotonic_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec;
+}
+
+/* From the process's account cache while no process changed an account
+ * (sqlite_account_cache.h); otherwise read, and kept. */
 static int sq_account_get(struct flint_store *st, const char *id, struct flint_account **ret)
 {
-	return select_one(sq(st), S_ACCOUNT_GET, ARGS(TEXT(id)), read_account, ret);
+	struct sq_conn *c = sq(st)->c;
+	int64_t now = monotonic_s();
+	uint64_t generation;
+	int err;
+
+	if (!id || !ret)
+		return FLINT_EINVAL;
+	err = flint_sq_account_cache_get(c->accounts, id, now, ret);
+	if (err != FLINT_ENOTFOUND)
+		return err;
+	generation = flint_sq_account_cache_generation(c->accounts); /* before the read */
+	err = select_one(sq(st), S_ACCOUNT_GET, ARGS(TEXT(id)), read_account, ret);
+	if (err == 0)
+		flint_sq_account_cache_put(c->accounts, *ret, generation, now);
+	return err;
 }
 
 static int sq_account_by_thumbprint(struct flint_store *st, const char *thumbprint,
@@ -1350,13 +1386,19 @@ static int sq_account_by_thumbprint(struct flint_store *st, const char *thumbpri
 static int sq_account_update(struct flint_store *st, const struct flint_account *acct,
 			     const struct flint_account *expect)
 {
+	int err;
+
 	if (!acct || !expect)
 		return FLINT_EINVAL;
-	return update(sq(st), S_ACCOUNT_UPDATE,
-		      ARGS(TEXT(acct->id), TEXT(acct->jwk_json), TEXT(acct->thumbprint),
-			   TEXT(acct->contact_json), TEXT(acct->status), I64(acct->tos_agreed),
-			   TEXT(expect->thumbprint), TEXT(expect->status)),
-		      S_ACCOUNT_EXISTS, acct->id);
+	err = update(sq(st), S_ACCOUNT_UPDATE,
+		     ARGS(TEXT(acct->id), TEXT(acct->jwk_json), TEXT(acct->thumbprint),
+			  TEXT(acct->contact_json), TEXT(acct->status), I64(acct->tos_agreed),
+			  TEXT(expect->thumbprint), TEXT(expect->status)),
+		     S_ACCOUNT_EXISTS, acct->id);
+	/* committed (a statement of its own): every process's cached accounts
+	 * are stale now */
+	flint_sq_account_cache_bump(sq(st)->c->accounts);
+	return err;
 }
 
 static int insert_authz(struct sq_store *q, const struct flint_authz *a)

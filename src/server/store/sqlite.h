@@ -7,6 +7,9 @@
 
 extern const struct flint_store_ops flint_store_sqlite;
 
+/* The account generation file beside the database (sqlite_account_cache.h). */
+#define FLINT_STORE_SQLITE_GEN_SUFFIX "-gen"
+
 /* The path of a file that goes with the database at path (path + suffix,
  * malloc'd) into *ret: NULL for an in-memory database, which nothing shares. */
 int flint_store_sqlite_sidecar(const char *path, const char *suffix, char **ret);

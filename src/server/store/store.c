@@ -157,6 +157,30 @@ void flint_account_free(struct flint_account *a)
 	free(a);
 }
 
+/* strdup that keeps NULL; false when out of memory */
+static bool copy_str(const char *s, char **ret)
+{
+	*ret = s ? strdup(s) : NULL;
+	return !s || *ret;
+}
+
+int flint_account_dup(const struct flint_account *a, struct flint_account **ret)
+{
+	struct flint_account *d = calloc(1, sizeof(*d));
+
+	if (!d || !copy_str(a->id, &d->id) || !copy_str(a->jwk_json, &d->jwk_json) ||
+	    !copy_str(a->thumbprint, &d->thumbprint) ||
+	    !copy_str(a->contact_json, &d->contact_json) || !copy_str(a->status, &d->status) ||
+	    !copy_str(a->eab_json, &d->eab_json)) {
+		flint_account_free(d);
+		return FLINT_ENOMEM;
+	}
+	d->tos_agreed = a->tos_agreed;
+	d->created = a->created;
+	*ret = d;
+	return 0;
+}
+
 void flint_eab_key_free(struct flint_eab_key *k)
 {
 	if (!k)

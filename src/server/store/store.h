@@ -310,6 +310,9 @@ int flint_account_jwk(const struct flint_account *a, struct flint_jwk **ret);
 void flint_account_jwk_cache_clear(void);
 
 void flint_account_free(struct flint_account *a);
+/* A deep copy of a into *ret (created_ip, an insert-only input, is not
+ * copied): 0 or FLINT_ENOMEM. */
+int flint_account_dup(const struct flint_account *a, struct flint_account **ret);
 void flint_eab_key_free(struct flint_eab_key *k);
 void flint_eab_key_list_free(struct flint_eab_key **keys, size_t n);
 void flint_challenge_clear(struct flint_challenge *c);
