@@ -8,6 +8,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/bufferevent_struct.h> /* ev_write: see flint_reply_body */
 #include <event2/event.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
@@ -361,9 +362,19 @@ void flint_reply_body(struct flint_req *r, int status, const char *content_type,
 		flint_reply_add_header(r, "Content-Type", content_type);
 	r->status = status;
 	r->replied = true;
+	struct evhttp_connection *conn = evhttp_request_get_connection(r->ev);
+	struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
 	evhttp_send_reply(r->ev, status, NULL, buf);
 	if (buf)
 		evbuffer_free(buf);
+	/* The TLS bufferevent writes a reply only once epoll reports the socket
+	 * writable: write interest switched on and off again (two epoll_ctl)
+	 * and a pass of the loop in between, for every reply. Its write
+	 * callback run in this pass writes it now; a socket that is not
+	 * writable is a spurious wake-up it already handles (it waits). A
+	 * connection freed before then takes the activation with it. */
+	if (bev)
+		event_active(&bev->ev_write, EV_WRITE, 1);
 }
 
 void flint_reply_json(struct flint_req *r, int status, json_t *doc)
