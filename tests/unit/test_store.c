@@ -1336,6 +1336,83 @@ static void test_finalize_claims(void)
 		  FLINT_ECONFLICT);
 }
 
+/* A finalized order's certificate is written with the order's move to
+ * valid, or not at all. */
+static void test_cert_issue(void)
+{
+	unsigned char der[] = {0x30, 0x03, 0x02, 0x01, 0x07};
+	const unsigned char csr[] = {0x30, 0x00};
+	/* the second needs quoting in a PostgreSQL array literal */
+	char *doms[] = {"issue.example", "quo\"te\\,{x}.example"};
+	struct flint_cert c = {.id = "iss-taken", .serial = "7b00", .account_id = "acct1",
+			       .order_id = "fin-ord", .der = der, .der_len = sizeof(der),
+			       .chain_pem = "x", .not_before = 5000, .not_after = 9000,
+			       .names_json = "[]", .rate_domains = doms, .n_rate_domains = 2};
+	struct flint_order *og = NULL;
+	struct flint_cert *g = NULL;
+	size_t n = 99;
+	int64_t oldest = -1;
+
+	CHECK_INT(OPS->cert_insert(st, &c), 0); /* takes serial 7b00 */
+	c.id = "iss-cert";
+	c.order_id = "iss-ord";
+	valid_order("iss", 9000);
+	/* ready, not processing: nothing written */
+	CHECK_INT(OPS->cert_issue(st, &c), FLINT_ECONFLICT);
+	CHECK_INT(OPS->cert_get(st, "iss-cert", &g), FLINT_ENOTFOUND);
+	CHECK_INT(OPS->order_start_finalize(st, "iss-ord", csr, sizeof(csr), "node-a", 2500, 4000),
+		  0);
+	/* a certificate that cannot be written (its serial taken) leaves the
+	 * order processing */
+	CHECK_INT(OPS->cert_issue(st, &c), FLINT_ECONFLICT);
+	CHECK_INT(OPS->cert_get(st, "iss-cert", &g), FLINT_ENOTFOUND);
+	CHECK_INT(OPS->order_get(st, "iss-ord", &og), 0);
+	CHECK(og && !strcmp(og->status, "processing") && og->cert_id == NULL);
+	flint_order_free(og);
+	og = NULL;
+	for (int i = 0; i < 2; i++) {
+		CHECK_INT(OPS->count_certs_for_domain_since(st, doms[i], 0, &n, &oldest), 0);
+		CHECK_INT(n, 1); /* iss-taken's only */
+	}
+
+	c.serial = "7b01";
+	CHECK_INT(OPS->cert_issue(st, &c), 0);
+	CHECK_INT(OPS->order_get(st, "iss-ord", &og), 0);
+	CHECK(og && !strcmp(og->status, "valid") && og->cert_id && !strcmp(og->cert_id, "iss-cert"));
+	flint_order_free(og);
+	og = NULL;
+	CHECK_INT(OPS->cert_get(st, "iss-cert", &g), 0);
+	CHECK(g && !strcmp(g->order_id, "iss-ord") && !strcmp(g->serial, "7b01") &&
+	      g->der_len == sizeof(der));
+	flint_cert_free(g);
+	g = NULL;
+	for (int i = 0; i < 2; i++) {
+		CHECK_INT(OPS->count_certs_for_domain_since(st, doms[i], 0, &n, &oldest), 0);
+		CHECK_INT(n, 2);
+	}
+	/* once: the order is valid now */
+	c.id = "iss-cert2";
+	c.serial = "7b02";
+	CHECK_INT(OPS->cert_issue(st, &c), FLINT_ECONFLICT);
+	CHECK_INT(OPS->cert_get(st, "iss-cert2", &g), FLINT_ENOTFOUND);
+	CHECK_INT(OPS->count_certs_for_domain_since(st, doms[0], 0, &n, &oldest), 0);
+	CHECK_INT(n, 2);
+	/* no rate domains (a renewal that is exempt), no such order, no order */
+	c.n_rate_domains = 0;
+	c.rate_domains = NULL;
+	c.order_id = "no-such-order";
+	CHECK_INT(OPS->cert_issue(st, &c), FLINT_ENOTFOUND);
+	c.order_id = NULL;
+	CHECK_INT(OPS->cert_issue(st, &c), FLINT_EINVAL);
+	valid_order("iss2", 9000);
+	CHECK_INT(OPS->order_start_finalize(st, "iss2-ord", csr, sizeof(csr), "node-a", 2500, 4000),
+		  0);
+	c.order_id = "iss2-ord";
+	CHECK_INT(OPS->cert_issue(st, &c), 0);
+	CHECK_INT(OPS->cert_get(st, "iss-cert2", &g), 0);
+	flint_cert_free(g);
+}
+
 /* A scheduled job's lease: one holder at a time, until it expires. */
 static void test_leases(void)
 {
@@ -1752,6 +1829,7 @@ int main(void)
 		RUN(test_challenge_fields_roundtrip);
 		RUN(test_rate_counts);
 		RUN(test_finalize_claims);
+		RUN(test_cert_issue);
 		RUN(test_leases);
 		RUN(test_claim_race);
 		RUN(test_account_jwk_cache);

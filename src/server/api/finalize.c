@@ -160,8 +160,8 @@ static int issue_certificate(struct flintd *d, struct flint_store *st, const str
 		.profile = profile->name,
 		.rate_domains = rate_domains, .n_rate_domains = n_rate_domains,
 	};
-	if ((rc = st->ops->cert_insert(st, &cert)) < 0 ||
-	    (rc = st->ops->order_set_status(st, o->id, "processing", "valid", NULL, cert_id)) < 0)
+	/* the certificate with the order's move to valid, or neither */
+	if ((rc = st->ops->cert_issue(st, &cert)) < 0)
 		goto out;
 	/* both paths (synchronous and finalize_job) end here */
 	flint_metrics_inc(flint_metrics_global(), FLINT_METRIC_ISSUANCES);

@@ -221,6 +221,7 @@ enum stmt_id {
 	S_ORDER_CSR,
 	S_LEASE_ACQUIRE,
 	S_CERT_INSERT,
+	S_CERT_ISSUE,
 	S_CERT_GET,
 	S_CERT_BY_SERIAL,
 	S_CERT_REVOKE,
@@ -364,6 +365,16 @@ static const char *const stmt_sql[S_COUNT] = {
 			    " until = excluded.until WHERE leases.until <= $3",
 	[S_CERT_INSERT] = "INSERT INTO certificates (" CERT_INSERT_COLS ", ins)"
 			  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+	/* cert_issue: the order's move to valid decides whether the certificate
+	 * and its rate domains ($14, a text array) are written, in one
+	 * statement; the row count is the certificate's */
+	[S_CERT_ISSUE] = "WITH o AS (UPDATE orders SET status = 'valid', cert_id = $1"
+			 " WHERE id = $4 AND status = 'processing' RETURNING id),"
+			 " d AS (INSERT INTO cert_domains (domain, cert_id, issued)"
+			 " SELECT x, $1, $7 FROM o, unnest($14::text[]) AS x"
+			 " ON CONFLICT (domain, cert_id) DO NOTHING)"
+			 " INSERT INTO certificates (" CERT_INSERT_COLS ", ins)"
+			 " SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 FROM o",
 	[S_CERT_GET] = "SELECT " CERT_COLS " FROM certificates WHERE id = $1",
 	[S_CERT_BY_SERIAL] = "SELECT " CERT_COLS " FROM certificates WHERE serial = $1",
 	[S_CERT_REVOKE] = "UPDATE certificates SET revoked_at = $2, reason = $3"
@@ -1353,6 +1364,35 @@ static const enum stmt_id CERT_INSERT_USES[] = { S_CERT_INSERT, S_CERT_DOMAIN_IN
 
 enum challenge_field { CF_ID, CF_TYPE, CF_TOKEN, CF_STATUS, CF_ERROR, CF_VALIDATED };
 
+/* An element of a PostgreSQL array literal: "v" (quotes and backslashes
+ * escaped), or NULL. */
+static void array_text(FILE *m, const char *v)
+{
+	if (!v) {
+		fputs("NULL", m);
+		return;
+	}
+	fputc('"', m);
+	for (; *v; v++) {
+		if (*v == '"' || *v == '\\')
+			fputc('\\', m);
+		fputc(*v, m);
+	}
+	fputc('"', m);
+}
+
+/* Closes an array literal being written to m, the memstream of *s (which
+ * fclose sets), and returns it; NULL when out of memory. */
+static char *array_end(FILE *m, char **s)
+{
+	fputc('}', m);
+	if (fclose(m) != 0) {
+		free(*s);
+		return NULL;
+	}
+	return *s;
+}
+
 /* One field of every challenge of a as a PostgreSQL array literal:
  * {"x","y",NULL} for texts (quotes and backslashes escaped), {1,2} for
  * CF_VALIDATED. NULL when out of memory. */
@@ -1378,24 +1418,27 @@ static char *challenge_array(const struct flint_authz *a, enum challenge_field f
 			fprintf(m, "%" PRId64, c->validated);
 			continue;
 		}
-		if (!v) {
-			fputs("NULL", m);
-			continue;
-		}
-		fputc('"', m);
-		for (; *v; v++) {
-			if (*v == '"' || *v == '\\')
-				fputc('\\', m);
-			fputc(*v, m);
-		}
-		fputc('"', m);
+		array_text(m, v);
 	}
-	fputc('}', m);
-	if (fclose(m) != 0) {
-		free(s);
+	return array_end(m, &s);
+}
+
+/* texts (n of them) as a PostgreSQL array literal; NULL when out of memory */
+static char *text_array(char *const *texts, size_t n)
+{
+	char *s = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&s, &len);
+
+	if (!m)
 		return NULL;
+	fputc('{', m);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			fputc(',', m);
+		array_text(m, texts[i]);
 	}
-	return s;
+	return array_end(m, &s);
 }
 
 static int insert_authz(struct pg_store *q, const struct flint_authz *a)
@@ -1771,6 +1814,27 @@ static int pg_cert_insert(struct flint_store *st, const struct flint_cert *cert)
 	return in_batch(pg(st), cert_insert_tx, cert, CERT_INSERT_USES, N_USES(CERT_INSERT_USES));
 }
 
+static int pg_cert_issue(struct flint_store *st, const struct flint_cert *cert)
+{
+	char *domains;
+	int err;
+
+	if (!cert || !cert->der || !cert->der_len || !cert->order_id ||
+	    (cert->n_rate_domains && !cert->rate_domains))
+		return FLINT_EINVAL;
+	if (!(domains = text_array(cert->rate_domains, cert->n_rate_domains)))
+		return FLINT_ENOMEM;
+	err = update(pg(st), S_CERT_ISSUE,
+		     ARGS(TEXT(cert->id), TEXT(cert->serial), TEXT(cert->account_id),
+			  TEXT(cert->order_id), BLOB(cert->der, cert->der_len), TEXT(cert->chain_pem),
+			  I64(cert->not_before), I64(cert->not_after), I64(cert->revoked_at),
+			  I64(cert->reason), TEXT(cert->names_json), TEXT(cert->profile),
+			  I64(now_us()), TEXT(domains)),
+		     S_ORDER_EXISTS, cert->order_id);
+	free(domains);
+	return err;
+}
+
 static int cert_select(struct pg_store *q, enum stmt_id id, const char *key,
 		       struct flint_cert **ret)
 {
@@ -1945,6 +2009,7 @@ const struct flint_store_ops flint_store_postgres = {
 	.order_csr = pg_order_csr,
 	.lease_acquire = pg_lease_acquire,
 	.cert_insert = pg_cert_insert,
+	.cert_issue = pg_cert_issue,
 	.cert_get = pg_cert_get,
 	.cert_by_serial = pg_cert_by_serial,
 	.cert_revoke = pg_cert_revoke,

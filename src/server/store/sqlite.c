@@ -1727,6 +1727,28 @@ static int sq_cert_insert(struct flint_store *st, const struct flint_cert *cert)
 	return tx_end(q, err);
 }
 
+static int sq_cert_issue(struct flint_store *st, const struct flint_cert *cert)
+{
+	struct sq_store *q = sq(st);
+	int err;
+
+	if (!cert || !cert->der || !cert->der_len || !cert->order_id ||
+	    (cert->n_rate_domains && !cert->rate_domains))
+		return FLINT_EINVAL;
+	if ((err = tx_begin(q)) < 0)
+		return err;
+	err = update(q, S_ORDER_SET_STATUS,
+		     ARGS(TEXT(cert->order_id), TEXT("processing"), TEXT("valid"), TEXT(NULL),
+			  TEXT(cert->id)),
+		     S_ORDER_EXISTS, cert->order_id);
+	if (err == 0)
+		err = cert_insert_row(st, cert);
+	for (size_t i = 0; err == 0 && i < cert->n_rate_domains; i++)
+		err = exec(q, S_CERT_DOMAIN_INSERT,
+			   ARGS(TEXT(cert->rate_domains[i]), TEXT(cert->id), I64(cert->not_before)));
+	return tx_end(q, err);
+}
+
 /* count(*) and min(time) of a rate-limit query. */
 static int count_since(struct sq_store *q, enum stmt_id id, const struct param *p, size_t n,
 		       size_t *ret_n, int64_t *ret_oldest)
@@ -1872,6 +1894,7 @@ const struct flint_store_ops flint_store_sqlite = {
 	.order_csr = sq_order_csr,
 	.lease_acquire = sq_lease_acquire,
 	.cert_insert = sq_cert_insert,
+	.cert_issue = sq_cert_issue,
 	.cert_get = sq_cert_get,
 	.cert_by_serial = sq_cert_by_serial,
 	.cert_revoke = sq_cert_revoke,

@@ -246,6 +246,12 @@ struct flint_store_ops {
 			     int64_t now, int64_t until);
 
 	int (*cert_insert)(struct flint_store *st, const struct flint_cert *cert);
+	/* The certificate of an order being finalized: cert_insert, and the order
+	 * cert->order_id from processing to valid with cert_id cert->id, as one
+	 * change (a node that stops between them, or loses the order meanwhile,
+	 * leaves no certificate without its order). FLINT_ECONFLICT, nothing
+	 * written, when the order is not processing; FLINT_ENOTFOUND without it. */
+	int (*cert_issue)(struct flint_store *st, const struct flint_cert *cert);
 	int (*cert_get)(struct flint_store *st, const char *id, struct flint_cert **ret);
 	int (*cert_by_serial)(struct flint_store *st, const char *serial, struct flint_cert **ret);
 	/* FLINT_ECONFLICT when already revoked. */
