@@ -173,14 +173,23 @@ static char *problem_text(const struct flint_problem *p)
  * 7807 problem document with the same status, as every other error has. */
 static void problem_for_evhttp_page(struct evbuffer *out, const char *base_url)
 {
+	static const char page_end[] = "</HTML>\n"; /* how evhttp's page ends */
 	size_t len = evbuffer_get_length(out);
-	const char *p = (const char *)evbuffer_pullup(out, -1);
-	const char *head_end;
+	char tail[sizeof(page_end) - 1];
+	struct evbuffer_ptr at;
+	const char *p, *head_end;
 	struct flint_problem *prob = NULL;
 	char *doc = NULL, *reply = NULL;
 	int status, n;
 
-	if (!p || len < 16 || strncmp(p, "HTTP/1.", 7) != 0 || p[8] != ' ' ||
+	/* called for every piece added to the output (each header line): only
+	 * an output that ends as such a page is looked at further */
+	if (len < 16 + sizeof(tail) || evbuffer_ptr_set(out, &at, len - sizeof(tail), EVBUFFER_PTR_SET) != 0 ||
+	    evbuffer_copyout_from(out, &at, tail, sizeof(tail)) != (ev_ssize_t)sizeof(tail) ||
+	    memcmp(tail, page_end, sizeof(tail)) != 0)
+		return;
+	p = (const char *)evbuffer_pullup(out, -1);
+	if (!p || strncmp(p, "HTTP/1.", 7) != 0 || p[8] != ' ' ||
 	    !(head_end = memmem(p, len, "\r\n\r\n", 4)) ||
 	    !memmem(p, (size_t)(head_end - p), "\r\nContent-Type: text/html", 25) ||
 	    !memmem(head_end, len - (size_t)(head_end - p), "</HTML>", 7))
