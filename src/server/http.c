@@ -37,8 +37,11 @@ struct conn_state {
 	struct flintd_loop *loop;
 	struct bufferevent *bev;
 	struct event *deadline;
+	struct evbuffer_cb_entry *in_cb, *out_cb;
 	bool counted; /* per-address accounting done (on the first request) */
+	bool in_check; /* in loop->check: see check_read_ahead */
 	unsigned ip_hash;
+	struct conn_state *next_check;
 };
 
 struct flintd_loop {
@@ -50,6 +53,8 @@ struct flintd_loop {
 	struct flint_store *store;
 	struct event *jobs;  /* the cluster's background work, d->run_jobs (loop 0 only) */
 	struct event *log_flush; /* writes the loop's held log lines after its pass */
+	struct event *read_ahead; /* check_read_ahead, after the pass's callbacks */
+	struct conn_state *check; /* connections it looks at */
 	evutil_socket_t fd;
 	pthread_t thread;
 	int conns;
@@ -79,6 +84,17 @@ static void conn_state_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx
 	struct conn_state *cs = ptr;
 	if (!cs)
 		return;
+	/* the SSL goes while the bufferevent is destroyed: its buffers are
+	 * still there, and nothing may call back into cs any more */
+	if (cs->in_cb)
+		evbuffer_remove_cb_entry(bufferevent_get_input(cs->bev), cs->in_cb);
+	if (cs->out_cb)
+		evbuffer_remove_cb_entry(bufferevent_get_output(cs->bev), cs->out_cb);
+	for (struct conn_state **p = &cs->loop->check; cs->in_check && *p; p = &(*p)->next_check)
+		if (*p == cs) {
+			*p = cs->next_check;
+			break;
+		}
 	cs->loop->conns--;
 	flint_metrics_gauge_add(flint_metrics_global(), FLINT_METRIC_CONNECTIONS, -1);
 	if (cs->counted && cs->loop->per_ip[cs->ip_hash])
@@ -125,16 +141,63 @@ static unsigned hash_peer(evutil_socket_t fd)
 	return h % IP_SLOTS;
 }
 
+/* ---- TLS read-ahead. OpenSSL reads each record in two system calls (its
+ * header, then the rest) unless it may read ahead: then one read takes all
+ * the socket has, and records after the first wait in OpenSSL's buffer.
+ * libevent 2.1's TLS bufferevent reads on only while SSL_pending (decrypted
+ * bytes) is non-zero, so such a record would wait for the socket to become
+ * readable again, which it does not: the request right behind a TLS 1.3
+ * client's Finished, a request's second record, a pipelined request. So
+ * whenever a connection may have left records there (a handshake done, data
+ * read, a reply written: evhttp reads again once a reply is out), the loop
+ * looks at it after the callbacks already active in this pass, and if
+ * OpenSSL holds data and the connection reads, runs its read callback. */
+
+static void check_read_ahead(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	struct flintd_loop *l = arg;
+	struct conn_state *cs = l->check;
+	l->check = NULL;
+	while (cs) {
+		struct conn_state *next = cs->next_check;
+		SSL *ssl = bufferevent_openssl_get_ssl(cs->bev);
+		cs->in_check = false;
+		cs->next_check = NULL;
+		if (ssl && SSL_has_pending(ssl) && (bufferevent_get_enabled(cs->bev) & EV_READ))
+			event_active(&cs->bev->ev_read, EV_READ, 1); /* queued, not run here */
+		cs = next;
+	}
+}
+
+static void read_ahead_check(struct conn_state *cs)
+{
+	struct flintd_loop *l = cs->loop;
+	if (cs->in_check || !l->read_ahead)
+		return;
+	cs->in_check = true;
+	cs->next_check = l->check;
+	l->check = cs;
+	event_active(l->read_ahead, 0, 0);
+}
+
+static void on_input(struct evbuffer *in, const struct evbuffer_cb_info *info, void *arg)
+{
+	(void)in;
+	if (info->n_added)
+		read_ahead_check(arg);
+}
+
 /* The per-address cap is applied when the TLS handshake starts, the first
  * moment the socket is known: a refused connection is shut down before any
  * request is read, and one that never starts a handshake meets the deadline. */
 static void tls_info_cb(const SSL *ssl, int where, int ret)
 {
 	(void)ret;
-	if (!(where & SSL_CB_HANDSHAKE_START))
-		return;
 	struct conn_state *cs = SSL_get_ex_data(ssl, conn_ex_index);
-	if (!cs || cs->counted)
+	if (cs && (where & SSL_CB_HANDSHAKE_DONE))
+		read_ahead_check(cs);
+	if (!(where & SSL_CB_HANDSHAKE_START) || !cs || cs->counted)
 		return;
 	struct flintd_loop *loop = cs->loop;
 	const struct flintd_config *cfg = loop->h->d->cfg;
@@ -230,7 +293,10 @@ static void problem_for_evhttp_page(struct evbuffer *out, const char *base_url)
 
 static void on_output(struct evbuffer *out, const struct evbuffer_cb_info *info, void *arg)
 {
-	struct flintd_loop *loop = arg;
+	struct conn_state *cs = arg;
+	struct flintd_loop *loop = cs->loop;
+	if (info->n_deleted)
+		read_ahead_check(cs); /* written: evhttp may read the next request */
 	if (info->n_added == 0)
 		return;
 	size_t len = evbuffer_get_length(out);
@@ -259,7 +325,8 @@ static struct bufferevent *accept_bev(struct event_base *base, void *arg)
 	}
 	cs->loop = loop;
 	cs->bev = bev;
-	evbuffer_add_cb(bufferevent_get_output(bev), on_output, loop);
+	cs->in_cb = evbuffer_add_cb(bufferevent_get_input(bev), on_input, cs);
+	cs->out_cb = evbuffer_add_cb(bufferevent_get_output(bev), on_output, cs);
 	cs->deadline = evtimer_new(base, deadline_cb, cs);
 	loop->conns++;
 	flint_metrics_gauge_add(flint_metrics_global(), FLINT_METRIC_CONNECTIONS, 1);
@@ -679,6 +746,7 @@ static SSL_CTX *make_ssl_ctx(struct flintd *d)
 	/* an idle kept-alive connection gives its record buffers back (~34 KiB
 	 * each): thousands of clients keep their connections open between polls */
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	SSL_CTX_set_read_ahead(ctx, 1); /* see check_read_ahead */
 	if (SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20") != 1 ||
 	    SSL_CTX_use_certificate_chain_file(ctx, flint_issuer_server_chain_path(d->issuer)) != 1 ||
 	    SSL_CTX_use_PrivateKey_file(ctx, flint_issuer_server_key_path(d->issuer),
@@ -761,7 +829,8 @@ int flintd_http_new(struct flintd *d, struct flintd_listeners *bound, struct fli
 		if (evhttp_accept_socket(l->http, l->fd) != 0)
 			goto out;
 		l->log_flush = event_new(l->base, -1, 0, log_flush_cb, l);
-		if (!l->log_flush)
+		l->read_ahead = event_new(l->base, -1, 0, check_read_ahead, l);
+		if (!l->log_flush || !l->read_ahead)
 			goto out;
 	}
 	if (d->cfg->public_http_listen && (rc = listen_plain(&h->loops[0], d->cfg)) < 0)
@@ -834,8 +903,6 @@ void flintd_http_free(struct flintd_http *h)
 		struct flintd_loop *l = &h->loops[i];
 		if (l->jobs)
 			event_free(l->jobs);
-		if (l->log_flush)
-			event_free(l->log_flush);
 		if (l->http)
 			evhttp_free(l->http); /* closes the accepted socket too */
 		else if (l->fd >= 0)
@@ -844,6 +911,12 @@ void flintd_http_free(struct flintd_http *h)
 			evhttp_free(l->http_plain);
 		else if (l->fd_plain >= 0)
 			close(l->fd_plain);
+		/* after the connections: freeing them may still look for them */
+		if (l->read_ahead)
+			event_free(l->read_ahead);
+		l->read_ahead = NULL;
+		if (l->log_flush)
+			event_free(l->log_flush);
 		if (l->base)
 			event_base_free(l->base);
 		flint_store_close(l->store);
