@@ -417,11 +417,15 @@ static void log_request(struct flint_req *r, uint64_t us)
 	for (unsigned i = 0; i < 6; i++)
 		if (r->method == (enum evhttp_cmd_type)(1 << i))
 			m = names[i];
-	char path[512];
+	char path[512], detail[256] = "";
 	log_escape(r->path ? r->path : "-", path, sizeof(path));
-	flintd_logf("req method=%s path=%s route=%s account=%s status=%d problem=%s us=%llu", m,
+	if (r->problem_detail) {
+		memcpy(detail, " detail=", 8);
+		log_escape(r->problem_detail, detail + 8, sizeof(detail) - 8);
+	}
+	flintd_logf("req method=%s path=%s route=%s account=%s status=%d problem=%s us=%llu%s", m,
 		    path, r->route ? r->route : "-", r->account ? r->account->id : "-", r->status,
-		    r->problem_type ? r->problem_type : "-", (unsigned long long)us);
+		    r->problem_type ? r->problem_type : "-", (unsigned long long)us, detail);
 }
 
 void flint_reply_body(struct flint_req *r, int status, const char *content_type,
@@ -474,6 +478,9 @@ void flint_reply_problem(struct flint_req *r, struct flint_problem *p)
 	char *s = problem_text(p);
 	r->problem_type = flint_problem_type_urn(p->type) + strlen("urn:ietf:params:acme:error:");
 	int status = p->status;
+	/* the operator's clue to a server-side failure goes in the log line */
+	if (status >= 500 && p->detail && !r->problem_detail)
+		r->problem_detail = strdup(p->detail);
 	flint_problem_free(p);
 	if (!s) {
 		flint_reply_body(r, 500, "text/plain", "out of memory\n", 14);
@@ -585,6 +592,7 @@ out:;
 		evhttp_uri_free(u);
 	free(r.path);
 	free(r.body);
+	free(r.problem_detail);
 	flint_jws_free(r.jws);
 	flint_account_free(r.account);
 	json_decref(r.payload);

@@ -63,6 +63,7 @@ struct flint_req {
 	/* for the log line */
 	int status;
 	const char *problem_type;
+	char *problem_detail; /* of a reply with a 5xx status: what went wrong */
 	struct timespec start;
 	bool replied;
 };
