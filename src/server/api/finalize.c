@@ -120,8 +120,9 @@ static struct flint_problem *order_fail(struct flint_store *st, const char *orde
 }
 
 /* The issuance step of a processing order: the certificate for csr under
- * profile, stored (with what it counts against for rate limits), then the
- * order processing -> valid; *ret_cert_id (unless NULL): the certificate's id. */
+ * profile, stored (with what it counts against for rate limits) in one change
+ * with the order's move processing -> valid; *ret_cert_id (unless NULL): the
+ * certificate's id. */
 static int issue_certificate(struct flintd *d, struct flint_store *st, const struct flint_order *o,
 			     const struct flint_csr *csr, const struct flint_profile *profile,
 			     char **ret_cert_id)

@@ -1807,7 +1807,7 @@ static int cert_insert_tx(struct pg_store *q, const void *arg)
 
 static int pg_cert_insert(struct flint_store *st, const struct flint_cert *cert)
 {
-	if (!cert || !cert->der || !cert->der_len || (cert->n_rate_domains && !cert->rate_domains))
+	if (!flint_cert_storable(cert))
 		return FLINT_EINVAL;
 	if (!cert->n_rate_domains)
 		return cert_insert_row(pg(st), cert);
@@ -1819,8 +1819,7 @@ static int pg_cert_issue(struct flint_store *st, const struct flint_cert *cert)
 	char *domains;
 	int err;
 
-	if (!cert || !cert->der || !cert->der_len || !cert->order_id ||
-	    (cert->n_rate_domains && !cert->rate_domains))
+	if (!flint_cert_storable(cert) || !cert->order_id)
 		return FLINT_EINVAL;
 	if (!(domains = text_array(cert->rate_domains, cert->n_rate_domains)))
 		return FLINT_ENOMEM;

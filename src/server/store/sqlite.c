@@ -1704,6 +1704,18 @@ static int cert_insert_row(struct flint_store *st, const struct flint_cert *cert
 			 TEXT(cert->profile)));
 }
 
+/* The certificate's row and the rows of the domains it counts against for
+ * rate limits (the caller's transaction makes them one change). */
+static int cert_insert_rows(struct flint_store *st, const struct flint_cert *cert)
+{
+	int err = cert_insert_row(st, cert);
+
+	for (size_t i = 0; err == 0 && i < cert->n_rate_domains; i++)
+		err = exec(sq(st), S_CERT_DOMAIN_INSERT,
+			   ARGS(TEXT(cert->rate_domains[i]), TEXT(cert->id), I64(cert->not_before)));
+	return err;
+}
+
 /* The certificate and, in the same transaction, the domains it counts
  * against for rate limits. */
 static int sq_cert_insert(struct flint_store *st, const struct flint_cert *cert)
@@ -1711,17 +1723,13 @@ static int sq_cert_insert(struct flint_store *st, const struct flint_cert *cert)
 	struct sq_store *q = sq(st);
 	int err;
 
-	if (!cert || !cert->der || !cert->der_len || (cert->n_rate_domains && !cert->rate_domains))
+	if (!flint_cert_storable(cert))
 		return FLINT_EINVAL;
 	if (!cert->n_rate_domains)
 		return cert_insert_row(st, cert);
 	if ((err = tx_begin(q)) < 0)
 		return err;
-	err = cert_insert_row(st, cert);
-	for (size_t i = 0; err == 0 && i < cert->n_rate_domains; i++)
-		err = exec(q, S_CERT_DOMAIN_INSERT,
-			   ARGS(TEXT(cert->rate_domains[i]), TEXT(cert->id), I64(cert->not_before)));
-	return tx_end(q, err);
+	return tx_end(q, cert_insert_rows(st, cert));
 }
 
 static int sq_cert_issue(struct flint_store *st, const struct flint_cert *cert)
@@ -1729,8 +1737,7 @@ static int sq_cert_issue(struct flint_store *st, const struct flint_cert *cert)
 	struct sq_store *q = sq(st);
 	int err;
 
-	if (!cert || !cert->der || !cert->der_len || !cert->order_id ||
-	    (cert->n_rate_domains && !cert->rate_domains))
+	if (!flint_cert_storable(cert) || !cert->order_id)
 		return FLINT_EINVAL;
 	if ((err = tx_begin(q)) < 0)
 		return err;
@@ -1739,10 +1746,7 @@ static int sq_cert_issue(struct flint_store *st, const struct flint_cert *cert)
 			  TEXT(cert->id)),
 		     S_ORDER_EXISTS, cert->order_id);
 	if (err == 0)
-		err = cert_insert_row(st, cert);
-	for (size_t i = 0; err == 0 && i < cert->n_rate_domains; i++)
-		err = exec(q, S_CERT_DOMAIN_INSERT,
-			   ARGS(TEXT(cert->rate_domains[i]), TEXT(cert->id), I64(cert->not_before)));
+		err = cert_insert_rows(st, cert);
 	return tx_end(q, err);
 }
 

@@ -144,6 +144,11 @@ int flint_store_open(const char *dsn, struct flint_store **ret)
 	return ops->open(rest, ret);
 }
 
+bool flint_cert_storable(const struct flint_cert *cert)
+{
+	return cert && cert->der && cert->der_len && (!cert->n_rate_domains || cert->rate_domains);
+}
+
 void flint_account_free(struct flint_account *a)
 {
 	if (!a)

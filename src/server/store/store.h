@@ -315,6 +315,10 @@ int flint_account_jwk(const struct flint_account *a, struct flint_jwk **ret);
 /* Empties that cache (at exit). */
 void flint_account_jwk_cache_clear(void);
 
+/* What every backend's cert_insert and cert_issue require of cert: its DER,
+ * and its rate domains when it names any. */
+bool flint_cert_storable(const struct flint_cert *cert);
+
 void flint_account_free(struct flint_account *a);
 /* A deep copy of a into *ret (created_ip, an insert-only input, is not
  * copied): 0 or FLINT_ENOMEM. */
