@@ -82,6 +82,10 @@ static const struct opt opts[] = {
 	 "open API connections per event loop"},
 	{"max-connections-per-ip", OPT_INT, O(max_connections_per_ip), "256", 1, 1000000, "N",
 	 "open API connections per client address per event loop"},
+	{"max-handshakes", OPT_INT, O(max_handshakes), "64", 1, 1000000, "N",
+	 "TLS handshakes in progress per event loop; connections beyond it wait, parked, for "
+	 "their first bytes and then for a slot (bounds the memory of a burst of new "
+	 "connections; a handshake stops counting after about a second while others wait)"},
 	{"request-deadline", OPT_INT, O(request_deadline), "10", 1, 3600, "SECONDS",
 	 "a connection must deliver each whole request within this time"},
 	{"node-id", OPT_STRING, O(node_id), NULL, 0, 0, "NAME",

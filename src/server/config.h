@@ -39,6 +39,7 @@ struct flintd_config {
 	int validation_workers;
 	int max_connections;
 	int max_connections_per_ip;
+	int max_handshakes;      /* per event loop, before accepting pauses */
 	int request_deadline;    /* seconds to receive a whole request */
 	char *node_id;           /* holder of this node's claims and leases */
 	int job_lease;           /* seconds a claim or lease lasts */

@@ -40,8 +40,19 @@ struct conn_state {
 	struct evbuffer_cb_entry *in_cb, *out_cb;
 	bool counted; /* per-address accounting done (on the first request) */
 	bool in_check; /* in loop->check: see check_read_ahead */
+	bool hs_begun;    /* its ClientHello came: see handshake admission */
+	unsigned char hs_looks; /* looks at it while it counted */
+	struct event *park;     /* parked: waits for its first bytes */
 	unsigned ip_hash;
 	struct conn_state *next_check;
+	/* on at most one of the loop's admission lists at a time */
+	struct conn_list *on;
+	struct conn_state *prev_on, *next_on;
+};
+
+struct conn_list {
+	struct conn_state *head, *tail;
+	int n;
 };
 
 struct flintd_loop {
@@ -55,6 +66,13 @@ struct flintd_loop {
 	struct event *log_flush; /* writes the loop's held log lines after its pass */
 	struct event *read_ahead; /* check_read_ahead, after the pass's callbacks */
 	struct conn_state *check; /* connections it looks at */
+	/* handshake admission: connections in a handshake that count, those
+	 * just accepted to park, parked ones waiting for their first bytes,
+	 * and parked ones whose bytes came, in order, waiting for a slot */
+	struct conn_list counted, parking, silent, ready;
+	struct event *park_now; /* parks the parking list, after the accepts */
+	struct event *look;     /* look_at_handshakes, while some wait */
+	bool closing;           /* being freed: admit nothing */
 	evutil_socket_t fd;
 	pthread_t thread;
 	int conns;
@@ -77,6 +95,165 @@ int64_t flint_now(void)
 /* ---- connection accounting: the state hangs off the SSL object, whose
  * ex_data free callback runs exactly when evhttp drops the connection. */
 
+/* ---- handshake admission. A TLS handshake in progress holds ~30 KiB
+ * (OpenSSL's handshake and record buffers, the first zeroed in full) that a
+ * finished one gives back, and a thousand clients connecting at once would
+ * all be in a handshake together: the heap would grow to that peak and stay
+ * there. So at most max-handshakes connections of a loop are in a handshake
+ * at a time. Accepting never stops (a full listen backlog would make the
+ * kernel drop clients): a connection accepted while the loop is at the cap
+ * is parked before OpenSSL reads anything (its bufferevent's events are
+ * taken off; ~11 KiB each, as any idle connection), waits for its first
+ * bytes, and then for a slot, in order. So silent connections never take a
+ * slot once the loop is busy.
+ *
+ * A connection counts from its accept (or from leaving the queue) until its
+ * handshake is done. While some wait, the loop looks at the counted ones
+ * every 100 ms, and one counted for ten looks stops counting (it goes on,
+ * and counts again if its ClientHello comes later): a silent or stalled
+ * connection holds a slot for about a second, not until the deadline. */
+
+#define LOOK_EVERY_US 100000
+#define STALLED_LOOKS 10
+
+static void list_add(struct conn_list *list, struct conn_state *cs)
+{
+	cs->on = list;
+	cs->next_on = NULL;
+	cs->prev_on = list->tail;
+	if (list->tail)
+		list->tail->next_on = cs;
+	else
+		list->head = cs;
+	list->tail = cs;
+	list->n++;
+}
+
+static void list_remove(struct conn_state *cs)
+{
+	struct conn_list *list = cs->on;
+	if (!list)
+		return;
+	if (cs->prev_on)
+		cs->prev_on->next_on = cs->next_on;
+	else
+		list->head = cs->next_on;
+	if (cs->next_on)
+		cs->next_on->prev_on = cs->prev_on;
+	else
+		list->tail = cs->prev_on;
+	list->n--;
+	cs->on = NULL;
+	cs->prev_on = cs->next_on = NULL;
+}
+
+static void count_handshake(struct conn_state *cs)
+{
+	list_add(&cs->loop->counted, cs);
+	cs->hs_looks = 0;
+	flint_metrics_gauge_add(flint_metrics_global(), FLINT_METRIC_HANDSHAKES, 1);
+}
+
+/* Out of any list; a parked connection gets its bufferevent's events back. */
+static void unpark(struct conn_state *cs)
+{
+	struct conn_list *was = cs->on;
+	struct flintd_loop *l = cs->loop;
+	list_remove(cs);
+	if (was == &l->counted)
+		flint_metrics_gauge_add(flint_metrics_global(), FLINT_METRIC_HANDSHAKES, -1);
+	else if (was == &l->ready)
+		flint_metrics_gauge_add(flint_metrics_global(), FLINT_METRIC_HANDSHAKES_WAITING, -1);
+	if (cs->park) {
+		event_free(cs->park);
+		cs->park = NULL;
+	}
+	if (was && was != &l->counted && was != &l->parking)
+		bufferevent_enable(cs->bev, EV_READ | EV_WRITE); /* the handshake's events */
+}
+
+static void admit_waiting(struct flintd_loop *l)
+{
+	static const struct timeval every = {0, LOOK_EVERY_US};
+	int cap = l->h->d->cfg->max_handshakes;
+	while (!l->closing && l->ready.head && l->counted.n < cap) {
+		struct conn_state *cs = l->ready.head;
+		unpark(cs);
+		count_handshake(cs);
+	}
+	if (l->closing || !l->ready.head)
+		evtimer_del(l->look);
+	else if (!evtimer_pending(l->look, NULL))
+		evtimer_add(l->look, &every);
+}
+
+static void handshake_uncount(struct conn_state *cs)
+{
+	if (cs->on != &cs->loop->counted)
+		return;
+	unpark(cs);
+	admit_waiting(cs->loop);
+}
+
+/* Data (or the end) came on a parked connection: it waits for a slot. */
+static void parked_readable(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	struct conn_state *cs = arg;
+	list_remove(cs);
+	list_add(&cs->loop->ready, cs);
+	flint_metrics_gauge_add(flint_metrics_global(), FLINT_METRIC_HANDSHAKES_WAITING, 1);
+	admit_waiting(cs->loop);
+}
+
+/* After the accepts of this pass, before OpenSSL has read anything. */
+static void park_accepted(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	struct flintd_loop *l = arg;
+	struct conn_state *cs;
+	while ((cs = l->parking.head)) {
+		struct bufferevent *bev = cs->bev;
+		list_remove(cs);
+		cs->park = event_new(l->base, bufferevent_getfd(bev), EV_READ, parked_readable, cs);
+		if (!cs->park || event_add(cs->park, NULL) != 0) {
+			if (cs->park)
+				event_free(cs->park);
+			cs->park = NULL;
+			count_handshake(cs); /* cannot park it: let it in */
+			continue;
+		}
+		event_del(&bev->ev_read);
+		event_del(&bev->ev_write);
+		list_add(&l->silent, cs);
+		flint_metrics_inc(flint_metrics_global(), FLINT_METRIC_PARKED);
+	}
+}
+
+static void handshake_accepted(struct conn_state *cs)
+{
+	struct flintd_loop *l = cs->loop;
+	if (l->counted.n < l->h->d->cfg->max_handshakes && !l->ready.head) {
+		count_handshake(cs);
+		return;
+	}
+	list_add(&l->parking, cs);
+	event_active(l->park_now, 0, 0);
+}
+
+static void look_at_handshakes(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	struct flintd_loop *l = arg;
+	struct conn_state *cs = l->counted.head, *next;
+	for (; cs; cs = next) {
+		next = cs->next_on;
+		if (++cs->hs_looks >= STALLED_LOOKS)
+			unpark(cs); /* stops counting */
+	}
+	admit_waiting(l);
+}
+
 static void conn_state_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
 			    void *argp)
 {
@@ -95,6 +272,10 @@ static void conn_state_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx
 			*p = cs->next_check;
 			break;
 		}
+	if (cs->on == &cs->loop->counted)
+		handshake_uncount(cs);
+	else
+		unpark(cs);
 	cs->loop->conns--;
 	flint_metrics_gauge_add(flint_metrics_global(), FLINT_METRIC_CONNECTIONS, -1);
 	if (cs->counted && cs->loop->per_ip[cs->ip_hash])
@@ -108,8 +289,11 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd, (void)what;
 	struct conn_state *cs = arg;
-	/* evhttp notices EOF and frees the connection (and with it cs). */
+	/* evhttp notices EOF and frees the connection (and with it cs); a
+	 * parked one gets its events back for that */
 	evutil_socket_t s = bufferevent_getfd(cs->bev);
+	if (cs->on && cs->on != &cs->loop->counted)
+		unpark(cs);
 	if (s >= 0)
 		shutdown(s, SHUT_RDWR);
 }
@@ -195,8 +379,15 @@ static void tls_info_cb(const SSL *ssl, int where, int ret)
 {
 	(void)ret;
 	struct conn_state *cs = SSL_get_ex_data(ssl, conn_ex_index);
-	if (cs && (where & SSL_CB_HANDSHAKE_DONE))
+	if (cs && (where & SSL_CB_LOOP) && !cs->hs_begun && SSL_get_state(ssl) != TLS_ST_BEFORE) {
+		cs->hs_begun = true; /* the ClientHello came: counts again if it stopped */
+		if (!cs->on)
+			count_handshake(cs);
+	}
+	if (cs && (where & SSL_CB_HANDSHAKE_DONE)) {
+		handshake_uncount(cs);
 		read_ahead_check(cs);
+	}
 	if (!(where & SSL_CB_HANDSHAKE_START) || !cs || cs->counted)
 		return;
 	struct flintd_loop *loop = cs->loop;
@@ -331,6 +522,7 @@ static struct bufferevent *accept_bev(struct event_base *base, void *arg)
 	loop->conns++;
 	flint_metrics_gauge_add(flint_metrics_global(), FLINT_METRIC_CONNECTIONS, 1);
 	SSL_set_ex_data(ssl, conn_ex_index, cs);
+	handshake_accepted(cs);
 	if (cs->deadline)
 		arm_deadline(cs); /* the first request must arrive whole within the deadline */
 	return bev;
@@ -836,6 +1028,10 @@ int flintd_http_new(struct flintd *d, struct flintd_listeners *bound, struct fli
 							  EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS);
 		if (evhttp_accept_socket(l->http, l->fd) != 0)
 			goto out;
+		l->park_now = event_new(l->base, -1, 0, park_accepted, l);
+		l->look = evtimer_new(l->base, look_at_handshakes, l);
+		if (!l->park_now || !l->look)
+			goto out;
 		l->log_flush = event_new(l->base, -1, 0, log_flush_cb, l);
 		l->read_ahead = event_new(l->base, -1, 0, check_read_ahead, l);
 		if (!l->log_flush || !l->read_ahead)
@@ -911,6 +1107,7 @@ void flintd_http_free(struct flintd_http *h)
 		struct flintd_loop *l = &h->loops[i];
 		if (l->jobs)
 			event_free(l->jobs);
+		l->closing = true; /* freeing connections admits nothing */
 		if (l->http)
 			evhttp_free(l->http); /* closes the accepted socket too */
 		else if (l->fd >= 0)
@@ -923,6 +1120,10 @@ void flintd_http_free(struct flintd_http *h)
 		if (l->read_ahead)
 			event_free(l->read_ahead);
 		l->read_ahead = NULL;
+		if (l->park_now)
+			event_free(l->park_now);
+		if (l->look)
+			event_free(l->look);
 		if (l->log_flush)
 			event_free(l->log_flush);
 		if (l->base)

@@ -263,6 +263,14 @@ int flint_metrics_render(struct flint_metrics *m, char **ret, size_t *ret_len)
 		     "Jobs waiting for a validation worker.");
 	render_gauge(f, m, "flintd_open_connections", FLINT_METRIC_CONNECTIONS,
 		     "Open API connections over every event loop.");
+	render_gauge(f, m, "flintd_tls_handshakes", FLINT_METRIC_HANDSHAKES,
+		     "TLS handshakes in progress over every event loop (those that count "
+		     "against max-handshakes).");
+	render_gauge(f, m, "flintd_tls_handshakes_waiting", FLINT_METRIC_HANDSHAKES_WAITING,
+		     "Connections whose ClientHello came, waiting for a handshake slot.");
+	render_counter(f, m, "flintd_connections_parked_total", FLINT_METRIC_PARKED,
+		       "Connections accepted while their event loop had max-handshakes "
+		       "handshakes in progress, parked until a slot was free.");
 
 	if (fclose(f) != 0 || !buf) {
 		free(buf);

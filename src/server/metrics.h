@@ -11,12 +11,15 @@ enum flint_metrics_counter {
 	FLINT_METRIC_REVOCATIONS,
 	FLINT_METRIC_NONCES_ISSUED,
 	FLINT_METRIC_NONCES_REDEEMED, /* accepted once: form, MAC, expiry and first use */
+	FLINT_METRIC_PARKED,          /* connections accepted at max-handshakes, parked */
 	FLINT_METRIC_N_COUNTERS,
 };
 
 enum flint_metrics_gauge {
 	FLINT_METRIC_CONNECTIONS,      /* open API connections, every loop */
 	FLINT_METRIC_VALIDATION_QUEUE, /* jobs waiting for a validation worker */
+	FLINT_METRIC_HANDSHAKES,       /* TLS handshakes in progress that count, every loop */
+	FLINT_METRIC_HANDSHAKES_WAITING, /* parked connections whose bytes came, every loop */
 	FLINT_METRIC_N_GAUGES,
 };
 

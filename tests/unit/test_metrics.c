@@ -52,6 +52,9 @@ static void test_empty(void)
 	    {"flintd_store_operation_duration_seconds", "histogram"},
 	    {"flintd_validation_queue_depth", "gauge"},
 	    {"flintd_open_connections", "gauge"},
+	    {"flintd_tls_handshakes", "gauge"},
+	    {"flintd_tls_handshakes_waiting", "gauge"},
+	    {"flintd_connections_parked_total", "counter"},
 	};
 	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
 		char help[128], type[128];
@@ -80,6 +83,9 @@ static void test_counters_gauges(void)
 	flint_metrics_gauge_add(m, FLINT_METRIC_CONNECTIONS, 5);
 	flint_metrics_gauge_add(m, FLINT_METRIC_CONNECTIONS, -2);
 	flint_metrics_gauge_set(m, FLINT_METRIC_VALIDATION_QUEUE, 7);
+	flint_metrics_gauge_add(m, FLINT_METRIC_HANDSHAKES, 4);
+	flint_metrics_inc(m, FLINT_METRIC_PARKED);
+	flint_metrics_gauge_add(m, FLINT_METRIC_HANDSHAKES_WAITING, 2);
 	flint_metrics_validation(m, "http-01", 1);
 	flint_metrics_validation(m, "http-01", 1);
 	flint_metrics_validation(m, "http-01", 0);
@@ -91,6 +97,9 @@ static void test_counters_gauges(void)
 	CHECK_INT(value_of(t, "flintd_nonces_redeemed_total"), 0);
 	CHECK_INT(value_of(t, "flintd_open_connections"), 3);
 	CHECK_INT(value_of(t, "flintd_validation_queue_depth"), 7);
+	CHECK_INT(value_of(t, "flintd_tls_handshakes"), 4);
+	CHECK_INT(value_of(t, "flintd_connections_parked_total"), 1);
+	CHECK_INT(value_of(t, "flintd_tls_handshakes_waiting"), 2);
 	CHECK_INT(value_of(t, "flintd_validations_total{type=\"http-01\",outcome=\"valid\"}"), 2);
 	CHECK_INT(value_of(t, "flintd_validations_total{type=\"http-01\",outcome=\"invalid\"}"), 1);
 	CHECK_INT(value_of(t, "flintd_validations_total{type=\"dns-01\",outcome=\"invalid\"}"), 1);

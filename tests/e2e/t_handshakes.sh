@@ -1,0 +1,41 @@
+#!/bin/bash
+# Handshake admission (max-handshakes): flintd with one event loop, at most 2
+# TLS handshakes in progress and a 60 s request deadline. tests/tools/handshakes.py:
+# a burst of 60 handshakes at once all finish, those beyond the cap parked
+# (flintd_connections_parked_total); a client behind 30 silent connections is
+# answered within 10 s (they stay parked until they speak); a client behind 6
+# connections stalled after their ClientHello (2 counted, at least 4 parked) is
+# answered within 10 s (a stalled one holds a slot for about a second; the deadline
+# would free them after 60); flintd_tls_handshakes and _waiting are 0 afterwards.
+# Then acme-load, 100 clients at once against the same cap: 100 issuances, no error.
+# Ports 23860-23869.
+TEST_NAME=t_handshakes
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+PORT=23860 HTTP01=23862 DNS=23863 MGMT=23865
+start_challtestsrv "$DNS" "$MGMT"
+start_flintd "$PORT" "$HTTP01" "$DNS" --http-threads 1 --max-handshakes 2 --request-deadline 60
+
+if run_tool handshakes 120 "$PY" "$TOOLS_DIR/handshakes.py" --host 127.0.0.1 --port "$PORT" \
+	--ca "$ROOT"; then
+	step_ok handshakes "$(grep -c '^ok' "$T/handshakes.log") cases"
+else
+	step_fail handshakes "$(grep -c '^FAIL' "$T/handshakes.log") case(s) failed (see FAIL lines above)"
+fi
+
+LOAD=${ACME_LOAD:-$(dirname "$FLINTD")/acme-load}
+if [ ! -x "$LOAD" ]; then
+	step_fail acme_load "no acme-load next to $FLINTD"
+elif run_tool acme_load 180 "$LOAD" -c 100 -n 100 --max-retry-after-ms 0 --http01-port "$HTTP01" \
+	--ca-bundle "$ROOT" "$DIR_URL"; then
+	issued=$(awk '$1 == "issuances" { print $2 }' "$T/acme_load.log")
+	errors=$(awk '$1 == "errors" { print $2 }' "$T/acme_load.log")
+	if [ "$issued" = 100 ] && [ "$errors" = 0 ]; then
+		step_ok acme_load "100 clients at once: $issued issuances, $errors errors"
+	else
+		step_fail acme_load "issued ${issued:-?} of 100, errors ${errors:-?}"
+	fi
+else
+	step_fail acme_load "acme-load failed (see its output above)"
+fi
+finish
