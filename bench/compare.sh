@@ -20,6 +20,7 @@ THREADS=${THREADS:-2}
 ACCOUNT_PER_ORDER=${ACCOUNT_PER_ORDER:-0}
 MAX_RETRY_AFTER_MS=${MAX_RETRY_AFTER_MS:-0} # 0: poll every POLL_MS (Pebble sends no Retry-After)
 POLL_MS=${POLL_MS:-50}
+BURST=${BURST:-1000}      # flintd+SQLite once more with this many clients at once (0: not)
 WRK=${WRK:-1}                         # 0: no wrk runs
 WRK_DURATION=${WRK_DURATION:-10}      # seconds per wrk run (4 runs)
 WRK_CONNECTIONS=${WRK_CONNECTIONS:-32}
@@ -44,7 +45,7 @@ CTS_MGMT_PORT=$((PORT_BASE + 55))
 say() { echo "[compare $(date +%T)] $*" >&2; }
 usage_fail() { echo "bench/compare.sh: $*" >&2; exit 2; }
 
-for v in DURATION COUNT CLIENTS THREADS MAX_RETRY_AFTER_MS POLL_MS WRK WRK_DURATION \
+for v in DURATION COUNT CLIENTS BURST THREADS MAX_RETRY_AFTER_MS POLL_MS WRK WRK_DURATION \
 	WRK_CONNECTIONS WRK_THREADS PORT_BASE READY_TIMEOUT; do
 	[[ ${!v} =~ ^[0-9]+$ ]] || usage_fail "$v must be a non-negative integer (got '${!v}')"
 done
@@ -241,12 +242,14 @@ run_wrk() {
 declare -A R_NODES R_ISSUED R_RATE R_CPU R_DB R_SLOW R_P50 R_P99 R_ERR R_RSS R_STATUS
 FAILED=()
 
+# run_config CONFIG [LABEL]: one acme-load run (CLIENTS, COUNT, DURATION) against a freshly
+# started CONFIG; the results go under LABEL (default CONFIG); wrk only without a LABEL
 run_config() {
-	local cfg=$1 r=$T/result-$1.txt rc args c0 c1 p0 p1 rss=0 kb p slow nonce_url
+	local cfg=${2:-$1} srv=$1 r=$T/result-${2:-$1}.txt rc args c0 c1 p0 p1 rss=0 kb p slow nonce_url
 	R_STATUS[$cfg]=ok
 	START_ERR=
 	say "$cfg: starting"
-	if ! "start_$cfg"; then
+	if ! "start_$srv"; then
 		R_STATUS[$cfg]=${START_ERR:-did not start}
 		FAILED+=("$cfg did not start")
 		stop_servers
@@ -305,7 +308,8 @@ run_config() {
 	R_SLOW[$cfg]=${slow:--}
 	R_P50[$cfg]=$(kv "$r" "latency_ms.$slow.p50")
 	R_P99[$cfg]=$(kv "$r" "latency_ms.$slow.p99")
-	if [ "$WRK" = 1 ] && { [ "$cfg" = flintd-sqlite ] || [ "$cfg" = pebble ]; } && [ "${R_STATUS[$cfg]}" = ok ]; then
+	if [ "$WRK" = 1 ] && [ "$cfg" = "$srv" ] && { [ "$cfg" = flintd-sqlite ] || [ "$cfg" = pebble ]; } &&
+		[ "${R_STATUS[$cfg]}" = ok ]; then
 		nonce_url=$(curl -sf --max-time 5 --cacert "$CA_BUNDLE" "$DIR_URL" |
 			awk -F'"' '{ for (i = 1; i < NF; i++) if ($i == "newNonce") { print $(i + 2); exit } }')
 		run_wrk "$cfg" dir "$DIR_URL"
@@ -322,6 +326,16 @@ run_config() {
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 T0=$(date +%s)
 for c in $CONFIGS; do run_config "$c"; done
+# the burst: BURST clients start at once (each its TLS handshake, account, order), 3 x
+# BURST issuances; peak RSS is what it measures (Pebble 2.4.0 hangs well below this)
+BURST_LABEL=
+if [ "$BURST" -gt 0 ] && [[ " $CONFIGS " == *" flintd-sqlite "* ]]; then
+	BURST_LABEL=flintd-sqlite-$BURST
+	saved=("$CLIENTS" "$COUNT" "$DURATION")
+	CLIENTS=$BURST COUNT=$((BURST * 3)) DURATION=0
+	run_config flintd-sqlite "$BURST_LABEL"
+	CLIENTS=${saved[0]} COUNT=${saved[1]} DURATION=${saved[2]}
+fi
 
 # ------------------------------------------------------------------------ report
 ratio() { # A B -> A/B with 2 decimals, n/a when either is missing or B is 0
@@ -334,10 +348,10 @@ echo "bench/compare: acme-load CLIENTS=$CLIENTS THREADS=$THREADS DURATION=$DURAT
 echo "$("$FLINTD" --version 2>/dev/null | head -n 1); Pebble $(dpkg-query -W -f='${Version}' pebble 2>/dev/null);" \
 	"PostgreSQL ${PG_VERSION:-n/a} (synchronous_commit=off); SQLite WAL, synchronous=NORMAL"
 echo
-printf '%-14s %5s %8s %8s %8s %8s  %-12s %8s %8s %7s %9s  %s\n' config nodes issued 'iss/s' \
+printf '%-18s %5s %8s %8s %8s %8s  %-12s %8s %8s %7s %9s  %s\n' config nodes issued 'iss/s' \
 	'cpu ms' 'db ms' slowest 'p50 ms' 'p99 ms' errors 'RSS MiB' status
-for c in $CONFIGS; do
-	printf '%-14s %5s %8s %8s %8s %8s  %-12s %8s %8s %7s %9s  %s\n' "$c" "${R_NODES[$c]:--}" \
+for c in $CONFIGS $BURST_LABEL; do
+	printf '%-18s %5s %8s %8s %8s %8s  %-12s %8s %8s %7s %9s  %s\n' "$c" "${R_NODES[$c]:--}" \
 		"${R_ISSUED[$c]:--}" "${R_RATE[$c]:--}" "${R_CPU[$c]:--}" "${R_DB[$c]:--}" "${R_SLOW[$c]:--}" \
 		"${R_P50[$c]:--}" "${R_P99[$c]:--}" "${R_ERR[$c]:--}" "${R_RSS[$c]:--}" "${R_STATUS[$c]}"
 done
@@ -346,6 +360,7 @@ echo " db ms: the same for the PostgreSQL processes; slowest: the request with t
 echo " among those made at least once per 10 issuances;"
 echo " RSS: peak resident set (VmHWM) of the server processes at the end of the run, summed over"
 echo " the nodes, PostgreSQL's not included)"
+[ -n "$BURST_LABEL" ] && echo "($BURST_LABEL: flintd+SQLite again, $BURST clients starting at once, $((BURST * 3)) issuances)"
 if [ "$WRK" = 1 ]; then
 	echo
 	printf '%-14s %14s %14s  %s\n' server 'directory r/s' 'newNonce r/s' notes
