@@ -28,8 +28,11 @@ run-ca: all
 	$(BUILD)/flintd --listen $(LISTEN) --data-dir $(DATA)
 
 # The test build uses clang with ASan+UBSan and builds the libFuzzer targets;
-# each fuzz target explores for 30 s within the run (fuzz/README.md).
+# each fuzz target explores for 30 s within the run (fuzz/README.md). The
+# optimised flintd and acme-load are built too: tests/e2e/t_release.sh runs them.
 test: test-deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) -j$(JOBS) --target flintd acme-load
 	CC=clang cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFLINT_SANITIZE=ON -DFLINT_FUZZ=ON \
 		-DFLINT_FUZZ_SECONDS=30 >/dev/null
 	cmake --build $(TEST_BUILD) -j$(JOBS)

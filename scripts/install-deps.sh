@@ -4,7 +4,7 @@
 # when something is missing (apt-get update first: fresh package lists may be empty).
 set -eu
 BUILD="cmake make pkg-config gcc clang libclang-rt-14-dev libssl-dev libjansson-dev
-libevent-dev libsqlite3-dev libpq-dev libcurl4-openssl-dev libunbound-dev libpsl-dev publicsuffix
+libevent-dev libmimalloc-dev libsqlite3-dev libpq-dev libcurl4-openssl-dev libunbound-dev libpsl-dev publicsuffix
 openssl curl"
 TEST="certbot lego dehydrated pebble python3-acme python3-requests jq bc iproute2 time
 knot knot-dnsutils dnsutils postgresql softhsm2 libengine-pkcs11-openssl"
