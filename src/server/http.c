@@ -108,10 +108,12 @@ int64_t flint_now(void)
  * slot once the loop is busy.
  *
  * A connection counts from its accept (or from leaving the queue) until its
- * handshake is done. While some wait, the loop looks at the counted ones
- * every 100 ms, and one counted for ten looks stops counting (it goes on,
- * and counts again if its ClientHello comes later): a silent or stalled
- * connection holds a slot for about a second, not until the deadline. */
+ * handshake is done. When some wait and no slot is free, counted ones that
+ * have not sent their ClientHello give their slots up at once (they go on,
+ * and count again when it comes); and while some wait, the loop looks at
+ * the counted ones every 100 ms: one counted for ten looks stops counting.
+ * So a silent connection holds no slot anyone waits for, and a stalled
+ * handshake one for about a second, not until the deadline. */
 
 #define LOOK_EVERY_US 100000
 #define STALLED_LOOKS 10
@@ -172,10 +174,26 @@ static void unpark(struct conn_state *cs)
 		bufferevent_enable(cs->bev, EV_READ | EV_WRITE); /* the handshake's events */
 }
 
+/* Counted connections that have not sent a ClientHello give their slots to
+ * those waiting. */
+static void yield_silent_slots(struct flintd_loop *l, int cap)
+{
+	struct conn_state *cs = l->counted.head, *next;
+	for (; cs && l->counted.n + l->ready.n > cap; cs = next) {
+		next = cs->next_on;
+		if (cs->hs_begun)
+			continue;
+		unpark(cs); /* stops counting */
+		flint_metrics_inc(flint_metrics_global(), FLINT_METRIC_HANDSHAKE_YIELDS);
+	}
+}
+
 static void admit_waiting(struct flintd_loop *l)
 {
 	static const struct timeval every = {0, LOOK_EVERY_US};
 	int cap = l->h->d->cfg->max_handshakes;
+	if (!l->closing && l->ready.head && l->counted.n >= cap)
+		yield_silent_slots(l, cap);
 	while (!l->closing && l->ready.head && l->counted.n < cap) {
 		struct conn_state *cs = l->ready.head;
 		unpark(cs);
@@ -248,8 +266,10 @@ static void look_at_handshakes(evutil_socket_t fd, short what, void *arg)
 	struct conn_state *cs = l->counted.head, *next;
 	for (; cs; cs = next) {
 		next = cs->next_on;
-		if (++cs->hs_looks >= STALLED_LOOKS)
+		if (++cs->hs_looks >= STALLED_LOOKS) {
 			unpark(cs); /* stops counting */
+			flint_metrics_inc(flint_metrics_global(), FLINT_METRIC_HANDSHAKE_STALLS);
+		}
 	}
 	admit_waiting(l);
 }

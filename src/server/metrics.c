@@ -271,6 +271,12 @@ int flint_metrics_render(struct flint_metrics *m, char **ret, size_t *ret_len)
 	render_counter(f, m, "flintd_connections_parked_total", FLINT_METRIC_PARKED,
 		       "Connections accepted while their event loop had max-handshakes "
 		       "handshakes in progress, parked until a slot was free.");
+	render_counter(f, m, "flintd_tls_handshake_slots_yielded_total", FLINT_METRIC_HANDSHAKE_YIELDS,
+		       "Handshake slots given up, to connections waiting for one, by connections "
+		       "that had sent no ClientHello.");
+	render_counter(f, m, "flintd_tls_handshakes_stalled_total", FLINT_METRIC_HANDSHAKE_STALLS,
+		       "Handshakes that stopped counting after about a second while connections "
+		       "waited for a slot.");
 
 	if (fclose(f) != 0 || !buf) {
 		free(buf);

@@ -12,6 +12,8 @@ enum flint_metrics_counter {
 	FLINT_METRIC_NONCES_ISSUED,
 	FLINT_METRIC_NONCES_REDEEMED, /* accepted once: form, MAC, expiry and first use */
 	FLINT_METRIC_PARKED,          /* connections accepted at max-handshakes, parked */
+	FLINT_METRIC_HANDSHAKE_YIELDS, /* slots given up by connections without a ClientHello */
+	FLINT_METRIC_HANDSHAKE_STALLS, /* handshakes that stopped counting after ~1 s */
 	FLINT_METRIC_N_COUNTERS,
 };
 

@@ -109,9 +109,12 @@ def burst():
 
 
 def silent():
-    """Connections that send nothing must not keep a client waiting: once
-    the loop is at the cap they are parked until they speak, and a client
-    whose ClientHello comes goes ahead of them."""
+    """Connections that send nothing must not keep a client waiting: the
+    two the loop counted give their slots up to the client once its
+    ClientHello comes (no stall rule needed), the rest stay parked until
+    they speak."""
+    yielded0 = metric("flintd_tls_handshake_slots_yielded_total")
+    stalled0 = metric("flintd_tls_handshakes_stalled_total")
     quiet = [socket.create_connection((args.host, args.port)) for _ in range(30)]
     try:
         time.sleep(0.2)
@@ -119,7 +122,13 @@ def silent():
     finally:
         for s in quiet:
             s.close()
-    return "client answered after %.2f s behind 30 silent connections" % took
+    yielded = metric("flintd_tls_handshake_slots_yielded_total") - yielded0
+    stalled = metric("flintd_tls_handshakes_stalled_total") - stalled0
+    if yielded < 1 or stalled != 0:
+        raise Fail("behind 30 silent connections: %d slots yielded, %d stalled handshakes "
+                   "(want at least 1 and 0)" % (yielded, stalled))
+    return ("client answered after %.2f s behind 30 silent connections (%d slots yielded)"
+            % (took, yielded))
 
 
 def client_hello():
@@ -138,6 +147,7 @@ def stalled():
     about a second each, then stop counting: a client behind 6 of them (two
     counted, four parked and waiting) is answered well before the deadline."""
     parked0 = metric("flintd_connections_parked_total")
+    stalled0 = metric("flintd_tls_handshakes_stalled_total")
     hung = []
     try:
         for _ in range(6):
@@ -150,10 +160,12 @@ def stalled():
         for s in hung:
             s.close()
     parked = metric("flintd_connections_parked_total") - parked0
-    if parked < 4:
-        raise Fail("6 handshakes in progress against max-handshakes 2, %d parked" % parked)
-    return "%d connections parked; a client behind 6 stalled handshakes answered after %.2f s" % (
-        parked, took)
+    stalled = metric("flintd_tls_handshakes_stalled_total") - stalled0
+    if parked < 4 or stalled < 2:
+        raise Fail("6 handshakes in progress against max-handshakes 2: %d parked, %d stalled "
+                   "(want at least 4 and 2)" % (parked, stalled))
+    return ("%d connections parked, %d stalled handshakes stopped counting; a client behind "
+            "them answered after %.2f s" % (parked, stalled, took))
 
 
 def settled():

@@ -55,6 +55,8 @@ static void test_empty(void)
 	    {"flintd_tls_handshakes", "gauge"},
 	    {"flintd_tls_handshakes_waiting", "gauge"},
 	    {"flintd_connections_parked_total", "counter"},
+	    {"flintd_tls_handshake_slots_yielded_total", "counter"},
+	    {"flintd_tls_handshakes_stalled_total", "counter"},
 	};
 	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
 		char help[128], type[128];
@@ -85,6 +87,8 @@ static void test_counters_gauges(void)
 	flint_metrics_gauge_set(m, FLINT_METRIC_VALIDATION_QUEUE, 7);
 	flint_metrics_gauge_add(m, FLINT_METRIC_HANDSHAKES, 4);
 	flint_metrics_inc(m, FLINT_METRIC_PARKED);
+	flint_metrics_inc(m, FLINT_METRIC_HANDSHAKE_STALLS);
+	flint_metrics_inc(m, FLINT_METRIC_HANDSHAKE_STALLS);
 	flint_metrics_gauge_add(m, FLINT_METRIC_HANDSHAKES_WAITING, 2);
 	flint_metrics_validation(m, "http-01", 1);
 	flint_metrics_validation(m, "http-01", 1);
@@ -99,6 +103,8 @@ static void test_counters_gauges(void)
 	CHECK_INT(value_of(t, "flintd_validation_queue_depth"), 7);
 	CHECK_INT(value_of(t, "flintd_tls_handshakes"), 4);
 	CHECK_INT(value_of(t, "flintd_connections_parked_total"), 1);
+	CHECK_INT(value_of(t, "flintd_tls_handshakes_stalled_total"), 2);
+	CHECK_INT(value_of(t, "flintd_tls_handshake_slots_yielded_total"), 0);
 	CHECK_INT(value_of(t, "flintd_tls_handshakes_waiting"), 2);
 	CHECK_INT(value_of(t, "flintd_validations_total{type=\"http-01\",outcome=\"valid\"}"), 2);
 	CHECK_INT(value_of(t, "flintd_validations_total{type=\"http-01\",outcome=\"invalid\"}"), 1);
