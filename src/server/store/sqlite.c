@@ -14,6 +14,7 @@
 #include "store/sqlite.h"
 #include "store/sqlite_account_cache.h"
 #include "store/sqlite_checkpoint.h"
+#include "store/sqlite_walbatch.h"
 #include "store/store.h"
 
 /* Schema migrations, applied in order; migration i moves user_version from i
@@ -1103,8 +1104,10 @@ static int conn_open(struct sq_store *q, const char *dsn)
 		err = FLINT_ENOMEM;
 		goto out;
 	}
+	/* a commit's WAL frames in one write instead of two per page */
 	rc = sqlite3_open_v2(dsn, &c->db,
-			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			     flint_sq_walbatch_vfs());
 	if (rc != SQLITE_OK) {
 		err = c->db ? map_rc(rc) : FLINT_ENOMEM;
 		goto out;
