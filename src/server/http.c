@@ -40,7 +40,7 @@ struct conn_state {
 	struct evbuffer_cb_entry *in_cb, *out_cb;
 	bool counted; /* per-address accounting done (on the first request) */
 	bool in_check; /* in loop->check: see check_read_ahead */
-	bool hs_begun;    /* its ClientHello came: see handshake admission */
+	bool hs_begun;    /* its ClientHello (or, parked, its first bytes) came: see handshake admission */
 	unsigned char hs_looks; /* looks at it while it counted */
 	struct event *park;     /* parked: waits for its first bytes */
 	unsigned ip_hash;
@@ -156,8 +156,9 @@ static void count_handshake(struct conn_state *cs)
 	flint_metrics_gauge_add(flint_metrics_global(), FLINT_METRIC_HANDSHAKES, 1);
 }
 
-/* Out of any list; a parked connection gets its bufferevent's events back. */
-static void unpark(struct conn_state *cs)
+/* Out of any list; a parked connection gets its bufferevent's events back
+ * unless it is going away (restore false: its bufferevent is being freed). */
+static void leave_lists(struct conn_state *cs, bool restore)
 {
 	struct conn_list *was = cs->on;
 	struct flintd_loop *l = cs->loop;
@@ -170,8 +171,13 @@ static void unpark(struct conn_state *cs)
 		event_free(cs->park);
 		cs->park = NULL;
 	}
-	if (was && was != &l->counted && was != &l->parking)
+	if (restore && was && was != &l->counted && was != &l->parking)
 		bufferevent_enable(cs->bev, EV_READ | EV_WRITE); /* the handshake's events */
+}
+
+static void unpark(struct conn_state *cs)
+{
+	leave_lists(cs, true);
 }
 
 /* Counted connections that have not sent a ClientHello give their slots to
@@ -197,6 +203,7 @@ static void admit_waiting(struct flintd_loop *l)
 	while (!l->closing && l->ready.head && l->counted.n < cap) {
 		struct conn_state *cs = l->ready.head;
 		unpark(cs);
+		cs->hs_begun = true; /* its bytes came: it does not yield its slot */
 		count_handshake(cs);
 	}
 	if (l->closing || !l->ready.head)
@@ -295,7 +302,7 @@ static void conn_state_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx
 	if (cs->on == &cs->loop->counted)
 		handshake_uncount(cs);
 	else
-		unpark(cs);
+		leave_lists(cs, false); /* the bufferevent is being freed */
 	cs->loop->conns--;
 	flint_metrics_gauge_add(flint_metrics_global(), FLINT_METRIC_CONNECTIONS, -1);
 	if (cs->counted && cs->loop->per_ip[cs->ip_hash])
