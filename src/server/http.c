@@ -92,9 +92,6 @@ int64_t flint_now(void)
 	return (int64_t)time(NULL);
 }
 
-/* ---- connection accounting: the state hangs off the SSL object, whose
- * ex_data free callback runs exactly when evhttp drops the connection. */
-
 /* ---- handshake admission. A TLS handshake in progress holds ~30 KiB
  * (OpenSSL's handshake and record buffers, the first zeroed in full) that a
  * finished one gives back, and a thousand clients connecting at once would
@@ -280,6 +277,9 @@ static void look_at_handshakes(evutil_socket_t fd, short what, void *arg)
 	}
 	admit_waiting(l);
 }
+
+/* ---- connection accounting: the state hangs off the SSL object, whose
+ * ex_data free callback runs exactly when evhttp drops the connection. */
 
 static void conn_state_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
 			    void *argp)
