@@ -195,15 +195,19 @@ static void admit_waiting(struct flintd_loop *l)
 {
 	static const struct timeval every = {0, LOOK_EVERY_US};
 	int cap = l->h->d->cfg->max_handshakes;
-	if (!l->closing && l->ready.head && l->counted.n >= cap)
+	/* being freed: connections go in event_base_free's finalizers, after
+	 * the loop's own events (l->look among them) are gone */
+	if (l->closing)
+		return;
+	if (l->ready.head && l->counted.n >= cap)
 		yield_silent_slots(l, cap);
-	while (!l->closing && l->ready.head && l->counted.n < cap) {
+	while (l->ready.head && l->counted.n < cap) {
 		struct conn_state *cs = l->ready.head;
 		unpark(cs);
 		cs->hs_begun = true; /* its bytes came: it does not yield its slot */
 		count_handshake(cs);
 	}
-	if (l->closing || !l->ready.head)
+	if (!l->ready.head)
 		evtimer_del(l->look);
 	else if (!evtimer_pending(l->look, NULL))
 		evtimer_add(l->look, &every);
@@ -1143,7 +1147,9 @@ void flintd_http_free(struct flintd_http *h)
 			evhttp_free(l->http_plain);
 		else if (l->fd_plain >= 0)
 			close(l->fd_plain);
-		/* after the connections: freeing them may still look for them */
+		/* libevent frees the connections' bufferevents (and with them their
+		 * conn_state) in event_base_free's finalizers, after these are
+		 * gone: conn_state_free touches none of them once closing is set */
 		if (l->read_ahead)
 			event_free(l->read_ahead);
 		l->read_ahead = NULL;
@@ -1151,6 +1157,7 @@ void flintd_http_free(struct flintd_http *h)
 			event_free(l->park_now);
 		if (l->look)
 			event_free(l->look);
+		l->park_now = l->look = NULL;
 		if (l->log_flush)
 			event_free(l->log_flush);
 		if (l->base)

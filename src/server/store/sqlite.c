@@ -1120,6 +1120,10 @@ static int conn_open(struct sq_store *q, const char *dsn)
 				  "PRAGMA journal_mode = WAL;"
 				  "PRAGMA synchronous = NORMAL;"
 				  "PRAGMA journal_size_limit = 67108864;"
+				  /* a transaction's frames reach the WAL only at its
+				   * commit, in one call that ends with the commit frame:
+				   * what the WAL-batching VFS gathers (sqlite_walbatch.h) */
+				  "PRAGMA cache_spill = OFF;"
 				  "PRAGMA foreign_keys = ON;",
 				  NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {

@@ -28,6 +28,7 @@ struct wb_file {
 	size_t len;	     /* bytes gathered */
 	sqlite3_int64 off;   /* where buf[0] goes in the file */
 	bool commit_pending; /* the last write was a commit frame's header */
+	sqlite3_int64 end;   /* end of what this handle wrote since the WAL's header */
 };
 
 #define ROUND8(n) (((n) + 7) & ~(size_t)7)
@@ -74,6 +75,22 @@ static int wb_write(sqlite3_file *f, const void *data, int amt, sqlite3_int64 of
 	 * published the frame, and the checkpointer copied a page that was not
 	 * in the file into the database.) */
 	bool commit_page = n != FRAME_HEADER_SIZE && p->commit_pending;
+
+	/* Only appends are gathered. A write below what this handle has
+	 * written since the WAL's header (offset 0: a new generation) goes out
+	 * at once: a frame of the transaction rewritten in place after a spill,
+	 * and the frame headers SQLite rewrites after that at commit with new
+	 * checksums (walRewriteChecksums) - the last of them the commit frame's,
+	 * which no page write follows, so gathered it would stay in memory past
+	 * the commit with a stale checksum in the file. */
+	if (off == 0)
+		p->end = 0;
+	if (off < p->end && !(p->len && off == p->off + (sqlite3_int64)p->len)) {
+		rc = flush(p);
+		return rc != SQLITE_OK ? rc : p->real->pMethods->xWrite(p->real, data, amt, off);
+	}
+	if (off + (sqlite3_int64)n > p->end)
+		p->end = off + (sqlite3_int64)n;
 
 	if (p->len && (off != p->off + (sqlite3_int64)p->len || p->len + n > FLINT_SQ_WALBATCH_MAX))
 		rc = flush(p);

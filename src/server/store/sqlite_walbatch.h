@@ -9,8 +9,19 @@
  * sizes, truncates or closes the file. A commit's frames are therefore all
  * in the file before its xWrite returns (and before SQLite publishes them to
  * other connections in the WAL index), and a failed write is reported by
- * that xWrite as before. The file's format and locking are unchanged: other
- * processes and the sqlite3 shell read and write the same files. */
+ * that xWrite as before. Only appends are gathered: a write below what the
+ * handle has written since the WAL's header (a spilled frame rewritten in
+ * place, the checksums SQLite rewrites after that at commit) goes out at
+ * once. The file's format and locking are unchanged: other processes and the
+ * sqlite3 shell read and write the same files.
+ *
+ * Limit: frames a transaction spills into the WAL before its commit are
+ * gathered like any append; if that transaction then rolls back without
+ * touching the WAL again, they are written later, over frames another
+ * process may have committed there meanwhile. flintd's connection sets
+ * cache_spill off, so its transactions never spill; other users should too
+ * (or flush at the WAL write lock's release, which needs the database
+ * file's xShmLock: not done). */
 #ifndef FLINT_STORE_SQLITE_WALBATCH_H
 #define FLINT_STORE_SQLITE_WALBATCH_H
 
