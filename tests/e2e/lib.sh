@@ -325,6 +325,47 @@ run_tool() {
 	return $rc
 }
 
+# acme_load_run NAME EXPECTED acme-load-args...: bench/acme-load ($ACME_LOAD, default:
+# beside $FLINTD, a top-level target of the same build) against DIR_URL, bounded by
+# LOAD_BOUND seconds (default 120); a step that passes when it exits 0 having issued
+# EXPECTED certificates with no error and no failed issuance, each http-01 answered.
+# Arguments after the defaults (--timeout-ms 10000 --stall-s 30) override them.
+acme_load_run() {
+	local name=$1 want=$2 rc got errs out load=${ACME_LOAD:-$(dirname "$FLINTD")/acme-load}
+	shift 2
+	out=$T/$name.txt
+	if [ ! -x "$load" ]; then
+		step_fail "$name" "acme-load not found at $load (build the acme-load target or set ACME_LOAD)"
+		return
+	fi
+	run_bounded "${LOAD_BOUND:-120}" "$out" "$load" --http01-port "$HTTP01" --ca-bundle "$ROOT" \
+		--domain-suffix "${name//_/-}.acme-load.example.com" --timeout-ms 10000 --stall-s 30 "$@" "$DIR_URL"
+	rc=$?
+	got=$(report_value "$out" issuances)
+	errs=$(report_value "$out" errors)
+	if [ "$rc" = 0 ] && [ "$got" = "$want" ] && [ "$errs" = 0 ] &&
+		[ "$(report_value "$out" failed)" = 0 ] && [ "$(report_value "$out" http01_served)" -ge "$want" ]; then
+		step_ok "$name" "$got issuances, $(report_value "$out" issuances_per_s)/s"
+	else
+		step_fail "$name" "status $rc, issuances '$got' (want $want), errors '$errs'; report:
+$(grep -E '^(#|errors)' "$out" | head -n 30)"
+	fi
+}
+
+# report_value FILE KEY: the value of "KEY value" in an acme-load report
+report_value() { awk -v k="$2" '$1 == k { print $2; exit }' "$1"; }
+
+# check_db_integrity: PRAGMA integrity_check of $DATA/flintd.db (read-only), as a step
+check_db_integrity() {
+	local check
+	check=$("$PY" -c 'import sqlite3, sys
+db = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True, timeout=10)
+print(" ".join(r[0] for r in db.execute("PRAGMA integrity_check")))' "$DATA/flintd.db" 2>&1)
+	if [ "$check" = ok ]; then step_ok integrity_check; else
+		step_fail integrity_check "PRAGMA integrity_check after the load: $check"
+	fi
+}
+
 # start_webroot DIR PORT: python http.server serving DIR on 127.0.0.1:PORT.
 start_webroot() {
 	local dir=$1 port=$2

@@ -14,37 +14,12 @@ PORT=23290 HTTP01=23292 DNS=23293 MGMT=23295
 start_challtestsrv "$DNS" "$MGMT"
 start_flintd "$PORT" "$HTTP01" "$DNS"
 
-kv() { awk -v k="$2" '$1 == k { print $2; exit }' "$1"; }
-
-# load_run NAME EXPECTED acme-load-args...: runs it bounded, checks the report
-load_run() {
-	local name=$1 want=$2 rc got errs
-	shift 2
-	run_bounded 120 "$T/$name.txt" "$ACME_LOAD" --http01-port "$HTTP01" --ca-bundle "$ROOT" \
-		--domain-suffix "${name//_/-}.acme-load.example.com" --timeout-ms 10000 --stall-s 30 "$@" "$DIR_URL"
-	rc=$?
-	got=$(kv "$T/$name.txt" issuances)
-	errs=$(kv "$T/$name.txt" errors)
-	if [ "$rc" = 0 ] && [ "$got" = "$want" ] && [ "$errs" = 0 ] &&
-		[ "$(kv "$T/$name.txt" failed)" = 0 ] && [ "$(kv "$T/$name.txt" http01_served)" -ge "$want" ]; then
-		step_ok "$name" "$got issuances, $(kv "$T/$name.txt" issuances_per_s)/s"
-	else
-		step_fail "$name" "status $rc, issuances '$got' (want $want), errors '$errs'; report:
-$(grep -E '^(#|errors)' "$T/$name.txt" | head -n 30)"
-	fi
-}
-
-load_run per_client 20 -n 20 -c 4
-load_run per_order 8 -n 8 -c 4 -j 1 --account-per-order
+acme_load_run per_client 20 -n 20 -c 4
+acme_load_run per_order 8 -n 8 -c 4 -j 1 --account-per-order
 # many clients at once (under the per-address cap), then the database must
 # still be whole: a WAL-writing VFS once corrupted it only under such load
-load_run burst 400 -n 400 -c 200
-check=$("$PY" -c 'import sqlite3, sys
-db = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True, timeout=10)
-print(" ".join(r[0] for r in db.execute("PRAGMA integrity_check")))' "$DATA/flintd.db" 2>&1)
-if [ "$check" = ok ]; then step_ok integrity_check; else
-	step_fail integrity_check "PRAGMA integrity_check after the load: $check"
-fi
+acme_load_run burst 400 -n 400 -c 200
+check_db_integrity
 
 # a bounded run against a port where nothing listens ends with an error, not a hang
 run_bounded 30 "$T/dead.txt" "$ACME_LOAD" --http01-port "$HTTP01" --timeout-ms 2000 -n 1 \

@@ -26,21 +26,7 @@ else
 	step_fail handshakes "$(grep -c '^FAIL' "$T/handshakes.log") case(s) failed (see FAIL lines above)"
 fi
 
-LOAD=${ACME_LOAD:-$(dirname "$FLINTD")/acme-load}
-if [ ! -x "$LOAD" ]; then
-	step_fail acme_load "no acme-load next to $FLINTD"
-elif run_tool acme_load 180 "$LOAD" -c 100 -n 100 --max-retry-after-ms 0 --http01-port "$HTTP01" \
-	--ca-bundle "$ROOT" "$DIR_URL"; then
-	issued=$(awk '$1 == "issuances" { print $2 }' "$T/acme_load.log")
-	errors=$(awk '$1 == "errors" { print $2 }' "$T/acme_load.log")
-	if [ "$issued" = 100 ] && [ "$errors" = 0 ]; then
-		step_ok acme_load "100 clients at once: $issued issuances, $errors errors"
-	else
-		step_fail acme_load "issued ${issued:-?} of 100, errors ${errors:-?}"
-	fi
-else
-	step_fail acme_load "acme-load failed (see its output above)"
-fi
+LOAD_BOUND=180 acme_load_run acme_load 100 -c 100 -n 100 --max-retry-after-ms 0
 
 # connections counted and parked while flintd stops: it exits cleanly (the
 # sanitizers watch the parked ones' bufferevents being freed)

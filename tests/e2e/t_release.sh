@@ -9,10 +9,10 @@
 TEST_NAME=t_release
 FLINT_SRC=${FLINT_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 RELEASE=${FLINT_RELEASE_BUILD:-$FLINT_SRC/build}
-FLINTD=$RELEASE/flintd
+FLINTD=$RELEASE/flintd ACME_LOAD=$RELEASE/acme-load
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-[ -x "$FLINTD" ] && [ -x "$RELEASE/acme-load" ] ||
+[ -x "$FLINTD" ] && [ -x "$ACME_LOAD" ] ||
 	fail "no optimised build at $RELEASE (make builds it; make test does too)"
 if ldd "$FLINTD" | grep -q 'libmimalloc\.so'; then
 	step_ok mimalloc "$(ldd "$FLINTD" | awk '/libmimalloc/ { print $1; exit }')"
@@ -24,22 +24,6 @@ PORT=23870 HTTP01=23872 DNS=23873 MGMT=23875
 start_challtestsrv "$DNS" "$MGMT"
 start_flintd "$PORT" "$HTTP01" "$DNS" --max-connections-per-ip 400
 
-if run_bounded 300 "$T/load.txt" "$RELEASE/acme-load" -n 300 -c 200 --http01-port "$HTTP01" \
-	--ca-bundle "$ROOT" --timeout-ms 20000 --stall-s 60 "$DIR_URL"; then
-	issued=$(awk '$1 == "issuances" { print $2 }' "$T/load.txt")
-	errors=$(awk '$1 == "errors" { print $2 }' "$T/load.txt")
-	if [ "$issued" = 300 ] && [ "$errors" = 0 ]; then
-		step_ok burst "200 clients at once: $issued issuances, $errors errors"
-	else
-		step_fail burst "issued ${issued:-?} of 300, errors ${errors:-?}"
-	fi
-else
-	step_fail burst "acme-load failed: $(grep -E '^(#|errors)' "$T/load.txt" | head -n 20)"
-fi
-check=$("$PY" -c 'import sqlite3, sys
-db = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True, timeout=10)
-print(" ".join(r[0] for r in db.execute("PRAGMA integrity_check")))' "$DATA/flintd.db" 2>&1)
-if [ "$check" = ok ]; then step_ok integrity_check; else
-	step_fail integrity_check "PRAGMA integrity_check after the load: $check"
-fi
+LOAD_BOUND=300 acme_load_run burst 300 -n 300 -c 200 --timeout-ms 20000 --stall-s 60
+check_db_integrity
 finish
