@@ -85,7 +85,12 @@ int flint_csr_build(EVP_PKEY *key, const char *const *names, size_t n, unsigned 
 	    !X509_NAME_add_entry_by_txt(subj, "CN", MBSTRING_ASC,
 					(const unsigned char *)names[0], -1, -1, 0))
 		goto out;
-	if (!X509_REQ_set_subject_name(req, subj) || !X509_REQ_set_pubkey(req, key))
+	if (!X509_REQ_set_subject_name(req, subj))
+		goto out;
+	r = flint_spki_of_key(X509_REQ_get_X509_PUBKEY(req), key);
+	if (r == FLINT_EUNSUPPORTED)
+		r = X509_REQ_set_pubkey(req, key) ? 0 : FLINT_ECRYPTO;
+	if (r < 0)
 		goto out;
 	if ((r = add_san(req, names, n)) < 0)
 		goto out;

@@ -170,6 +170,51 @@ out:
 	return r;
 }
 
+int flint_spki_of_key(X509_PUBKEY *dst, EVP_PKEY *key)
+{
+	unsigned char bits[1 + 2 * 66], *bits_copy = NULL;
+	char group[32];
+	size_t len = 0;
+	int alg_nid, curve_nid = NID_undef, r;
+
+	if (!dst || !key)
+		return FLINT_EINVAL;
+	if (EVP_PKEY_is_a(key, "EC")) {
+		alg_nid = NID_X9_62_id_ecPublicKey;
+		char form[16];
+		/* explicit parameters, or a point the encoder would compress:
+		 * the encoder's (the encoded-key parameter is uncompressed) */
+		if (EVP_PKEY_get_group_name(key, group, sizeof(group), &len) != 1 ||
+		    (curve_nid = OBJ_txt2nid(group)) == NID_undef ||
+		    (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
+						    form, sizeof(form), &len) == 1 &&
+		     strcmp(form, OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_UNCOMPRESSED) != 0))
+			return FLINT_EUNSUPPORTED;
+		if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, bits,
+						    sizeof(bits), &len) != 1)
+			return FLINT_ECRYPTO;
+	} else if (EVP_PKEY_is_a(key, "ED25519")) {
+		alg_nid = NID_ED25519;
+		len = sizeof(bits);
+		if (EVP_PKEY_get_raw_public_key(key, bits, &len) != 1)
+			return FLINT_ECRYPTO;
+	} else {
+		return FLINT_EUNSUPPORTED;
+	}
+	if (len == 0 || !(bits_copy = OPENSSL_memdup(bits, len)))
+		return FLINT_ENOMEM;
+	/* OBJ_nid2obj's objects are static: dst holds them without a copy */
+	r = X509_PUBKEY_set0_param(dst, OBJ_nid2obj(alg_nid),
+				   curve_nid == NID_undef ? V_ASN1_UNDEF : V_ASN1_OBJECT,
+				   curve_nid == NID_undef ? NULL : OBJ_nid2obj(curve_nid), bits_copy,
+				   (int)len) == 1
+		    ? 0
+		    : FLINT_ECRYPTO;
+	if (r < 0)
+		OPENSSL_free(bits_copy);
+	return r;
+}
+
 /* A point (SEC 1 §2.3.3: compressed, uncompressed or hybrid, as OpenSSL's
  * decoder takes them) on the named curve group; the import refuses points
  * off the curve. */

@@ -35,6 +35,14 @@ int flint_asn1_time_unix(const ASN1_TIME *t, int64_t *ret);
  * algorithm has them; any other kind is FLINT_EINVAL. */
 int flint_spki_set(X509_PUBKEY *dst, const X509_ALGOR *alg, const unsigned char *bits, int n);
 
+/* dst := the public half of key as a request or certificate carries it:
+ * id-ecPublicKey with its named curve and the point as key encodes it, or
+ * Ed25519 with its 32 bytes; the same DER as X509_PUBKEY_set, without the
+ * provider encoder and decoder that take several times a signature's CPU
+ * there. FLINT_EUNSUPPORTED for any other key (RSA: the caller takes
+ * X509_PUBKEY_set), FLINT_EINVAL for NULL arguments. */
+int flint_spki_of_key(X509_PUBKEY *dst, EVP_PKEY *key);
+
 /* The key spki holds, decoded: rsaEncryption, id-ecPublicKey on a named
  * P-256/384/521 and Ed25519 straight from their bits (flint_rsa_public_key,
  * flint_ec_public_key); other algorithms and curves through OpenSSL's

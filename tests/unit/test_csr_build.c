@@ -103,10 +103,34 @@ static void test_bad_args(void)
 	EVP_PKEY_free(key);
 }
 
+/* A key that encodes its point compressed goes out as the key says (the
+ * encoder's path), and parses back to the same key. */
+static void test_compressed_point(void)
+{
+	static const char *const one[] = {"a.example.com"};
+	struct flint_problem *prob = NULL;
+	struct flint_csr *csr = NULL;
+	unsigned char *der = NULL;
+	EVP_PKEY *key = NULL;
+	size_t len = 0;
+
+	CHECK_INT(flint_key_generate(FLINT_KEY_P256, 0, &key), 0);
+	CHECK(key && EVP_PKEY_set_utf8_string_param(key, "point-format", "compressed") == 1);
+	CHECK_INT(flint_csr_build(key, one, 1, &der, &len), 0);
+	CHECK(len > 0);
+	CHECK_INT(flint_csr_parse_der(der, len, &csr, &prob), 0);
+	CHECK(csr && EVP_PKEY_eq(csr->pkey, key) == 1);
+	flint_problem_free(prob);
+	flint_csr_free(csr);
+	free(der);
+	EVP_PKEY_free(key);
+}
+
 int main(void)
 {
 	RUN(test_key_types);
 	RUN(test_long_first_name);
 	RUN(test_bad_args);
+	RUN(test_compressed_point);
 	return CHECK_DONE();
 }

@@ -164,10 +164,57 @@ static void test_spki_holds(void)
 		EVP_PKEY_free(keys[i]);
 }
 
+/* flint_spki_of_key: the very DER OpenSSL's encoder writes, for every key
+ * it takes; RSA is left to the encoder. */
+static void test_spki_of_key(void)
+{
+	EVP_PKEY *keys[] = {EVP_EC_gen("P-256"), EVP_EC_gen("P-384"), EVP_EC_gen("P-521"),
+			    EVP_PKEY_Q_keygen(NULL, NULL, "ED25519"), EVP_EC_gen("P-256")};
+	size_t n = sizeof(keys) / sizeof(keys[0]);
+	EVP_PKEY *rsa = EVP_RSA_gen(2048);
+
+	/* the last one encodes its point compressed: left to the encoder */
+	CHECK(keys[n - 1] &&
+	      EVP_PKEY_set_utf8_string_param(keys[n - 1], "point-format", "compressed"));
+	for (size_t i = 0; i < n; i++) {
+		X509_PUBKEY *mine = X509_PUBKEY_new(), *theirs = keys[i] ? spki_of(keys[i]) : NULL;
+		unsigned char *a = NULL, *b = NULL;
+		int alen, blen;
+
+		CHECK(mine && theirs);
+		if (i == n - 1) {
+			CHECK_INT(flint_spki_of_key(mine, keys[i]), FLINT_EUNSUPPORTED);
+			X509_PUBKEY_free(mine);
+			mine = spki_of(keys[i]);
+		} else {
+			CHECK_INT(flint_spki_of_key(mine, keys[i]), 0);
+		}
+		alen = mine ? i2d_X509_PUBKEY(mine, &a) : -1;
+		blen = theirs ? i2d_X509_PUBKEY(theirs, &b) : -1;
+		CHECK(alen > 0 && alen == blen && memcmp(a, b, (size_t)alen) == 0);
+		CHECK_INT(flint_spki_holds(mine, keys[i]), 1);
+		CHECK_INT(flint_spki_holds(mine, keys[(i + 1) % n]), 0);
+		OPENSSL_free(a);
+		OPENSSL_free(b);
+		X509_PUBKEY_free(mine);
+		X509_PUBKEY_free(theirs);
+	}
+	X509_PUBKEY *pk = X509_PUBKEY_new();
+	CHECK(rsa && pk);
+	CHECK_INT(flint_spki_of_key(pk, rsa), FLINT_EUNSUPPORTED);
+	CHECK_INT(flint_spki_of_key(NULL, keys[0]), FLINT_EINVAL);
+	CHECK_INT(flint_spki_of_key(pk, NULL), FLINT_EINVAL);
+	X509_PUBKEY_free(pk);
+	EVP_PKEY_free(rsa);
+	for (size_t i = 0; i < n; i++)
+		EVP_PKEY_free(keys[i]);
+}
+
 int main(void)
 {
 	RUN(test_general_names);
 	RUN(test_der_and_time);
 	RUN(test_spki_holds);
+	RUN(test_spki_of_key);
 	return CHECK_DONE();
 }
