@@ -8,6 +8,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -20,6 +21,7 @@
 #define RAW_LEN 32
 #define TAG_OFF 16
 #define TAG_LEN 16
+#define SHA256_BLOCK 64
 
 static void put_u64(unsigned char *p, uint64_t v)
 {
@@ -36,24 +38,24 @@ static uint64_t get_u64(const unsigned char *p)
 	return v;
 }
 
-/* An HMAC-SHA-256 context keyed with k->key. */
-static int mac_new(const struct flint_nonce_key *k, EVP_MAC_CTX **ret)
+/* SHA-256 having hashed k->key XOR pad (RFC 2104: 0x36 inner, 0x5c outer). */
+static int pad_hashed(const struct flint_nonce_key *k, unsigned char pad, EVP_MD_CTX **ret)
 {
-	EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	EVP_MAC_CTX *c = hmac ? EVP_MAC_CTX_new(hmac) : NULL;
-	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
-		OSSL_PARAM_construct_end(),
-	};
+	unsigned char block[SHA256_BLOCK];
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
 	int rc = FLINT_ECRYPTO;
 
-	if (c && EVP_MAC_init(c, k->key, sizeof(k->key), params) == 1) {
+	memset(block, pad, sizeof(block));
+	for (size_t i = 0; i < sizeof(k->key); i++)
+		block[i] ^= k->key[i];
+	if (c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(c, block, sizeof(block)) == 1) {
 		*ret = c;
 		c = NULL;
 		rc = 0;
 	}
-	EVP_MAC_CTX_free(c);
-	EVP_MAC_free(hmac);
+	OPENSSL_cleanse(block, sizeof(block));
+	EVP_MD_CTX_free(c);
 	return rc;
 }
 
@@ -62,12 +64,12 @@ int flint_nonce_key_load(struct flint_store *st, struct flint_nonce_key *ret)
 	unsigned char candidate[FLINT_NONCE_KEY_LEN];
 	if (RAND_bytes(candidate, sizeof(candidate)) != 1)
 		return FLINT_ECRYPTO;
-	ret->mac = NULL;
+	ret->mac_inner = ret->mac_outer = NULL;
 	ret->ledger = NULL;
 	int rc = st->ops->secret(st, "nonce-hmac", candidate, sizeof(candidate), ret->key);
 	OPENSSL_cleanse(candidate, sizeof(candidate));
-	if (rc == 0)
-		rc = mac_new(ret, &ret->mac);
+	if (rc == 0 && (rc = pad_hashed(ret, 0x36, &ret->mac_inner)) == 0)
+		rc = pad_hashed(ret, 0x5c, &ret->mac_outer);
 	return rc;
 }
 
@@ -75,26 +77,41 @@ void flint_nonce_key_clear(struct flint_nonce_key *k)
 {
 	if (!k)
 		return;
-	EVP_MAC_CTX_free(k->mac);
-	k->mac = NULL;
+	EVP_MD_CTX_free(k->mac_inner);
+	EVP_MD_CTX_free(k->mac_outer);
+	k->mac_inner = k->mac_outer = NULL;
 	flint_nonce_ledger_free(k->ledger);
 	k->ledger = NULL;
 	OPENSSL_cleanse(k->key, sizeof(k->key));
 }
 
+/* The first TAG_LEN bytes of HMAC-SHA-256(key, msg[0..TAG_OFF)) into out. */
 static int tag(const struct flint_nonce_key *k, const unsigned char *msg, unsigned char *out)
 {
-	unsigned char mac[EVP_MAX_MD_SIZE];
-	EVP_MAC_CTX *c = NULL;
-	size_t len = 0;
-	int rc = k->mac ? ((c = EVP_MAC_CTX_dup(k->mac)) ? 0 : FLINT_ENOMEM) : mac_new(k, &c);
+	unsigned char inner[SHA256_DIGEST_LENGTH], mac[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	size_t qlen = 0;
+	EVP_MD_CTX *c = NULL;
+	int rc = FLINT_ECRYPTO;
 
-	if (rc == 0 && (EVP_MAC_update(c, msg, TAG_OFF) != 1 ||
-			EVP_MAC_final(c, mac, &len, sizeof(mac)) != 1 || len < TAG_LEN))
-		rc = FLINT_ECRYPTO;
+	if (!k->mac_inner || !k->mac_outer) {
+		if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, k->key, sizeof(k->key), msg,
+			      TAG_OFF, mac, sizeof(mac), &qlen) != NULL &&
+		    qlen >= TAG_LEN)
+			rc = 0;
+	} else if (!(c = EVP_MD_CTX_new())) {
+		rc = FLINT_ENOMEM;
+	} else if (EVP_MD_CTX_copy_ex(c, k->mac_inner) == 1 &&
+		   EVP_DigestUpdate(c, msg, TAG_OFF) == 1 &&
+		   EVP_DigestFinal_ex(c, inner, &len) == 1 && len == sizeof(inner) &&
+		   EVP_MD_CTX_copy_ex(c, k->mac_outer) == 1 &&
+		   EVP_DigestUpdate(c, inner, sizeof(inner)) == 1 &&
+		   EVP_DigestFinal_ex(c, mac, &len) == 1 && len >= TAG_LEN) {
+		rc = 0;
+	}
 	if (rc == 0)
 		memcpy(out, mac, TAG_LEN);
-	EVP_MAC_CTX_free(c);
+	EVP_MD_CTX_free(c);
 	return rc;
 }
 

@@ -16,10 +16,11 @@
 
 struct flint_nonce_key {
 	unsigned char key[FLINT_NONCE_KEY_LEN];
-	/* HMAC-SHA-256 keyed with key, copied for each tag (setting the key up
-	 * and fetching the algorithms costs more than the tag); NULL: set up
-	 * for each tag instead */
-	EVP_MAC_CTX *mac;
+	/* HMAC-SHA-256 keyed with key (RFC 2104): SHA-256 with the inner and
+	 * the outer pad already hashed, copied for each tag (an HMAC context's
+	 * copy and the algorithm fetches cost more than the tag itself); NULL:
+	 * OpenSSL's HMAC for each tag instead */
+	EVP_MD_CTX *mac_inner, *mac_outer;
 	/* owned; NULL: uses are recorded in the store. With a ledger the
 	 * nonce's serial comes from it and its use is recorded there. */
 	struct flint_nonce_ledger *ledger;

@@ -77,12 +77,12 @@ static void test_nonce(void)
 		CHECK_INT(flint_nonce_redeem(&k2, st2, n2, 10, NULL, NULL), FLINT_ECONFLICT);
 	}
 
-	/* a key without its prepared MAC (as a fuzzer builds one) tags the same */
+	/* a key without its prepared pads tags the same: OpenSSL's own HMAC */
 	{
 		struct flint_nonce_key bare = k;
 		char n3[FLINT_NONCE_LEN + 1];
 
-		bare.mac = NULL;
+		bare.mac_inner = bare.mac_outer = NULL;
 		CHECK_INT(flint_nonce_new(&bare, 100, n3), 0);
 		CHECK_INT(flint_nonce_check(&k, n3, 10, &exp), 0);
 		CHECK_INT(flint_nonce_new(&k, 100, n3), 0);

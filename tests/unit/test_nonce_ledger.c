@@ -306,7 +306,7 @@ static void test_nonce_with_ledger(void)
 		return;
 	CHECK_INT(flint_nonce_key_load(st, &k), 0);
 	bare = k;
-	bare.mac = NULL;
+	bare.mac_inner = bare.mac_outer = NULL;
 	CHECK_INT(flint_nonce_ledger_open_with(NULL, "boot", 10, &k.ledger), 0);
 	CHECK_INT(flint_nonce_new(&k, 100, n), 0);
 	CHECK_INT(flint_nonce_new(&k, 100, m), 0);
