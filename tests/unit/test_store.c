@@ -1237,7 +1237,34 @@ static void test_challenge_fields_roundtrip(void)
 		CHECK(!ch[i].error_json ? !got->challenges[i].error_json
 					: got->challenges[i].error_json &&
 						  !strcmp(got->challenges[i].error_json, ch[i].error_json));
+		/* a copy (what the validation worker is handed) is the same */
+		struct flint_challenge *copy = NULL;
+		CHECK_INT(flint_challenge_dup(&got->challenges[i], &copy), 0);
+		CHECK(copy && copy != &got->challenges[i]);
+		if (copy) {
+			CHECK_STR(copy->id, ch[i].id);
+			CHECK_STR(copy->authz_id, "odd-az");
+			CHECK_STR(copy->token, ch[i].token);
+			CHECK_STR(copy->status, ch[i].status);
+			CHECK_INT(copy->validated, ch[i].validated);
+			CHECK(!ch[i].error_json ? !copy->error_json
+						: copy->error_json && copy->error_json != ch[i].error_json &&
+							  !strcmp(copy->error_json, ch[i].error_json));
+		}
+		flint_challenge_free(copy);
 	}
+	struct flint_authz *bare = NULL;
+	CHECK_INT(got ? flint_authz_dup_bare(got, &bare) : FLINT_EINVAL, 0);
+	if (bare) {
+		CHECK_STR(bare->id, "odd-az");
+		CHECK_STR(bare->account_id, "acct2");
+		CHECK_STR(bare->ident_value, "odd.example");
+		CHECK_STR(bare->status, "pending");
+		CHECK_INT(bare->expires, 9000);
+		CHECK_INT(bare->created, 1000);
+		CHECK(!bare->wildcard && bare->n_challenges == 0 && !bare->challenges);
+	}
+	flint_authz_free(bare);
 	flint_authz_free(got);
 }
 

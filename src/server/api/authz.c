@@ -180,13 +180,25 @@ void flint_api_challenge(struct flint_req *r, const char *rest)
 		rc = r->store->ops->challenge_start(r->store, c->id, r->d->cfg->node_id,
 						    flint_now() + r->d->cfg->job_lease);
 		if (rc == 0) {
-			rc = flint_validation_pool_submit(r->d->pool, c->id);
+			/* what the store now holds, and what the worker starts
+			 * from (it is handed what was read here, not reading it
+			 * again); the worker may be further on already when this
+			 * answer goes out: processing is still what it says */
+			if (flint_field_set(&c->status, "processing") < 0)
+				rc = FLINT_ENOMEM;
+			else
+				rc = flint_validation_pool_submit(r->d->pool, c->id, c, a,
+								  r->account);
 			if (rc < 0) {
+				bool full = rc == FLINT_ETOOBIG;
+				const char *why = full ? "the validation queue is full; try again later"
+						       : "the validation could not be queued; try again later";
+				enum flint_problem_type t =
+				    full ? FLINT_PROB_RATE_LIMITED : FLINT_PROB_SERVER_INTERNAL;
+
 				/* never leave a challenge processing with no job behind it */
-				flint_validation_fail(r->store, c->id, FLINT_PROB_RATE_LIMITED,
-						      "the validation queue is full; try again later");
-				flint_reply_error(r, FLINT_PROB_RATE_LIMITED,
-						  "the validation queue is full; try again later");
+				flint_validation_fail(r->store, c->id, t, why);
+				flint_reply_error(r, t, "%s", why);
 				goto out;
 			}
 			flintd_logf("state challenge=%s type=%s status=processing", c->id, c->type);
@@ -194,14 +206,7 @@ void flint_api_challenge(struct flint_req *r, const char *rest)
 			flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "store: %s", flint_strerror(rc));
 			goto out;
 		}
-		if (rc == 0) {
-			/* what the store now holds (the worker may be further
-			 * on already: processing is still what this answer says) */
-			if (flint_field_set(&c->status, "processing") < 0) {
-				flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "out of memory");
-				goto out;
-			}
-		} else {
+		if (rc != 0) {
 			/* another request started it: as it is now */
 			flint_challenge_free(c);
 			c = NULL;

@@ -186,6 +186,38 @@ int flint_account_dup(const struct flint_account *a, struct flint_account **ret)
 	return 0;
 }
 
+int flint_challenge_dup(const struct flint_challenge *c, struct flint_challenge **ret)
+{
+	struct flint_challenge *d = calloc(1, sizeof(*d));
+
+	if (!d || !copy_str(c->id, &d->id) || !copy_str(c->authz_id, &d->authz_id) ||
+	    !copy_str(c->type, &d->type) || !copy_str(c->token, &d->token) ||
+	    !copy_str(c->status, &d->status) || !copy_str(c->error_json, &d->error_json)) {
+		flint_challenge_free(d);
+		return FLINT_ENOMEM;
+	}
+	d->validated = c->validated;
+	*ret = d;
+	return 0;
+}
+
+int flint_authz_dup_bare(const struct flint_authz *a, struct flint_authz **ret)
+{
+	struct flint_authz *d = calloc(1, sizeof(*d));
+
+	if (!d || !copy_str(a->id, &d->id) || !copy_str(a->account_id, &d->account_id) ||
+	    !copy_str(a->ident_type, &d->ident_type) ||
+	    !copy_str(a->ident_value, &d->ident_value) || !copy_str(a->status, &d->status)) {
+		flint_authz_free(d);
+		return FLINT_ENOMEM;
+	}
+	d->wildcard = a->wildcard;
+	d->expires = a->expires;
+	d->created = a->created;
+	*ret = d;
+	return 0;
+}
+
 void flint_eab_key_free(struct flint_eab_key *k)
 {
 	if (!k)

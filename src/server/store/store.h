@@ -327,6 +327,10 @@ void flint_eab_key_free(struct flint_eab_key *k);
 void flint_eab_key_list_free(struct flint_eab_key **keys, size_t n);
 void flint_challenge_clear(struct flint_challenge *c);
 void flint_challenge_free(struct flint_challenge *c);
+/* Deep copies into *ret: 0 or FLINT_ENOMEM. An authorization's copy has
+ * no challenges (as challenge_with_authz reads it). */
+int flint_challenge_dup(const struct flint_challenge *c, struct flint_challenge **ret);
+int flint_authz_dup_bare(const struct flint_authz *a, struct flint_authz **ret);
 void flint_authz_free(struct flint_authz *a);
 void flint_order_free(struct flint_order *o);
 void flint_cert_free(struct flint_cert *c);

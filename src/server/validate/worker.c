@@ -25,6 +25,11 @@
  * (fn runs with the worker's store and resolver, then free_arg(arg)). */
 struct job {
 	char *challenge_id;
+	/* optional: the challenge, its authorization and account as the
+	 * submitter read them, so the worker need not read them again */
+	struct flint_challenge *c;
+	struct flint_authz *a;
+	struct flint_account *acct;
 	flint_pool_fn fn;
 	void *arg;
 	void (*free_arg)(void *arg);
@@ -36,6 +41,9 @@ static void job_free(struct job *j)
 	if (j->free_arg)
 		j->free_arg(j->arg);
 	free(j->challenge_id);
+	flint_challenge_free(j->c);
+	flint_authz_free(j->a);
+	flint_account_free(j->acct);
 	free(j);
 }
 
@@ -80,11 +88,13 @@ int flint_validation_fail(struct flint_store *st, const char *challenge_id,
 /* Validates one challenge and records the result; all failures become the
  * challenge's error so the client always sees a final state. */
 static void validate_one(struct flint_validation_pool *pool, struct flint_store *st,
-			 struct flint_resolver *res, const char *id)
+			 struct flint_resolver *res, struct job *j)
 {
-	struct flint_challenge *c = NULL;
-	struct flint_authz *a = NULL;
-	struct flint_account *acct = NULL;
+	const char *id = j->challenge_id;
+	/* taken from the job: freed here */
+	struct flint_challenge *c = j->c;
+	struct flint_authz *a = j->a;
+	struct flint_account *acct = j->acct;
 	struct flint_jwk *key = NULL;
 	struct flint_problem *prob = NULL;
 	char *keyauth = NULL, *err = NULL;
@@ -92,7 +102,8 @@ static void validate_one(struct flint_validation_pool *pool, struct flint_store 
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 
-	if ((rc = st->ops->challenge_with_authz(st, id, &c, &a, &acct)) < 0) {
+	j->c = NULL, j->a = NULL, j->acct = NULL;
+	if (!c && (rc = st->ops->challenge_with_authz(st, id, &c, &a, &acct)) < 0) {
 		flintd_logf("validate challenge=%s error=%s", id, flint_strerror(rc));
 		if (rc != FLINT_ENOTFOUND)
 			flint_validation_fail(st, id, FLINT_PROB_SERVER_INTERNAL,
@@ -204,7 +215,7 @@ static void *worker_main(void *arg)
 		if (j->fn)
 			j->fn(j->arg, st, res);
 		else
-			validate_one(pool, st, res, j->challenge_id);
+			validate_one(pool, st, res, j);
 		job_free(j);
 	}
 out:
@@ -233,16 +244,24 @@ static int enqueue(struct flint_validation_pool *p, struct job *j)
 	return 0;
 }
 
-int flint_validation_pool_submit(struct flint_validation_pool *p, const char *challenge_id)
+int flint_validation_pool_submit(struct flint_validation_pool *p, const char *challenge_id,
+				 const struct flint_challenge *c, const struct flint_authz *a,
+				 const struct flint_account *acct)
 {
 	struct job *j = calloc(1, sizeof(*j));
-	int rc;
+	int rc = FLINT_ENOMEM;
 
-	if (!j || !(j->challenge_id = strdup(challenge_id))) {
-		free(j);
-		return FLINT_ENOMEM;
-	}
-	if ((rc = enqueue(p, j)) < 0)
+	if (!j || !(j->challenge_id = strdup(challenge_id)))
+		goto out;
+	if (c && a && acct &&
+	    ((rc = flint_challenge_dup(c, &j->c)) < 0 || (rc = flint_authz_dup_bare(a, &j->a)) < 0 ||
+	     (rc = flint_account_dup(acct, &j->acct)) < 0))
+		goto out;
+	rc = enqueue(p, j);
+	if (rc == 0)
+		j = NULL;
+out:
+	if (j)
 		job_free(j);
 	return rc;
 }

@@ -13,8 +13,13 @@ struct flint_validation_pool;
 /* Starts cfg->validation_workers threads. */
 int flint_validation_pool_new(const struct flintd_config *cfg,
 			      struct flint_validation_pool **ret);
-/* Queues a challenge (already moved to processing) for validation. */
-int flint_validation_pool_submit(struct flint_validation_pool *p, const char *challenge_id);
+/* Queues a challenge (already moved to processing) for validation. c, a
+ * (without its challenges) and acct: the challenge, its authorization and
+ * their account as the caller has just read them, copied for the worker so
+ * it need not read them again; all three or NULL (the worker reads them). */
+int flint_validation_pool_submit(struct flint_validation_pool *p, const char *challenge_id,
+				 const struct flint_challenge *c, const struct flint_authz *a,
+				 const struct flint_account *acct);
 /* Other slow work for a worker thread, handed down by a layer above (so this
  * layer does not import it): fn(arg, the worker's store, its resolver), then
  * free_arg(arg) (also when the pool stops first). On a negative return the
