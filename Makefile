@@ -38,6 +38,17 @@ test: test-deps
 	cmake --build $(TEST_BUILD) -j$(JOBS)
 	./scripts/run-tests.sh $(TEST_BUILD)
 
+# The soak run (tests/soak/soak.sh): the optimised flintd under 1 000-client bursts
+# and two nodes on one SQLite database, round after round, the database checked
+# whole after each (a copy while running, and after SIGKILL). SOAK_ROUNDS rounds
+# (10, about a minute and a half); nightly in CI (.ci/nightly), not part of `make test`.
+SOAK_ROUNDS ?= 10
+.PHONY: soak
+soak: test-deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) -j$(JOBS) --target flintd acme-load
+	SOAK_ROUNDS=$(SOAK_ROUNDS) FLINT_RELEASE_BUILD=$(BUILD) ./tests/soak/soak.sh
+
 # Longer fuzzing: every target (or FUZZ_ONLY=NAME) for FUZZ_SECONDS each, two at a time.
 FUZZ_SECONDS ?= 300
 FUZZ_ONLY ?=

@@ -202,6 +202,30 @@ start_flintd() {
 	wait_ready
 }
 
+# start_node2 PORT2 HTTP01 DNS NODE_ID [ARGS...]: a second flintd process on the
+# running one's data dir and database (DATA) and base URL, listening on PORT2
+# (as behind a load balancer on one machine); waits until it answers; sets NODE2.
+start_node2() {
+	local port2=$1 http01=$2 dns=$3 node_id=$4 i
+	shift 4
+	wait_port_free "$port2" || fail "port $port2 busy"
+	local -a rates=(${RATE_LIMITS:---rate-new-orders off --rate-certs-per-domain off
+		--rate-failed-validations off --rate-new-accounts-per-ip off})
+	timeout -k 5 "$E2E_LIFETIME" "$FLINTD" --listen "127.0.0.1:$port2" --base-url "$BASE_URL" \
+		--node-id "$node_id" --data-dir "$DATA" --http01-port "$http01" \
+		--dns-server "127.0.0.1:$dns" --allow-loopback-targets "${rates[@]}" "$@" \
+		>>"$T/node2.out" 2>>"$T/node2.log" </dev/null &
+	NODE2=$!
+	PIDS+=("$NODE2")
+	for ((i = 0; i < 150; i++)); do
+		curl -sf --max-time 2 --cacert "$ROOT" \
+			--connect-to "127.0.0.1:$FLINTD_PORT:127.0.0.1:$port2" "$DIR_URL" -o /dev/null && return 0
+		alive "$NODE2" || fail "node 2 exited: $(tail -n 5 "$T/node2.log")"
+		sleep 0.2
+	done
+	fail "node 2 not ready"
+}
+
 wait_ready() {
 	local i n=$((READY_TIMEOUT * 5))
 	for ((i = 0; i < n; i++)); do

@@ -23,26 +23,7 @@ start_challtestsrv "$DNS" "$MGMT"
 start_flintd "$PORT" "$HTTP01" "$DNS" --node-id node1.test
 NODE1=$FLINTD_PID
 
-# start_node2: the second process on the same data dir and database
-start_node2() {
-	wait_port_free "$PORT2" || fail "port $PORT2 busy"
-	timeout -k 5 "$E2E_LIFETIME" "$FLINTD" --listen "127.0.0.1:$PORT2" --base-url "$BASE_URL" \
-		--node-id node2.test --data-dir "$DATA" --http01-port "$HTTP01" \
-		--dns-server "127.0.0.1:$DNS" --allow-loopback-targets --rate-new-orders off \
-		--rate-certs-per-domain off --rate-failed-validations off \
-		--rate-new-accounts-per-ip off >>"$T/node2.out" 2>>"$T/node2.log" </dev/null &
-	NODE2=$!
-	PIDS+=("$NODE2")
-	local i
-	for ((i = 0; i < 100; i++)); do
-		curl -sf --max-time 2 --cacert "$ROOT" --connect-to "127.0.0.1:$PORT:127.0.0.1:$PORT2" \
-			"$DIR_URL" -o /dev/null && return 0
-		alive "$NODE2" || fail "node 2 exited: $(tail -n 5 "$T/node2.log")"
-		sleep 0.2
-	done
-	fail "node 2 not ready"
-}
-start_node2
+start_node2 "$PORT2" "$HTTP01" "$DNS" node2.test
 
 mode=$(stat -c %a "$DATA/flintd.db-nonces" 2>/dev/null)
 if [ "$mode" = 600 ]; then step_ok ledger_file "mode $mode"; else
@@ -64,7 +45,7 @@ fi
 restart_node2() {
 	kill "$NODE2" && wait "$NODE2" 2>/dev/null
 	forget_pid "$NODE2"
-	start_node2
+	start_node2 "$PORT2" "$HTTP01" "$DNS" node2.test
 }
 NODE_ARGS=(--dir "$DIR_URL" --ca "$ROOT" --node1 "https://127.0.0.1:$PORT"
 	--node2 "https://127.0.0.1:$PORT2")
