@@ -21,6 +21,8 @@ ACCOUNT_PER_ORDER=${ACCOUNT_PER_ORDER:-0}
 MAX_RETRY_AFTER_MS=${MAX_RETRY_AFTER_MS:-0} # 0: poll every POLL_MS (Pebble sends no Retry-After)
 POLL_MS=${POLL_MS:-50}
 BURST=${BURST:-1000}      # flintd+SQLite once more with this many clients at once (0: not)
+PEAK=${PEAK:-128}         # flintd+SQLite once more with this many clients, for throughput (0: not)
+PEAK_DURATION=${PEAK_DURATION:-20}
 WRK=${WRK:-1}                         # 0: no wrk runs
 WRK_DURATION=${WRK_DURATION:-10}      # seconds per wrk run (4 runs)
 WRK_CONNECTIONS=${WRK_CONNECTIONS:-32}
@@ -45,7 +47,7 @@ CTS_MGMT_PORT=$((PORT_BASE + 55))
 say() { echo "[compare $(date +%T)] $*" >&2; }
 usage_fail() { echo "bench/compare.sh: $*" >&2; exit 2; }
 
-for v in DURATION COUNT CLIENTS BURST THREADS MAX_RETRY_AFTER_MS POLL_MS WRK WRK_DURATION \
+for v in DURATION COUNT CLIENTS BURST PEAK PEAK_DURATION THREADS MAX_RETRY_AFTER_MS POLL_MS WRK WRK_DURATION \
 	WRK_CONNECTIONS WRK_THREADS PORT_BASE READY_TIMEOUT; do
 	[[ ${!v} =~ ^[0-9]+$ ]] || usage_fail "$v must be a non-negative integer (got '${!v}')"
 done
@@ -336,6 +338,16 @@ if [ "$BURST" -gt 0 ] && [[ " $CONFIGS " == *" flintd-sqlite "* ]]; then
 	run_config flintd-sqlite "$BURST_LABEL"
 	CLIENTS=${saved[0]} COUNT=${saved[1]} DURATION=${saved[2]}
 fi
+# the peak: enough clients to keep both cores busy (CLIENTS leaves them half idle), for
+# the issuances a second the machine gives, the generator and the fake DNS included
+PEAK_LABEL=
+if [ "$PEAK" -gt 0 ] && [ "$PEAK_DURATION" -gt 0 ] && [[ " $CONFIGS " == *" flintd-sqlite "* ]]; then
+	PEAK_LABEL=flintd-sqlite-c$PEAK
+	saved=("$CLIENTS" "$COUNT" "$DURATION")
+	CLIENTS=$PEAK COUNT=0 DURATION=$PEAK_DURATION
+	run_config flintd-sqlite "$PEAK_LABEL"
+	CLIENTS=${saved[0]} COUNT=${saved[1]} DURATION=${saved[2]}
+fi
 
 # ------------------------------------------------------------------------ report
 ratio() { # A B -> A/B with 2 decimals, n/a when either is missing or B is 0
@@ -350,7 +362,7 @@ echo "$("$FLINTD" --version 2>/dev/null | head -n 1); Pebble $(dpkg-query -W -f=
 echo
 printf '%-18s %5s %8s %8s %8s %8s  %-12s %8s %8s %7s %9s  %s\n' config nodes issued 'iss/s' \
 	'cpu ms' 'db ms' slowest 'p50 ms' 'p99 ms' errors 'RSS MiB' status
-for c in $CONFIGS $BURST_LABEL; do
+for c in $CONFIGS $BURST_LABEL $PEAK_LABEL; do
 	printf '%-18s %5s %8s %8s %8s %8s  %-12s %8s %8s %7s %9s  %s\n' "$c" "${R_NODES[$c]:--}" \
 		"${R_ISSUED[$c]:--}" "${R_RATE[$c]:--}" "${R_CPU[$c]:--}" "${R_DB[$c]:--}" "${R_SLOW[$c]:--}" \
 		"${R_P50[$c]:--}" "${R_P99[$c]:--}" "${R_ERR[$c]:--}" "${R_RSS[$c]:--}" "${R_STATUS[$c]}"
@@ -361,6 +373,8 @@ echo " among those made at least once per 10 issuances;"
 echo " RSS: peak resident set (VmHWM) of the server processes at the end of the run, summed over"
 echo " the nodes, PostgreSQL's not included)"
 [ -n "$BURST_LABEL" ] && echo "($BURST_LABEL: flintd+SQLite again, $BURST clients starting at once, $((BURST * 3)) issuances)"
+[ -n "$PEAK_LABEL" ] && echo "($PEAK_LABEL: flintd+SQLite again, $PEAK clients for ${PEAK_DURATION} s: the issuances a second" \
+	"of the two cores, shared with acme-load and the fake DNS)"
 if [ "$WRK" = 1 ]; then
 	echo
 	printf '%-14s %14s %14s  %s\n' server 'directory r/s' 'newNonce r/s' notes
