@@ -4,6 +4,7 @@
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/param_build.h>
 #include <openssl/rsa.h>
 #include <stdlib.h>
@@ -45,6 +46,86 @@ const char *flint_jwk_alg(const struct flint_jwk *jwk)
 	int i = jwk ? key_index(jwk->type) : -1;
 
 	return i < 0 ? NULL : key_types[i].alg;
+}
+
+const EVP_MD *flint_jwk_type_md(enum flint_key_type type)
+{
+	switch (type) {
+	case FLINT_KEY_RSA:
+	case FLINT_KEY_P256:
+		return flint_md(FLINT_MD_SHA256);
+	case FLINT_KEY_P384:
+		return flint_md(FLINT_MD_SHA384);
+	case FLINT_KEY_P521:
+		return flint_md(FLINT_MD_SHA512);
+	case FLINT_KEY_ED25519:
+		break;
+	}
+	return NULL; /* EdDSA hashes internally */
+}
+
+/* A context set up for the key's JWS digest; NULL when that fails. */
+static EVP_MD_CTX *md_ctx_new(const struct flint_jwk *jwk, bool sign)
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	const EVP_MD *md = flint_jwk_type_md(jwk->type);
+
+	if (c && (sign ? EVP_DigestSignInit(c, NULL, md, NULL, jwk->pkey)
+		       : EVP_DigestVerifyInit(c, NULL, md, NULL, jwk->pkey)) == 1)
+		return c;
+	EVP_MD_CTX_free(c);
+	return NULL;
+}
+
+/* A copy of tmpl; NULL without one or when the copy fails. */
+static EVP_MD_CTX *md_ctx_copy(const EVP_MD_CTX *tmpl)
+{
+	EVP_MD_CTX *c = tmpl ? EVP_MD_CTX_new() : NULL;
+
+	if (c && EVP_MD_CTX_copy_ex(c, tmpl) == 1)
+		return c;
+	EVP_MD_CTX_free(c);
+	return NULL;
+}
+
+/* Whether an RSA or EC key holds its private part (setting up a signing
+ * context does not ask: signing with a public key fails only then). */
+static bool has_private(EVP_PKEY *k)
+{
+	BIGNUM *b = NULL;
+	bool yes = EVP_PKEY_get_bn_param(k, EVP_PKEY_is_a(k, "RSA") ? OSSL_PKEY_PARAM_RSA_D
+								    : OSSL_PKEY_PARAM_PRIV_KEY,
+					 &b) == 1;
+
+	BN_clear_free(b);
+	return yes;
+}
+
+/* The templates: Ed25519's contexts cannot be copied (OpenSSL 3.0); a
+ * public key has no signing one. Failing leaves them NULL. */
+static void md_templates_init(struct flint_jwk *jwk)
+{
+	if (jwk->type != FLINT_KEY_ED25519) {
+		jwk->verify_tmpl = md_ctx_new(jwk, false);
+		if (has_private(jwk->pkey))
+			jwk->sign_tmpl = md_ctx_new(jwk, true);
+	}
+	ERR_clear_error();
+}
+
+int flint_jwk_md_ctx(const struct flint_jwk *jwk, bool sign, EVP_MD_CTX **ret)
+{
+	EVP_MD_CTX *c;
+
+	if (!jwk || !jwk->pkey || !ret)
+		return FLINT_EINVAL;
+	c = md_ctx_copy(sign ? jwk->sign_tmpl : jwk->verify_tmpl);
+	if (!c)
+		c = md_ctx_new(jwk, sign);
+	if (!c)
+		return FLINT_ECRYPTO;
+	*ret = c;
+	return 0;
 }
 
 /* The policy: RSA 2048..8192 with an odd exponent >= 65537, the three NIST
@@ -244,6 +325,7 @@ static int jwk_new(EVP_PKEY *pkey, enum flint_key_type type, struct flint_jwk **
 		flint_jwk_free(jwk);
 		return r;
 	}
+	md_templates_init(jwk);
 	*ret = jwk;
 	return 0;
 }
@@ -533,6 +615,10 @@ int flint_jwk_dup(const struct flint_jwk *jwk, struct flint_jwk **ret)
 	d->sign_ctx = jwk->sign_ctx;
 	d->thumbprint = jwk->thumbprint ? strdup(jwk->thumbprint) : NULL;
 	d->public_json = jwk->public_json ? json_deep_copy(jwk->public_json) : NULL;
+	/* copies, or none: each use then sets up its own */
+	d->verify_tmpl = md_ctx_copy(jwk->verify_tmpl);
+	d->sign_tmpl = md_ctx_copy(jwk->sign_tmpl);
+	ERR_clear_error();
 	if ((jwk->thumbprint && !d->thumbprint) || (jwk->public_json && !d->public_json)) {
 		flint_jwk_free(d);
 		return FLINT_ENOMEM;
@@ -548,5 +634,7 @@ void flint_jwk_free(struct flint_jwk *jwk)
 	EVP_PKEY_free(jwk->pkey);
 	free(jwk->thumbprint);
 	json_decref(jwk->public_json);
+	EVP_MD_CTX_free(jwk->verify_tmpl);
+	EVP_MD_CTX_free(jwk->sign_tmpl);
 	free(jwk);
 }

@@ -38,21 +38,6 @@ static int alg_index(const char *alg)
 	return -1;
 }
 
-static const EVP_MD *alg_md(int idx)
-{
-	switch (jws_algs[idx].key) {
-	case FLINT_KEY_RSA:
-	case FLINT_KEY_P256:
-		return flint_md(FLINT_MD_SHA256);
-	case FLINT_KEY_P384:
-		return flint_md(FLINT_MD_SHA384);
-	case FLINT_KEY_P521:
-		return flint_md(FLINT_MD_SHA512);
-	case FLINT_KEY_ED25519:
-		break;
-	}
-	return NULL; /* EdDSA hashes internally */
-}
 
 static void problem(struct flint_problem **ret_problem, enum flint_problem_type type,
 		    const char *detail)
@@ -434,8 +419,7 @@ int flint_jws_verify(const struct flint_jws *jws, const struct flint_jwk *key,
 		sig = der;
 	}
 	r = FLINT_ECRYPTO;
-	md = EVP_MD_CTX_new();
-	if (!md || EVP_DigestVerifyInit(md, NULL, alg_md(idx), NULL, key->pkey) != 1)
+	if (flint_jwk_md_ctx(key, false, &md) < 0)
 		goto out;
 	ok = EVP_DigestVerify(md, sig, siglen, (const unsigned char *)jws->signing_input,
 			      strlen(jws->signing_input));
@@ -540,9 +524,7 @@ int flint_jws_sign_input(const struct flint_jwk *key, const unsigned char *in, s
 	idx = alg_index(flint_jwk_alg(key));
 	if (idx < 0)
 		return FLINT_EINVAL;
-	md = EVP_MD_CTX_new();
-	if (!md || EVP_DigestSignInit(md, NULL, alg_md(idx), NULL, key->pkey) != 1 ||
-	    EVP_DigestSign(md, NULL, &siglen, in, len) != 1)
+	if (flint_jwk_md_ctx(key, true, &md) < 0 || EVP_DigestSign(md, NULL, &siglen, in, len) != 1)
 		goto out;
 	if (!(sig = malloc(siglen))) {
 		r = FLINT_ENOMEM;

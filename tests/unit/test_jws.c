@@ -418,6 +418,72 @@ static void test_roundtrip_all_algs(void)
 		flint_jwk_free(keys[i]);
 }
 
+/* The set-up contexts a key keeps (verify_tmpl, sign_tmpl) change no
+ * verdict: with them, on a copy (flint_jwk_dup copies them), without them,
+ * each several times (a copy is taken per use, the template is never
+ * consumed); a public key has no signing one and cannot sign. */
+static void test_md_templates(void)
+{
+	static const enum flint_key_type types[] = {FLINT_KEY_RSA, FLINT_KEY_P256, FLINT_KEY_P384,
+						    FLINT_KEY_P521, FLINT_KEY_ED25519};
+
+	for (size_t i = 0; i < 5; i++) {
+		struct flint_jwk *k = NULL, *dup = NULL, *bare = NULL, *pub = NULL;
+		struct flint_jws *jws = NULL, *bad = NULL;
+		struct flint_problem *p = NULL;
+		char *body = NULL, *body2 = NULL, *pos;
+
+		CHECK_INT(flint_jwk_generate(types[i], 2048, &k), 0);
+		if (!k)
+			continue;
+		bool copyable = types[i] != FLINT_KEY_ED25519;
+		CHECK(copyable ? k->verify_tmpl && k->sign_tmpl : !k->verify_tmpl && !k->sign_tmpl);
+		CHECK_INT(flint_jwk_dup(k, &dup), 0);
+		CHECK_INT(flint_jwk_dup(k, &bare), 0);
+		CHECK_INT(flint_jwk_from_json(k->public_json, &pub), 0);
+		if (!dup || !bare || !pub)
+			goto next;
+		CHECK(copyable ? dup->verify_tmpl && dup->verify_tmpl != k->verify_tmpl
+			       : !dup->verify_tmpl);
+		CHECK(copyable ? pub->verify_tmpl != NULL : pub->verify_tmpl == NULL);
+		CHECK(pub->sign_tmpl == NULL);
+		EVP_MD_CTX_free(bare->verify_tmpl);
+		EVP_MD_CTX_free(bare->sign_tmpl);
+		bare->verify_tmpl = bare->sign_tmpl = NULL;
+		CHECK_INT(flint_jws_sign(k, "kid-1", NONCE, URL, "{\"a\":1}", &body), 0);
+		CHECK_INT(flint_jws_sign(bare, "kid-1", NONCE, URL, "{\"a\":2}", &body2), 0);
+		CHECK_INT(flint_jws_sign(pub, "kid-1", NONCE, URL, "{}", &(char *){NULL}),
+			  FLINT_ECRYPTO);
+		CHECK_INT(body ? flint_jws_parse(body, strlen(body), FLINT_JWS_REQUEST, &jws, &p) : -1, 0);
+		pos = body ? strstr(body, "\"payload\":\"") : NULL;
+		if (pos)
+			pos[strlen("\"payload\":\"") + 1] ^= 1; /* another payload, same signature */
+		CHECK_INT(body ? flint_jws_parse(body, strlen(body), FLINT_JWS_REQUEST, &bad, &p) : -1, 0);
+		for (int round = 0; round < 3 && jws && bad; round++) {
+			const struct flint_jwk *ks[] = {k, dup, bare, pub};
+			for (size_t j = 0; j < 4; j++) {
+				CHECK_INT(flint_jws_verify(jws, ks[j], &p), 0);
+				CHECK_INT(flint_jws_verify(bad, ks[j], &p), FLINT_EBADSIG);
+				flint_problem_free(p);
+				p = NULL;
+			}
+		}
+		flint_jws_free(jws);
+		jws = NULL;
+		CHECK_INT(body2 ? flint_jws_parse(body2, strlen(body2), FLINT_JWS_REQUEST, &jws, &p) : -1, 0);
+		CHECK_INT(jws ? flint_jws_verify(jws, pub, &p) : -1, 0);
+	next:
+		flint_jws_free(jws);
+		flint_jws_free(bad);
+		free(body);
+		free(body2);
+		flint_jwk_free(k);
+		flint_jwk_free(dup);
+		flint_jwk_free(bare);
+		flint_jwk_free(pub);
+	}
+}
+
 static void test_tampering(void)
 {
 	struct flint_jwk *k = NULL;
@@ -775,6 +841,7 @@ int main(void)
 	RUN(test_size_and_nesting);
 	RUN(test_roundtrip_all_algs);
 	RUN(test_tampering);
+	RUN(test_md_templates);
 	RUN(test_ecdsa_signature_forms);
 	RUN(test_hmac_sign);
 	RUN(test_eab);
