@@ -88,7 +88,7 @@ void flint_nonce_key_clear(struct flint_nonce_key *k)
 /* The first TAG_LEN bytes of HMAC-SHA-256(key, msg[0..TAG_OFF)) into out. */
 static int tag(const struct flint_nonce_key *k, const unsigned char *msg, unsigned char *out)
 {
-	unsigned char inner[SHA256_DIGEST_LENGTH], mac[EVP_MAX_MD_SIZE];
+	unsigned char inner[SHA256_DIGEST_LENGTH], mac[EVP_MAX_MD_SIZE] = {0};
 	unsigned int len = 0;
 	size_t qlen = 0;
 	EVP_MD_CTX *c = NULL;
