@@ -53,6 +53,7 @@ for v in DURATION COUNT CLIENTS BURST PEAK PEAK_DURATION THREADS MAX_RETRY_AFTER
 done
 [ "$COUNT" -gt 0 ] || [ "$DURATION" -gt 0 ] || usage_fail "set COUNT or DURATION (or both)"
 [ "$DURATION" -le 600 ] || usage_fail "DURATION is capped at 600 s"
+[ "$PEAK_DURATION" -le 600 ] || usage_fail "PEAK_DURATION is capped at 600 s"
 if [ "$WRK_DURATION" -lt 1 ] || [ "$WRK_DURATION" -gt 600 ]; then usage_fail "WRK_DURATION must be 1-600"; fi
 if [ "$WRK_THREADS" -lt 1 ] || [ "$WRK_CONNECTIONS" -lt "$WRK_THREADS" ]; then
 	usage_fail "WRK_CONNECTIONS must be at least WRK_THREADS (and WRK_THREADS at least 1)"
@@ -360,10 +361,10 @@ echo "bench/compare: acme-load CLIENTS=$CLIENTS THREADS=$THREADS DURATION=$DURAT
 echo "$("$FLINTD" --version 2>/dev/null | head -n 1); Pebble $(dpkg-query -W -f='${Version}' pebble 2>/dev/null);" \
 	"PostgreSQL ${PG_VERSION:-n/a} (synchronous_commit=off); SQLite WAL, synchronous=NORMAL"
 echo
-printf '%-18s %5s %8s %8s %8s %8s  %-12s %8s %8s %7s %9s  %s\n' config nodes issued 'iss/s' \
+printf '%-20s %5s %8s %8s %8s %8s  %-12s %8s %8s %7s %9s  %s\n' config nodes issued 'iss/s' \
 	'cpu ms' 'db ms' slowest 'p50 ms' 'p99 ms' errors 'RSS MiB' status
 for c in $CONFIGS $BURST_LABEL $PEAK_LABEL; do
-	printf '%-18s %5s %8s %8s %8s %8s  %-12s %8s %8s %7s %9s  %s\n' "$c" "${R_NODES[$c]:--}" \
+	printf '%-20s %5s %8s %8s %8s %8s  %-12s %8s %8s %7s %9s  %s\n' "$c" "${R_NODES[$c]:--}" \
 		"${R_ISSUED[$c]:--}" "${R_RATE[$c]:--}" "${R_CPU[$c]:--}" "${R_DB[$c]:--}" "${R_SLOW[$c]:--}" \
 		"${R_P50[$c]:--}" "${R_P99[$c]:--}" "${R_ERR[$c]:--}" "${R_RSS[$c]:--}" "${R_STATUS[$c]}"
 done

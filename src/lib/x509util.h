@@ -35,12 +35,14 @@ int flint_asn1_time_unix(const ASN1_TIME *t, int64_t *ret);
  * algorithm has them; any other kind is FLINT_EINVAL. */
 int flint_spki_set(X509_PUBKEY *dst, const X509_ALGOR *alg, const unsigned char *bits, int n);
 
-/* dst := the public half of key as a request or certificate carries it:
+/* dst (a fresh X509_PUBKEY, such as a new request's) := the public half of
+ * key as a request carries it:
  * id-ecPublicKey with its named curve and the point as key encodes it, or
  * Ed25519 with its 32 bytes; the same DER as X509_PUBKEY_set, without the
  * provider encoder and decoder that take several times a signature's CPU
  * there. FLINT_EUNSUPPORTED for any other key (RSA: the caller takes
- * X509_PUBKEY_set), FLINT_EINVAL for NULL arguments. */
+ * X509_PUBKEY_set), FLINT_EINVAL for NULL arguments. Only the encoded
+ * form is set: dst keeps no decoded key (X509_PUBKEY_get0 decodes it). */
 int flint_spki_of_key(X509_PUBKEY *dst, EVP_PKEY *key);
 
 /* The key spki holds, decoded: rsaEncryption, id-ecPublicKey on a named

@@ -22,6 +22,8 @@
 #define TAG_OFF 16
 #define TAG_LEN 16
 #define SHA256_BLOCK 64
+/* RFC 2104: a key longer than the block would be hashed first */
+_Static_assert(FLINT_NONCE_KEY_LEN <= SHA256_BLOCK, "the nonce key fits one SHA-256 block");
 
 static void put_u64(unsigned char *p, uint64_t v)
 {

@@ -8,8 +8,8 @@
 #             SOAK_NODE_CLIENTS clients (400) sending every request
 #             alternately to each, 5 issuances each.
 # After each round: every issuance done and no error; a copy of the database
-# and its WAL taken while flintd still runs (what a crash at that moment
-# would leave) opens whole (PRAGMA integrity_check) and holds every
+# and its WAL taken while flintd still runs (stopped with SIGSTOP for the
+# copy: what a crash at that moment would leave) opens whole (PRAGMA integrity_check) and holds every
 # certificate issued so far; then flintd is killed with SIGKILL and the files
 # it left open whole too, with the same certificates, before the next round
 # starts it again on them. This is the run that showed the WAL-batching
@@ -37,27 +37,48 @@ CONN_CAP=$((BURST + 100))
 start_challtestsrv "$DNS" "$MGMT"
 ISSUED=0
 
-# kill_all: SIGKILL to every flintd of the round (a crash), then reaped
-kill_all() {
+# signal_all SIG: SIG to every flintd of the round (the processes under
+# their timeout wrappers)
+signal_all() {
 	local p
 	for p in "$FLINTD_PID" ${NODE2:-}; do
+		[ -n "$p" ] && pkill "-$1" -P "$p" 2>/dev/null
+	done
+}
+
+# kill_all NAME: each flintd of the round still running (a step), then
+# SIGKILL to them all (a crash), reaped
+kill_all() {
+	local p dead=
+	for p in "$FLINTD_PID" ${NODE2:-}; do
+		[ -n "$p" ] && ! alive "$p" && dead+=" $p"
+	done
+	if [ -z "$dead" ]; then step_ok "$1_alive"; else
+		step_fail "$1_alive" "flintd (timeout wrapper$dead) exited before the kill: see $T/flintd.log"
+	fi
+	signal_all KILL
+	for p in "$FLINTD_PID" ${NODE2:-}; do
 		[ -n "$p" ] || continue
-		pkill -KILL -P "$p" 2>/dev/null # flintd itself, under its timeout wrapper
 		wait "$p" 2>/dev/null
 		forget_pid "$p"
 	done
 	FLINTD_PID= NODE2=
 }
 
-# check_files NAME DIR: the database in DIR (flintd.db and its WAL, no
-# shared memory: SQLite rebuilds it from the WAL as after a crash) opens
-# whole and holds ISSUED certificates or more; checked on a copy, so the
-# recovery never writes to DIR
+# check_files NAME DIR [running]: the database in DIR (flintd.db and its
+# WAL, no shared memory: SQLite rebuilds it from the WAL as after a crash)
+# opens whole and holds ISSUED certificates or more; checked on a copy, so
+# the recovery never writes to DIR. With "running", the flintd processes are
+# stopped (SIGSTOP) while the two files are copied, so the copy is one
+# moment's files, what a crash then would leave.
 check_files() {
-	local name=$1 dir=$2 copy=$T/check-$1 out
+	local name=$1 dir=$2 copy=$T/check-$1 out ok=1
 	rm -rf "$copy" && mkdir -p "$copy"
-	cp "$dir/flintd.db" "$copy/" || { step_fail "$name" "no database in $dir"; return; }
-	[ -f "$dir/flintd.db-wal" ] && cp "$dir/flintd.db-wal" "$copy/"
+	[ "${3:-}" = running ] && signal_all STOP
+	cp "$dir/flintd.db" "$copy/" || ok=0
+	[ -f "$dir/flintd.db-wal" ] && { cp "$dir/flintd.db-wal" "$copy/" || ok=0; }
+	[ "${3:-}" = running ] && signal_all CONT
+	[ "$ok" = 1 ] || { step_fail "$name" "cannot copy the database in $dir"; return; }
 	out=$("$PY" -c 'import sqlite3, sys
 try:
     db = sqlite3.connect(sys.argv[1], timeout=10)
@@ -91,8 +112,8 @@ for ((round = 1; round <= ROUNDS; round++)); do
 	fi
 	got=$(report_value "$T/r${round}_$kind.txt" issuances)
 	ISSUED=$((ISSUED + ${got:-0}))
-	check_files "r${round}_copy_while_running" "$DATA"
-	kill_all
+	check_files "r${round}_copy_while_running" "$DATA" running
+	kill_all "r$round"
 	check_files "r${round}_after_sigkill" "$DATA"
 done
 echo "soak: $ROUNDS rounds, $ISSUED issuances"

@@ -25,9 +25,12 @@ static int take_over_challenges(struct flintd *d, struct flint_store *st,
 
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		flintd_logf("state challenge=%s claimed=%s", ids[i], c->node);
-		if (flint_validation_pool_submit(d->pool, ids[i], NULL, NULL, NULL) < 0)
+		int qrc = flint_validation_pool_submit(d->pool, ids[i], NULL, NULL, NULL);
+		if (qrc < 0)
 			flint_validation_fail(st, ids[i], FLINT_PROB_SERVER_INTERNAL,
-					      "the validation queue is full; try again");
+					      qrc == FLINT_ETOOBIG
+						  ? "the validation queue is full; try again"
+						  : "the validation could not be queued; try again");
 	}
 	flint_string_list_free(ids, n);
 	return rc;

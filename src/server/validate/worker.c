@@ -20,6 +20,10 @@
 #include "validate/resolver.h"
 
 #define QUEUE_MAX 65536
+/* Jobs that carry what their submitter read (flint_validation_pool_submit):
+ * at most this many queued, so a long queue holds ids only and its jobs
+ * read the store when their turn comes, not copies made long before. */
+#define QUEUED_WITH_COPIES_MAX 64
 
 /* A challenge to validate, or other slow work handed down by a layer above
  * (fn runs with the worker's store and resolver, then free_arg(arg)). */
@@ -30,6 +34,7 @@ struct job {
 	struct flint_challenge *c;
 	struct flint_authz *a;
 	struct flint_account *acct;
+	struct timespec queued_at; /* CLOCK_MONOTONIC */
 	flint_pool_fn fn;
 	void *arg;
 	void (*free_arg)(void *arg);
@@ -60,6 +65,7 @@ struct flint_validation_pool {
 	pthread_cond_t cond;
 	struct job *head, *tail;
 	size_t queued;
+	size_t with_copies; /* queued jobs that carry copies (QUEUED_WITH_COPIES_MAX) */
 	bool stopping;
 	struct worker *workers;
 	int n_workers;
@@ -103,6 +109,16 @@ static void validate_one(struct flint_validation_pool *pool, struct flint_store 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 
 	j->c = NULL, j->a = NULL, j->acct = NULL;
+	/* Copies older than half a lease are read again: by a whole lease
+	 * another node may have taken the challenge over and finished it
+	 * (api/jobs.c), and this one must then not validate it again. */
+	if (c && flint_metrics_since_us(&j->queued_at) / 1000000 >=
+		     (uint64_t)(pool->cfg->job_lease > 0 ? pool->cfg->job_lease / 2 : 0)) {
+		flint_challenge_free(c);
+		flint_authz_free(a);
+		flint_account_free(acct);
+		c = NULL, a = NULL, acct = NULL;
+	}
 	if (!c && (rc = st->ops->challenge_with_authz(st, id, &c, &a, &acct)) < 0) {
 		flintd_logf("validate challenge=%s error=%s", id, flint_strerror(rc));
 		if (rc != FLINT_ENOTFOUND)
@@ -209,6 +225,8 @@ static void *worker_main(void *arg)
 		if (!pool->head)
 			pool->tail = NULL;
 		pool->queued--;
+		if (j->c)
+			pool->with_copies--;
 		flint_metrics_gauge_set(flint_metrics_global(), FLINT_METRIC_VALIDATION_QUEUE,
 					(int64_t)pool->queued);
 		pthread_mutex_unlock(&pool->lock);
@@ -226,11 +244,23 @@ out:
 
 static int enqueue(struct flint_validation_pool *p, struct job *j)
 {
+	struct flint_challenge *c = NULL;
+	struct flint_authz *a = NULL;
+	struct flint_account *acct = NULL;
+
+	clock_gettime(CLOCK_MONOTONIC, &j->queued_at);
 	pthread_mutex_lock(&p->lock);
 	if (p->queued >= QUEUE_MAX) {
 		pthread_mutex_unlock(&p->lock);
 		return FLINT_ETOOBIG;
 	}
+	if (j->c && p->with_copies >= QUEUED_WITH_COPIES_MAX) {
+		/* freed after the unlock: the worker reads the store instead */
+		c = j->c, a = j->a, acct = j->acct;
+		j->c = NULL, j->a = NULL, j->acct = NULL;
+	}
+	if (j->c)
+		p->with_copies++;
 	if (p->tail)
 		p->tail->next = j;
 	else
@@ -241,6 +271,9 @@ static int enqueue(struct flint_validation_pool *p, struct job *j)
 				(int64_t)p->queued);
 	pthread_cond_signal(&p->cond);
 	pthread_mutex_unlock(&p->lock);
+	flint_challenge_free(c);
+	flint_authz_free(a);
+	flint_account_free(acct);
 	return 0;
 }
 

@@ -16,7 +16,9 @@ int flint_validation_pool_new(const struct flintd_config *cfg,
 /* Queues a challenge (already moved to processing) for validation. c, a
  * (without its challenges) and acct: the challenge, its authorization and
  * their account as the caller has just read them, copied for the worker so
- * it need not read them again; all three or NULL (the worker reads them). */
+ * it need not read them again; all three or NULL (the worker reads them).
+ * The copies are dropped when many queued jobs carry some already, and
+ * read again when the job waited half a job lease or more. */
 int flint_validation_pool_submit(struct flint_validation_pool *p, const char *challenge_id,
 				 const struct flint_challenge *c, const struct flint_authz *a,
 				 const struct flint_account *acct);
