@@ -103,6 +103,7 @@ done
 T=$(mktemp -d /tmp/flint-compare.XXXXXX) || exit 1
 chmod 0755 "$T" # PostgreSQL's user must reach $T/pg
 start_challtestsrv "$CTS_DNS_PORT" "$CTS_MGMT_PORT" "$T/cts.log" || exit 1
+CTS_PID=${PIDS[-1]}
 
 # A throwaway PostgreSQL cluster (initdb in $T/pg, unix socket only), one empty
 # database per flintd+PostgreSQL configuration. Like tests/unit/pg_cluster.sh, as an
@@ -242,13 +243,13 @@ run_wrk() {
 }
 
 # ------------------------------------------------------------------- one run
-declare -A R_NODES R_ISSUED R_RATE R_CPU R_DB R_SLOW R_P50 R_P99 R_ERR R_RSS R_STATUS
+declare -A R_NODES R_ISSUED R_RATE R_CPU R_DB R_GEN R_DNS R_SLOW R_P50 R_P99 R_ERR R_RSS R_STATUS
 FAILED=()
 
 # run_config CONFIG [LABEL]: one acme-load run (CLIENTS, COUNT, DURATION) against a freshly
 # started CONFIG; the results go under LABEL (default CONFIG); wrk only without a LABEL
 run_config() {
-	local cfg=${2:-$1} srv=$1 r=$T/result-${2:-$1}.txt rc args c0 c1 p0 p1 rss=0 kb p slow nonce_url
+	local cfg=${2:-$1} srv=$1 r=$T/result-${2:-$1}.txt rc args c0 c1 d0 d1 p0 p1 rss=0 kb p slow nonce_url
 	R_STATUS[$cfg]=ok
 	START_ERR=
 	say "$cfg: starting"
@@ -265,6 +266,7 @@ run_config() {
 	[ "$ACCOUNT_PER_ORDER" = 1 ] && args+=(--account-per-order)
 	say "$cfg: acme-load ${args[*]} $DIR_URL"
 	c0=$(cpu_snap "${SRV_PIDS[@]}")
+	d0=$(cpu_snap "$CTS_PID")
 	# shellcheck disable=SC2046 # one word per process
 	[ "$cfg" != "${cfg#flintd-pg}" ] && p0=$(cpu_snap "$PG_PID" $(pgrep -P "$PG_PID"))
 	# the generator bounds itself; timeout is the backstop
@@ -272,6 +274,7 @@ run_config() {
 		>"$r" 2>"$T/load-$cfg.log" </dev/null
 	rc=$?
 	c1=$(cpu_snap "${SRV_PIDS[@]}")
+	d1=$(cpu_snap "$CTS_PID")
 	# shellcheck disable=SC2046
 	[ "$cfg" != "${cfg#flintd-pg}" ] && p1=$(cpu_snap "$PG_PID" $(pgrep -P "$PG_PID"))
 	for p in "${SRV_PIDS[@]}"; do
@@ -299,6 +302,9 @@ run_config() {
 	R_CPU[$cfg]=$(awk -v ms="$(cpu_delta_ms "$c0" "$c1")" -v n="${R_ISSUED[$cfg]:-0}" \
 		'BEGIN { if (n > 0) printf "%.2f", ms / n; else print "n/a" }')
 	R_DB[$cfg]=-
+	R_GEN[$cfg]=$(kv "$r" cpu_ms_per_issuance)
+	R_DNS[$cfg]=$(awk -v ms="$(cpu_delta_ms "$d0" "$d1")" -v n="${R_ISSUED[$cfg]:-0}" \
+		'BEGIN { if (n > 0) printf "%.2f", ms / n; else print "n/a" }')
 	[ "$cfg" != "${cfg#flintd-pg}" ] && R_DB[$cfg]=$(awk -v ms="$(cpu_delta_ms "$p0" "$p1")" \
 		-v n="${R_ISSUED[$cfg]:-0}" 'BEGIN { if (n > 0) printf "%.2f", ms / n; else print "n/a" }')
 	# the slowest resource: the highest p99 of one request (not the whole issuance), among
@@ -361,15 +367,17 @@ echo "bench/compare: acme-load CLIENTS=$CLIENTS THREADS=$THREADS DURATION=$DURAT
 echo "$("$FLINTD" --version 2>/dev/null | head -n 1); Pebble $(dpkg-query -W -f='${Version}' pebble 2>/dev/null);" \
 	"PostgreSQL ${PG_VERSION:-n/a} (synchronous_commit=off); SQLite WAL, synchronous=NORMAL"
 echo
-printf '%-20s %5s %8s %8s %8s %8s  %-12s %8s %8s %7s %9s  %s\n' config nodes issued 'iss/s' \
-	'cpu ms' 'db ms' slowest 'p50 ms' 'p99 ms' errors 'RSS MiB' status
+printf '%-20s %5s %8s %8s %8s %8s %8s %8s  %-12s %8s %8s %7s %9s  %s\n' config nodes issued 'iss/s' \
+	'cpu ms' 'db ms' 'gen ms' 'dns ms' slowest 'p50 ms' 'p99 ms' errors 'RSS MiB' status
 for c in $CONFIGS $BURST_LABEL $PEAK_LABEL; do
-	printf '%-20s %5s %8s %8s %8s %8s  %-12s %8s %8s %7s %9s  %s\n' "$c" "${R_NODES[$c]:--}" \
-		"${R_ISSUED[$c]:--}" "${R_RATE[$c]:--}" "${R_CPU[$c]:--}" "${R_DB[$c]:--}" "${R_SLOW[$c]:--}" \
-		"${R_P50[$c]:--}" "${R_P99[$c]:--}" "${R_ERR[$c]:--}" "${R_RSS[$c]:--}" "${R_STATUS[$c]}"
+	printf '%-20s %5s %8s %8s %8s %8s %8s %8s  %-12s %8s %8s %7s %9s  %s\n' "$c" "${R_NODES[$c]:--}" \
+		"${R_ISSUED[$c]:--}" "${R_RATE[$c]:--}" "${R_CPU[$c]:--}" "${R_DB[$c]:--}" "${R_GEN[$c]:--}" \
+		"${R_DNS[$c]:--}" "${R_SLOW[$c]:--}" "${R_P50[$c]:--}" "${R_P99[$c]:--}" "${R_ERR[$c]:--}" \
+		"${R_RSS[$c]:--}" "${R_STATUS[$c]}"
 done
 echo "(cpu ms: the server processes' user+system CPU per issued certificate, summed over the nodes;"
-echo " db ms: the same for the PostgreSQL processes; slowest: the request with the highest p99"
+echo " db ms: the same for the PostgreSQL processes; gen ms, dns ms: the same for acme-load and"
+echo " for the fake DNS server, which share the cores; slowest: the request with the highest p99"
 echo " among those made at least once per 10 issuances;"
 echo " RSS: peak resident set (VmHWM) of the server processes at the end of the run, summed over"
 echo " the nodes, PostgreSQL's not included)"
