@@ -170,38 +170,55 @@ out:
 	return r;
 }
 
-int flint_spki_of_key(X509_PUBKEY *dst, EVP_PKEY *key)
+/* key's public part as a SubjectPublicKeyInfo carries it: *ret_alg
+ * id-ecPublicKey (*ret_curve its named curve, the point in the encoded-key
+ * parameter's form, uncompressed) or Ed25519 (*ret_curve NID_undef, its 32
+ * bytes), the bits into out[0..*ret_len). FLINT_EUNSUPPORTED for any other
+ * key and for explicit curve parameters. */
+static int public_bits(EVP_PKEY *key, int *ret_alg, int *ret_curve, unsigned char *out,
+		       size_t cap, size_t *ret_len)
 {
-	unsigned char bits[1 + 2 * 66], *bits_copy = NULL;
 	char group[32];
 	size_t len = 0;
-	int alg_nid, curve_nid = NID_undef, r;
 
-	if (!dst || !key)
-		return FLINT_EINVAL;
+	*ret_curve = NID_undef;
+	*ret_len = 0;
 	if (EVP_PKEY_is_a(key, "EC")) {
-		alg_nid = NID_X9_62_id_ecPublicKey;
-		char form[16];
-		/* explicit parameters, or a point the encoder would compress:
-		 * the encoder's (the encoded-key parameter is uncompressed) */
+		*ret_alg = NID_X9_62_id_ecPublicKey;
 		if (EVP_PKEY_get_group_name(key, group, sizeof(group), &len) != 1 ||
-		    (curve_nid = OBJ_txt2nid(group)) == NID_undef ||
-		    (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
-						    form, sizeof(form), &len) == 1 &&
-		     strcmp(form, OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_UNCOMPRESSED) != 0))
+		    (*ret_curve = OBJ_txt2nid(group)) == NID_undef)
 			return FLINT_EUNSUPPORTED;
-		if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, bits,
-						    sizeof(bits), &len) != 1)
+		if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, out, cap,
+						    ret_len) != 1)
 			return FLINT_ECRYPTO;
 	} else if (EVP_PKEY_is_a(key, "ED25519")) {
-		alg_nid = NID_ED25519;
-		len = sizeof(bits);
-		if (EVP_PKEY_get_raw_public_key(key, bits, &len) != 1)
+		*ret_alg = NID_ED25519;
+		*ret_len = cap;
+		if (EVP_PKEY_get_raw_public_key(key, out, ret_len) != 1)
 			return FLINT_ECRYPTO;
 	} else {
 		return FLINT_EUNSUPPORTED;
 	}
-	if (len == 0 || !(bits_copy = OPENSSL_memdup(bits, len)))
+	return *ret_len ? 0 : FLINT_ECRYPTO;
+}
+
+int flint_spki_of_key(X509_PUBKEY *dst, EVP_PKEY *key)
+{
+	unsigned char bits[1 + 2 * 66], *bits_copy = NULL;
+	char form[16];
+	size_t len = 0;
+	int alg_nid, curve_nid, r;
+
+	if (!dst || !key)
+		return FLINT_EINVAL;
+	/* a point the encoder would compress: the encoder's */
+	if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT, form,
+					   sizeof(form), &len) == 1 &&
+	    strcmp(form, OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_UNCOMPRESSED) != 0)
+		return FLINT_EUNSUPPORTED;
+	if ((r = public_bits(key, &alg_nid, &curve_nid, bits, sizeof(bits), &len)) < 0)
+		return r;
+	if (!(bits_copy = OPENSSL_memdup(bits, len)))
 		return FLINT_ENOMEM;
 	/* OBJ_nid2obj's objects are static: dst holds them without a copy */
 	r = X509_PUBKEY_set0_param(dst, OBJ_nid2obj(alg_nid),
@@ -341,26 +358,14 @@ static int same_bytes(EVP_PKEY *key, const ASN1_OBJECT *obj, const void *params,
 		      const unsigned char *bits, int n)
 {
 	unsigned char own[1 + 2 * 66];
-	char group[32];
 	size_t len = 0;
+	int alg, curve, want = OBJ_obj2nid(obj);
 
-	switch (OBJ_obj2nid(obj)) {
-	case NID_X9_62_id_ecPublicKey:
-		if (!params || n < 1 || bits[0] != 0x04 || !EVP_PKEY_is_a(key, "EC") ||
-		    EVP_PKEY_get_group_name(key, group, sizeof(group), &len) != 1 ||
-		    OBJ_txt2nid(group) != OBJ_obj2nid(params) ||
-		    EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, own,
-						    sizeof(own), &len) != 1)
-			return 0;
-		break;
-	case NID_ED25519:
-		len = sizeof(own);
-		if (!EVP_PKEY_is_a(key, "ED25519") || EVP_PKEY_get_raw_public_key(key, own, &len) != 1)
-			return 0;
-		break;
-	default:
+	if (want == NID_X9_62_id_ecPublicKey && (!params || n < 1 || bits[0] != 0x04))
 		return 0;
-	}
+	if (public_bits(key, &alg, &curve, own, sizeof(own), &len) < 0 || alg != want ||
+	    (alg == NID_X9_62_id_ecPublicKey && curve != OBJ_obj2nid(params)))
+		return 0;
 	return len == (size_t)n && memcmp(own, bits, len) == 0;
 }
 
