@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dnsstub.h"
 #include "error.h"
 
 enum opt_kind { OPT_STRING, OPT_INT, OPT_BOOL, OPT_FLAG, OPT_LIST };
@@ -129,8 +130,8 @@ static const struct opt opts[] = {
 	 "TEST ONLY: port http-01 validation connects to (RFC 8555 says 80)"},
 	{"tlsalpn01-port", OPT_INT, O(tlsalpn01_port), "443", 1, 65535, "N",
 	 "TEST ONLY: port tls-alpn-01 validation connects to (RFC 8737 says 443)"},
-	{"dns-server", OPT_STRING, O(dns_server), NULL, 0, 0, "HOST:PORT",
-	 "TEST ONLY: the DNS server validation asks (default: the system resolver, DNSSEC-validating)"},
+	{"dns-server", OPT_STRING, O(dns_server), NULL, 0, 0, "IP:PORT",
+	 "the recursive resolver validation asks, trusted to validate DNSSEC (default: the system's resolvers, DNSSEC validated by flintd)"},
 	{"allow-loopback-targets", OPT_FLAG, O(allow_loopback_targets), "false", 0, 1, NULL,
 	 "TEST ONLY: let validation connect to 127.0.0.0/8 and ::1"},
 };
@@ -435,6 +436,16 @@ static int finish(struct flintd_config *cfg)
 	if (strcmp(cfg->log_format, "text") && strcmp(cfg->log_format, "json")) {
 		fprintf(stderr, "flintd: log-format must be text or json\n");
 		return FLINT_EINVAL;
+	}
+	if (cfg->dns_server) {
+		struct sockaddr_storage ss;
+		socklen_t sl;
+
+		if (flint_dns_server_addr(cfg->dns_server, &ss, &sl) < 0) {
+			fprintf(stderr, "flintd: dns-server must be IP, IP:PORT or [IPv6]:PORT, not %s\n",
+				cfg->dns_server);
+			return FLINT_EINVAL;
+		}
 	}
 	if (strcmp(cfg->intermediate_key, "ecdsa") && strcmp(cfg->intermediate_key, "rsa")) {
 		fprintf(stderr, "flintd: intermediate-key must be ecdsa or rsa\n");

@@ -195,11 +195,13 @@ int main(int argc, char **argv)
 		snprintf(root, sizeof(root), "%s", flint_issuer_root_path(d.issuer));
 	printf("flintd: directory %s/directory\n", cfg.base_url);
 	printf("flintd: root certificate %s (also at %s/ca/root.pem)\n", root, cfg.base_url);
-	if (cfg.allow_loopback_targets || cfg.dns_server || cfg.http01_port != 80 ||
-	    cfg.tlsalpn01_port != 443)
-		printf("flintd: TEST SETTINGS ACTIVE (validation ports %d/%d, dns %s, loopback %s)\n",
-		       cfg.http01_port, cfg.tlsalpn01_port, cfg.dns_server ? cfg.dns_server : "system",
+	if (cfg.allow_loopback_targets || cfg.http01_port != 80 || cfg.tlsalpn01_port != 443)
+		printf("flintd: TEST SETTINGS ACTIVE (validation ports %d/%d, loopback %s)\n",
+		       cfg.http01_port, cfg.tlsalpn01_port,
 		       cfg.allow_loopback_targets ? "allowed" : "refused");
+	if (cfg.dns_server)
+		printf("flintd: validation asks the DNS resolver at %s (trusted to validate DNSSEC)\n",
+		       cfg.dns_server);
 	fflush(stdout);
 	rc = flintd_http_run(http);
 	exit_code = rc < 0 ? 1 : 0;

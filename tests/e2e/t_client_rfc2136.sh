@@ -13,7 +13,7 @@ TEST_NAME=t_client_rfc2136
 . "$E2E_DIR/client.sh"
 . "$E2E_DIR/knot.sh"
 
-PORT=22100 HTTP01=22102 KNOT=22153 ZONE=example.com  # not .test: unbound (flintd's resolver) answers NXDOMAIN for .test itself
+PORT=22100 HTTP01=22102 KNOT=22153 ZONE=example.com
 start_knot "$T/knot" "$ZONE" "$KNOT"
 start_flintd "$PORT" "$HTTP01" "$KNOT"
 ACME_URL=$DIR_URL ACME_CA=$ROOT STATE=$T/state

@@ -14,8 +14,11 @@ FLINTD=$RELEASE/flintd ACME_LOAD=$RELEASE/acme-load
 
 [ -x "$FLINTD" ] && [ -x "$ACME_LOAD" ] ||
 	fail "no optimised build at $RELEASE (make builds it; make test does too)"
-if ldd "$FLINTD" | grep -q 'libmimalloc\.so'; then
-	step_ok mimalloc "$(ldd "$FLINTD" | awk '/libmimalloc/ { print $1; exit }')"
+# ldd's output in full first: under pipefail, grep -q leaving early would
+# make ldd die of SIGPIPE and the test fail at random
+libs=$(ldd "$FLINTD")
+if grep -q 'libmimalloc\.so' <<<"$libs"; then
+	step_ok mimalloc "$(awk '/libmimalloc/ { print $1; exit }' <<<"$libs")"
 else
 	step_fail mimalloc "$FLINTD is not linked with mimalloc (libmimalloc-dev missing at build time?)"
 fi

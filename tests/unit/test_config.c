@@ -45,6 +45,27 @@ static void test_log_format(void)
 	flintd_config_clear(&cfg);
 }
 
+/* The resolver validation asks is an address: refused at start, not by every
+ * validation worker later. */
+static void test_dns_server(void)
+{
+	static const char *good[] = {"127.0.0.1", "127.0.0.1:8053", "[::1]:53", "::1"};
+	static const char *bad[] = {"ns.example:53", "127.0.0.1:", "127.0.0.1:70000", "[::1"};
+	struct flintd_config cfg;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		char *argv[] = {"flintd", "--dns-server", (char *)good[i], NULL};
+		CHECK_INT(load(3, argv, &cfg), 0);
+		CHECK_STR(cfg.dns_server, good[i]);
+		flintd_config_clear(&cfg);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *argv[] = {"flintd", "--dns-server", (char *)bad[i], NULL};
+		CHECK(load(3, argv, &cfg) < 0);
+		flintd_config_clear(&cfg);
+	}
+}
+
 static void test_flags(void)
 {
 	struct flintd_config cfg;
@@ -154,6 +175,7 @@ int main(void)
 {
 	RUN(test_defaults);
 	RUN(test_log_format);
+	RUN(test_dns_server);
 	RUN(test_flags);
 	RUN(test_file_then_flags);
 	RUN(test_bad_values);

@@ -1,8 +1,11 @@
-/* DNS lookups for challenge validation (RFC 8555 §8.3, §8.4) through libunbound,
- * and the address policy that keeps validation off non-public networks (§10.2). */
+/* DNS lookups for challenge validation (RFC 8555 §8.3, §8.4): asked of a configured
+ * recursive resolver through libflint's stub, or through libunbound (the system's
+ * resolvers, DNSSEC validated here); and the address policy that keeps validation
+ * off non-public networks (§10.2). */
 #include "resolver.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +18,7 @@
 #include <unistd.h>
 
 #include "dnsmsg.h"
+#include "dnsstub.h"
 #include "error.h"
 
 #define ROOT_KEY_FILE "/usr/share/dns/root.key"
@@ -25,7 +29,10 @@
 /* Hard caps on what one answer may make us allocate. */
 #define MAX_RECORDS 64
 #define DEFAULT_TIMEOUT_MS 10000
-#define RESOLVE_TIMEOUT (-1000) /* beyond unbound's own error codes */
+/* beyond unbound's own error codes */
+#define RESOLVE_TIMEOUT (-1000)
+#define RESOLVE_REFUSED (-1001) /* the configured server's port is closed */
+#define RESOLVE_FAILED (-1002)  /* another socket error talking to it */
 
 #define MAX_PREFETCHED 16
 
@@ -40,7 +47,11 @@ struct prefetched {
 };
 
 struct flint_resolver {
-	struct event_base *base; /* the owning thread's: queries run on it */
+	/* A configured server: one UDP socket for all the queries of a lookup
+	 * (unbound opens one per query, a dozen system calls each). */
+	struct flint_dns_stub *stub;
+	/* Otherwise unbound, run on the owning thread's own event base. */
+	struct event_base *base;
 	struct ub_ctx *ub;
 	struct event *deadline;
 	bool timed_out;
@@ -48,41 +59,6 @@ struct flint_resolver {
 	struct prefetched pre[MAX_PREFETCHED];
 	size_t n_pre;
 };
-
-/* "HOST", "HOST:PORT", "[V6]:PORT" or a bare IPv6 address -> unbound's "IP@PORT". */
-static int forwarder_spec(const char *fwd, char **ret)
-{
-	char host[INET6_ADDRSTRLEN + 1];
-	const char *port = "53", *colon;
-	size_t hlen;
-	char *s = NULL;
-
-	if (fwd[0] == '[') {
-		const char *end = strchr(fwd, ']');
-		if (!end)
-			return FLINT_EINVAL;
-		hlen = (size_t)(end - fwd - 1);
-		if (end[1] == ':')
-			port = end + 2;
-		else if (end[1] != '\0')
-			return FLINT_EINVAL;
-		fwd++;
-	} else if ((colon = strchr(fwd, ':')) && !strchr(colon + 1, ':')) {
-		hlen = (size_t)(colon - fwd);
-		port = colon + 1;
-	} else {
-		hlen = strlen(fwd);
-	}
-	if (hlen == 0 || hlen >= sizeof(host) || *port == '\0' ||
-	    strspn(port, "0123456789") != strlen(port) || strlen(port) > 5 || atoi(port) > 65535)
-		return FLINT_EINVAL;
-	memcpy(host, fwd, hlen);
-	host[hlen] = '\0';
-	if (asprintf(&s, "%s@%s", host, port) < 0)
-		return FLINT_ENOMEM;
-	*ret = s;
-	return 0;
-}
 
 static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -94,7 +70,8 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 int flint_resolver_new(const char *forwarder, struct flint_resolver **ret)
 {
 	struct flint_resolver *r = NULL;
-	char *spec = NULL;
+	struct sockaddr_storage server;
+	socklen_t server_len;
 	int err = FLINT_ENOMEM;
 
 	if (!ret)
@@ -103,6 +80,17 @@ int flint_resolver_new(const char *forwarder, struct flint_resolver **ret)
 	if (!r)
 		goto out;
 	r->timeout_ms = DEFAULT_TIMEOUT_MS;
+	if (forwarder) {
+		/* Trusted to recurse and to validate DNSSEC, as Boulder trusts its
+		 * unbound: flintd asks it directly. */
+		err = flint_dns_server_addr(forwarder, &server, &server_len);
+		if (err < 0)
+			goto out;
+		err = flint_dns_stub_new((struct sockaddr *)&server, server_len, &r->stub);
+		if (err < 0)
+			goto out;
+		goto done;
+	}
 	/* Event mode: unbound runs its queries on our own event base, in the
 	 * calling thread, while we wait for the answer. Its asynchronous mode
 	 * instead hands every query to a resolver thread and the answer back
@@ -118,32 +106,19 @@ int flint_resolver_new(const char *forwarder, struct flint_resolver **ret)
 	 * from our own cache; the upstream resolver caches. */
 	if (ub_ctx_set_option(r->ub, "cache-max-ttl:", "0") != 0 ||
 	    ub_ctx_set_option(r->ub, "cache-max-negative-ttl:", "0") != 0 ||
-	    /* Loopback forwarders: test servers, and systemd-resolved's 127.0.0.53. */
+	    /* Loopback resolvers: systemd-resolved's 127.0.0.53. */
 	    ub_ctx_set_option(r->ub, "do-not-query-localhost:", "no") != 0)
 		goto out;
-	if (forwarder) {
-		err = forwarder_spec(forwarder, &spec);
-		if (err < 0)
-			goto out;
-		err = FLINT_EINVAL;
-		/* Test forwarders are unsigned: no trust anchor. And the test
-		 * server is authoritative for what it serves, including RFC 6761
-		 * test names, which unbound otherwise answers NXDOMAIN itself. */
-		if (ub_ctx_set_fwd(r->ub, spec) != 0 ||
-		    ub_ctx_set_option(r->ub, "local-zone:", "test. transparent") != 0)
-			goto out;
-	} else {
-		err = FLINT_EIO;
-		if (ub_ctx_resolvconf(r->ub, NULL) != 0)
-			goto out;
-		if (access(ROOT_KEY_FILE, R_OK) == 0 && ub_ctx_add_ta_file(r->ub, ROOT_KEY_FILE) != 0)
-			goto out;
-	}
+	err = FLINT_EIO;
+	if (ub_ctx_resolvconf(r->ub, NULL) != 0)
+		goto out;
+	if (access(ROOT_KEY_FILE, R_OK) == 0 && ub_ctx_add_ta_file(r->ub, ROOT_KEY_FILE) != 0)
+		goto out;
+done:
 	*ret = r;
 	r = NULL;
 	err = 0;
 out:
-	free(spec);
 	flint_resolver_free(r);
 	return err;
 }
@@ -151,6 +126,7 @@ out:
 /* One query's outcome, filled in by unbound's callback. */
 struct pending {
 	bool done;
+	int slot;      /* the stub's, while in flight there */
 	int rcode;     /* the answer's, or SERVFAIL when unbound failed */
 	int sec;       /* 0 insecure, 1 bogus, 2 secure */
 	char *why_bogus;
@@ -249,8 +225,8 @@ out:
 	return err;
 }
 
-/* Starts a query on the resolver's event base: *ret_p is filled in when
- * unbound calls back (while the base runs). */
+/* Starts a query: on the stub, or on the resolver's event base, where *ret_p
+ * is filled in when unbound calls back (while the base runs). */
 static int start(struct flint_resolver *r, const char *name, int type, struct pending **ret_p,
 		 int *ret_id)
 {
@@ -259,6 +235,16 @@ static int start(struct flint_resolver *r, const char *name, int type, struct pe
 
 	if (!p)
 		return UB_NOMEM;
+	if (r->stub) {
+		int err = flint_dns_stub_query(r->stub, name, (uint16_t)type, &p->slot);
+		if (err < 0) {
+			pending_free(p);
+			return err == FLINT_ENOMEM ? UB_NOMEM : RESOLVE_FAILED;
+		}
+		*ret_id = -1;
+		*ret_p = p;
+		return 0;
+	}
 	ub_err = ub_resolve_event(r->ub, name, type, RR_CLASS_IN, p, query_done, ret_id);
 	if (ub_err != 0) {
 		pending_free(p);
@@ -266,6 +252,15 @@ static int start(struct flint_resolver *r, const char *name, int type, struct pe
 	}
 	*ret_p = p;
 	return 0;
+}
+
+/* Forgets a query still in flight. */
+static void cancel(struct flint_resolver *r, struct pending *p, int id)
+{
+	if (r->stub)
+		flint_dns_stub_cancel(r->stub, p->slot);
+	else if (!p->done)
+		(void)ub_cancel(r->ub, id); /* unbound drops it without calling back */
 }
 
 static int find_prefetched(const struct flint_resolver *r, const char *name, int type)
@@ -298,9 +293,7 @@ void flint_resolver_prefetch_drop(struct flint_resolver *r)
 	if (!r)
 		return;
 	for (size_t i = 0; i < r->n_pre; i++) {
-		/* unbound drops a cancelled query without calling back */
-		if (!r->pre[i].p->done)
-			(void)ub_cancel(r->ub, r->pre[i].id);
+		cancel(r, r->pre[i].p, r->pre[i].id);
 		pending_free(r->pre[i].p);
 		free(r->pre[i].name);
 	}
@@ -312,15 +305,31 @@ size_t flint_resolver_prefetched(const struct flint_resolver *r)
 	return r ? r->n_pre : 0;
 }
 
+/* The stub's answer to p (started by start()) within timeout_ms. */
+static int stub_wait(struct flint_resolver *r, struct pending *p)
+{
+	long long deadline = flint_dns_stub_now_ms() + r->timeout_ms;
+	int err = flint_dns_stub_wait(r->stub, p->slot, deadline, &p->packet, &p->len);
+
+	if (err < 0)
+		return err == FLINT_ENOMEM ? UB_NOMEM
+		       : errno == ETIMEDOUT ? RESOLVE_TIMEOUT
+		       : errno == ECONNREFUSED ? RESOLVE_REFUSED
+					      : RESOLVE_FAILED;
+	p->done = true;
+	p->rcode = p->packet[3] & 0x0f;
+	return 0;
+}
+
 /* A query with a deadline (the one prefetched for name and type, or a new
- * one), run on the resolver's event base until unbound calls back or the
- * deadline passes (then the query is cancelled). */
+ * one): on the stub, or on the resolver's event base until unbound calls back
+ * or the deadline passes (then the query is cancelled). */
 static int resolve_bounded(struct flint_resolver *r, const char *name, int type,
 			   struct pending **ret)
 {
 	struct pending *p = NULL;
 	struct timeval tv = {r->timeout_ms / 1000, (r->timeout_ms % 1000) * 1000};
-	int id = 0, i = find_prefetched(r, name, type);
+	int id = 0, i = find_prefetched(r, name, type), err;
 
 	if (i >= 0) {
 		p = r->pre[i].p;
@@ -328,9 +337,18 @@ static int resolve_bounded(struct flint_resolver *r, const char *name, int type,
 		free(r->pre[i].name);
 		r->pre[i] = r->pre[--r->n_pre];
 	} else {
-		int ub_err = start(r, name, type, &p, &id);
-		if (ub_err != 0)
-			return ub_err;
+		err = start(r, name, type, &p, &id);
+		if (err != 0)
+			return err;
+	}
+	if (r->stub) {
+		err = stub_wait(r, p); /* the slot is released either way */
+		if (err != 0) {
+			pending_free(p);
+			return err;
+		}
+		*ret = p;
+		return 0;
 	}
 	r->timed_out = false;
 	evtimer_add(r->deadline, &tv);
@@ -339,9 +357,7 @@ static int resolve_bounded(struct flint_resolver *r, const char *name, int type,
 			break;
 	evtimer_del(r->deadline);
 	if (!p->done) {
-		/* unbound drops a cancelled query without calling back (and one
-		 * it no longer knows has called back already) */
-		(void)ub_cancel(r->ub, id);
+		cancel(r, p, id);
 		pending_free(p);
 		return r->timed_out ? RESOLVE_TIMEOUT : UB_SERVFAIL;
 	}
@@ -349,11 +365,22 @@ static int resolve_bounded(struct flint_resolver *r, const char *name, int type,
 	return 0;
 }
 
+static const char *resolve_strerror(int err)
+{
+	switch (err) {
+	case RESOLVE_TIMEOUT: return "query timed out";
+	case RESOLVE_REFUSED: return "the DNS server's port is closed";
+	case RESOLVE_FAILED: return "the DNS server could not be reached";
+	default: return ub_strerror(err);
+	}
+}
+
 void flint_resolver_free(struct flint_resolver *r)
 {
 	if (!r)
 		return;
 	flint_resolver_prefetch_drop(r);
+	flint_dns_stub_free(r->stub);
 	if (r->ub)
 		ub_ctx_delete(r->ub); /* drops queries still running, calling nobody back */
 	if (r->deadline)
@@ -382,9 +409,7 @@ static int query(struct flint_resolver *r, const char *name, int type, const cha
 	ub_err = resolve_bounded(r, name, type, &res);
 	if (ub_err != 0) {
 		p = flint_problem_new(FLINT_PROB_DNS, "DNS problem: %s looking up %s for %s",
-				      ub_err == RESOLVE_TIMEOUT ? "query timed out"
-								 : ub_strerror(ub_err),
-				      tname, name);
+				      resolve_strerror(ub_err), tname, name);
 		goto out;
 	}
 	if (res->sec == 1) {

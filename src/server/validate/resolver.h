@@ -1,6 +1,7 @@
-/* DNS lookups for validation through libunbound: a configured forwarder in
- * tests, the system resolver otherwise (DNSSEC-validating when a root trust
- * anchor is installed), and the address policy for validation targets. */
+/* DNS lookups for validation: a configured recursive resolver asked directly
+ * (libflint's stub; it is trusted to validate DNSSEC), or the system's
+ * resolvers through libunbound (DNSSEC validated here when a root trust anchor
+ * is installed); and the address policy for validation targets. */
 #ifndef FLINT_RESOLVER_H
 #define FLINT_RESOLVER_H
 
@@ -12,10 +13,11 @@
 
 struct flint_resolver;
 
-/* forwarder "HOST:PORT" (port optional, default 53) or NULL. */
+/* forwarder "IP", "IP:PORT", "[V6]:PORT" (port 53 by default), or NULL for
+ * /etc/resolv.conf's. */
 int flint_resolver_new(const char *forwarder, struct flint_resolver **ret);
 void flint_resolver_free(struct flint_resolver *r);
-/* Bounds each lookup, unbound's own retries included (default 10 s). */
+/* Bounds each lookup, resends included (default 10 s). */
 void flint_resolver_set_timeout(struct flint_resolver *r, int seconds);
 
 /* Starts the query for type records at name now, so that the lookup that
