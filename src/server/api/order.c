@@ -192,7 +192,14 @@ int flint_new_authz(struct flint_req *r, const struct flint_identifier *id, int6
 		c->authz_id = ret->id;
 		c->type = (char *)v->type;
 		c->status = "pending";
-		if ((rc = flint_random_b64url(12, &c->id)) < 0 || (rc = flint_token_new(&c->token)) < 0)
+		/* the authorization's id and the position: an authorization's
+		 * challenges sit together in the store's index of challenge ids
+		 * (one page written for all, where random ids took one each) */
+		if (asprintf(&c->id, "%s%zu", ret->id, ret->n_challenges - 1) < 0) {
+			c->id = NULL;
+			return FLINT_ENOMEM;
+		}
+		if ((rc = flint_token_new(&c->token)) < 0)
 			return rc;
 	}
 	return ret->n_challenges ? 0 : FLINT_EUNSUPPORTED;

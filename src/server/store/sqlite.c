@@ -154,6 +154,11 @@ static const char *const migrations[] = {
 	"INSERT INTO used_nonces_by_expiry (expires, value) SELECT expires, value FROM used_nonces;"
 	"DROP TABLE used_nonces;"
 	"ALTER TABLE used_nonces_by_expiry RENAME TO used_nonces;",
+	/* 9: only challenges in processing are indexed by state (what a node
+	 * takes over when another stops): a challenge made, or one that is
+	 * done, no longer writes an index page */
+	"DROP INDEX challenges_status;"
+	"CREATE INDEX challenges_processing ON challenges(claim_until) WHERE status = 'processing';",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
