@@ -63,14 +63,15 @@ static void test_copies(void)
 	CHECK(got == NULL);
 
 	/* more ids than slots: each served only as itself */
-	char ids[3 * FLINT_SQ_ACCOUNT_CACHE_SLOTS][16];
-	for (int i = 0; i < 3 * FLINT_SQ_ACCOUNT_CACHE_SLOTS; i++) {
+	enum { SLOTS = FLINT_SQ_ACCOUNT_CACHE_SETS * FLINT_SQ_ACCOUNT_CACHE_WAYS };
+	static char ids[3 * SLOTS][16];
+	for (int i = 0; i < 3 * SLOTS; i++) {
 		snprintf(ids[i], sizeof(ids[i]), "id%d", i);
 		struct flint_account x = account(ids[i], "valid");
 		flint_sq_account_cache_put(c, &x, flint_sq_account_cache_generation(c), 20);
 	}
 	int served = 0, wrong = 0;
-	for (int i = 0; i < 3 * FLINT_SQ_ACCOUNT_CACHE_SLOTS; i++) {
+	for (int i = 0; i < 3 * SLOTS; i++) {
 		if (flint_sq_account_cache_get(c, ids[i], 20, &got) == 0) {
 			served++;
 			wrong += strcmp(got->id, ids[i]) != 0;
@@ -79,7 +80,76 @@ static void test_copies(void)
 		}
 	}
 	CHECK_INT(wrong, 0);
-	CHECK(served > 0 && served <= FLINT_SQ_ACCOUNT_CACHE_SLOTS);
+	CHECK(served > 0 && served <= SLOTS);
+	flint_sq_account_cache_free(c);
+}
+
+/* The cache's set of an id (FNV-1a, as the cache hashes). */
+static size_t set_of(const char *id)
+{
+	uint32_t h = 2166136261u;
+	for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return h % FLINT_SQ_ACCOUNT_CACHE_SETS;
+}
+
+static bool served(struct flint_sq_account_cache *c, const char *id)
+{
+	struct flint_account *got = NULL;
+	bool ok = flint_sq_account_cache_get(c, id, 30, &got) == 0;
+	flint_account_free(got);
+	return ok;
+}
+
+static void test_ways(void)
+{
+	struct flint_sq_account_cache *c = NULL;
+	char same[FLINT_SQ_ACCOUNT_CACHE_WAYS + 1][16];
+	size_t n = 0, set = set_of("first");
+
+	CHECK_INT(flint_sq_account_cache_open(NULL, &c), 0);
+	if (!c)
+		return;
+	/* 128 active accounts (as many as make bench's peak row has): all kept */
+	char ids[128][16];
+	for (int i = 0; i < 128; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "acct-%d", i);
+		struct flint_account x = account(ids[i], "valid");
+		flint_sq_account_cache_put(c, &x, flint_sq_account_cache_generation(c), 30);
+	}
+	int kept = 0;
+	for (int i = 0; i < 128; i++)
+		kept += served(c, ids[i]);
+	CHECK_INT(kept, 128);
+	/* one set over-full: the least recently used way goes */
+	for (int i = 0; n < sizeof(same) / sizeof(same[0]) && i < 1000000; i++) {
+		snprintf(same[n], sizeof(same[n]), "s%d", i);
+		if (set_of(same[n]) == set)
+			n++;
+	}
+	CHECK_INT(n, FLINT_SQ_ACCOUNT_CACHE_WAYS + 1);
+	uint64_t g = flint_sq_account_cache_generation(c);
+	for (size_t i = 0; i < FLINT_SQ_ACCOUNT_CACHE_WAYS; i++) {
+		struct flint_account x = account(same[i], "valid");
+		flint_sq_account_cache_put(c, &x, g, 30);
+	}
+	CHECK(served(c, same[0])); /* now the most recently used */
+	struct flint_account x = account(same[FLINT_SQ_ACCOUNT_CACHE_WAYS], "valid");
+	flint_sq_account_cache_put(c, &x, g, 30);
+	CHECK(served(c, same[0]));
+	CHECK(!served(c, same[1])); /* the least recently used */
+	for (size_t i = 2; i <= FLINT_SQ_ACCOUNT_CACHE_WAYS; i++)
+		CHECK(served(c, same[i]));
+	/* storing an id again replaces its own way, not another */
+	struct flint_account y = account(same[2], "deactivated");
+	flint_sq_account_cache_put(c, &y, g, 30);
+	for (size_t i = 0; i <= FLINT_SQ_ACCOUNT_CACHE_WAYS; i++)
+		CHECK(served(c, same[i]) == (i != 1));
+	struct flint_account *got = NULL;
+	CHECK_INT(flint_sq_account_cache_get(c, same[2], 30, &got), 0);
+	if (got)
+		CHECK_STR(got->status, "deactivated");
+	flint_account_free(got);
 	flint_sq_account_cache_free(c);
 }
 
@@ -207,6 +277,7 @@ int main(void)
 	}
 	snprintf(gen_path, sizeof(gen_path), "%s/flintd.db-gen", dir);
 	RUN(test_copies);
+	RUN(test_ways);
 	RUN(test_generation_and_age);
 	RUN(test_shared_file);
 	RUN(test_foreign_files);

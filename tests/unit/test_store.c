@@ -1559,6 +1559,29 @@ static void test_account_jwk_cache(void)
 	got2 = NULL;
 	CHECK_INT(flint_account_jwk(&a, &got2), 0);
 	CHECK(got2 && flint_jwk_equal(got2, ka));
+	/* many keys, asked for in another order than stored: each its own */
+	enum { MANY = 64 };
+	struct flint_jwk *keys[MANY] = {0};
+	char *texts[MANY] = {0};
+	for (int i = 0; i < MANY; i++)
+		if (flint_jwk_generate(FLINT_KEY_P256, 0, &keys[i]) < 0 ||
+		    flint_jwk_to_string(keys[i], &texts[i]) < 0)
+			CHECK(false);
+	for (int round = 0; round < 2; round++)
+		for (int j = 0; j < MANY; j++) {
+			int i = round ? MANY - 1 - j : j;
+			struct flint_account x = {.jwk_json = texts[i]};
+			struct flint_jwk *k = NULL;
+			if (!texts[i])
+				continue;
+			CHECK_INT(flint_account_jwk(&x, &k), 0);
+			CHECK(k && flint_jwk_equal(k, keys[i]));
+			flint_jwk_free(k);
+		}
+	for (int i = 0; i < MANY; i++) {
+		flint_jwk_free(keys[i]);
+		free(texts[i]);
+	}
 out:
 	flint_jwk_free(ka);
 	flint_jwk_free(kb);

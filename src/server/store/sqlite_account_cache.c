@@ -23,14 +23,16 @@ struct slot {
 	struct flint_account *account; /* NULL: empty */
 	uint64_t generation;
 	int64_t stored;
+	uint64_t used; /* the cache's tick when last found or stored */
 };
 
 struct flint_sq_account_cache {
 	_Atomic uint64_t *generation; /* in the mapping, or in local */
 	void *map;		      /* GEN_FILE_SIZE bytes, or NULL */
 	_Atomic uint64_t local;
-	pthread_mutex_t lock; /* the slots */
-	struct slot slots[FLINT_SQ_ACCOUNT_CACHE_SLOTS];
+	pthread_mutex_t lock; /* the slots and tick */
+	uint64_t tick;
+	struct slot slots[FLINT_SQ_ACCOUNT_CACHE_SETS][FLINT_SQ_ACCOUNT_CACHE_WAYS];
 };
 
 /* Under the file lock: makes an empty file a generation file, or checks
@@ -104,8 +106,9 @@ void flint_sq_account_cache_free(struct flint_sq_account_cache *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < FLINT_SQ_ACCOUNT_CACHE_SLOTS; i++)
-		flint_account_free(c->slots[i].account);
+	for (size_t i = 0; i < FLINT_SQ_ACCOUNT_CACHE_SETS; i++)
+		for (size_t w = 0; w < FLINT_SQ_ACCOUNT_CACHE_WAYS; w++)
+			flint_account_free(c->slots[i][w].account);
 	if (c->map)
 		munmap(c->map, GEN_FILE_SIZE);
 	pthread_mutex_destroy(&c->lock);
@@ -122,12 +125,21 @@ void flint_sq_account_cache_bump(struct flint_sq_account_cache *c)
 	atomic_fetch_add(c->generation, 1);
 }
 
-static struct slot *slot_of(struct flint_sq_account_cache *c, const char *id)
+static struct slot *set_of(struct flint_sq_account_cache *c, const char *id)
 {
 	uint32_t h = 2166136261u;
 	for (const unsigned char *p = (const unsigned char *)id; *p; p++)
 		h = (h ^ *p) * 16777619u;
-	return &c->slots[h % FLINT_SQ_ACCOUNT_CACHE_SLOTS];
+	return c->slots[h % FLINT_SQ_ACCOUNT_CACHE_SETS];
+}
+
+/* Under the lock: the way holding id, or NULL. */
+static struct slot *find(struct slot *set, const char *id)
+{
+	for (size_t w = 0; w < FLINT_SQ_ACCOUNT_CACHE_WAYS; w++)
+		if (set[w].account && strcmp(set[w].account->id, id) == 0)
+			return &set[w];
+	return NULL;
 }
 
 int flint_sq_account_cache_get(struct flint_sq_account_cache *c, const char *id, int64_t now,
@@ -137,10 +149,12 @@ int flint_sq_account_cache_get(struct flint_sq_account_cache *c, const char *id,
 	int rc = FLINT_ENOTFOUND;
 
 	pthread_mutex_lock(&c->lock);
-	struct slot *s = slot_of(c, id);
-	if (s->account && s->generation == generation && now >= s->stored &&
-	    now - s->stored < FLINT_SQ_ACCOUNT_CACHE_MAX_AGE_S && strcmp(s->account->id, id) == 0)
+	struct slot *s = find(set_of(c, id), id);
+	if (s && s->generation == generation && now >= s->stored &&
+	    now - s->stored < FLINT_SQ_ACCOUNT_CACHE_MAX_AGE_S) {
+		s->used = ++c->tick;
 		rc = flint_account_dup(s->account, ret);
+	}
 	pthread_mutex_unlock(&c->lock);
 	return rc;
 }
@@ -153,10 +167,17 @@ void flint_sq_account_cache_put(struct flint_sq_account_cache *c, const struct f
 	if (!a->id || flint_account_dup(a, &copy) < 0)
 		return;
 	pthread_mutex_lock(&c->lock);
-	struct slot *s = slot_of(c, a->id);
+	struct slot *set = set_of(c, a->id), *s = find(set, a->id);
+	if (!s) { /* an empty way, else the least recently used */
+		s = &set[0];
+		for (size_t w = 0; w < FLINT_SQ_ACCOUNT_CACHE_WAYS && s->account; w++)
+			if (!set[w].account || set[w].used < s->used)
+				s = &set[w];
+	}
 	flint_account_free(s->account);
 	s->account = copy;
 	s->generation = generation;
 	s->stored = now;
+	s->used = ++c->tick;
 	pthread_mutex_unlock(&c->lock);
 }

@@ -20,7 +20,10 @@
 #include "store/store.h"
 
 #define FLINT_SQ_ACCOUNT_CACHE_MAX_AGE_S 30
-#define FLINT_SQ_ACCOUNT_CACHE_SLOTS 512
+/* Four ways per set, the least recently used one replaced (direct-mapped, one
+ * active account in five lost its entry to a collision at 128 of them). */
+#define FLINT_SQ_ACCOUNT_CACHE_SETS 1024
+#define FLINT_SQ_ACCOUNT_CACHE_WAYS 4
 
 struct flint_sq_account_cache;
 
