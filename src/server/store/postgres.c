@@ -152,8 +152,8 @@ static const char *const migrations[] = {
 	"DROP TABLE used_nonces;"
 	"ALTER TABLE used_nonces_by_expiry RENAME TO used_nonces;",
 	/* 4 (SQLite's 9): only challenges in processing indexed by state */
-	"DROP INDEX challenges_status;"
-	"CREATE INDEX challenges_processing ON challenges(claim_until) WHERE status = 'processing';",
+	("DROP INDEX challenges_status;"
+	 "CREATE INDEX challenges_processing ON challenges(claim_until) WHERE status = 'processing';"),
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
