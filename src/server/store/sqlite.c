@@ -157,8 +157,8 @@ static const char *const migrations[] = {
 	/* 9: only challenges in processing are indexed by state (what a node
 	 * takes over when another stops): a challenge made, or one that is
 	 * done, no longer writes an index page */
-	"DROP INDEX challenges_status;"
-	"CREATE INDEX challenges_processing ON challenges(claim_until) WHERE status = 'processing';",
+	("DROP INDEX challenges_status;"
+	 "CREATE INDEX challenges_processing ON challenges(claim_until) WHERE status = 'processing';"),
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
