@@ -74,15 +74,16 @@ fi
 port_busy "$PORT" && wait_port_free "$PORT"
 start_flintd "$PORT" "$HTTP01" "$DNS" --database "$FLINT_PG_URI"
 
+PG_SCHEMA=4 # the number of migrations in src/server/store/postgres.c
 # the same account (flint's state) issues again after the restart
 issue_step issue_after_restart pg2.example.com
 n_certs=$("${PSQL[@]}" -c "SELECT count(*) FROM certificates")
 n_accts=$("${PSQL[@]}" -c "SELECT count(*) FROM accounts")
 version=$("${PSQL[@]}" -c "SELECT version FROM schema_version")
-if [ "$n_certs" = 2 ] && [ "$n_accts" = 1 ] && [ "$version" = 3 ]; then
+if [ "$n_certs" = 2 ] && [ "$n_accts" = 1 ] && [ "$version" = "$PG_SCHEMA" ]; then
 	step_ok state_after_restart
 else
-	step_fail state_after_restart "certificates=$n_certs accounts=$n_accts schema=$version (want 2, 1, 3)"
+	step_fail state_after_restart "certificates=$n_certs accounts=$n_accts schema=$version (want 2, 1, $PG_SCHEMA)"
 fi
 
 finish
