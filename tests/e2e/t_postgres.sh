@@ -74,7 +74,7 @@ fi
 port_busy "$PORT" && wait_port_free "$PORT"
 start_flintd "$PORT" "$HTTP01" "$DNS" --database "$FLINT_PG_URI"
 
-PG_SCHEMA=4 # the number of migrations in src/server/store/postgres.c
+PG_SCHEMA=5 # the number of migrations in src/server/store/postgres.c
 # the same account (flint's state) issues again after the restart
 issue_step issue_after_restart pg2.example.com
 n_certs=$("${PSQL[@]}" -c "SELECT count(*) FROM certificates")

@@ -154,6 +154,17 @@ static const char *const migrations[] = {
 	/* 4 (SQLite's 9): only challenges in processing indexed by state */
 	("DROP INDEX challenges_status;"
 	 "CREATE INDEX challenges_processing ON challenges(claim_until) WHERE status = 'processing';"),
+	/* 5 (SQLite's 10): rate-limit domains keyed by (domain, issued,
+	 * cert_id): one index where two were */
+	"CREATE TABLE cert_domains_by_issued ("
+	" domain TEXT NOT NULL,"
+	" issued BIGINT NOT NULL,"
+	" cert_id TEXT NOT NULL,"
+	" PRIMARY KEY (domain, issued, cert_id));"
+	"INSERT INTO cert_domains_by_issued (domain, issued, cert_id)"
+	" SELECT domain, issued, cert_id FROM cert_domains;"
+	"DROP TABLE cert_domains;"
+	"ALTER TABLE cert_domains_by_issued RENAME TO cert_domains;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -270,7 +281,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_COUNT_CERT_DOMAIN] = "SELECT count(*), min(issued) FROM cert_domains WHERE domain = $1"
 				" AND issued > $2",
 	[S_CERT_DOMAIN_INSERT] = "INSERT INTO cert_domains (domain, cert_id, issued)"
-				 " VALUES ($1, $2, $3) ON CONFLICT (domain, cert_id) DO NOTHING",
+				 " VALUES ($1, $2, $3) ON CONFLICT (domain, issued, cert_id) DO NOTHING",
 	[S_COUNT_FAILED_VALIDATIONS] = "SELECT count(*), min(c.validated) FROM authzs a"
 				       " JOIN challenges c ON c.authz_id = a.id"
 				       " WHERE a.account_id = $1 AND a.ident_type = $2"
@@ -375,7 +386,7 @@ static const char *const stmt_sql[S_COUNT] = {
 			 " WHERE id = $4 AND status = 'processing' RETURNING id),"
 			 " d AS (INSERT INTO cert_domains (domain, cert_id, issued)"
 			 " SELECT x, $1, $7 FROM o, unnest($14::text[]) AS x"
-			 " ON CONFLICT (domain, cert_id) DO NOTHING)"
+			 " ON CONFLICT (domain, issued, cert_id) DO NOTHING)"
 			 " INSERT INTO certificates (" CERT_INSERT_COLS ", ins)"
 			 " SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 FROM o",
 	[S_CERT_GET] = "SELECT " CERT_COLS " FROM certificates WHERE id = $1",

@@ -159,6 +159,19 @@ static const char *const migrations[] = {
 	 * done, no longer writes an index page */
 	("DROP INDEX challenges_status;"
 	 "CREATE INDEX challenges_processing ON challenges(claim_until) WHERE status = 'processing';"),
+	/* 10: a certificate's registered domains keyed by (domain, issued,
+	 * cert_id), which the rate limit's count reads in order: one tree where
+	 * the key (domain, cert_id) and an index on (domain, issued) were two
+	 * (a page written per certificate, not two) */
+	"CREATE TABLE cert_domains_by_issued ("
+	" domain TEXT NOT NULL,"
+	" issued INTEGER NOT NULL,"
+	" cert_id TEXT NOT NULL,"
+	" PRIMARY KEY (domain, issued, cert_id)) WITHOUT ROWID;"
+	"INSERT INTO cert_domains_by_issued (domain, issued, cert_id)"
+	" SELECT domain, issued, cert_id FROM cert_domains;"
+	"DROP TABLE cert_domains;"
+	"ALTER TABLE cert_domains_by_issued RENAME TO cert_domains;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
