@@ -226,6 +226,30 @@ static void check_leaf(struct flint_issuer *is, struct flint_issued *c, EVP_PKEY
 	CHECK(X509_get_key_usage(x) & KU_DIGITAL_SIGNATURE);
 	CHECK(!(X509_get_extension_flags(x) & EXFLAG_CA));
 	CHECK(X509_get0_authority_key_id(x) && X509_get0_subject_key_id(x));
+	/* the key identifiers: SHA-1 of the key's bits (RFC 5280 §4.2.1.2), and
+	 * the intermediate's own */
+	unsigned char md[EVP_MAX_MD_SIZE];
+	const unsigned char *bits = NULL;
+	unsigned int md_len = 0;
+	int bits_len = 0;
+	const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(x);
+	CHECK(X509_PUBKEY_get0_param(NULL, &bits, &bits_len, NULL, X509_get_X509_PUBKEY(x)) == 1);
+	CHECK(bits && EVP_Digest(bits, (size_t)bits_len, md, &md_len, EVP_sha1(), NULL) == 1 &&
+	      md_len == 20);
+	CHECK(ski && ASN1_STRING_length(ski) == 20 && memcmp(ASN1_STRING_get0_data(ski), md, 20) == 0);
+	CHECK(ASN1_OCTET_STRING_cmp(X509_get0_authority_key_id(x), X509_get0_subject_key_id(inter)) == 0);
+	/* the extensions in their order, critical where RFC 5280 says */
+	static const int order[] = {NID_basic_constraints, NID_key_usage, NID_ext_key_usage,
+				    NID_subject_key_identifier, NID_authority_key_identifier,
+				    NID_subject_alt_name};
+	static const int critical[] = {1, 1, 0, 0, 0, 1};
+	CHECK(X509_get_ext_count(x) >= 6);
+	for (int i = 0; i < 6 && i < X509_get_ext_count(x); i++) {
+		X509_EXTENSION *e = X509_get_ext(x, i);
+		CHECK_INT(OBJ_obj2nid(X509_EXTENSION_get_object(e)), order[i]);
+		CHECK_INT(X509_EXTENSION_get_critical(e), critical[i]);
+	}
+	CHECK(EVP_PKEY_is_a(key, "RSA") || !(X509_get_key_usage(x) & KU_KEY_ENCIPHERMENT));
 	/* Serial: positive, 128 bits at most, matches the reported hex. */
 	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
 	CHECK(bn && !BN_is_negative(bn) && !BN_is_zero(bn) && BN_num_bits(bn) <= 128 &&
