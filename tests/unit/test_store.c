@@ -642,6 +642,88 @@ static void insert_simple_authz(const char *id, const char *acct, const char *va
 	CHECK_INT(OPS->order_insert(st, &o, &az, 1), 0);
 }
 
+/* flint_store_read_ahead: a read named before the nonce's redemption (on
+ * PostgreSQL it goes out in the same round trip) is what the next call
+ * returns when that call is the read, and never stands in for another read
+ * or for what a write in between changed. Runs after test_challenges (az1
+ * valid, az2 invalid, c1b az1's). */
+static void read_ahead_authz(const char *ahead, const char *nonce, const char *get,
+			     const char *want_status)
+{
+	struct flint_account *acct = NULL;
+	struct flint_authz *a = NULL;
+
+	flint_store_read_ahead(st, FLINT_READ_AUTHZ, ahead);
+	CHECK_INT(OPS->nonce_use_account_get(st, nonce, 100, "acct1", &acct), 0);
+	CHECK(acct && !strcmp(acct->id, "acct1"));
+	CHECK_INT(OPS->authz_get(st, get, &a), 0);
+	CHECK(a && !strcmp(a->id, get) && !strcmp(a->status, want_status) && a->n_challenges > 0);
+	/* the redemption took effect */
+	CHECK_INT(OPS->nonce_use(st, nonce, 100), FLINT_ECONFLICT);
+	flint_account_free(acct);
+	flint_authz_free(a);
+}
+
+static void test_read_ahead(void)
+{
+	struct flint_account *acct = NULL;
+	struct flint_authz *a = NULL;
+	struct flint_challenge *c = NULL;
+	struct flint_order *o = NULL;
+	struct flint_cert *cert = NULL;
+
+	read_ahead_authz("az1", "ra1", "az1", "valid");
+	read_ahead_authz("az1", "ra2", "az2", "invalid"); /* another id: its own */
+	/* a write between the redemption and the read: the read sees it */
+	flint_store_read_ahead(st, FLINT_READ_AUTHZ, "az2");
+	CHECK_INT(OPS->nonce_use_account_get(st, "ra3", 100, "acct1", &acct), 0);
+	CHECK_INT(OPS->authz_set_status(st, "az2", "invalid", "deactivated"), 0);
+	CHECK_INT(OPS->authz_get(st, "az2", &a), 0);
+	CHECK(a && !strcmp(a->status, "deactivated"));
+	flint_authz_free(a);
+	a = NULL;
+	flint_account_free(acct);
+	acct = NULL;
+	/* a used nonce: refused, and the read after it is still right */
+	flint_store_read_ahead(st, FLINT_READ_AUTHZ, "az1");
+	CHECK_INT(OPS->nonce_use_account_get(st, "ra1", 100, "acct1", &acct), FLINT_ECONFLICT);
+	CHECK(acct == NULL);
+	read_ahead_authz("az2", "ra4", "az2", "deactivated");
+	/* missing rows */
+	flint_store_read_ahead(st, FLINT_READ_ORDER, "no-such-order");
+	CHECK_INT(OPS->nonce_use_account_get(st, "ra5", 100, "acct1", &acct), 0);
+	CHECK_INT(OPS->order_get(st, "no-such-order", &o), FLINT_ENOTFOUND);
+	flint_account_free(acct);
+	acct = NULL;
+	flint_store_read_ahead(st, FLINT_READ_CERT, "no-such-cert");
+	CHECK_INT(OPS->nonce_use_account_get(st, "ra6", 100, "acct1", &acct), 0);
+	CHECK_INT(OPS->cert_get(st, "no-such-cert", &cert), FLINT_ENOTFOUND);
+	flint_account_free(acct);
+	acct = NULL;
+	/* a challenge with its authorization */
+	flint_store_read_ahead(st, FLINT_READ_CHALLENGE_WITH_AUTHZ, "c1b");
+	CHECK_INT(OPS->nonce_use_account_get(st, "ra7", 100, "acct1", &acct), 0);
+	CHECK_INT(OPS->challenge_with_authz(st, "c1b", &c, &a, NULL), 0);
+	CHECK(c && a && !strcmp(c->id, "c1b") && !strcmp(a->id, "az1") && a->n_challenges == 0);
+	flint_challenge_free(c);
+	flint_authz_free(a);
+	a = NULL;
+	flint_account_free(acct);
+	acct = NULL;
+	/* named, then forgotten (the request ended): the next read is fresh
+	 * (and az2 is invalid again, as the tests after this one expect) */
+	flint_store_read_ahead(st, FLINT_READ_AUTHZ, "az2");
+	CHECK_INT(OPS->nonce_use_account_get(st, "ra8", 100, "acct1", &acct), 0);
+	flint_store_read_ahead(st, FLINT_READ_NONE, NULL);
+	CHECK_INT(OPS->authz_set_status(st, "az2", "deactivated", "invalid"), 0);
+	CHECK_INT(OPS->authz_get(st, "az2", &a), 0);
+	CHECK(a && !strcmp(a->status, "invalid"));
+	flint_authz_free(a);
+	flint_account_free(acct);
+	flint_store_read_ahead(st, FLINT_READ_AUTHZ, NULL); /* no id: nothing */
+	flint_store_read_ahead(NULL, FLINT_READ_AUTHZ, "az1");
+}
+
 static void test_authz_find_valid(void)
 {
 	struct flint_authz *a = NULL;
@@ -1866,6 +1948,7 @@ int main(void)
 		RUN(test_accounts);
 		RUN(test_orders);
 		RUN(test_challenges);
+		RUN(test_read_ahead);
 		RUN(test_authz_find_valid);
 		RUN(test_orders_by_account);
 		RUN(test_certs);

@@ -58,6 +58,7 @@ void flint_api_authz(struct flint_req *r, const char *rest)
 {
 	struct flint_authz *a = NULL;
 	struct flint_problem *prob = NULL;
+	flint_store_read_ahead(r->store, FLINT_READ_AUTHZ, rest);
 	if (flint_req_authenticate(r, FLINT_AUTH_KID) < 0)
 		return;
 	int rc = r->store->ops->authz_get(r->store, rest, &a);
@@ -152,6 +153,7 @@ void flint_api_challenge(struct flint_req *r, const char *rest)
 	struct flint_challenge *c = NULL;
 	struct flint_authz *a = NULL;
 	struct flint_problem *prob = NULL;
+	flint_store_read_ahead(r->store, FLINT_READ_CHALLENGE_WITH_AUTHZ, rest);
 	if (flint_req_authenticate(r, FLINT_AUTH_KID) < 0)
 		return;
 	/* with its authorization (status, owner; not its challenges) */

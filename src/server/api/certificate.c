@@ -16,17 +16,18 @@ void flint_api_certificate(struct flint_req *r, const char *rest)
 	bool alternate = false;
 	int rc;
 
-	if (flint_req_authenticate(r, FLINT_AUTH_KID) < 0)
-		return;
-	if (slash && strcmp(slash, "/1") != 0) {
-		flint_reply_error_status(r, FLINT_PROB_MALFORMED, 404, "no such certificate chain");
-		return;
-	}
-	alternate = slash != NULL;
 	if (!(id = strndup(rest, slash ? (size_t)(slash - rest) : strlen(rest)))) {
 		flint_reply_error(r, FLINT_PROB_SERVER_INTERNAL, "out of memory");
 		return;
 	}
+	flint_store_read_ahead(r->store, FLINT_READ_CERT, id);
+	if (flint_req_authenticate(r, FLINT_AUTH_KID) < 0)
+		goto out;
+	if (slash && strcmp(slash, "/1") != 0) {
+		flint_reply_error_status(r, FLINT_PROB_MALFORMED, 404, "no such certificate chain");
+		goto out;
+	}
+	alternate = slash != NULL;
 	rc = r->store->ops->cert_get(r->store, id, &c);
 	if (flint_reply_lookup_error(r, rc, "certificate"))
 		goto out;

@@ -485,6 +485,7 @@ out:
 void flint_api_order(struct flint_req *r, const char *rest)
 {
 	struct flint_order *o = NULL;
+	flint_store_read_ahead(r->store, FLINT_READ_ORDER, rest);
 	if (flint_req_authenticate(r, FLINT_AUTH_KID) < 0)
 		return;
 	/* whose order first: another account learns nothing, not even what

@@ -111,6 +111,8 @@ void flint_api_dispatch(struct flint_req *r)
 		goto out;
 	}
 	rt->handle(r, rest ? rest : "");
+	/* a read named ahead that the handler never made (it failed first) */
+	flint_store_read_ahead(r->store, FLINT_READ_NONE, NULL);
 out:
 	free(rest);
 }

@@ -421,6 +421,13 @@ struct pg_store {
 	/* in in_batch: statements are sent (pipeline mode), not waited for */
 	bool batching;
 	size_t batch_sent; /* statements sent in this batch */
+	/* read_ahead: a read (statement id with key as $1) that goes out with
+	 * the next statement, then its answer, for the call that makes it */
+	struct {
+		enum stmt_id id; /* S_COUNT: none */
+		char *key;
+		PGresult *res; /* its answer, once sent */
+	} ahead;
 };
 
 static struct pg_store *pg(struct flint_store *st)
@@ -547,6 +554,75 @@ static int prepare(struct pg_store *q, enum stmt_id id)
 	return 0;
 }
 
+static void ahead_drop(struct pg_store *q)
+{
+	free(q->ahead.key);
+	PQclear(q->ahead.res);
+	q->ahead.key = NULL;
+	q->ahead.res = NULL;
+	q->ahead.id = S_COUNT;
+}
+
+/* The answer read ahead, when the statement about to run is that read. */
+static PGresult *ahead_take(struct pg_store *q, enum stmt_id id, const struct param *p, size_t n)
+{
+	PGresult *res = NULL;
+
+	if (q->ahead.res && id == q->ahead.id && n == 1 && p[0].kind == P_TEXT && p[0].text &&
+	    strcmp(p[0].text, q->ahead.key) == 0) {
+		res = q->ahead.res;
+		q->ahead.res = NULL;
+	}
+	ahead_drop(q);
+	return res;
+}
+
+/* Sends the statement `name` and the read ahead in one pipeline: one round
+ * trip for both. The server runs them as one implicit transaction, so when
+ * either fails neither took effect: then FLINT_EAGAIN, and the caller runs
+ * its statement alone (the read is forgotten). */
+#define FLINT_EAGAIN 1
+static int run_with_ahead(struct pg_store *q, const char *name, int n, const char *const *values,
+			  const int *lengths, const int *formats, PGresult **ret)
+{
+	const char *key[1] = {q->ahead.key};
+	char ahead_name[16];
+	PGresult *res[2] = {NULL, NULL}, *end;
+	bool ok = true;
+
+	snprintf(ahead_name, sizeof(ahead_name), "s%d", (int)q->ahead.id);
+	if (prepare(q, q->ahead.id) < 0 || PQenterPipelineMode(q->conn) != 1)
+		return FLINT_EAGAIN;
+	if (PQsendQueryPrepared(q->conn, name, n, values, lengths, formats, 1) != 1 ||
+	    PQsendQueryPrepared(q->conn, ahead_name, 1, key, NULL, NULL, 1) != 1 ||
+	    PQpipelineSync(q->conn) != 1)
+		ok = false;
+	/* each statement's result, then a NULL; then the sync's */
+	for (int i = 0; ok && i < 2; i++) {
+		res[i] = PQgetResult(q->conn);
+		while ((end = PQgetResult(q->conn)) != NULL) {
+			ok = false; /* more than one result: not a plain statement */
+			PQclear(end);
+		}
+	}
+	if (ok) {
+		end = PQgetResult(q->conn);
+		ok = end && PQresultStatus(end) == PGRES_PIPELINE_SYNC;
+		PQclear(end);
+	}
+	if (PQexitPipelineMode(q->conn) != 1)
+		ok = false;
+	if (!ok || map_result(res[0]) < 0 || map_result(res[1]) < 0) {
+		PQclear(res[0]);
+		PQclear(res[1]);
+		check_conn(q);
+		return FLINT_EAGAIN;
+	}
+	*ret = res[0];
+	q->ahead.res = res[1];
+	return 0;
+}
+
 /* Runs the prepared statement id with p[0..n): integers travel as text, BYTEA
  * in binary; every result column comes back in binary (text as its bytes,
  * BIGINT as 8 bytes in network order). *ret for the caller to PQclear.
@@ -563,6 +639,13 @@ static int run(struct pg_store *q, enum stmt_id id, const struct param *p, size_
 
 	if (n > MAX_PARAMS)
 		return FLINT_EINVAL;
+	if (q->ahead.res) { /* read ahead for this call, or for none: dropped */
+		if ((res = ahead_take(q, id, p, n)) != NULL && !q->batching) {
+			*ret = res;
+			return 0;
+		}
+		PQclear(res);
+	}
 	snprintf(name, sizeof(name), "s%d", (int)id);
 	if (q->batching && !q->prepared[id])
 		return FLINT_EINVAL; /* in_batch prepares what a batch uses first */
@@ -598,6 +681,14 @@ static int run(struct pg_store *q, enum stmt_id id, const struct param *p, size_
 	/* A statement of its own (no transaction open) is retried here; one in
 	 * a transaction fails it, and in_tx runs the transaction again. */
 	alone = PQtransactionStatus(q->conn) == PQTRANS_IDLE;
+	if (q->ahead.id != S_COUNT) {
+		/* the read ahead goes with this statement, or not at all */
+		bool same = id == q->ahead.id && n == 1 && p[0].kind == P_TEXT && p[0].text &&
+			    strcmp(p[0].text, q->ahead.key) == 0;
+		if (alone && !same && run_with_ahead(q, name, (int)n, values, lengths, formats, ret) == 0)
+			return 0;
+		ahead_drop(q);
+	}
 	for (int attempt = 0;; attempt++) {
 		res = PQexecPrepared(q->conn, name, (int)n, values, lengths, formats, 1);
 		err = map_result(res);
@@ -1055,6 +1146,7 @@ static void pg_close(struct flint_store *st)
 
 	if (!q)
 		return;
+	ahead_drop(q);
 	PQfinish(q->conn);
 	free(q);
 }
@@ -1159,6 +1251,7 @@ static int pg_open(const char *dsn, struct flint_store **ret)
 	if (!q)
 		return FLINT_ENOMEM;
 	q->base.ops = &flint_store_postgres;
+	q->ahead.id = S_COUNT;
 	/* A connect_timeout in dsn overrides this default, so that a database
 	 * that does not answer cannot hold an event loop (connect, PQreset) for
 	 * longer than that. */
@@ -1186,6 +1279,24 @@ out:
 static int pg_nonce_use(struct flint_store *st, const char *nonce, int64_t expires)
 {
 	return exec(pg(st), S_NONCE_USE, ARGS(TEXT(nonce), I64(expires)));
+}
+
+static void pg_read_ahead(struct flint_store *st, enum flint_store_read what, const char *id)
+{
+	static const enum stmt_id stmt[] = {
+		[FLINT_READ_NONE] = S_COUNT,
+		[FLINT_READ_AUTHZ] = S_AUTHZ_GET,
+		[FLINT_READ_CHALLENGE_WITH_AUTHZ] = S_CHALLENGE_WITH_AUTHZ,
+		[FLINT_READ_ORDER] = S_ORDER_GET,
+		[FLINT_READ_CERT] = S_CERT_GET,
+	};
+	struct pg_store *q = pg(st);
+
+	ahead_drop(q);
+	if ((size_t)what >= sizeof(stmt) / sizeof(stmt[0]) || stmt[what] == S_COUNT || !id ||
+	    !(q->ahead.key = strdup(id)))
+		return;
+	q->ahead.id = stmt[what];
 }
 
 static int pg_nonce_use_account_get(struct flint_store *st, const char *nonce, int64_t expires,
@@ -1992,6 +2103,7 @@ const struct flint_store_ops flint_store_postgres = {
 	.close = pg_close,
 	.nonce_use = pg_nonce_use,
 	.nonce_use_account_get = pg_nonce_use_account_get,
+	.read_ahead = pg_read_ahead,
 	.secret = pg_secret,
 	.nonce_purge = pg_nonce_purge,
 	.account_insert = pg_account_insert,

@@ -103,6 +103,12 @@ void flint_account_jwk_cache_clear(void)
 	pthread_mutex_unlock(&key_cache.lock);
 }
 
+void flint_store_read_ahead(struct flint_store *st, enum flint_store_read what, const char *id)
+{
+	if (st && st->ops->read_ahead)
+		st->ops->read_ahead(st, what, id);
+}
+
 /* A libpq conninfo string begins with a "keyword =" (host=..., dbname=...). */
 static bool is_conninfo(const char *dsn)
 {

@@ -112,6 +112,16 @@ struct flint_claim {
 	size_t limit;        /* at most this many rows (> 0) */
 };
 
+/* The read a request makes first after authenticating, named before it
+ * authenticates (flint_store_read_ahead). */
+enum flint_store_read {
+	FLINT_READ_NONE,
+	FLINT_READ_AUTHZ,		  /* authz_get(id) */
+	FLINT_READ_CHALLENGE_WITH_AUTHZ, /* challenge_with_authz(id, ...) */
+	FLINT_READ_ORDER,		  /* order_get(id) */
+	FLINT_READ_CERT,		  /* cert_get(id) */
+};
+
 struct flint_store_ops {
 	const char *name;
 	/* dsn: for sqlite a file path, for postgres a libpq conninfo. Applies
@@ -131,6 +141,13 @@ struct flint_store_ops {
 	 * account, or NULL when there is no such account. */
 	int (*nonce_use_account_get)(struct flint_store *st, const char *nonce, int64_t expires,
 				     const char *account_id, struct flint_account **ret);
+	/* Optional (NULL where it would gain nothing). The read `what` of id
+	 * may go out with the next statement (on PostgreSQL, in its round
+	 * trip: a request's read with its nonce's redemption); its answer is
+	 * kept for the next call if that call is this very read, and forgotten
+	 * by any other call or by FLINT_READ_NONE. What that call returns is
+	 * the same either way, read at most one statement earlier. */
+	void (*read_ahead)(struct flint_store *st, enum flint_store_read what, const char *id);
 	/* Forgets used nonces that expired (they fail their own check anyway). */
 	int (*nonce_purge)(struct flint_store *st, int64_t now);
 	/* The shared secret called name: the stored one, or candidate (len bytes)
@@ -302,6 +319,8 @@ const char *flint_store_dsn_redacted(const char *dsn, char *buf, size_t cap);
 
 /* Convenience: opens dsn with the right backend. */
 int flint_store_open(const char *dsn, struct flint_store **ret);
+/* ops->read_ahead when the backend has one. */
+void flint_store_read_ahead(struct flint_store *st, enum flint_store_read what, const char *id);
 static inline void flint_store_close(struct flint_store *st)
 {
 	if (st)
