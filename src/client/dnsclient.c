@@ -36,9 +36,11 @@ int flint_dns_exchange(const char *host, int port, const uint8_t *msg, size_t le
 out:
 	if (r == FLINT_ENOMEM)
 		flint_set_err(ret_err, "out of memory");
-	else if (r < 0)
+	else if (r == FLINT_EIO)
 		flint_set_err(ret_err, "no answer from %s port %d: %s", host, port,
 			      errno == ETIMEDOUT ? "timed out" : strerror(errno));
+	else if (r < 0)
+		flint_set_err(ret_err, "cannot ask %s port %d: %s", host, port, flint_strerror(r));
 	flint_dns_stub_free(stub);
 	freeaddrinfo(res);
 	return r;

@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #define RESEND_FIRST_MS 1000 /* then doubling, until the deadline */
 #define UDP_RECV_MAX 4096    /* servers should send at most 512 without EDNS; tolerate more */
 #define INTERRUPT_POLL_MS 250
+#define DRAIN_MAX 64 /* datagrams read per look at the socket: then the deadline */
 
 struct stub_slot {
 	bool used;
@@ -253,6 +255,25 @@ static bool id_in_use(const struct flint_dns_stub *s, const uint8_t *id)
 	return false;
 }
 
+/* A socket error (an ICMP port unreachable, mostly) fails every message
+ * waiting on that socket. */
+static void fail_waiting(struct flint_dns_stub *s, int e)
+{
+	for (size_t i = 0; i < FLINT_DNS_STUB_MAX; i++)
+		if (s->slot[i].used && !s->slot[i].answered && s->slot[i].len <= FLINT_DNS_UDP_MAX)
+			s->slot[i].err = e;
+}
+
+/* A datagram out; a refusal the socket reports (ECONNREFUSED from an earlier
+ * ICMP port unreachable comes back from send as well as from recv) fails
+ * every message waiting on it. */
+static void send_udp(struct flint_dns_stub *s, const struct stub_slot *sl)
+{
+	if (send(s->fd, sl->msg, sl->len, MSG_NOSIGNAL) < 0 && errno != EAGAIN &&
+	    errno != EWOULDBLOCK && errno != EINTR && errno != ENOBUFS)
+		fail_waiting(s, errno);
+}
+
 /* Takes msg (malloc'd) into a free slot and sends it (over UDP when it fits). */
 static int enqueue(struct flint_dns_stub *s, uint8_t *msg, size_t len, bool loose, int *ret_slot)
 {
@@ -267,14 +288,9 @@ static int enqueue(struct flint_dns_stub *s, uint8_t *msg, size_t len, bool loos
 		return FLINT_ETOOBIG;
 	}
 	i--;
-	if (len <= FLINT_DNS_UDP_MAX) {
-		err = open_udp(s);
-		if (err < 0) {
-			free(msg);
-			return err;
-		}
-		/* lost or refused: the resend (or the wait) tells */
-		(void)send(s->fd, msg, len, MSG_NOSIGNAL);
+	if (len <= FLINT_DNS_UDP_MAX && (err = open_udp(s)) < 0) {
+		free(msg);
+		return err;
 	}
 	sl->used = true;
 	sl->loose = loose;
@@ -282,6 +298,8 @@ static int enqueue(struct flint_dns_stub *s, uint8_t *msg, size_t len, bool loos
 	sl->len = len;
 	sl->resend_gap = RESEND_FIRST_MS;
 	sl->resend_at = flint_dns_stub_now_ms() + RESEND_FIRST_MS;
+	if (len <= FLINT_DNS_UDP_MAX)
+		send_udp(s, sl); /* lost: the resend tells; refused: the wait */
 	*ret_slot = i;
 	return 0;
 }
@@ -323,7 +341,7 @@ static int drain(struct flint_dns_stub *s, const struct stub_slot *want)
 {
 	uint8_t buf[UDP_RECV_MAX];
 
-	while (!want->answered) {
+	for (int k = 0; k < DRAIN_MAX && !want->answered; k++) {
 		ssize_t n = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
 
 		if (n < 0) {
@@ -353,15 +371,6 @@ static int drain(struct flint_dns_stub *s, const struct stub_slot *want)
 	return 0;
 }
 
-/* A socket error (an ICMP port unreachable, mostly) fails every message
- * waiting on that socket. */
-static void fail_waiting(struct flint_dns_stub *s, int e)
-{
-	for (size_t i = 0; i < FLINT_DNS_STUB_MAX; i++)
-		if (s->slot[i].used && !s->slot[i].answered && s->slot[i].len <= FLINT_DNS_UDP_MAX)
-			s->slot[i].err = e;
-}
-
 static int wait_fd(int fd, short events, long long deadline, bool (*interrupted)(void))
 {
 	for (;;) {
@@ -379,6 +388,8 @@ static int wait_fd(int fd, short events, long long deadline, bool (*interrupted)
 		}
 		if (interrupted && left > INTERRUPT_POLL_MS)
 			left = INTERRUPT_POLL_MS;
+		if (left > INT_MAX)
+			left = INT_MAX;
 		n = poll(&p, 1, (int)left);
 		if (n > 0)
 			return 0;
@@ -475,7 +486,7 @@ static long long resend_due(struct flint_dns_stub *s, long long now, long long d
 		if (!sl->used || sl->answered || sl->err || sl->len > FLINT_DNS_UDP_MAX)
 			continue;
 		if (sl->resend_at <= now) {
-			(void)send(s->fd, sl->msg, sl->len, MSG_NOSIGNAL);
+			send_udp(s, sl);
 			sl->resend_gap *= 2;
 			sl->resend_at = now + sl->resend_gap;
 		}
@@ -507,6 +518,8 @@ static int wait_udp(struct flint_dns_stub *s, struct stub_slot *sl, long long de
 			return FLINT_EIO;
 		}
 		wake = resend_due(s, now, deadline);
+		if (sl->err) /* the resend was refused */
+			continue;
 		err = wait_fd(s->fd, POLLIN, wake, s->interrupted);
 		if (err < 0 && errno != ETIMEDOUT)
 			return err;

@@ -594,8 +594,6 @@ out:
 	return r;
 }
 
-/* End-entity certificate per the profile p: an empty subject (SAN critical, RFC 5280
- * §4.2.1.6). Times already validated by the caller. */
 /* The leaf extensions that depend only on the issuer and the kind of leaf. */
 static int make_leaf_exts(struct flint_issuer *is)
 {
@@ -637,6 +635,8 @@ static int add_ski(X509 *x)
 	return r;
 }
 
+/* End-entity certificate per the profile p: an empty subject (SAN critical, RFC 5280
+ * §4.2.1.6). Times already validated by the caller. */
 static int make_leaf(struct flint_issuer *is, EVP_PKEY *key, const GENERAL_NAMES *san,
 		     int64_t nb, int64_t na, const struct flint_leaf_params *p, X509 **ret)
 {

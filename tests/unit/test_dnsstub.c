@@ -312,6 +312,20 @@ static void test_refused_and_full(void)
 	CHECK_INT(flint_dns_stub_wait(s, slot, t0 + 5000, &ans, &len), FLINT_EIO);
 	CHECK_INT(errno, ECONNREFUSED); /* at once, not at the deadline */
 	CHECK(flint_dns_stub_now_ms() - t0 < 1000);
+	/* two and three in flight: the refusal reaches every one of them (the
+	 * second send already reports the first one's ICMP) */
+	for (int k = 2; k <= 3; k++) {
+		int many[3];
+		for (int i = 0; i < k; i++)
+			CHECK_INT(flint_dns_stub_query(s, "ok.example", FLINT_DNS_T_A, &many[i]), 0);
+		t0 = flint_dns_stub_now_ms();
+		for (int i = 0; i < k; i++) {
+			errno = 0;
+			CHECK_INT(flint_dns_stub_wait(s, many[i], t0 + 5000, &ans, &len), FLINT_EIO);
+			CHECK_INT(errno, ECONNREFUSED);
+		}
+		CHECK(flint_dns_stub_now_ms() - t0 < 1000);
+	}
 	flint_dns_stub_free(s);
 
 	s = stub_at(PORT);

@@ -1902,6 +1902,61 @@ static void test_pg_reconnect(void)
 	}
 }
 
+/* Runs sql on its own connection; whether it succeeded. */
+static bool pg_admin(const char *sql)
+{
+	PGconn *admin = PQconnectdb(dsn);
+	PGresult *res = PQstatus(admin) == CONNECTION_OK ? PQexec(admin, sql) : NULL;
+	bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
+
+	PQclear(res);
+	PQfinish(admin);
+	return ok;
+}
+
+/* A commit that fails (a deferred trigger here; a serialization failure at
+ * COMMIT in SERIALIZABLE databases) in a pipeline: the nonce's redemption
+ * with a read ahead, and a batched write. The call fails, nothing is
+ * written, and the connection still serves the next statements (libpq
+ * left in pipeline mode would refuse them all). */
+static void test_pg_commit_fails(void)
+{
+	struct flint_account *acct = NULL;
+	struct flint_authz *a = NULL;
+
+	CHECK(pg_admin("CREATE FUNCTION flint_test_refuse() RETURNS trigger LANGUAGE plpgsql"
+		       " AS $$ BEGIN RAISE EXCEPTION 'commit refused'; END $$;"
+		       "CREATE CONSTRAINT TRIGGER flint_test_nonce AFTER INSERT ON used_nonces"
+		       " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW"
+		       " WHEN (NEW.value = 'commit-fails') EXECUTE FUNCTION flint_test_refuse();"
+		       "CREATE CONSTRAINT TRIGGER flint_test_authz AFTER INSERT ON authzs"
+		       " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW"
+		       " WHEN (NEW.id = 'cf-az') EXECUTE FUNCTION flint_test_refuse();"));
+	flint_store_read_ahead(st, FLINT_READ_AUTHZ, "az1");
+	CHECK(OPS->nonce_use_account_get(st, "commit-fails", 100, "acct1", &acct) < 0);
+	CHECK(acct == NULL);
+	CHECK_INT(OPS->authz_get(st, "az1", &a), 0);
+	CHECK(a && !strcmp(a->id, "az1"));
+	flint_authz_free(a);
+	a = NULL;
+	CHECK_INT(OPS->nonce_use(st, "after-commit-fails", 100), 0);
+	{
+		struct flint_challenge c[] = {chal("cf-c1", "http-01", "cf-t1")};
+		struct flint_authz az = {.id = "cf-az", .account_id = "acct1", .ident_type = "dns",
+					 .ident_value = "cf.example.org", .status = "pending",
+					 .expires = 5000, .created = 1005, .challenges = c,
+					 .n_challenges = 1};
+
+		CHECK(OPS->authz_insert(st, &az) < 0);
+		CHECK_INT(OPS->authz_get(st, "cf-az", &a), FLINT_ENOTFOUND);
+		CHECK_INT(OPS->authz_get(st, "az1", &a), 0);
+		flint_authz_free(a);
+	}
+	CHECK(pg_admin("DROP TRIGGER flint_test_nonce ON used_nonces;"
+		       "DROP TRIGGER flint_test_authz ON authzs;"
+		       "DROP FUNCTION flint_test_refuse();"));
+}
+
 static void rm_tmpdir(void)
 {
 	DIR *d = opendir(tmpdir);
@@ -1966,9 +2021,10 @@ int main(void)
 		RUN(test_leases);
 		RUN(test_claim_race);
 		RUN(test_account_jwk_cache);
-		if (dsn != dbpath)
+		if (dsn != dbpath) {
 			RUN(test_pg_reconnect);
-		else {
+			RUN(test_pg_commit_fails);
+		} else {
 			RUN(test_sqlite_other_connection);
 			RUN(test_sqlite_account_other_process);
 			RUN(test_sqlite_checkpointer);

@@ -577,6 +577,45 @@ static PGresult *ahead_take(struct pg_store *q, enum stmt_id id, const struct pa
 	return res;
 }
 
+/* Reads what a pipeline still holds up to its sync (sending the sync first
+ * when synced is false) and leaves pipeline mode; a connection libpq will not
+ * take out of it is reset, or it would refuse every later statement.
+ * FLINT_EIO when anything but the sync came (a result nobody read, or a
+ * commit's failure, which arrives just before the sync) or the sync never
+ * did. */
+static int pipeline_leave(struct pg_store *q, bool synced)
+{
+	bool sync_seen = false, other = false;
+	int nulls = 0;
+
+	if (synced || PQpipelineSync(q->conn) == 1) {
+		/* one NULL ends each statement's results: two in a row mean
+		 * nothing more is coming */
+		while (!sync_seen && nulls < 2) {
+			PGresult *r = PQgetResult(q->conn);
+
+			if (!r) {
+				if (PQstatus(q->conn) == CONNECTION_BAD)
+					break;
+				nulls++;
+				continue;
+			}
+			nulls = 0;
+			if (PQresultStatus(r) == PGRES_PIPELINE_SYNC)
+				sync_seen = true;
+			else
+				other = true;
+			PQclear(r);
+		}
+	}
+	if (PQexitPipelineMode(q->conn) != 1) {
+		PQreset(q->conn);
+		memset(q->prepared, 0, sizeof(q->prepared));
+		return FLINT_EIO;
+	}
+	return sync_seen && !other ? 0 : FLINT_EIO;
+}
+
 /* Sends the statement `name` and the read ahead in one pipeline: one round
  * trip for both. The server runs them as one implicit transaction, so when
  * either fails neither took effect: then FLINT_EAGAIN, and the caller runs
@@ -587,30 +626,28 @@ static int run_with_ahead(struct pg_store *q, const char *name, int n, const cha
 {
 	const char *key[1] = {q->ahead.key};
 	char ahead_name[16];
-	PGresult *res[2] = {NULL, NULL}, *end;
-	bool ok = true;
+	PGresult *res[2] = {NULL, NULL};
+	bool synced = false, ok = false;
 
 	snprintf(ahead_name, sizeof(ahead_name), "s%d", (int)q->ahead.id);
 	if (prepare(q, q->ahead.id) < 0 || PQenterPipelineMode(q->conn) != 1)
 		return FLINT_EAGAIN;
-	if (PQsendQueryPrepared(q->conn, name, n, values, lengths, formats, 1) != 1 ||
-	    PQsendQueryPrepared(q->conn, ahead_name, 1, key, NULL, NULL, 1) != 1 ||
-	    PQpipelineSync(q->conn) != 1)
-		ok = false;
-	/* each statement's result, then a NULL; then the sync's */
-	for (int i = 0; ok && i < 2; i++) {
-		res[i] = PQgetResult(q->conn);
-		while ((end = PQgetResult(q->conn)) != NULL) {
-			ok = false; /* more than one result: not a plain statement */
+	if (PQsendQueryPrepared(q->conn, name, n, values, lengths, formats, 1) == 1 &&
+	    PQsendQueryPrepared(q->conn, ahead_name, 1, key, NULL, NULL, 1) == 1 &&
+	    PQpipelineSync(q->conn) == 1) {
+		synced = ok = true;
+		/* each statement's result, then the NULL that ends it */
+		for (int i = 0; ok && i < 2; i++) {
+			PGresult *end = NULL;
+
+			res[i] = PQgetResult(q->conn);
+			if (!res[i] || (end = PQgetResult(q->conn)) != NULL)
+				ok = false; /* none, or more than one: pipeline_leave reads on */
 			PQclear(end);
 		}
 	}
-	if (ok) {
-		end = PQgetResult(q->conn);
-		ok = end && PQresultStatus(end) == PGRES_PIPELINE_SYNC;
-		PQclear(end);
-	}
-	if (PQexitPipelineMode(q->conn) != 1)
+	/* the sync, or a commit's failure before it */
+	if (pipeline_leave(q, synced) < 0)
 		ok = false;
 	if (!ok || map_result(res[0]) < 0 || map_result(res[1]) < 0) {
 		PQclear(res[0]);
@@ -640,7 +677,9 @@ static int run(struct pg_store *q, enum stmt_id id, const struct param *p, size_
 	if (n > MAX_PARAMS)
 		return FLINT_EINVAL;
 	if (q->ahead.res) { /* read ahead for this call, or for none: dropped */
-		if ((res = ahead_take(q, id, p, n)) != NULL && !q->batching) {
+		/* never inside a transaction: the row was read before it began */
+		if ((res = ahead_take(q, id, p, n)) != NULL && !q->batching &&
+		    PQtransactionStatus(q->conn) == PQTRANS_IDLE) {
 			*ret = res;
 			return 0;
 		}
@@ -688,6 +727,8 @@ static int run(struct pg_store *q, enum stmt_id id, const struct param *p, size_
 		if (alone && !same && run_with_ahead(q, name, (int)n, values, lengths, formats, ret) == 0)
 			return 0;
 		ahead_drop(q);
+		if ((err = prepare(q, id)) < 0) /* again, if the failure reset the connection */
+			return err;
 	}
 	for (int attempt = 0;; attempt++) {
 		res = PQexecPrepared(q->conn, name, (int)n, values, lengths, formats, 1);
@@ -766,6 +807,7 @@ static int update(struct pg_store *q, enum stmt_id id, const struct param *p, si
 
 static int tx_begin(struct pg_store *q)
 {
+	ahead_drop(q); /* a read ahead is for a statement of its own */
 	return exec_simple(q, "BEGIN");
 }
 
@@ -826,8 +868,12 @@ static int batch_results(struct pg_store *q)
 	}
 	PGresult *sync = PQgetResult(q->conn);
 
-	if (!sync || PQresultStatus(sync) != PGRES_PIPELINE_SYNC)
+	if (!sync || PQresultStatus(sync) != PGRES_PIPELINE_SYNC) {
+		/* the implicit transaction's commit failed (the sync comes after) */
+		if (err == 0)
+			q->retry = is_retryable(sync);
 		err = err < 0 ? err : FLINT_EIO;
+	}
 	PQclear(sync);
 	return err;
 }
@@ -853,7 +899,8 @@ static int in_batch(struct pg_store *q, int (*body)(struct pg_store *q, const vo
 		q->retry = false;
 		err = body(q, arg);
 		q->batching = false;
-		if (PQpipelineSync(q->conn) != 1) {
+		bool synced = PQpipelineSync(q->conn) == 1;
+		if (!synced) {
 			err = FLINT_EIO;
 		} else {
 			int sent_err = err;
@@ -862,7 +909,8 @@ static int in_batch(struct pg_store *q, int (*body)(struct pg_store *q, const vo
 			if (err == 0)
 				err = sent_err;
 		}
-		if (PQexitPipelineMode(q->conn) != 1 && err == 0)
+		/* results left unread (after a failed commit, the sync) */
+		if (PQexitPipelineMode(q->conn) != 1 && pipeline_leave(q, synced) < 0 && err == 0)
 			err = FLINT_EIO;
 		if (err < 0)
 			check_conn(q);

@@ -73,10 +73,21 @@ int flint_account_jwk(const struct flint_account *a, struct flint_jwk **ret)
 	/* the cache keeps its own handle; failing to make one only skips caching */
 	if (flint_jwk_dup(key, &cached) == 0 && (text = strdup(a->jwk_json))) {
 		pthread_mutex_lock(&key_cache.lock);
-		victim = &set[0]; /* an empty way, else the least recently used */
-		for (size_t w = 0; w < KEY_CACHE_WAYS && victim->jwk_json; w++)
-			if (!set[w].jwk_json || set[w].used < victim->used)
+		/* the way another thread stored it in meanwhile, an empty way, else
+		 * the least recently used */
+		victim = NULL;
+		for (size_t w = 0; w < KEY_CACHE_WAYS && !victim; w++)
+			if (set[w].jwk_json && !strcmp(set[w].jwk_json, text))
 				victim = &set[w];
+		for (size_t w = 0; w < KEY_CACHE_WAYS && !victim; w++)
+			if (!set[w].jwk_json)
+				victim = &set[w];
+		if (!victim) {
+			victim = &set[0];
+			for (size_t w = 1; w < KEY_CACHE_WAYS; w++)
+				if (set[w].used < victim->used)
+					victim = &set[w];
+		}
 		free(victim->jwk_json);
 		flint_jwk_free(victim->key);
 		victim->jwk_json = text;

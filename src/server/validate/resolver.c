@@ -33,6 +33,8 @@
 #define RESOLVE_TIMEOUT (-1000)
 #define RESOLVE_REFUSED (-1001) /* the configured server's port is closed */
 #define RESOLVE_FAILED (-1002)  /* another socket error talking to it */
+#define RESOLVE_BADNAME (-1003) /* no query can carry the name */
+#define RESOLVE_BUSY (-1004)    /* every slot of the stub in flight */
 
 #define MAX_PREFETCHED 16
 
@@ -239,7 +241,10 @@ static int start(struct flint_resolver *r, const char *name, int type, struct pe
 		int err = flint_dns_stub_query(r->stub, name, (uint16_t)type, &p->slot);
 		if (err < 0) {
 			pending_free(p);
-			return err == FLINT_ENOMEM ? UB_NOMEM : RESOLVE_FAILED;
+			return err == FLINT_ENOMEM	 ? UB_NOMEM
+			       : err == FLINT_EINVAL	 ? RESOLVE_BADNAME
+			       : err == FLINT_ETOOBIG ? RESOLVE_BUSY
+						      : RESOLVE_FAILED;
 		}
 		*ret_id = -1;
 		*ret_p = p;
@@ -371,6 +376,8 @@ static const char *resolve_strerror(int err)
 	case RESOLVE_TIMEOUT: return "query timed out";
 	case RESOLVE_REFUSED: return "the DNS server's port is closed";
 	case RESOLVE_FAILED: return "the DNS server could not be reached";
+	case RESOLVE_BADNAME: return "the name cannot be put in a query";
+	case RESOLVE_BUSY: return "too many queries in flight";
 	default: return ub_strerror(err);
 	}
 }
