@@ -13,6 +13,7 @@ set -uo pipefail
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # BENCH_DIR REPO FLINTD ACME_LOAD, process control
 CONFIGS=${CONFIGS:-flintd-sqlite flintd-pg1 flintd-pg2 pebble}
+PEBBLE_RETRY=${PEBBLE_RETRY:-1}
 DURATION=${DURATION:-30}   # seconds of acme-load per configuration (0: only COUNT limits)
 COUNT=${COUNT:-0}          # issuances per configuration (0: only DURATION limits)
 CLIENTS=${CLIENTS:-16}
@@ -47,7 +48,7 @@ CTS_MGMT_PORT=$((PORT_BASE + 55))
 say() { echo "[compare $(date +%T)] $*" >&2; }
 usage_fail() { echo "bench/compare.sh: $*" >&2; exit 2; }
 
-for v in DURATION COUNT CLIENTS BURST PEAK PEAK_DURATION THREADS MAX_RETRY_AFTER_MS POLL_MS WRK WRK_DURATION \
+for v in DURATION COUNT CLIENTS BURST PEAK PEAK_DURATION PEBBLE_RETRY THREADS MAX_RETRY_AFTER_MS POLL_MS WRK WRK_DURATION \
 	WRK_CONNECTIONS WRK_THREADS PORT_BASE READY_TIMEOUT; do
 	[[ ${!v} =~ ^[0-9]+$ ]] || usage_fail "$v must be a non-negative integer (got '${!v}')"
 done
@@ -334,7 +335,21 @@ run_config() {
 
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 T0=$(date +%s)
-for c in $CONFIGS; do run_config "$c"; done
+for c in $CONFIGS; do
+	n_failed=${#FAILED[@]}
+	run_config "$c"
+	# Pebble wedges under load now and then (2 of 9 runs when the scale issue
+	# was filed; requests time out and nothing is issued): its figures then
+	# come from a second run on a fresh Pebble, and its status says so.
+	# flintd's failures are never retried.
+	if [ "$c" = pebble ] && [ "${R_STATUS[$c]}" != ok ] && [ "$PEBBLE_RETRY" = 1 ]; then
+		first=${R_STATUS[$c]}
+		say "pebble: $first; once more on a fresh Pebble (PEBBLE_RETRY=0: no second run)"
+		FAILED=("${FAILED[@]:0:n_failed}")
+		run_config "$c"
+		R_STATUS[$c]="${R_STATUS[$c]} (second run; first: $first)"
+	fi
+done
 # the burst: BURST clients start at once (each its TLS handshake, account, order), 3 x
 # BURST issuances; peak RSS is what it measures (Pebble 2.4.0 hangs well below this)
 BURST_LABEL=
