@@ -710,6 +710,76 @@ static void test_read_ahead(void)
 	a = NULL;
 	flint_account_free(acct);
 	acct = NULL;
+	/* another statement with the same id as its only parameter is not the
+	 * read named: it reads for itself */
+	flint_store_read_ahead(st, FLINT_READ_CHALLENGE_WITH_AUTHZ, "c1b");
+	CHECK_INT(OPS->nonce_use_account_get(st, "ra11", 100, "acct1", &acct), 0);
+	CHECK_INT(OPS->challenge_get(st, "c1b", &c), 0);
+	CHECK(c && !strcmp(c->id, "c1b") && !strcmp(c->type, "dns-01") && !strcmp(c->token, "tok1b") &&
+	      !strcmp(c->authz_id, "az1"));
+	flint_challenge_free(c);
+	c = NULL;
+	flint_account_free(acct);
+	acct = NULL;
+	/* an order and its authorizations (ord1: az1, az2), ahead together;
+	 * the authorizations come in the order asked for, whatever the store's */
+	{
+		struct flint_authz *as[2] = {NULL, NULL};
+		char *fwd[] = {"az1", "az2"}, *rev[] = {"az2", "az1"}, *gone[] = {"az1", "no-such"};
+
+		flint_store_read_ahead(st, FLINT_READ_ORDER_AND_AUTHZS, "ord1");
+		CHECK_INT(OPS->nonce_use_account_get(st, "ra9", 100, "acct1", &acct), 0);
+		CHECK_INT(OPS->order_get(st, "ord1", &o), 0);
+		CHECK(o && o->n_authz == 2);
+		CHECK_INT(flint_store_authzs_of_order(st, "ord1", fwd, 2, as), 0);
+		CHECK(as[0] && as[1] && !strcmp(as[0]->id, "az1") && !strcmp(as[1]->id, "az2"));
+		CHECK(as[0] && as[0]->n_challenges == 3 && !strcmp(as[0]->challenges[0].id, "c1a") &&
+		      !strcmp(as[0]->challenges[2].id, "c1c"));
+		CHECK(as[1] && as[1]->n_challenges == 1 && !strcmp(as[1]->status, "deactivated"));
+		for (int i = 0; i < 2; i++) {
+			flint_authz_free(as[i]);
+			as[i] = NULL;
+		}
+		flint_order_free(o);
+		o = NULL;
+		flint_account_free(acct);
+		acct = NULL;
+		CHECK_INT(flint_store_authzs_of_order(st, "ord1", rev, 2, as), 0);
+		CHECK(as[0] && as[1] && !strcmp(as[0]->id, "az2") && !strcmp(as[1]->id, "az1"));
+		for (int i = 0; i < 2; i++) {
+			flint_authz_free(as[i]);
+			as[i] = NULL;
+		}
+		CHECK_INT(flint_store_authzs_of_order(st, "ord1", gone, 2, as), FLINT_ENOTFOUND);
+		CHECK(as[0] == NULL && as[1] == NULL);
+		/* the authorizations asked for first, not the order: read for
+		 * themselves (the order's answer, read ahead under the same id, is
+		 * not theirs) */
+		flint_store_read_ahead(st, FLINT_READ_ORDER_AND_AUTHZS, "ord1");
+		CHECK_INT(OPS->nonce_use_account_get(st, "ra12", 100, "acct1", &acct), 0);
+		CHECK_INT(flint_store_authzs_of_order(st, "ord1", fwd, 2, as), 0);
+		CHECK(as[0] && as[1] && !strcmp(as[0]->id, "az1") && !strcmp(as[1]->id, "az2"));
+		for (int i = 0; i < 2; i++) {
+			flint_authz_free(as[i]);
+			as[i] = NULL;
+		}
+		flint_account_free(acct);
+		acct = NULL;
+		/* a write between the order and its authorizations: they see it */
+		flint_store_read_ahead(st, FLINT_READ_ORDER_AND_AUTHZS, "ord1");
+		CHECK_INT(OPS->nonce_use_account_get(st, "ra10", 100, "acct1", &acct), 0);
+		CHECK_INT(OPS->order_get(st, "ord1", &o), 0);
+		CHECK_INT(OPS->authz_set_status(st, "az2", "deactivated", "revoked"), 0);
+		CHECK_INT(flint_store_authzs_of_order(st, "ord1", fwd, 2, as), 0);
+		CHECK(as[1] && !strcmp(as[1]->status, "revoked"));
+		CHECK_INT(OPS->authz_set_status(st, "az2", "revoked", "deactivated"), 0);
+		for (int i = 0; i < 2; i++)
+			flint_authz_free(as[i]);
+		flint_order_free(o);
+		o = NULL;
+		flint_account_free(acct);
+		acct = NULL;
+	}
 	/* named, then forgotten (the request ended): the next read is fresh
 	 * (and az2 is invalid again, as the tests after this one expect) */
 	flint_store_read_ahead(st, FLINT_READ_AUTHZ, "az2");

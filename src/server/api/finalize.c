@@ -364,7 +364,7 @@ void flint_api_finalize(struct flint_req *r, const char *order_id)
 	char *cert_id = NULL;
 	int rc;
 
-	flint_store_read_ahead(r->store, FLINT_READ_ORDER, order_id);
+	flint_store_read_ahead(r->store, FLINT_READ_ORDER_AND_AUTHZS, order_id);
 	if (flint_req_authenticate(r, FLINT_AUTH_KID) < 0)
 		return;
 	rc = r->store->ops->order_get(r->store, order_id, &o);

@@ -33,9 +33,9 @@ int flint_order_authzs_load(struct flint_req *r, const struct flint_order *o,
 			    struct flint_authz ***ret)
 {
 	struct flint_authz **authzs = calloc(o->n_authz ? o->n_authz : 1, sizeof(*authzs));
-	int rc = authzs ? 0 : FLINT_ENOMEM;
-	for (size_t i = 0; rc == 0 && i < o->n_authz; i++)
-		rc = r->store->ops->authz_get(r->store, o->authz_ids[i], &authzs[i]);
+	int rc = authzs ? flint_store_authzs_of_order(r->store, o->id, o->authz_ids, o->n_authz,
+						      authzs)
+			: FLINT_ENOMEM;
 	if (rc < 0) {
 		flint_order_authzs_free(authzs, o->n_authz);
 		return rc;

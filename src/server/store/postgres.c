@@ -220,6 +220,7 @@ enum stmt_id {
 	S_ORDERS_AFTER,
 	S_ORDER_CURSOR,
 	S_AUTHZ_GET,
+	S_ORDER_AUTHZS,
 	S_AUTHZ_FIND_VALID,
 	S_AUTHZ_COUNT_PENDING,
 	S_AUTHZ_SET_STATUS,
@@ -319,6 +320,10 @@ static const char *const stmt_sql[S_COUNT] = {
 			   " ORDER BY created, ins, id LIMIT $5",
 	[S_ORDER_CURSOR] = "SELECT created, ins FROM orders WHERE id = $1 AND account_id = $2",
 	[S_AUTHZ_GET] = AUTHZ_WITH_CHALLENGES("WHERE id = $1"),
+	/* an order's authorizations, each with its challenges, one after another */
+	[S_ORDER_AUTHZS] = "SELECT " AUTHZ_COLS_A ", " CHALLENGE_COLS_C " FROM (SELECT * FROM authzs"
+			   " WHERE id IN (SELECT authz_id FROM order_authzs WHERE order_id = $1)) a"
+			   " LEFT JOIN challenges c ON c.authz_id = a.id ORDER BY a.id, c.pos",
 	[S_AUTHZ_COUNT_PENDING] = "SELECT count(*) FROM authzs WHERE account_id = $1"
 				  " AND status = 'pending' AND expires > $2",
 	[S_AUTHZ_FIND_VALID] = AUTHZ_WITH_CHALLENGES(
@@ -413,6 +418,8 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_EAB_EXISTS] = "SELECT 1 FROM eab_keys WHERE kid = $1",
 };
 
+#define AHEAD_MAX 2
+
 struct pg_store {
 	struct flint_store base; /* first: callers dispatch through base.ops */
 	PGconn *conn;
@@ -421,12 +428,16 @@ struct pg_store {
 	/* in in_batch: statements are sent (pipeline mode), not waited for */
 	bool batching;
 	size_t batch_sent; /* statements sent in this batch */
-	/* read_ahead: a read (statement id with key as $1) that goes out with
-	 * the next statement, then its answer, for the call that makes it */
+	/* read_ahead: reads (statements with key as $1) that go out with the
+	 * next statement, then their answers, for the calls that make them in
+	 * this order */
 	struct {
-		enum stmt_id id; /* S_COUNT: none */
+		enum stmt_id id[AHEAD_MAX];
+		size_t n;     /* 0: none */
+		size_t taken; /* answers handed out */
+		bool sent;    /* res holds the answers */
 		char *key;
-		PGresult *res; /* its answer, once sent */
+		PGresult *res[AHEAD_MAX];
 	} ahead;
 };
 
@@ -557,21 +568,30 @@ static int prepare(struct pg_store *q, enum stmt_id id)
 static void ahead_drop(struct pg_store *q)
 {
 	free(q->ahead.key);
-	PQclear(q->ahead.res);
-	q->ahead.key = NULL;
-	q->ahead.res = NULL;
-	q->ahead.id = S_COUNT;
+	for (size_t i = 0; i < AHEAD_MAX; i++)
+		PQclear(q->ahead.res[i]);
+	memset(&q->ahead, 0, sizeof(q->ahead));
 }
 
-/* The answer read ahead, when the statement about to run is that read. */
+/* Whether the statement about to run is the next read named ahead. */
+static bool ahead_next_is(const struct pg_store *q, enum stmt_id id, const struct param *p,
+			  size_t n)
+{
+	return q->ahead.taken < q->ahead.n && id == q->ahead.id[q->ahead.taken] && n == 1 &&
+	       p[0].kind == P_TEXT && p[0].text && strcmp(p[0].text, q->ahead.key) == 0;
+}
+
+/* The answer read ahead, when the statement about to run is the next read;
+ * anything else drops them all. */
 static PGresult *ahead_take(struct pg_store *q, enum stmt_id id, const struct param *p, size_t n)
 {
 	PGresult *res = NULL;
 
-	if (q->ahead.res && id == q->ahead.id && n == 1 && p[0].kind == P_TEXT && p[0].text &&
-	    strcmp(p[0].text, q->ahead.key) == 0) {
-		res = q->ahead.res;
-		q->ahead.res = NULL;
+	if (ahead_next_is(q, id, p, n)) {
+		res = q->ahead.res[q->ahead.taken];
+		q->ahead.res[q->ahead.taken++] = NULL;
+		if (q->ahead.taken < q->ahead.n)
+			return res;
 	}
 	ahead_drop(q);
 	return res;
@@ -616,28 +636,35 @@ static int pipeline_leave(struct pg_store *q, bool synced)
 	return sync_seen && !other ? 0 : FLINT_EIO;
 }
 
-/* Sends the statement `name` and the read ahead in one pipeline: one round
- * trip for both. The server runs them as one implicit transaction, so when
- * either fails neither took effect: then FLINT_EAGAIN, and the caller runs
- * its statement alone (the read is forgotten). */
+/* Sends the statement `name` and the reads ahead in one pipeline: one round
+ * trip for all. The server runs them as one implicit transaction, so when
+ * any fails none took effect: then FLINT_EAGAIN, and the caller runs its
+ * statement alone (the reads are forgotten). */
 #define FLINT_EAGAIN 1
 static int run_with_ahead(struct pg_store *q, const char *name, int n, const char *const *values,
 			  const int *lengths, const int *formats, PGresult **ret)
 {
 	const char *key[1] = {q->ahead.key};
-	char ahead_name[16];
-	PGresult *res[2] = {NULL, NULL};
-	bool synced = false, ok = false;
+	PGresult *res[1 + AHEAD_MAX] = {NULL};
+	size_t total = 1 + q->ahead.n;
+	bool synced = false, ok = true;
 
-	snprintf(ahead_name, sizeof(ahead_name), "s%d", (int)q->ahead.id);
-	if (prepare(q, q->ahead.id) < 0 || PQenterPipelineMode(q->conn) != 1)
+	/* prepared first: PQprepare waits for its answer, which pipeline mode forbids */
+	for (size_t i = 0; ok && i < q->ahead.n; i++)
+		ok = prepare(q, q->ahead.id[i]) == 0;
+	if (!ok || PQenterPipelineMode(q->conn) != 1)
 		return FLINT_EAGAIN;
-	if (PQsendQueryPrepared(q->conn, name, n, values, lengths, formats, 1) == 1 &&
-	    PQsendQueryPrepared(q->conn, ahead_name, 1, key, NULL, NULL, 1) == 1 &&
-	    PQpipelineSync(q->conn) == 1) {
-		synced = ok = true;
+	ok = PQsendQueryPrepared(q->conn, name, n, values, lengths, formats, 1) == 1;
+	for (size_t i = 0; ok && i < q->ahead.n; i++) {
+		char ahead_name[16];
+
+		snprintf(ahead_name, sizeof(ahead_name), "s%d", (int)q->ahead.id[i]);
+		ok = PQsendQueryPrepared(q->conn, ahead_name, 1, key, NULL, NULL, 1) == 1;
+	}
+	if (ok && PQpipelineSync(q->conn) == 1) {
+		synced = true;
 		/* each statement's result, then the NULL that ends it */
-		for (int i = 0; ok && i < 2; i++) {
+		for (size_t i = 0; ok && i < total; i++) {
 			PGresult *end = NULL;
 
 			res[i] = PQgetResult(q->conn);
@@ -645,18 +672,24 @@ static int run_with_ahead(struct pg_store *q, const char *name, int n, const cha
 				ok = false; /* none, or more than one: pipeline_leave reads on */
 			PQclear(end);
 		}
+	} else {
+		ok = false;
 	}
 	/* the sync, or a commit's failure before it */
 	if (pipeline_leave(q, synced) < 0)
 		ok = false;
-	if (!ok || map_result(res[0]) < 0 || map_result(res[1]) < 0) {
-		PQclear(res[0]);
-		PQclear(res[1]);
+	for (size_t i = 0; ok && i < total; i++)
+		ok = map_result(res[i]) == 0;
+	if (!ok) {
+		for (size_t i = 0; i < total; i++)
+			PQclear(res[i]);
 		check_conn(q);
 		return FLINT_EAGAIN;
 	}
 	*ret = res[0];
-	q->ahead.res = res[1];
+	for (size_t i = 0; i < q->ahead.n; i++)
+		q->ahead.res[i] = res[1 + i];
+	q->ahead.sent = true;
 	return 0;
 }
 
@@ -676,7 +709,7 @@ static int run(struct pg_store *q, enum stmt_id id, const struct param *p, size_
 
 	if (n > MAX_PARAMS)
 		return FLINT_EINVAL;
-	if (q->ahead.res) { /* read ahead for this call, or for none: dropped */
+	if (q->ahead.sent) { /* read ahead for this call, or for none: dropped */
 		/* never inside a transaction: the row was read before it began */
 		if ((res = ahead_take(q, id, p, n)) != NULL && !q->batching &&
 		    PQtransactionStatus(q->conn) == PQTRANS_IDLE) {
@@ -720,10 +753,9 @@ static int run(struct pg_store *q, enum stmt_id id, const struct param *p, size_
 	/* A statement of its own (no transaction open) is retried here; one in
 	 * a transaction fails it, and in_tx runs the transaction again. */
 	alone = PQtransactionStatus(q->conn) == PQTRANS_IDLE;
-	if (q->ahead.id != S_COUNT) {
-		/* the read ahead goes with this statement, or not at all */
-		bool same = id == q->ahead.id && n == 1 && p[0].kind == P_TEXT && p[0].text &&
-			    strcmp(p[0].text, q->ahead.key) == 0;
+	if (q->ahead.n > 0) {
+		/* the reads ahead go with this statement, or not at all */
+		bool same = ahead_next_is(q, id, p, n);
 		if (alone && !same && run_with_ahead(q, name, (int)n, values, lengths, formats, ret) == 0)
 			return 0;
 		ahead_drop(q);
@@ -1042,42 +1074,48 @@ static int read_account(const PGresult *res, struct flint_account **ret)
 	return read_account_at(res, 0, ret);
 }
 
-/* The AUTHZ_COLS of row 0 from column at on, into a (no challenges). */
-static int read_authz_fields(const PGresult *res, int at, struct flint_authz *a)
+/* The AUTHZ_COLS of row from column at on, into a (no challenges). */
+static int read_authz_row(const PGresult *res, int row, int at, struct flint_authz *a)
 {
 	int err;
 
-	if ((err = col_str(res, 0, at, &a->id)) < 0 ||
-	    (err = col_str(res, 0, at + 1, &a->account_id)) < 0 ||
-	    (err = col_str(res, 0, at + 2, &a->ident_type)) < 0 ||
-	    (err = col_str(res, 0, at + 3, &a->ident_value)) < 0 ||
-	    (err = col_str(res, 0, at + 5, &a->status)) < 0)
+	if ((err = col_str(res, row, at, &a->id)) < 0 ||
+	    (err = col_str(res, row, at + 1, &a->account_id)) < 0 ||
+	    (err = col_str(res, row, at + 2, &a->ident_type)) < 0 ||
+	    (err = col_str(res, row, at + 3, &a->ident_value)) < 0 ||
+	    (err = col_str(res, row, at + 5, &a->status)) < 0)
 		return err;
-	a->wildcard = col_i64(res, 0, at + 4) != 0;
-	a->expires = col_i64(res, 0, at + 6);
-	a->created = col_i64(res, 0, at + 7);
+	a->wildcard = col_i64(res, row, at + 4) != 0;
+	a->expires = col_i64(res, row, at + 6);
+	a->created = col_i64(res, row, at + 7);
 	return 0;
 }
 
-/* An AUTHZ_WITH_CHALLENGES result: the authz from row 0, a challenge per row. */
-static int read_authz(const PGresult *res, struct flint_authz **ret)
+static int read_authz_fields(const PGresult *res, int at, struct flint_authz *a)
+{
+	return read_authz_row(res, 0, at, a);
+}
+
+/* One authz of an AUTHZ_WITH_CHALLENGES-shaped result: its fields from row
+ * first, a challenge per row up to end. */
+static int read_authz_rows(const PGresult *res, int first, int end, struct flint_authz **ret)
 {
 	struct flint_authz *a;
-	int rows = PQntuples(res), err;
+	int err;
 
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return FLINT_ENOMEM;
-	if ((err = read_authz_fields(res, 0, a)) < 0)
+	if ((err = read_authz_row(res, first, 0, a)) < 0)
 		goto out;
-	if (!PQgetisnull(res, 0, 8)) {
-		a->challenges = calloc((size_t)rows, sizeof(*a->challenges));
+	if (!PQgetisnull(res, first, 8)) {
+		a->challenges = calloc((size_t)(end - first), sizeof(*a->challenges));
 		if (!a->challenges) {
 			err = FLINT_ENOMEM;
 			goto out;
 		}
-		for (int i = 0; i < rows; i++) {
-			err = read_challenge(res, i, 8, &a->challenges[i]);
+		for (int i = first; i < end; i++) {
+			err = read_challenge(res, i, 8, &a->challenges[i - first]);
 			if (err < 0)
 				goto out;
 			a->n_challenges++;
@@ -1088,6 +1126,12 @@ static int read_authz(const PGresult *res, struct flint_authz **ret)
 out:
 	flint_authz_free(a);
 	return err;
+}
+
+/* An AUTHZ_WITH_CHALLENGES result: the authz from row 0, a challenge per row. */
+static int read_authz(const PGresult *res, struct flint_authz **ret)
+{
+	return read_authz_rows(res, 0, PQntuples(res), ret);
 }
 
 /* An S_ORDER_GET result: the order from row 0, an authz id per row. */
@@ -1299,7 +1343,6 @@ static int pg_open(const char *dsn, struct flint_store **ret)
 	if (!q)
 		return FLINT_ENOMEM;
 	q->base.ops = &flint_store_postgres;
-	q->ahead.id = S_COUNT;
 	/* A connect_timeout in dsn overrides this default, so that a database
 	 * that does not answer cannot hold an event loop (connect, PQreset) for
 	 * longer than that. */
@@ -1331,20 +1374,22 @@ static int pg_nonce_use(struct flint_store *st, const char *nonce, int64_t expir
 
 static void pg_read_ahead(struct flint_store *st, enum flint_store_read what, const char *id)
 {
-	static const enum stmt_id stmt[] = {
-		[FLINT_READ_NONE] = S_COUNT,
-		[FLINT_READ_AUTHZ] = S_AUTHZ_GET,
-		[FLINT_READ_CHALLENGE_WITH_AUTHZ] = S_CHALLENGE_WITH_AUTHZ,
-		[FLINT_READ_ORDER] = S_ORDER_GET,
-		[FLINT_READ_CERT] = S_CERT_GET,
+	static const enum stmt_id stmt[][AHEAD_MAX] = {
+		[FLINT_READ_NONE] = {S_COUNT, S_COUNT},
+		[FLINT_READ_AUTHZ] = {S_AUTHZ_GET, S_COUNT},
+		[FLINT_READ_CHALLENGE_WITH_AUTHZ] = {S_CHALLENGE_WITH_AUTHZ, S_COUNT},
+		[FLINT_READ_ORDER] = {S_ORDER_GET, S_COUNT},
+		[FLINT_READ_ORDER_AND_AUTHZS] = {S_ORDER_GET, S_ORDER_AUTHZS},
+		[FLINT_READ_CERT] = {S_CERT_GET, S_COUNT},
 	};
 	struct pg_store *q = pg(st);
 
 	ahead_drop(q);
-	if ((size_t)what >= sizeof(stmt) / sizeof(stmt[0]) || stmt[what] == S_COUNT || !id ||
+	if ((size_t)what >= sizeof(stmt) / sizeof(stmt[0]) || stmt[what][0] == S_COUNT || !id ||
 	    !(q->ahead.key = strdup(id)))
 		return;
-	q->ahead.id = stmt[what];
+	for (size_t i = 0; i < AHEAD_MAX && stmt[what][i] != S_COUNT; i++)
+		q->ahead.id[q->ahead.n++] = stmt[what][i];
 }
 
 static int pg_nonce_use_account_get(struct flint_store *st, const char *nonce, int64_t expires,
@@ -1776,6 +1821,47 @@ static int pg_authz_get(struct flint_store *st, const char *id, struct flint_aut
 	return authz_select(pg(st), S_AUTHZ_GET, ARGS(TEXT(id)), ret);
 }
 
+static int pg_authzs_of_order(struct flint_store *st, const char *order_id, char *const *ids,
+			      size_t n, struct flint_authz **ret)
+{
+	PGresult *res = NULL;
+	struct flint_authz *a = NULL;
+	int rows, err = run(pg(st), S_ORDER_AUTHZS, ARGS(TEXT(order_id)), &res);
+
+	if (err < 0)
+		return err;
+	memset(ret, 0, n * sizeof(*ret));
+	rows = PQntuples(res);
+	for (int first = 0, end; first < rows && err == 0; first = end) {
+		const char *id = PQgetvalue(res, first, 0);
+		int len = PQgetlength(res, first, 0);
+
+		for (end = first + 1; end < rows && PQgetlength(res, end, 0) == len &&
+				      memcmp(PQgetvalue(res, end, 0), id, (size_t)len) == 0;
+		     end++)
+			;
+		if ((err = read_authz_rows(res, first, end, &a)) < 0)
+			break;
+		for (size_t i = 0; a && i < n; i++)
+			if (!ret[i] && strcmp(ids[i], a->id) == 0) {
+				ret[i] = a; /* the order's authz_ids are distinct */
+				a = NULL;
+			}
+		flint_authz_free(a); /* not one of ids: the caller's order changed */
+		a = NULL;
+	}
+	for (size_t i = 0; err == 0 && i < n; i++)
+		if (!ret[i])
+			err = FLINT_ENOTFOUND;
+	if (err < 0)
+		for (size_t i = 0; i < n; i++) {
+			flint_authz_free(ret[i]);
+			ret[i] = NULL;
+		}
+	PQclear(res);
+	return err;
+}
+
 static int pg_authz_find_valid(struct flint_store *st, const char *account_id,
 			       const char *ident_type, const char *ident_value, bool wildcard,
 			       int64_t min_expires, struct flint_authz **ret)
@@ -2152,6 +2238,7 @@ const struct flint_store_ops flint_store_postgres = {
 	.nonce_use = pg_nonce_use,
 	.nonce_use_account_get = pg_nonce_use_account_get,
 	.read_ahead = pg_read_ahead,
+	.authzs_of_order = pg_authzs_of_order,
 	.secret = pg_secret,
 	.nonce_purge = pg_nonce_purge,
 	.account_insert = pg_account_insert,

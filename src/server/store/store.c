@@ -120,6 +120,24 @@ void flint_store_read_ahead(struct flint_store *st, enum flint_store_read what, 
 		st->ops->read_ahead(st, what, id);
 }
 
+int flint_store_authzs_of_order(struct flint_store *st, const char *order_id, char *const *ids,
+				size_t n, struct flint_authz **ret)
+{
+	int rc = 0;
+
+	if (st->ops->authzs_of_order)
+		return st->ops->authzs_of_order(st, order_id, ids, n, ret);
+	memset(ret, 0, n * sizeof(*ret));
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = st->ops->authz_get(st, ids[i], &ret[i]);
+	if (rc < 0)
+		for (size_t i = 0; i < n; i++) {
+			flint_authz_free(ret[i]);
+			ret[i] = NULL;
+		}
+	return rc;
+}
+
 /* A libpq conninfo string begins with a "keyword =" (host=..., dbname=...). */
 static bool is_conninfo(const char *dsn)
 {

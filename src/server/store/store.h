@@ -119,6 +119,7 @@ enum flint_store_read {
 	FLINT_READ_AUTHZ,		  /* authz_get(id) */
 	FLINT_READ_CHALLENGE_WITH_AUTHZ, /* challenge_with_authz(id, ...) */
 	FLINT_READ_ORDER,		  /* order_get(id) */
+	FLINT_READ_ORDER_AND_AUTHZS,	  /* order_get(id), then flint_store_authzs_of_order */
 	FLINT_READ_CERT,		  /* cert_get(id) */
 };
 
@@ -148,6 +149,12 @@ struct flint_store_ops {
 	 * by any other call or by FLINT_READ_NONE. What that call returns is
 	 * the same either way, read at most one statement earlier. */
 	void (*read_ahead)(struct flint_store *st, enum flint_store_read what, const char *id);
+	/* Optional (NULL: flint_store_authzs_of_order reads them one by one).
+	 * The authorizations ids[0..n) of order order_id (its authz_ids), each
+	 * with its challenges, into ret[0..n) in that order, in one statement.
+	 * FLINT_ENOTFOUND when any is missing (ret then all NULL). */
+	int (*authzs_of_order)(struct flint_store *st, const char *order_id, char *const *ids,
+			       size_t n, struct flint_authz **ret);
 	/* Forgets used nonces that expired (they fail their own check anyway). */
 	int (*nonce_purge)(struct flint_store *st, int64_t now);
 	/* The shared secret called name: the stored one, or candidate (len bytes)
@@ -321,6 +328,9 @@ const char *flint_store_dsn_redacted(const char *dsn, char *buf, size_t cap);
 int flint_store_open(const char *dsn, struct flint_store **ret);
 /* ops->read_ahead when the backend has one. */
 void flint_store_read_ahead(struct flint_store *st, enum flint_store_read what, const char *id);
+/* ops->authzs_of_order, or authz_get for each id. */
+int flint_store_authzs_of_order(struct flint_store *st, const char *order_id, char *const *ids,
+				size_t n, struct flint_authz **ret);
 static inline void flint_store_close(struct flint_store *st)
 {
 	if (st)
