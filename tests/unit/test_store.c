@@ -765,6 +765,23 @@ static void test_read_ahead(void)
 		}
 		flint_account_free(acct);
 		acct = NULL;
+		/* an order that lists one authorization twice (newOrder never
+		 * makes one): each place gets its own copy */
+		{
+			char *dup[] = {"az1", "az1"};
+			struct flint_order od = {.id = "ord-dup", .account_id = "acct2",
+						 .status = "pending", .expires = 6000, .created = 1001,
+						 .identifiers_json = "[]", .authz_ids = dup, .n_authz = 2};
+
+			CHECK_INT(OPS->order_insert(st, &od, NULL, 0), 0);
+			CHECK_INT(flint_store_authzs_of_order(st, "ord-dup", dup, 2, as), 0);
+			CHECK(as[0] && as[1] && as[0] != as[1] && !strcmp(as[0]->id, "az1") &&
+			      !strcmp(as[1]->id, "az1") && as[1]->n_challenges == 3);
+			for (int i = 0; i < 2; i++) {
+				flint_authz_free(as[i]);
+				as[i] = NULL;
+			}
+		}
 		/* a write between the order and its authorizations: they see it */
 		flint_store_read_ahead(st, FLINT_READ_ORDER_AND_AUTHZS, "ord1");
 		CHECK_INT(OPS->nonce_use_account_get(st, "ra10", 100, "acct1", &acct), 0);

@@ -716,7 +716,10 @@ static int run(struct pg_store *q, enum stmt_id id, const struct param *p, size_
 			*ret = res;
 			return 0;
 		}
-		PQclear(res);
+		if (res) { /* not for a batch or transaction: the rest goes too */
+			PQclear(res);
+			ahead_drop(q);
+		}
 	}
 	snprintf(name, sizeof(name), "s%d", (int)id);
 	if (q->batching && !q->prepared[id])
@@ -1374,22 +1377,24 @@ static int pg_nonce_use(struct flint_store *st, const char *nonce, int64_t expir
 
 static void pg_read_ahead(struct flint_store *st, enum flint_store_read what, const char *id)
 {
-	static const enum stmt_id stmt[][AHEAD_MAX] = {
-		[FLINT_READ_NONE] = {S_COUNT, S_COUNT},
-		[FLINT_READ_AUTHZ] = {S_AUTHZ_GET, S_COUNT},
-		[FLINT_READ_CHALLENGE_WITH_AUTHZ] = {S_CHALLENGE_WITH_AUTHZ, S_COUNT},
-		[FLINT_READ_ORDER] = {S_ORDER_GET, S_COUNT},
-		[FLINT_READ_ORDER_AND_AUTHZS] = {S_ORDER_GET, S_ORDER_AUTHZS},
-		[FLINT_READ_CERT] = {S_CERT_GET, S_COUNT},
+	static const struct {
+		size_t n; /* FLINT_READ_NONE: 0 */
+		enum stmt_id id[AHEAD_MAX];
+	} reads[] = {
+		[FLINT_READ_AUTHZ] = {1, {S_AUTHZ_GET}},
+		[FLINT_READ_CHALLENGE_WITH_AUTHZ] = {1, {S_CHALLENGE_WITH_AUTHZ}},
+		[FLINT_READ_ORDER] = {1, {S_ORDER_GET}},
+		[FLINT_READ_ORDER_AND_AUTHZS] = {2, {S_ORDER_GET, S_ORDER_AUTHZS}},
+		[FLINT_READ_CERT] = {1, {S_CERT_GET}},
 	};
 	struct pg_store *q = pg(st);
 
 	ahead_drop(q);
-	if ((size_t)what >= sizeof(stmt) / sizeof(stmt[0]) || stmt[what][0] == S_COUNT || !id ||
+	if ((size_t)what >= sizeof(reads) / sizeof(reads[0]) || reads[what].n == 0 || !id ||
 	    !(q->ahead.key = strdup(id)))
 		return;
-	for (size_t i = 0; i < AHEAD_MAX && stmt[what][i] != S_COUNT; i++)
-		q->ahead.id[q->ahead.n++] = stmt[what][i];
+	q->ahead.n = reads[what].n;
+	memcpy(q->ahead.id, reads[what].id, sizeof(q->ahead.id));
 }
 
 static int pg_nonce_use_account_get(struct flint_store *st, const char *nonce, int64_t expires,
@@ -1826,11 +1831,11 @@ static int pg_authzs_of_order(struct flint_store *st, const char *order_id, char
 {
 	PGresult *res = NULL;
 	struct flint_authz *a = NULL;
-	int rows, err = run(pg(st), S_ORDER_AUTHZS, ARGS(TEXT(order_id)), &res);
+	int rows, err;
 
-	if (err < 0)
-		return err;
 	memset(ret, 0, n * sizeof(*ret));
+	if ((err = run(pg(st), S_ORDER_AUTHZS, ARGS(TEXT(order_id)), &res)) < 0)
+		return err;
 	rows = PQntuples(res);
 	for (int first = 0, end; first < rows && err == 0; first = end) {
 		const char *id = PQgetvalue(res, first, 0);
@@ -1844,15 +1849,17 @@ static int pg_authzs_of_order(struct flint_store *st, const char *order_id, char
 			break;
 		for (size_t i = 0; a && i < n; i++)
 			if (!ret[i] && strcmp(ids[i], a->id) == 0) {
-				ret[i] = a; /* the order's authz_ids are distinct */
+				ret[i] = a;
 				a = NULL;
 			}
-		flint_authz_free(a); /* not one of ids: the caller's order changed */
+		flint_authz_free(a); /* not one of ids, or one already placed */
 		a = NULL;
 	}
+	/* an id the result did not give: one listed twice (newOrder never makes
+	 * such an order; read it again rather than share it), or gone */
 	for (size_t i = 0; err == 0 && i < n; i++)
 		if (!ret[i])
-			err = FLINT_ENOTFOUND;
+			err = pg_authz_get(st, ids[i], &ret[i]);
 	if (err < 0)
 		for (size_t i = 0; i < n; i++) {
 			flint_authz_free(ret[i]);
