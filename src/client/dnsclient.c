@@ -15,7 +15,7 @@ int flint_dns_exchange(const char *host, int port, const uint8_t *msg, size_t le
 		       uint8_t **ret, size_t *ret_len, char **ret_err)
 {
 	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM}, *res = NULL;
-	long long deadline = flint_dns_stub_now_ms() + (timeout_ms > 0 ? timeout_ms : 5000);
+	long long deadline = flint_now_ms() + (timeout_ms > 0 ? timeout_ms : 5000);
 	struct flint_dns_stub *stub = NULL;
 	char portstr[8];
 	int slot, r, gai;

@@ -32,14 +32,6 @@ bool flint_interrupted(void)
 	return stop_flag != 0;
 }
 
-long long flint_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int flint_sleep_ms(long ms)
 {
 	long long end = flint_now_ms() + (ms > 0 ? ms : 0);

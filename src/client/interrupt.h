@@ -11,7 +11,6 @@ void flint_interrupt_install(void);
 bool flint_interrupted(void);
 /* Sleeps ms milliseconds, stopping early when interrupted; 0 or FLINT_EIO (interrupted). */
 int flint_sleep_ms(long ms);
-/* Monotonic milliseconds. */
-long long flint_now_ms(void);
+#include "timefmt.h" /* flint_now_ms */
 
 #endif

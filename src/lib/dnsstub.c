@@ -10,12 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "dnsmsg.h"
 #include "error.h"
 #include "random.h"
+#include "timefmt.h"
 
 #define RESEND_FIRST_MS 1000 /* then doubling, until the deadline */
 #define UDP_RECV_MAX 4096    /* servers should send at most 512 without EDNS; tolerate more */
@@ -42,14 +42,6 @@ struct flint_dns_stub {
 	bool (*interrupted)(void);
 	struct stub_slot slot[FLINT_DNS_STUB_MAX];
 };
-
-long long flint_dns_stub_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int flint_dns_server_parse(const char *server, char **ret_host, int *ret_port)
 {
@@ -297,7 +289,7 @@ static int enqueue(struct flint_dns_stub *s, uint8_t *msg, size_t len, bool loos
 	sl->msg = msg;
 	sl->len = len;
 	sl->resend_gap = RESEND_FIRST_MS;
-	sl->resend_at = flint_dns_stub_now_ms() + RESEND_FIRST_MS;
+	sl->resend_at = flint_now_ms() + RESEND_FIRST_MS;
 	if (len <= FLINT_DNS_UDP_MAX)
 		send_udp(s, sl); /* lost: the resend tells; refused: the wait */
 	*ret_slot = i;
@@ -374,7 +366,7 @@ static int drain(struct flint_dns_stub *s, const struct stub_slot *want)
 static int wait_fd(int fd, short events, long long deadline, bool (*interrupted)(void))
 {
 	for (;;) {
-		long long left = deadline - flint_dns_stub_now_ms();
+		long long left = deadline - flint_now_ms();
 		struct pollfd p = {.fd = fd, .events = events};
 		int n;
 
@@ -512,7 +504,7 @@ static int wait_udp(struct flint_dns_stub *s, struct stub_slot *sl, long long de
 			errno = sl->err;
 			return FLINT_EIO;
 		}
-		now = flint_dns_stub_now_ms();
+		now = flint_now_ms();
 		if (now >= deadline) {
 			errno = ETIMEDOUT;
 			return FLINT_EIO;

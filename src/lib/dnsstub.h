@@ -41,7 +41,7 @@ int flint_dns_stub_query(struct flint_dns_stub *s, const char *name, uint16_t ty
  * query's, its response may leave out the question (some servers' FORMERR). */
 int flint_dns_stub_send(struct flint_dns_stub *s, const uint8_t *msg, size_t len, int *ret_slot);
 
-/* Waits for slot's response until deadline_ms (flint_dns_stub_now_ms's clock),
+/* Waits for slot's response until deadline_ms (flint_now_ms's clock, timefmt.h),
  * keeping the responses to other slots that arrive meanwhile, then releases
  * the slot. 0 and *ret (malloc'd, *ret_len bytes); FLINT_EIO with errno
  * ETIMEDOUT, ECONNREFUSED (the server's port is closed), EINTR or another
@@ -52,7 +52,6 @@ int flint_dns_stub_wait(struct flint_dns_stub *s, int slot, long long deadline_m
 void flint_dns_stub_cancel(struct flint_dns_stub *s, int slot);
 /* Messages in flight (sent, their slot not yet released). */
 size_t flint_dns_stub_pending(const struct flint_dns_stub *s);
-long long flint_dns_stub_now_ms(void); /* CLOCK_MONOTONIC */
 
 /* Whether a (alen bytes, from the network) responds to q (our own message):
  * same ID and opcode, QR set, and q's question, the name compared without

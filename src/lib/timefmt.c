@@ -97,3 +97,11 @@ int flint_time_parse(const char *s, int64_t *ret)
 	*ret = (int64_t)t - (int64_t)sign * (oh * 3600 + om * 60);
 	return 0;
 }
+
+long long flint_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

@@ -20,6 +20,7 @@
 #include "dnsmsg.h"
 #include "dnsstub.h"
 #include "error.h"
+#include "timefmt.h"
 
 #define ROOT_KEY_FILE "/usr/share/dns/root.key"
 #define RR_TYPE_A 1
@@ -313,7 +314,7 @@ size_t flint_resolver_prefetched(const struct flint_resolver *r)
 /* The stub's answer to p (started by start()) within timeout_ms. */
 static int stub_wait(struct flint_resolver *r, struct pending *p)
 {
-	long long deadline = flint_dns_stub_now_ms() + r->timeout_ms;
+	long long deadline = flint_now_ms() + r->timeout_ms;
 	int err = flint_dns_stub_wait(r->stub, p->slot, deadline, &p->packet, &p->len);
 
 	if (err < 0)
