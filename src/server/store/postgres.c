@@ -192,11 +192,12 @@ static const char *const migrations[] = {
 	" reason, names_json, profile"
 #define CERT_COLS CERT_INSERT_COLS ", replaced_by, ari_start, ari_end, ari_explanation"
 
-/* An authz and its challenges in one statement (one snapshot): the authz
- * columns repeat on every row, the challenge columns follow, NULL without any. */
+/* Authzs and their challenges in one statement (one snapshot): each authz's
+ * rows together, its columns repeated on every row, the challenge columns
+ * following in position order, NULL without any. */
 #define AUTHZ_WITH_CHALLENGES(where)                                                   \
 	"SELECT " AUTHZ_COLS_A ", " CHALLENGE_COLS_C " FROM (SELECT * FROM authzs " where \
-	") a LEFT JOIN challenges c ON c.authz_id = a.id ORDER BY c.pos"
+	") a LEFT JOIN challenges c ON c.authz_id = a.id ORDER BY a.id, c.pos"
 
 enum stmt_id {
 	S_NONCE_USE,
@@ -320,10 +321,8 @@ static const char *const stmt_sql[S_COUNT] = {
 			   " ORDER BY created, ins, id LIMIT $5",
 	[S_ORDER_CURSOR] = "SELECT created, ins FROM orders WHERE id = $1 AND account_id = $2",
 	[S_AUTHZ_GET] = AUTHZ_WITH_CHALLENGES("WHERE id = $1"),
-	/* an order's authorizations, each with its challenges, one after another */
-	[S_ORDER_AUTHZS] = "SELECT " AUTHZ_COLS_A ", " CHALLENGE_COLS_C " FROM (SELECT * FROM authzs"
-			   " WHERE id IN (SELECT authz_id FROM order_authzs WHERE order_id = $1)) a"
-			   " LEFT JOIN challenges c ON c.authz_id = a.id ORDER BY a.id, c.pos",
+	[S_ORDER_AUTHZS] = AUTHZ_WITH_CHALLENGES(
+		"WHERE id IN (SELECT authz_id FROM order_authzs WHERE order_id = $1)"),
 	[S_AUTHZ_COUNT_PENDING] = "SELECT count(*) FROM authzs WHERE account_id = $1"
 				  " AND status = 'pending' AND expires > $2",
 	[S_AUTHZ_FIND_VALID] = AUTHZ_WITH_CHALLENGES(
@@ -1094,11 +1093,6 @@ static int read_authz_row(const PGresult *res, int row, int at, struct flint_aut
 	return 0;
 }
 
-static int read_authz_fields(const PGresult *res, int at, struct flint_authz *a)
-{
-	return read_authz_row(res, 0, at, a);
-}
-
 /* One authz of an AUTHZ_WITH_CHALLENGES-shaped result: its fields from row
  * first, a challenge per row up to end. */
 static int read_authz_rows(const PGresult *res, int first, int end, struct flint_authz **ret)
@@ -1833,7 +1827,6 @@ static int pg_authzs_of_order(struct flint_store *st, const char *order_id, char
 	struct flint_authz *a = NULL;
 	int rows, err;
 
-	memset(ret, 0, n * sizeof(*ret));
 	if ((err = run(pg(st), S_ORDER_AUTHZS, ARGS(TEXT(order_id)), &res)) < 0)
 		return err;
 	rows = PQntuples(res);
@@ -1855,16 +1848,6 @@ static int pg_authzs_of_order(struct flint_store *st, const char *order_id, char
 		flint_authz_free(a); /* not one of ids, or one already placed */
 		a = NULL;
 	}
-	/* an id the result did not give: one listed twice (newOrder never makes
-	 * such an order; read it again rather than share it), or gone */
-	for (size_t i = 0; err == 0 && i < n; i++)
-		if (!ret[i])
-			err = pg_authz_get(st, ids[i], &ret[i]);
-	if (err < 0)
-		for (size_t i = 0; i < n; i++) {
-			flint_authz_free(ret[i]);
-			ret[i] = NULL;
-		}
 	PQclear(res);
 	return err;
 }
@@ -1919,7 +1902,7 @@ static int pg_challenge_with_authz(struct flint_store *st, const char *id,
 		c = NULL;
 	}
 	if (err == 0)
-		err = read_authz_fields(res, 7, a);
+		err = read_authz_row(res, 0, 7, a);
 	if (err == 0 && ret_account)
 		err = read_account_at(res, 15, &acct);
 	if (err == 0) {

@@ -125,11 +125,13 @@ int flint_store_authzs_of_order(struct flint_store *st, const char *order_id, ch
 {
 	int rc = 0;
 
-	if (st->ops->authzs_of_order)
-		return st->ops->authzs_of_order(st, order_id, ids, n, ret);
 	memset(ret, 0, n * sizeof(*ret));
+	if (st->ops->authzs_of_order)
+		rc = st->ops->authzs_of_order(st, order_id, ids, n, ret);
+	/* what that did not give (an id listed twice gets its own copy), or all */
 	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = st->ops->authz_get(st, ids[i], &ret[i]);
+		if (!ret[i])
+			rc = st->ops->authz_get(st, ids[i], &ret[i]);
 	if (rc < 0)
 		for (size_t i = 0; i < n; i++) {
 			flint_authz_free(ret[i]);

@@ -112,7 +112,7 @@ struct flint_claim {
 	size_t limit;        /* at most this many rows (> 0) */
 };
 
-/* The read a request makes first after authenticating, named before it
+/* The reads a request makes first after authenticating, named before it
  * authenticates (flint_store_read_ahead). */
 enum flint_store_read {
 	FLINT_READ_NONE,
@@ -142,17 +142,20 @@ struct flint_store_ops {
 	 * account, or NULL when there is no such account. */
 	int (*nonce_use_account_get)(struct flint_store *st, const char *nonce, int64_t expires,
 				     const char *account_id, struct flint_account **ret);
-	/* Optional (NULL where it would gain nothing). The read `what` of id
-	 * may go out with the next statement (on PostgreSQL, in its round
-	 * trip: a request's read with its nonce's redemption); its answer is
-	 * kept for the next call if that call is this very read, and forgotten
-	 * by any other call or by FLINT_READ_NONE. What that call returns is
-	 * the same either way, read at most one statement earlier. */
+	/* Optional (NULL where it would gain nothing). The reads `what` names
+	 * (of id) may go out with the next statement (on PostgreSQL, in its
+	 * round trip: a request's reads with its nonce's redemption); their
+	 * answers are kept for the calls that make exactly those reads next, in
+	 * that order, and forgotten by any other call or by FLINT_READ_NONE.
+	 * What those calls return is the same either way, read a statement or
+	 * two earlier. */
 	void (*read_ahead)(struct flint_store *st, enum flint_store_read what, const char *id);
 	/* Optional (NULL: flint_store_authzs_of_order reads them one by one).
-	 * The authorizations ids[0..n) of order order_id (its authz_ids), each
-	 * with its challenges, into ret[0..n) in that order, in one statement.
-	 * FLINT_ENOTFOUND when any is missing (ret then all NULL). */
+	 * The authorizations of order order_id, each with its challenges, in
+	 * one statement: each into the still-empty ret[i] (ret zeroed by the
+	 * caller) whose ids[i] names it. What stays empty (an id listed twice,
+	 * a row gone) flint_store_authzs_of_order reads by authz_get; on
+	 * failure it frees what ret holds. */
 	int (*authzs_of_order)(struct flint_store *st, const char *order_id, char *const *ids,
 			       size_t n, struct flint_authz **ret);
 	/* Forgets used nonces that expired (they fail their own check anyway). */
@@ -328,7 +331,9 @@ const char *flint_store_dsn_redacted(const char *dsn, char *buf, size_t cap);
 int flint_store_open(const char *dsn, struct flint_store **ret);
 /* ops->read_ahead when the backend has one. */
 void flint_store_read_ahead(struct flint_store *st, enum flint_store_read what, const char *id);
-/* ops->authzs_of_order, or authz_get for each id. */
+/* The authorizations ids[0..n) of order order_id into ret[0..n), in that
+ * order: ops->authzs_of_order, then authz_get for each it did not give (all
+ * without it). FLINT_ENOTFOUND when any is missing (ret then all NULL). */
 int flint_store_authzs_of_order(struct flint_store *st, const char *order_id, char *const *ids,
 				size_t n, struct flint_authz **ret);
 static inline void flint_store_close(struct flint_store *st)
