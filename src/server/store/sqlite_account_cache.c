@@ -23,7 +23,7 @@ struct slot {
 	struct flint_account *account; /* NULL: empty */
 	uint64_t generation;
 	int64_t stored;
-	uint64_t used; /* the cache's tick when last found or stored */
+	uint64_t used; /* the cache's tick when last found or stored; 0 while empty */
 };
 
 struct flint_sq_account_cache {
@@ -168,10 +168,10 @@ void flint_sq_account_cache_put(struct flint_sq_account_cache *c, const struct f
 		return;
 	pthread_mutex_lock(&c->lock);
 	struct slot *set = set_of(c, a->id), *s = find(set, a->id);
-	if (!s) { /* an empty way, else the least recently used */
+	if (!s) { /* the least recently used way (an empty one first: its use is 0) */
 		s = &set[0];
-		for (size_t w = 0; w < FLINT_SQ_ACCOUNT_CACHE_WAYS && s->account; w++)
-			if (!set[w].account || set[w].used < s->used)
+		for (size_t w = 1; w < FLINT_SQ_ACCOUNT_CACHE_WAYS; w++)
+			if (set[w].used < s->used)
 				s = &set[w];
 	}
 	flint_account_free(s->account);

@@ -26,7 +26,7 @@
 struct key_slot {
 	char *jwk_json; /* NULL: empty */
 	struct flint_jwk *key;
-	uint64_t used; /* key_cache.tick when last found or stored */
+	uint64_t used; /* key_cache.tick when last found or stored; 0 while empty */
 };
 
 static struct {
@@ -44,10 +44,19 @@ static struct key_slot *key_set(const char *s)
 	return key_cache.slot[h % KEY_CACHE_SETS];
 }
 
+/* Under the lock: the way of set holding text, or NULL. */
+static struct key_slot *key_find(struct key_slot *set, const char *text)
+{
+	for (size_t w = 0; w < KEY_CACHE_WAYS; w++)
+		if (set[w].jwk_json && !strcmp(set[w].jwk_json, text))
+			return &set[w];
+	return NULL;
+}
+
 int flint_account_jwk(const struct flint_account *a, struct flint_jwk **ret)
 {
 	struct flint_jwk *key = NULL, *cached = NULL;
-	struct key_slot *set, *victim;
+	struct key_slot *set, *slot;
 	char *text = NULL;
 	json_t *doc;
 	int rc = FLINT_ENOTFOUND;
@@ -56,12 +65,10 @@ int flint_account_jwk(const struct flint_account *a, struct flint_jwk **ret)
 		return FLINT_EINVAL;
 	set = key_set(a->jwk_json);
 	pthread_mutex_lock(&key_cache.lock);
-	for (size_t w = 0; w < KEY_CACHE_WAYS; w++)
-		if (set[w].jwk_json && !strcmp(set[w].jwk_json, a->jwk_json)) {
-			set[w].used = ++key_cache.tick;
-			rc = flint_jwk_dup(set[w].key, ret);
-			break;
-		}
+	if ((slot = key_find(set, a->jwk_json))) {
+		slot->used = ++key_cache.tick;
+		rc = flint_jwk_dup(slot->key, ret);
+	}
 	pthread_mutex_unlock(&key_cache.lock);
 	if (rc != FLINT_ENOTFOUND)
 		return rc;
@@ -73,26 +80,19 @@ int flint_account_jwk(const struct flint_account *a, struct flint_jwk **ret)
 	/* the cache keeps its own handle; failing to make one only skips caching */
 	if (flint_jwk_dup(key, &cached) == 0 && (text = strdup(a->jwk_json))) {
 		pthread_mutex_lock(&key_cache.lock);
-		/* the way another thread stored it in meanwhile, an empty way, else
-		 * the least recently used */
-		victim = NULL;
-		for (size_t w = 0; w < KEY_CACHE_WAYS && !victim; w++)
-			if (set[w].jwk_json && !strcmp(set[w].jwk_json, text))
-				victim = &set[w];
-		for (size_t w = 0; w < KEY_CACHE_WAYS && !victim; w++)
-			if (!set[w].jwk_json)
-				victim = &set[w];
-		if (!victim) {
-			victim = &set[0];
+		/* the way another thread stored it in meanwhile, else the least
+		 * recently used (an empty one first: its use is 0) */
+		if (!(slot = key_find(set, text))) {
+			slot = &set[0];
 			for (size_t w = 1; w < KEY_CACHE_WAYS; w++)
-				if (set[w].used < victim->used)
-					victim = &set[w];
+				if (set[w].used < slot->used)
+					slot = &set[w];
 		}
-		free(victim->jwk_json);
-		flint_jwk_free(victim->key);
-		victim->jwk_json = text;
-		victim->key = cached;
-		victim->used = ++key_cache.tick;
+		free(slot->jwk_json);
+		flint_jwk_free(slot->key);
+		slot->jwk_json = text;
+		slot->key = cached;
+		slot->used = ++key_cache.tick;
 		pthread_mutex_unlock(&key_cache.lock);
 		cached = NULL;
 	}
