@@ -642,6 +642,26 @@ static void insert_simple_authz(const char *id, const char *acct, const char *va
 	CHECK_INT(OPS->order_insert(st, &o, &az, 1), 0);
 }
 
+/* Names what a request reads first, then redeems nonce for acct1 as the
+ * request's authentication does. */
+static void ahead_then_redeem(enum flint_store_read what, const char *id, const char *nonce)
+{
+	struct flint_account *acct = NULL;
+
+	flint_store_read_ahead(st, what, id);
+	CHECK_INT(OPS->nonce_use_account_get(st, nonce, 100, "acct1", &acct), 0);
+	CHECK(acct && !strcmp(acct->id, "acct1"));
+	flint_account_free(acct);
+}
+
+static void authzs_free(struct flint_authz **as, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		flint_authz_free(as[i]);
+		as[i] = NULL;
+	}
+}
+
 /* flint_store_read_ahead: a read named before the nonce's redemption (on
  * PostgreSQL it goes out in the same round trip) is what the next call
  * returns when that call is the read, and never stands in for another read
@@ -650,17 +670,13 @@ static void insert_simple_authz(const char *id, const char *acct, const char *va
 static void read_ahead_authz(const char *ahead, const char *nonce, const char *get,
 			     const char *want_status)
 {
-	struct flint_account *acct = NULL;
 	struct flint_authz *a = NULL;
 
-	flint_store_read_ahead(st, FLINT_READ_AUTHZ, ahead);
-	CHECK_INT(OPS->nonce_use_account_get(st, nonce, 100, "acct1", &acct), 0);
-	CHECK(acct && !strcmp(acct->id, "acct1"));
+	ahead_then_redeem(FLINT_READ_AUTHZ, ahead, nonce);
 	CHECK_INT(OPS->authz_get(st, get, &a), 0);
 	CHECK(a && !strcmp(a->id, get) && !strcmp(a->status, want_status) && a->n_challenges > 0);
 	/* the redemption took effect */
 	CHECK_INT(OPS->nonce_use(st, nonce, 100), FLINT_ECONFLICT);
-	flint_account_free(acct);
 	flint_authz_free(a);
 }
 
@@ -675,60 +691,44 @@ static void test_read_ahead(void)
 	read_ahead_authz("az1", "ra1", "az1", "valid");
 	read_ahead_authz("az1", "ra2", "az2", "invalid"); /* another id: its own */
 	/* a write between the redemption and the read: the read sees it */
-	flint_store_read_ahead(st, FLINT_READ_AUTHZ, "az2");
-	CHECK_INT(OPS->nonce_use_account_get(st, "ra3", 100, "acct1", &acct), 0);
+	ahead_then_redeem(FLINT_READ_AUTHZ, "az2", "ra3");
 	CHECK_INT(OPS->authz_set_status(st, "az2", "invalid", "deactivated"), 0);
 	CHECK_INT(OPS->authz_get(st, "az2", &a), 0);
 	CHECK(a && !strcmp(a->status, "deactivated"));
 	flint_authz_free(a);
 	a = NULL;
-	flint_account_free(acct);
-	acct = NULL;
 	/* a used nonce: refused, and the read after it is still right */
 	flint_store_read_ahead(st, FLINT_READ_AUTHZ, "az1");
 	CHECK_INT(OPS->nonce_use_account_get(st, "ra1", 100, "acct1", &acct), FLINT_ECONFLICT);
 	CHECK(acct == NULL);
 	read_ahead_authz("az2", "ra4", "az2", "deactivated");
 	/* missing rows */
-	flint_store_read_ahead(st, FLINT_READ_ORDER, "no-such-order");
-	CHECK_INT(OPS->nonce_use_account_get(st, "ra5", 100, "acct1", &acct), 0);
+	ahead_then_redeem(FLINT_READ_ORDER, "no-such-order", "ra5");
 	CHECK_INT(OPS->order_get(st, "no-such-order", &o), FLINT_ENOTFOUND);
-	flint_account_free(acct);
-	acct = NULL;
-	flint_store_read_ahead(st, FLINT_READ_CERT, "no-such-cert");
-	CHECK_INT(OPS->nonce_use_account_get(st, "ra6", 100, "acct1", &acct), 0);
+	ahead_then_redeem(FLINT_READ_CERT, "no-such-cert", "ra6");
 	CHECK_INT(OPS->cert_get(st, "no-such-cert", &cert), FLINT_ENOTFOUND);
-	flint_account_free(acct);
-	acct = NULL;
 	/* a challenge with its authorization */
-	flint_store_read_ahead(st, FLINT_READ_CHALLENGE_WITH_AUTHZ, "c1b");
-	CHECK_INT(OPS->nonce_use_account_get(st, "ra7", 100, "acct1", &acct), 0);
+	ahead_then_redeem(FLINT_READ_CHALLENGE_WITH_AUTHZ, "c1b", "ra7");
 	CHECK_INT(OPS->challenge_with_authz(st, "c1b", &c, &a, NULL), 0);
 	CHECK(c && a && !strcmp(c->id, "c1b") && !strcmp(a->id, "az1") && a->n_challenges == 0);
 	flint_challenge_free(c);
 	flint_authz_free(a);
 	a = NULL;
-	flint_account_free(acct);
-	acct = NULL;
 	/* another statement with the same id as its only parameter is not the
 	 * read named: it reads for itself */
-	flint_store_read_ahead(st, FLINT_READ_CHALLENGE_WITH_AUTHZ, "c1b");
-	CHECK_INT(OPS->nonce_use_account_get(st, "ra11", 100, "acct1", &acct), 0);
+	ahead_then_redeem(FLINT_READ_CHALLENGE_WITH_AUTHZ, "c1b", "ra11");
 	CHECK_INT(OPS->challenge_get(st, "c1b", &c), 0);
 	CHECK(c && !strcmp(c->id, "c1b") && !strcmp(c->type, "dns-01") && !strcmp(c->token, "tok1b") &&
 	      !strcmp(c->authz_id, "az1"));
 	flint_challenge_free(c);
 	c = NULL;
-	flint_account_free(acct);
-	acct = NULL;
 	/* an order and its authorizations (ord1: az1, az2), ahead together;
 	 * the authorizations come in the order asked for, whatever the store's */
 	{
 		struct flint_authz *as[2] = {NULL, NULL};
 		char *fwd[] = {"az1", "az2"}, *rev[] = {"az2", "az1"}, *gone[] = {"az1", "no-such"};
 
-		flint_store_read_ahead(st, FLINT_READ_ORDER_AND_AUTHZS, "ord1");
-		CHECK_INT(OPS->nonce_use_account_get(st, "ra9", 100, "acct1", &acct), 0);
+		ahead_then_redeem(FLINT_READ_ORDER_AND_AUTHZS, "ord1", "ra9");
 		CHECK_INT(OPS->order_get(st, "ord1", &o), 0);
 		CHECK(o && o->n_authz == 2);
 		CHECK_INT(flint_store_authzs_of_order(st, "ord1", fwd, 2, as), 0);
@@ -736,35 +736,21 @@ static void test_read_ahead(void)
 		CHECK(as[0] && as[0]->n_challenges == 3 && !strcmp(as[0]->challenges[0].id, "c1a") &&
 		      !strcmp(as[0]->challenges[2].id, "c1c"));
 		CHECK(as[1] && as[1]->n_challenges == 1 && !strcmp(as[1]->status, "deactivated"));
-		for (int i = 0; i < 2; i++) {
-			flint_authz_free(as[i]);
-			as[i] = NULL;
-		}
+		authzs_free(as, 2);
 		flint_order_free(o);
 		o = NULL;
-		flint_account_free(acct);
-		acct = NULL;
 		CHECK_INT(flint_store_authzs_of_order(st, "ord1", rev, 2, as), 0);
 		CHECK(as[0] && as[1] && !strcmp(as[0]->id, "az2") && !strcmp(as[1]->id, "az1"));
-		for (int i = 0; i < 2; i++) {
-			flint_authz_free(as[i]);
-			as[i] = NULL;
-		}
+		authzs_free(as, 2);
 		CHECK_INT(flint_store_authzs_of_order(st, "ord1", gone, 2, as), FLINT_ENOTFOUND);
 		CHECK(as[0] == NULL && as[1] == NULL);
 		/* the authorizations asked for first, not the order: read for
 		 * themselves (the order's answer, read ahead under the same id, is
 		 * not theirs) */
-		flint_store_read_ahead(st, FLINT_READ_ORDER_AND_AUTHZS, "ord1");
-		CHECK_INT(OPS->nonce_use_account_get(st, "ra12", 100, "acct1", &acct), 0);
+		ahead_then_redeem(FLINT_READ_ORDER_AND_AUTHZS, "ord1", "ra12");
 		CHECK_INT(flint_store_authzs_of_order(st, "ord1", fwd, 2, as), 0);
 		CHECK(as[0] && as[1] && !strcmp(as[0]->id, "az1") && !strcmp(as[1]->id, "az2"));
-		for (int i = 0; i < 2; i++) {
-			flint_authz_free(as[i]);
-			as[i] = NULL;
-		}
-		flint_account_free(acct);
-		acct = NULL;
+		authzs_free(as, 2);
 		/* an order that lists one authorization twice (newOrder never
 		 * makes one): each place gets its own copy */
 		{
@@ -777,36 +763,27 @@ static void test_read_ahead(void)
 			CHECK_INT(flint_store_authzs_of_order(st, "ord-dup", dup, 2, as), 0);
 			CHECK(as[0] && as[1] && as[0] != as[1] && !strcmp(as[0]->id, "az1") &&
 			      !strcmp(as[1]->id, "az1") && as[1]->n_challenges == 3);
-			for (int i = 0; i < 2; i++) {
-				flint_authz_free(as[i]);
-				as[i] = NULL;
-			}
+			authzs_free(as, 2);
 		}
 		/* a write between the order and its authorizations: they see it */
-		flint_store_read_ahead(st, FLINT_READ_ORDER_AND_AUTHZS, "ord1");
-		CHECK_INT(OPS->nonce_use_account_get(st, "ra10", 100, "acct1", &acct), 0);
+		ahead_then_redeem(FLINT_READ_ORDER_AND_AUTHZS, "ord1", "ra10");
 		CHECK_INT(OPS->order_get(st, "ord1", &o), 0);
 		CHECK_INT(OPS->authz_set_status(st, "az2", "deactivated", "revoked"), 0);
 		CHECK_INT(flint_store_authzs_of_order(st, "ord1", fwd, 2, as), 0);
 		CHECK(as[1] && !strcmp(as[1]->status, "revoked"));
 		CHECK_INT(OPS->authz_set_status(st, "az2", "revoked", "deactivated"), 0);
-		for (int i = 0; i < 2; i++)
-			flint_authz_free(as[i]);
+		authzs_free(as, 2);
 		flint_order_free(o);
 		o = NULL;
-		flint_account_free(acct);
-		acct = NULL;
 	}
 	/* named, then forgotten (the request ended): the next read is fresh
 	 * (and az2 is invalid again, as the tests after this one expect) */
-	flint_store_read_ahead(st, FLINT_READ_AUTHZ, "az2");
-	CHECK_INT(OPS->nonce_use_account_get(st, "ra8", 100, "acct1", &acct), 0);
+	ahead_then_redeem(FLINT_READ_AUTHZ, "az2", "ra8");
 	flint_store_read_ahead(st, FLINT_READ_NONE, NULL);
 	CHECK_INT(OPS->authz_set_status(st, "az2", "deactivated", "invalid"), 0);
 	CHECK_INT(OPS->authz_get(st, "az2", &a), 0);
 	CHECK(a && !strcmp(a->status, "invalid"));
 	flint_authz_free(a);
-	flint_account_free(acct);
 	flint_store_read_ahead(st, FLINT_READ_AUTHZ, NULL); /* no id: nothing */
 	flint_store_read_ahead(NULL, FLINT_READ_AUTHZ, "az1");
 }
