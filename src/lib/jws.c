@@ -38,7 +38,6 @@ static int alg_index(const char *alg)
 	return -1;
 }
 
-
 static void problem(struct flint_problem **ret_problem, enum flint_problem_type type,
 		    const char *detail)
 {

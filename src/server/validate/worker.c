@@ -41,14 +41,21 @@ struct job {
 	struct job *next;
 };
 
+/* Frees and forgets the copies j carries. */
+static void job_copies_free(struct job *j)
+{
+	flint_challenge_free(j->c);
+	flint_authz_free(j->a);
+	flint_account_free(j->acct);
+	j->c = NULL, j->a = NULL, j->acct = NULL;
+}
+
 static void job_free(struct job *j)
 {
 	if (j->free_arg)
 		j->free_arg(j->arg);
 	free(j->challenge_id);
-	flint_challenge_free(j->c);
-	flint_authz_free(j->a);
-	flint_account_free(j->acct);
+	job_copies_free(j);
 	free(j);
 }
 
@@ -97,10 +104,9 @@ static void validate_one(struct flint_validation_pool *pool, struct flint_store 
 			 struct flint_resolver *res, struct job *j)
 {
 	const char *id = j->challenge_id;
-	/* taken from the job: freed here */
-	struct flint_challenge *c = j->c;
-	struct flint_authz *a = j->a;
-	struct flint_account *acct = j->acct;
+	struct flint_challenge *c = NULL;
+	struct flint_authz *a = NULL;
+	struct flint_account *acct = NULL;
 	struct flint_jwk *key = NULL;
 	struct flint_problem *prob = NULL;
 	char *keyauth = NULL, *err = NULL;
@@ -108,17 +114,15 @@ static void validate_one(struct flint_validation_pool *pool, struct flint_store 
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 
-	j->c = NULL, j->a = NULL, j->acct = NULL;
 	/* Copies older than half a lease are read again: by a whole lease
 	 * another node may have taken the challenge over and finished it
 	 * (api/jobs.c), and this one must then not validate it again. */
-	if (c && flint_metrics_since_us(&j->queued_at) / 1000000 >=
-		     (uint64_t)(pool->cfg->job_lease > 0 ? pool->cfg->job_lease / 2 : 0)) {
-		flint_challenge_free(c);
-		flint_authz_free(a);
-		flint_account_free(acct);
-		c = NULL, a = NULL, acct = NULL;
-	}
+	if (j->c && flint_metrics_since_us(&j->queued_at) / 1000000 >=
+			(uint64_t)(pool->cfg->job_lease > 0 ? pool->cfg->job_lease / 2 : 0))
+		job_copies_free(j);
+	/* taken from the job: freed here */
+	c = j->c, a = j->a, acct = j->acct;
+	j->c = NULL, j->a = NULL, j->acct = NULL;
 	if (!c && (rc = st->ops->challenge_with_authz(st, id, &c, &a, &acct)) < 0) {
 		flintd_logf("validate challenge=%s error=%s", id, flint_strerror(rc));
 		if (rc != FLINT_ENOTFOUND)
@@ -244,9 +248,7 @@ out:
 
 static int enqueue(struct flint_validation_pool *p, struct job *j)
 {
-	struct flint_challenge *c = NULL;
-	struct flint_authz *a = NULL;
-	struct flint_account *acct = NULL;
+	struct job dropped = {0}; /* copies the queue will not carry */
 
 	clock_gettime(CLOCK_MONOTONIC, &j->queued_at);
 	pthread_mutex_lock(&p->lock);
@@ -256,7 +258,7 @@ static int enqueue(struct flint_validation_pool *p, struct job *j)
 	}
 	if (j->c && p->with_copies >= QUEUED_WITH_COPIES_MAX) {
 		/* freed after the unlock: the worker reads the store instead */
-		c = j->c, a = j->a, acct = j->acct;
+		dropped.c = j->c, dropped.a = j->a, dropped.acct = j->acct;
 		j->c = NULL, j->a = NULL, j->acct = NULL;
 	}
 	if (j->c)
@@ -271,9 +273,7 @@ static int enqueue(struct flint_validation_pool *p, struct job *j)
 				(int64_t)p->queued);
 	pthread_cond_signal(&p->cond);
 	pthread_mutex_unlock(&p->lock);
-	flint_challenge_free(c);
-	flint_authz_free(a);
-	flint_account_free(acct);
+	job_copies_free(&dropped);
 	return 0;
 }
 
