@@ -5,12 +5,15 @@
 # each refusal is 429 rateLimited with Retry-After and names what it counted; the defaults
 # (300/3h, 50/7d, 5/1h, 10/3h) are checked in flintd --help.
 # Ports 22900-22999: flintd +0, http-01 +2, challtestsrv DNS +53 and management +55.
-TEST_NAME=t_rate_limits
+# t_rate_limits_pg.sh runs newOrder's sections again on PostgreSQL: with FLINT_PG_URI
+# set, each section has a database of its own; RATE_SECTIONS and RATE_PORT_BASE choose.
+TEST_NAME=${TEST_NAME:-t_rate_limits}
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-PORT=22900 HTTP01=22902 DNS=22953 CTS=22955
+BASE=${RATE_PORT_BASE:-22900}
+PORT=$BASE HTTP01=$((BASE + 2)) DNS=$((BASE + 53)) CTS=$((BASE + 55))
 start_challtestsrv "$DNS" "$CTS"
-for section in accounts orders certs failed; do
+for section in ${RATE_SECTIONS:-accounts orders certs failed}; do
 	case $section in
 	accounts) RATE_LIMITS="--rate-new-accounts-per-ip 3/3h --rate-new-orders off --rate-certs-per-domain off --rate-failed-validations off" ;;
 	orders) RATE_LIMITS="--rate-new-orders 3/1h --rate-new-accounts-per-ip off --rate-certs-per-domain off --rate-failed-validations off" ;;
@@ -18,7 +21,13 @@ for section in accounts orders certs failed; do
 	failed) RATE_LIMITS="--rate-failed-validations 2/1h --rate-new-accounts-per-ip off --rate-new-orders off --rate-certs-per-domain off" ;;
 	esac
 	DATA=$T/data-$section
-	start_flintd "$PORT" "$HTTP01" "$DNS"
+	db=()
+	if [ -n "${FLINT_PG_URI:-}" ]; then
+		timeout 20 psql -X -q "$FLINT_PG_URI" -c "CREATE DATABASE rl_$section" >/dev/null ||
+			fail "CREATE DATABASE rl_$section failed"
+		db=(--database "${FLINT_PG_URI/\/flint\?//rl_$section?}")
+	fi
+	start_flintd "$PORT" "$HTTP01" "$DNS" "${db[@]}"
 	if run_tool "rl-$section" 300 "$PY" "$TOOLS_DIR/rate_limits.py" --dir "$DIR_URL" --ca "$ROOT" \
 		--http01-port "$HTTP01" --section "$section"; then
 		step_ok "limit_$section"

@@ -642,16 +642,21 @@ static void insert_simple_authz(const char *id, const char *acct, const char *va
 	CHECK_INT(OPS->order_insert(st, &o, &az, 1), 0);
 }
 
-/* Names what a request reads first, then redeems nonce for acct1 as the
- * request's authentication does. */
-static void ahead_then_redeem(enum flint_store_read what, const char *id, const char *nonce)
+/* Redeems nonce for acct1 as a request's authentication does. */
+static void redeem(const char *nonce)
 {
 	struct flint_account *acct = NULL;
 
-	flint_store_read_ahead(st, what, id);
 	CHECK_INT(OPS->nonce_use_account_get(st, nonce, 100, "acct1", &acct), 0);
 	CHECK(acct && !strcmp(acct->id, "acct1"));
 	flint_account_free(acct);
+}
+
+/* Names what a request reads first, then redeems nonce. */
+static void ahead_then_redeem(enum flint_store_read what, const char *id, const char *nonce)
+{
+	flint_store_read_ahead(st, what, id);
+	redeem(nonce);
 }
 
 static void authzs_free(struct flint_authz **as, size_t n)
@@ -1438,6 +1443,153 @@ static void valid_order(const char *name, int64_t authz_expires)
 }
 
 /* Finalization keeps the CSR and a claim, so another node can finish it. */
+/* What newOrder's checks read (test_authz_find_valid's and test_rate_counts'
+ * rows), each asked for itself: the answers the reads named ahead must give. */
+struct order_reads {
+	size_t pending, orders, certs, failed;
+	char *valid, *valid_wc; /* the reusable authorizations' ids */
+};
+
+static void order_reads_get(struct order_reads *r)
+{
+	struct flint_authz *a = NULL;
+	int64_t oldest;
+
+	CHECK_INT(OPS->count_failed_validations_since(st, "acct1", "dns", "example.org", 0,
+						      &r->failed, &oldest), 0);
+	CHECK_INT(OPS->authz_find_valid(st, "acct2", "dns", "find.example", true, 6000, &a), 0);
+	r->valid_wc = a ? strdup(a->id) : NULL;
+	flint_authz_free(a);
+	a = NULL;
+	CHECK_INT(OPS->count_certs_for_domain_since(st, "rl.example", 0, &r->certs, &oldest), 0);
+	CHECK_INT(OPS->authz_count_pending(st, "acct2", 6000, &r->pending), 0);
+	CHECK_INT(OPS->authz_find_valid(st, "acct2", "dns", "find.example", false, 6000, &a), 0);
+	r->valid = a ? strdup(a->id) : NULL;
+	flint_authz_free(a);
+	CHECK_INT(OPS->count_orders_since(st, "acct1", 0, &r->orders, &oldest), 0);
+}
+
+static void order_reads_clear(struct order_reads *r)
+{
+	free(r->valid);
+	free(r->valid_wc);
+	memset(r, 0, sizeof(*r));
+}
+
+static bool order_reads_same(const struct order_reads *a, const struct order_reads *b)
+{
+	return a->pending == b->pending && a->orders == b->orders && a->certs == b->certs &&
+	       a->failed == b->failed && a->valid && b->valid && !strcmp(a->valid, b->valid) &&
+	       a->valid_wc && b->valid_wc && !strcmp(a->valid_wc, b->valid_wc);
+}
+
+/* A pending authorization for acct2 inserted through s. */
+static void insert_pending_through(struct flint_store *s, const char *id)
+{
+	struct flint_authz az = {.id = (char *)id, .account_id = "acct2", .ident_type = "dns",
+				 .ident_value = "pend.example", .status = "pending",
+				 .expires = 9990, .created = 1000};
+	char oid[64];
+	struct flint_order o = {.id = oid, .account_id = "acct2", .status = "pending",
+				.expires = 9990, .created = 1000, .identifiers_json = "[]",
+				.authz_ids = (char **)&az.id, .n_authz = 1};
+
+	snprintf(oid, sizeof(oid), "o-%s", id);
+	CHECK_INT(s->ops->order_insert(s, &o, &az, 1), 0);
+}
+
+/* flint_store_read_ahead_calls: newOrder's reads named together before the
+ * nonce's redemption are what its calls return, in any order, with a read
+ * of another kind between them; a write between them is seen; a call whose
+ * arguments differ reads for itself. On PostgreSQL they went out with the
+ * redemption, which a row another connection inserts right after it shows:
+ * those reads (a statement earlier) do not see it, a later one does. Runs
+ * after test_authz_find_valid and test_rate_counts. */
+static void test_read_ahead_calls(void)
+{
+	const struct flint_store_read_call calls[] = {
+		{.what = FLINT_READ_COUNT_ORDERS, .id = "acct1", .time = 0},
+		{.what = FLINT_READ_COUNT_CERT_DOMAIN, .id = "rl.example", .time = 0},
+		{.what = FLINT_READ_AUTHZ_FIND_VALID, .id = "acct2", .type = "dns",
+		 .value = "find.example", .time = 6000},
+		{.what = FLINT_READ_AUTHZ_FIND_VALID, .id = "acct2", .type = "dns",
+		 .value = "find.example", .wildcard = true, .time = 6000},
+		{.what = FLINT_READ_COUNT_FAILED, .id = "acct1", .type = "dns",
+		 .value = "example.org", .time = 0},
+		{.what = FLINT_READ_AUTHZ_COUNT_PENDING, .id = "acct2", .time = 6000},
+	};
+	const size_t n_calls = sizeof(calls) / sizeof(calls[0]);
+	bool pg = !strcmp(OPS->name, "postgres");
+	struct order_reads want = {0}, got = {0};
+	struct flint_store *other = NULL;
+	struct flint_authz *a = NULL;
+	size_t pending = 0;
+
+	order_reads_get(&want);
+	CHECK(want.valid && want.valid_wc && want.certs == 2);
+	/* all named, asked for in another order */
+	flint_store_read_ahead_calls(st, calls, n_calls);
+	redeem("rac1");
+	order_reads_get(&got);
+	CHECK(order_reads_same(&got, &want));
+	order_reads_clear(&got);
+	/* a read of another kind in between */
+	flint_store_read_ahead_calls(st, calls, n_calls);
+	redeem("rac2");
+	CHECK_INT(OPS->authz_get(st, "f1", &a), 0);
+	flint_authz_free(a);
+	a = NULL;
+	order_reads_get(&got);
+	CHECK(order_reads_same(&got, &want));
+	order_reads_clear(&got);
+	/* a write in between: the count sees it */
+	flint_store_read_ahead_calls(st, calls, n_calls);
+	redeem("rac3");
+	insert_simple_authz("rac-p1", "acct2", "pend.example", false, "pending", 9990);
+	CHECK_INT(OPS->authz_count_pending(st, "acct2", 6000, &pending), 0);
+	CHECK_INT(pending, want.pending + 1);
+	/* other arguments: read for themselves (f2 expires at 8000) */
+	flint_store_read_ahead_calls(st, calls, n_calls);
+	redeem("rac4");
+	CHECK_INT(OPS->authz_find_valid(st, "acct2", "dns", "find.example", false, 8000, &a),
+		  FLINT_ENOTFOUND);
+	CHECK_INT(OPS->authz_count_pending(st, "acct2", 9995, &pending), 0);
+	CHECK_INT(pending, 0);
+	flint_store_read_ahead(st, FLINT_READ_NONE, NULL);
+	/* another connection inserts just after the redemption */
+	CHECK_INT(flint_store_open(dsn, &other), 0);
+	if (other) {
+		flint_store_read_ahead_calls(st, calls, n_calls);
+		redeem("rac5");
+		insert_pending_through(other, "rac-p2");
+		CHECK_INT(OPS->authz_get(st, "f1", &a), 0); /* a read between */
+		flint_authz_free(a);
+		a = NULL;
+		CHECK_INT(OPS->authz_count_pending(st, "acct2", 6000, &pending), 0);
+		CHECK_INT(pending, want.pending + (pg ? 1 : 2));
+		/* handed out once: asked again, it reads anew */
+		CHECK_INT(OPS->authz_count_pending(st, "acct2", 6000, &pending), 0);
+		CHECK_INT(pending, want.pending + 2);
+		flint_store_read_ahead(st, FLINT_READ_NONE, NULL);
+		flint_store_close(other);
+	}
+	/* more than FLINT_STORE_AHEAD_MAX: the rest are not named, and all
+	 * still answer right */
+	{
+		struct flint_store_read_call many[FLINT_STORE_AHEAD_MAX + 4];
+
+		for (size_t i = 0; i < sizeof(many) / sizeof(many[0]); i++)
+			many[i] = calls[i % n_calls];
+		flint_store_read_ahead_calls(st, many, sizeof(many) / sizeof(many[0]));
+		redeem("rac6");
+		order_reads_get(&got);
+		want.pending += 2;
+		CHECK(order_reads_same(&got, &want));
+		order_reads_clear(&got);
+	}
+	order_reads_clear(&want);
+}
+
 static void test_finalize_claims(void)
 {
 	struct flint_challenge ch = chal("fin-c1", "http-01", "fin-tok");
@@ -2080,6 +2232,7 @@ int main(void)
 		RUN(test_large_order);
 		RUN(test_challenge_fields_roundtrip);
 		RUN(test_rate_counts);
+		RUN(test_read_ahead_calls);
 		RUN(test_finalize_claims);
 		RUN(test_cert_issue);
 		RUN(test_leases);

@@ -15,6 +15,15 @@ enum flint_auth {
  * status, payload JSON. Returns 0 when the request is authentic; otherwise it
  * has already replied with the problem and returns a negative code. */
 int flint_req_authenticate(struct flint_req *r, enum flint_auth kind);
+/* Names (flint_store_read_ahead_calls) the reads a request's payload implies
+ * for account_id, from the payload before its signature is checked. */
+typedef void (*flint_req_reads_fn)(struct flint_req *r, const json_t *payload,
+				   const char *account_id);
+/* flint_req_authenticate; where the store reads ahead, name_reads first
+ * names the reads of a kid-signed payload that is a JSON object, for the
+ * nonce's redemption to carry. */
+int flint_req_authenticate_ahead(struct flint_req *r, enum flint_auth kind,
+				 flint_req_reads_fn name_reads);
 
 /* Account id from a kid URL of this server; NULL when kid is not one. */
 char *flint_account_id_from_url(const struct flint_req *r, const char *kid);

@@ -331,6 +331,67 @@ out:
 	return rc;
 }
 
+/* Appends a read to calls (FLINT_STORE_AHEAD_MAX at most): of ident's
+ * authorization name (a wildcard's without "*.") when ident is not NULL. */
+static void add_read(struct flint_store_read_call *calls, size_t *n, enum flint_store_read what,
+		     const char *id, const struct flint_identifier *ident, int64_t time)
+{
+	struct flint_store_read_call *c;
+
+	if (*n == FLINT_STORE_AHEAD_MAX)
+		return;
+	c = &calls[*n];
+	*c = (struct flint_store_read_call){.what = what, .id = id, .time = time};
+	if (ident) {
+		c->wildcard = flint_identifier_is_wildcard(ident);
+		c->type = ident->type;
+		c->value = c->wildcard ? ident->value + 2 : ident->value;
+	}
+	(*n)++;
+}
+
+/* newOrder's reads, named from its payload for the nonce's redemption to
+ * carry (flint_req_authenticate_ahead): the rate limits' counts (those that
+ * are on), each identifier's reusable authorization, and the pending count,
+ * with the arguments the checks in flint_api_new_order pass. A second that
+ * turns in between only makes a read miss: it then reads for itself. */
+static void new_order_reads(struct flint_req *r, const json_t *payload, const char *account_id)
+{
+	const struct flintd_config *cfg = r->d->cfg;
+	struct flint_store_read_call calls[FLINT_STORE_AHEAD_MAX];
+	struct flint_body_new_order *body = NULL;
+	struct flint_problem *prob = NULL;
+	char **domains = NULL;
+	size_t n = 0, n_domains = 0;
+	int64_t now = flint_now();
+
+	if (flint_body_new_order_parse(payload, &body, &prob) < 0) {
+		flint_problem_free(prob); /* the handler replies with it, once authentic */
+		return;
+	}
+	if (cfg->rate_new_orders.limit)
+		add_read(calls, &n, FLINT_READ_COUNT_ORDERS, account_id, NULL,
+			 now - cfg->rate_new_orders.window);
+	if (cfg->rate_certs_per_domain.limit &&
+	    flint_rate_domains(body->ids, body->n_ids, &domains, &n_domains) == 0)
+		for (size_t i = 0; i < n_domains; i++)
+			add_read(calls, &n, FLINT_READ_COUNT_CERT_DOMAIN, domains[i], NULL,
+				 now - cfg->rate_certs_per_domain.window);
+	for (size_t i = 0; i < body->n_ids; i++) {
+		add_read(calls, &n, FLINT_READ_AUTHZ_FIND_VALID, account_id, &body->ids[i],
+			 now + cfg->order_lifetime);
+		if (cfg->rate_failed_validations.limit)
+			add_read(calls, &n, FLINT_READ_COUNT_FAILED, account_id, &body->ids[i],
+				 now - cfg->rate_failed_validations.window);
+	}
+	add_read(calls, &n, FLINT_READ_AUTHZ_COUNT_PENDING, account_id, NULL, now);
+	flint_store_read_ahead_calls(r->store, calls, n);
+	for (size_t i = 0; i < n_domains; i++)
+		free(domains[i]);
+	free(domains);
+	flint_body_new_order_free(body);
+}
+
 void flint_api_new_order(struct flint_req *r, const char *rest)
 {
 	(void)rest;
@@ -348,7 +409,7 @@ void flint_api_new_order(struct flint_req *r, const char *rest)
 	json_t *ids_json = NULL;
 	int rc;
 
-	if (flint_req_authenticate(r, FLINT_AUTH_KID) < 0)
+	if (flint_req_authenticate_ahead(r, FLINT_AUTH_KID, new_order_reads) < 0)
 		return;
 	if (!r->payload) {
 		flint_reply_error(r, FLINT_PROB_MALFORMED, "newOrder needs a JSON payload");

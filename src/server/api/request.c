@@ -52,9 +52,16 @@ static int fail(struct flint_req *r, struct flint_problem *p)
 
 int flint_req_authenticate(struct flint_req *r, enum flint_auth kind)
 {
+	return flint_req_authenticate_ahead(r, kind, NULL);
+}
+
+int flint_req_authenticate_ahead(struct flint_req *r, enum flint_auth kind,
+				 flint_req_reads_fn name_reads)
+{
 	struct flint_problem *prob = NULL;
 	struct flint_jwk *key = NULL;
 	char *url = NULL, *acct_id = NULL;
+	json_t *early = NULL; /* the payload, parsed before its signature is checked */
 	int rc;
 
 	if (!content_type_ok(r)) {
@@ -80,6 +87,13 @@ int flint_req_authenticate(struct flint_req *r, enum flint_auth kind)
 	/* a kid names the account, read with the nonce's redemption */
 	if (!r->jws->jwk && kind != FLINT_AUTH_JWK)
 		acct_id = flint_account_id_from_url(r, r->jws->kid);
+	/* the reads the payload implies go with the redemption too; what they
+	 * read is used only once the signature holds */
+	if (name_reads && acct_id && !r->jws->post_as_get && flint_store_reads_ahead(r->store) &&
+	    (early = json_loadb(r->jws->payload, r->jws->payload_len, JSON_REJECT_DUPLICATES,
+				NULL)) &&
+	    json_is_object(early))
+		name_reads(r, early, acct_id);
 	rc = flint_nonce_redeem(&r->d->nonce_key, r->store, r->jws->nonce, flint_now(), acct_id,
 				&r->account);
 	if (rc == FLINT_EINVAL || rc == FLINT_ENOTFOUND || rc == FLINT_ECONFLICT) {
@@ -131,9 +145,10 @@ int flint_req_authenticate(struct flint_req *r, enum flint_auth kind)
 	}
 
 	if (!r->jws->post_as_get) {
-		json_error_t err;
-		r->payload = json_loadb(r->jws->payload, r->jws->payload_len,
-					JSON_REJECT_DUPLICATES, &err);
+		r->payload = early ? early
+				   : json_loadb(r->jws->payload, r->jws->payload_len,
+						JSON_REJECT_DUPLICATES, NULL);
+		early = NULL;
 		if (!r->payload || !json_is_object(r->payload)) {
 			rc = fail(r, flint_problem_new(FLINT_PROB_MALFORMED,
 						       "JWS payload is not a JSON object"));
@@ -145,6 +160,7 @@ out:
 	free(url);
 	free(acct_id);
 	flint_jwk_free(key);
+	json_decref(early);
 	return rc;
 }
 

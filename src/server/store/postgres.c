@@ -25,6 +25,7 @@
 #include "error.h"
 #include "store/postgres.h"
 #include "store/store.h"
+#include "store/store_param.h"
 
 /* Schema migrations, applied in order in one transaction; migration i moves
  * schema_version from i to i+1. Never edit an entry once released: append a
@@ -417,7 +418,26 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_EAB_EXISTS] = "SELECT 1 FROM eab_keys WHERE kid = $1",
 };
 
-#define AHEAD_MAX 2
+/* The parameters of the reads that bind more than an id and a time: the
+ * same for the call and for the read named ahead (pg_read_ahead) */
+#define FIND_VALID_ARGS(account, type, value, wildcard, min_expires) \
+	ARGS(TEXT(account), TEXT(type), TEXT(value), I64(wildcard), I64(min_expires))
+#define FAILED_ARGS(account, type, value, since) \
+	ARGS(TEXT(account), TEXT(type), TEXT(value), I64(since))
+
+#define AHEAD_MAX FLINT_STORE_AHEAD_MAX
+#define AHEAD_PARAMS 5 /* the most a read named ahead binds */
+
+/* A read named ahead: its statement and parameters (their texts owned),
+ * then its answer. */
+struct ahead_read {
+	enum stmt_id id;
+	size_t n;
+	struct param p[AHEAD_PARAMS];
+	char *text[AHEAD_PARAMS];
+	PGresult *res; /* once sent; NULL again when handed out */
+	bool taken;
+};
 
 struct pg_store {
 	struct flint_store base; /* first: callers dispatch through base.ops */
@@ -427,16 +447,13 @@ struct pg_store {
 	/* in in_batch: statements are sent (pipeline mode), not waited for */
 	bool batching;
 	size_t batch_sent; /* statements sent in this batch */
-	/* read_ahead: reads (statements with key as $1) that go out with the
-	 * next statement, then their answers, for the calls that make them in
-	 * this order */
+	/* read_ahead: reads that go out with the next statement, then their
+	 * answers, for the calls that make exactly those reads */
 	struct {
-		enum stmt_id id[AHEAD_MAX];
-		size_t n;     /* 0: none */
-		size_t taken; /* answers handed out */
-		bool sent;    /* res holds the answers */
-		char *key;
-		PGresult *res[AHEAD_MAX];
+		struct ahead_read read[AHEAD_MAX];
+		size_t n;    /* 0: none */
+		size_t left; /* answers not handed out yet */
+		bool sent;   /* read[].res hold the answers */
 	} ahead;
 };
 
@@ -523,23 +540,6 @@ static int exec_simple(struct pg_store *p, const char *sql)
 	return err;
 }
 
-/* A statement parameter. ARGS(TEXT(a), I64(b), ...) passes a list of them,
- * bound in order as $1, $2, ...; NO_ARGS passes none. */
-struct param {
-	enum { P_TEXT, P_I64, P_BLOB } kind;
-	const char *text; /* P_TEXT; NULL binds NULL */
-	int64_t i64;      /* P_I64 */
-	const void *blob; /* P_BLOB; NULL binds NULL */
-	size_t len;       /* P_BLOB */
-};
-
-#define TEXT(v) ((struct param){ .kind = P_TEXT, .text = (v) })
-#define I64(v) ((struct param){ .kind = P_I64, .i64 = (v) })
-#define BLOB(v, n) ((struct param){ .kind = P_BLOB, .blob = (v), .len = (n) })
-#define ARGS(...)                           \
-	(const struct param[]){ __VA_ARGS__ }, \
-		sizeof((const struct param[]){ __VA_ARGS__ }) / sizeof(struct param)
-#define NO_ARGS NULL, 0
 
 #define MAX_PARAMS 16
 
@@ -566,34 +566,112 @@ static int prepare(struct pg_store *q, enum stmt_id id)
 
 static void ahead_drop(struct pg_store *q)
 {
-	free(q->ahead.key);
-	for (size_t i = 0; i < AHEAD_MAX; i++)
-		PQclear(q->ahead.res[i]);
+	for (size_t i = 0; i < q->ahead.n; i++) {
+		struct ahead_read *a = &q->ahead.read[i];
+
+		for (size_t k = 0; k < a->n; k++)
+			free(a->text[k]);
+		PQclear(a->res);
+	}
 	memset(&q->ahead, 0, sizeof(q->ahead));
 }
 
-/* Whether the statement about to run is the next read named ahead. */
-static bool ahead_next_is(const struct pg_store *q, enum stmt_id id, const struct param *p,
-			  size_t n)
+/* Names the read of statement id with p[0..n) ahead (a copy); false when
+ * out of memory. Past AHEAD_MAX reads, the rest are not named. */
+static bool ahead_add(struct pg_store *q, enum stmt_id id, const struct param *p, size_t n)
 {
-	return q->ahead.taken < q->ahead.n && id == q->ahead.id[q->ahead.taken] && n == 1 &&
-	       p[0].kind == P_TEXT && p[0].text && strcmp(p[0].text, q->ahead.key) == 0;
+	struct ahead_read *a;
+
+	if (q->ahead.n == AHEAD_MAX || n > AHEAD_PARAMS)
+		return true;
+	a = &q->ahead.read[q->ahead.n++]; /* zeroed: ahead_drop frees what it holds */
+	a->id = id;
+	a->n = n;
+	for (size_t k = 0; k < n; k++) {
+		a->p[k] = p[k];
+		if (p[k].kind == P_BLOB)
+			return false; /* no read binds one */
+		if (p[k].kind == P_TEXT && p[k].text && !(a->text[k] = strdup(p[k].text)))
+			return false;
+		if (p[k].kind == P_TEXT)
+			a->p[k].text = a->text[k];
+	}
+	return true;
 }
 
-/* The answer read ahead, when the statement about to run is the next read;
- * anything else drops them all. */
-static PGresult *ahead_take(struct pg_store *q, enum stmt_id id, const struct param *p, size_t n)
+static bool param_same(const struct param *a, const struct param *b)
 {
-	PGresult *res = NULL;
+	if (a->kind != b->kind)
+		return false;
+	if (a->kind == P_I64)
+		return a->i64 == b->i64;
+	if (a->kind == P_TEXT)
+		return a->text && b->text ? strcmp(a->text, b->text) == 0 : a->text == b->text;
+	return false; /* blobs are never read ahead */
+}
 
-	if (ahead_next_is(q, id, p, n)) {
-		res = q->ahead.res[q->ahead.taken];
-		q->ahead.res[q->ahead.taken++] = NULL;
-		if (q->ahead.taken < q->ahead.n)
-			return res;
+/* The read named ahead, not handed out yet, that the statement about to run
+ * is; -1 when none. */
+static int ahead_find(const struct pg_store *q, enum stmt_id id, const struct param *p, size_t n)
+{
+	for (size_t i = 0; i < q->ahead.n; i++) {
+		const struct ahead_read *a = &q->ahead.read[i];
+		size_t k = 0;
+
+		if (a->taken || a->id != id || a->n != n)
+			continue;
+		while (k < n && param_same(&a->p[k], &p[k]))
+			k++;
+		if (k == n)
+			return (int)i;
 	}
-	ahead_drop(q);
+	return -1;
+}
+
+/* The answer of read i, handed out once; the last one forgets them all. */
+static PGresult *ahead_take(struct pg_store *q, size_t i)
+{
+	PGresult *res = q->ahead.read[i].res;
+
+	q->ahead.read[i].res = NULL;
+	q->ahead.read[i].taken = true;
+	if (--q->ahead.left == 0)
+		ahead_drop(q);
 	return res;
+}
+
+/* Whether statement id only reads: the reads named ahead stay past it. */
+static bool reads_only(enum stmt_id id)
+{
+	return strncmp(stmt_sql[id], "SELECT ", 7) == 0;
+}
+
+/* values, lengths and formats binding p[0..n): integers as text (in nums),
+ * BYTEA in binary. FLINT_ETOOBIG for a blob libpq cannot take. */
+static int bind_params(const struct param *p, size_t n, const char **values, int *lengths,
+		       int *formats, char (*nums)[24])
+{
+	for (size_t i = 0; i < n; i++) {
+		lengths[i] = 0;
+		formats[i] = 0;
+		switch (p[i].kind) {
+		case P_TEXT:
+			values[i] = p[i].text;
+			break;
+		case P_I64:
+			snprintf(nums[i], sizeof(nums[i]), "%" PRId64, p[i].i64);
+			values[i] = nums[i];
+			break;
+		case P_BLOB:
+			if (p[i].blob && p[i].len > (size_t)INT32_MAX)
+				return FLINT_ETOOBIG;
+			values[i] = p[i].blob;
+			lengths[i] = (int)p[i].len;
+			formats[i] = 1;
+			break;
+		}
+	}
+	return 0;
 }
 
 /* Reads what a pipeline still holds up to its sync (sending the sync first
@@ -643,22 +721,26 @@ static int pipeline_leave(struct pg_store *q, bool synced)
 static int run_with_ahead(struct pg_store *q, const char *name, int n, const char *const *values,
 			  const int *lengths, const int *formats, PGresult **ret)
 {
-	const char *key[1] = {q->ahead.key};
 	PGresult *res[1 + AHEAD_MAX] = {NULL};
 	size_t total = 1 + q->ahead.n;
 	bool synced = false, ok = true;
 
 	/* prepared first: PQprepare waits for its answer, which pipeline mode forbids */
 	for (size_t i = 0; ok && i < q->ahead.n; i++)
-		ok = prepare(q, q->ahead.id[i]) == 0;
+		ok = prepare(q, q->ahead.read[i].id) == 0;
 	if (!ok || PQenterPipelineMode(q->conn) != 1)
 		return FLINT_EAGAIN;
 	ok = PQsendQueryPrepared(q->conn, name, n, values, lengths, formats, 1) == 1;
 	for (size_t i = 0; ok && i < q->ahead.n; i++) {
-		char ahead_name[16];
+		const struct ahead_read *a = &q->ahead.read[i];
+		const char *a_values[AHEAD_PARAMS];
+		int a_lengths[AHEAD_PARAMS], a_formats[AHEAD_PARAMS];
+		char a_nums[AHEAD_PARAMS][24], a_name[16];
 
-		snprintf(ahead_name, sizeof(ahead_name), "s%d", (int)q->ahead.id[i]);
-		ok = PQsendQueryPrepared(q->conn, ahead_name, 1, key, NULL, NULL, 1) == 1;
+		snprintf(a_name, sizeof(a_name), "s%d", (int)a->id);
+		ok = bind_params(a->p, a->n, a_values, a_lengths, a_formats, a_nums) == 0 &&
+		     PQsendQueryPrepared(q->conn, a_name, (int)a->n, a_values, a_lengths,
+					 a_formats, 1) == 1;
 	}
 	if (ok && PQpipelineSync(q->conn) == 1) {
 		synced = true;
@@ -687,7 +769,8 @@ static int run_with_ahead(struct pg_store *q, const char *name, int n, const cha
 	}
 	*ret = res[0];
 	for (size_t i = 0; i < q->ahead.n; i++)
-		q->ahead.res[i] = res[1 + i];
+		q->ahead.read[i].res = res[1 + i];
+	q->ahead.left = q->ahead.n;
 	q->ahead.sent = true;
 	return 0;
 }
@@ -708,43 +791,24 @@ static int run(struct pg_store *q, enum stmt_id id, const struct param *p, size_
 
 	if (n > MAX_PARAMS)
 		return FLINT_EINVAL;
-	if (q->ahead.sent) { /* read ahead for this call, or for none: dropped */
-		/* never inside a transaction: the row was read before it began */
-		if ((res = ahead_take(q, id, p, n)) != NULL && !q->batching &&
-		    PQtransactionStatus(q->conn) == PQTRANS_IDLE) {
-			*ret = res;
+	if (q->ahead.sent) {
+		int i = ahead_find(q, id, p, n);
+
+		/* never inside a transaction or batch: the row was read before it began */
+		if (i >= 0 && !q->batching && PQtransactionStatus(q->conn) == PQTRANS_IDLE) {
+			*ret = ahead_take(q, (size_t)i);
 			return 0;
 		}
-		if (res) { /* not for a batch or transaction: the rest goes too */
-			PQclear(res);
+		if (i >= 0 || !reads_only(id)) /* after a write, what was read may be stale */
 			ahead_drop(q);
-		}
 	}
 	snprintf(name, sizeof(name), "s%d", (int)id);
 	if (q->batching && !q->prepared[id])
 		return FLINT_EINVAL; /* in_batch prepares what a batch uses first */
 	if ((err = prepare(q, id)) < 0)
 		return err;
-	for (size_t i = 0; i < n; i++) {
-		lengths[i] = 0;
-		formats[i] = 0;
-		switch (p[i].kind) {
-		case P_TEXT:
-			values[i] = p[i].text;
-			break;
-		case P_I64:
-			snprintf(nums[i], sizeof(nums[i]), "%" PRId64, p[i].i64);
-			values[i] = nums[i];
-			break;
-		case P_BLOB:
-			if (p[i].blob && p[i].len > (size_t)INT32_MAX)
-				return FLINT_ETOOBIG;
-			values[i] = p[i].blob;
-			lengths[i] = (int)p[i].len;
-			formats[i] = 1;
-			break;
-		}
-	}
+	if ((err = bind_params(p, n, values, lengths, formats, nums)) < 0)
+		return err;
 	if (q->batching) {
 		if (PQsendQueryPrepared(q->conn, name, (int)n, values, lengths, formats, 1) != 1)
 			return FLINT_EIO;
@@ -755,10 +819,10 @@ static int run(struct pg_store *q, enum stmt_id id, const struct param *p, size_
 	/* A statement of its own (no transaction open) is retried here; one in
 	 * a transaction fails it, and in_tx runs the transaction again. */
 	alone = PQtransactionStatus(q->conn) == PQTRANS_IDLE;
-	if (q->ahead.n > 0) {
+	if (q->ahead.n > 0 && !q->ahead.sent) {
 		/* the reads ahead go with this statement, or not at all */
-		bool same = ahead_next_is(q, id, p, n);
-		if (alone && !same && run_with_ahead(q, name, (int)n, values, lengths, formats, ret) == 0)
+		if (alone && ahead_find(q, id, p, n) < 0 &&
+		    run_with_ahead(q, name, (int)n, values, lengths, formats, ret) == 0)
 			return 0;
 		ahead_drop(q);
 		if ((err = prepare(q, id)) < 0) /* again, if the failure reset the connection */
@@ -923,6 +987,7 @@ static int in_batch(struct pg_store *q, int (*body)(struct pg_store *q, const vo
 {
 	int err = 0;
 
+	ahead_drop(q); /* a batch writes: what was read ahead may be stale */
 	for (size_t i = 0; i < n_uses && err == 0; i++)
 		err = prepare(q, uses[i]);
 	for (int attempt = 0; err == 0; attempt++) {
@@ -1369,26 +1434,58 @@ static int pg_nonce_use(struct flint_store *st, const char *nonce, int64_t expir
 	return exec(pg(st), S_NONCE_USE, ARGS(TEXT(nonce), I64(expires)));
 }
 
-static void pg_read_ahead(struct flint_store *st, enum flint_store_read what, const char *id)
+static void pg_read_ahead(struct flint_store *st, const struct flint_store_read_call *calls,
+			  size_t n)
 {
-	static const struct {
-		size_t n; /* FLINT_READ_NONE: 0 */
-		enum stmt_id id[AHEAD_MAX];
-	} reads[] = {
-		[FLINT_READ_AUTHZ] = {1, {S_AUTHZ_GET}},
-		[FLINT_READ_CHALLENGE_WITH_AUTHZ] = {1, {S_CHALLENGE_WITH_AUTHZ}},
-		[FLINT_READ_ORDER] = {1, {S_ORDER_GET}},
-		[FLINT_READ_ORDER_AND_AUTHZS] = {2, {S_ORDER_GET, S_ORDER_AUTHZS}},
-		[FLINT_READ_CERT] = {1, {S_CERT_GET}},
-	};
 	struct pg_store *q = pg(st);
+	bool ok = true;
 
 	ahead_drop(q);
-	if ((size_t)what >= sizeof(reads) / sizeof(reads[0]) || reads[what].n == 0 || !id ||
-	    !(q->ahead.key = strdup(id)))
-		return;
-	q->ahead.n = reads[what].n;
-	memcpy(q->ahead.id, reads[what].id, sizeof(q->ahead.id));
+	for (size_t i = 0; ok && i < n; i++) {
+		const struct flint_store_read_call *c = &calls[i];
+
+		if (!c->id)
+			continue;
+		switch (c->what) {
+		case FLINT_READ_NONE:
+			break;
+		case FLINT_READ_AUTHZ:
+			ok = ahead_add(q, S_AUTHZ_GET, ARGS(TEXT(c->id)));
+			break;
+		case FLINT_READ_CHALLENGE_WITH_AUTHZ:
+			ok = ahead_add(q, S_CHALLENGE_WITH_AUTHZ, ARGS(TEXT(c->id)));
+			break;
+		case FLINT_READ_ORDER:
+			ok = ahead_add(q, S_ORDER_GET, ARGS(TEXT(c->id)));
+			break;
+		case FLINT_READ_ORDER_AND_AUTHZS:
+			ok = ahead_add(q, S_ORDER_GET, ARGS(TEXT(c->id))) &&
+			     ahead_add(q, S_ORDER_AUTHZS, ARGS(TEXT(c->id)));
+			break;
+		case FLINT_READ_CERT:
+			ok = ahead_add(q, S_CERT_GET, ARGS(TEXT(c->id)));
+			break;
+		case FLINT_READ_AUTHZ_FIND_VALID:
+			ok = ahead_add(q, S_AUTHZ_FIND_VALID,
+				       FIND_VALID_ARGS(c->id, c->type, c->value, c->wildcard, c->time));
+			break;
+		case FLINT_READ_AUTHZ_COUNT_PENDING:
+			ok = ahead_add(q, S_AUTHZ_COUNT_PENDING, ARGS(TEXT(c->id), I64(c->time)));
+			break;
+		case FLINT_READ_COUNT_ORDERS:
+			ok = ahead_add(q, S_COUNT_ORDERS, ARGS(TEXT(c->id), I64(c->time)));
+			break;
+		case FLINT_READ_COUNT_CERT_DOMAIN:
+			ok = ahead_add(q, S_COUNT_CERT_DOMAIN, ARGS(TEXT(c->id), I64(c->time)));
+			break;
+		case FLINT_READ_COUNT_FAILED:
+			ok = ahead_add(q, S_COUNT_FAILED_VALIDATIONS,
+				       FAILED_ARGS(c->id, c->type, c->value, c->time));
+			break;
+		}
+	}
+	if (!ok)
+		ahead_drop(q);
 }
 
 static int pg_nonce_use_account_get(struct flint_store *st, const char *nonce, int64_t expires,
@@ -1857,8 +1954,7 @@ static int pg_authz_find_valid(struct flint_store *st, const char *account_id,
 			       int64_t min_expires, struct flint_authz **ret)
 {
 	return authz_select(pg(st), S_AUTHZ_FIND_VALID,
-			    ARGS(TEXT(account_id), TEXT(ident_type), TEXT(ident_value),
-				 I64(wildcard), I64(min_expires)),
+			    FIND_VALID_ARGS(account_id, ident_type, ident_value, wildcard, min_expires),
 			    ret);
 }
 
@@ -2210,8 +2306,7 @@ static int pg_count_failed_validations_since(struct flint_store *st, const char 
 					     int64_t since, size_t *ret_n, int64_t *ret_oldest)
 {
 	return count_since(pg(st), S_COUNT_FAILED_VALIDATIONS,
-			   ARGS(TEXT(account_id), TEXT(ident_type), TEXT(ident_value), I64(since)),
-			   ret_n, ret_oldest);
+			   FAILED_ARGS(account_id, ident_type, ident_value, since), ret_n, ret_oldest);
 }
 
 static int pg_count_accounts_from_since(struct flint_store *st, const char *ip, int64_t since,

@@ -16,6 +16,7 @@
 #include "store/sqlite_checkpoint.h"
 #include "store/sqlite_walbatch.h"
 #include "store/store.h"
+#include "store/store_param.h"
 
 /* Schema migrations, applied in order; migration i moves user_version from i
  * to i+1. Never edit an entry once released: append a new one. */
@@ -487,23 +488,6 @@ static void done(struct sq_store *q, sqlite3_stmt *s)
 	pthread_mutex_unlock(&q->c->lock);
 }
 
-/* A statement parameter. ARGS(TEXT(a), I64(b), ...) passes a list of them,
- * bound in order as ?1, ?2, ...; NO_ARGS passes none. */
-struct param {
-	enum { P_TEXT, P_I64, P_BLOB } kind;
-	const char *text; /* P_TEXT; NULL binds NULL */
-	int64_t i64;      /* P_I64 */
-	const void *blob; /* P_BLOB; NULL binds NULL */
-	size_t len;       /* P_BLOB */
-};
-
-#define TEXT(v) ((struct param){ .kind = P_TEXT, .text = (v) })
-#define I64(v) ((struct param){ .kind = P_I64, .i64 = (v) })
-#define BLOB(v, n) ((struct param){ .kind = P_BLOB, .blob = (v), .len = (n) })
-#define ARGS(...)                           \
-	(const struct param[]){ __VA_ARGS__ }, \
-		sizeof((const struct param[]){ __VA_ARGS__ }) / sizeof(struct param)
-#define NO_ARGS NULL, 0
 
 /* Reads the current row of s into *ret, whose type each reader names, and
  * leaves nothing to free on failure. q serves readers that load more rows. */

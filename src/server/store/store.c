@@ -114,10 +114,21 @@ void flint_account_jwk_cache_clear(void)
 	pthread_mutex_unlock(&key_cache.lock);
 }
 
+bool flint_store_reads_ahead(const struct flint_store *st) { return st && st->ops->read_ahead; }
+
+void flint_store_read_ahead_calls(struct flint_store *st, const struct flint_store_read_call *calls,
+				  size_t n)
+{
+	if (flint_store_reads_ahead(st))
+		st->ops->read_ahead(st, calls,
+				    n < FLINT_STORE_AHEAD_MAX ? n : FLINT_STORE_AHEAD_MAX);
+}
+
 void flint_store_read_ahead(struct flint_store *st, enum flint_store_read what, const char *id)
 {
-	if (st && st->ops->read_ahead)
-		st->ops->read_ahead(st, what, id);
+	struct flint_store_read_call call = {.what = what, .id = id};
+
+	flint_store_read_ahead_calls(st, &call, what != FLINT_READ_NONE && id ? 1 : 0);
 }
 
 int flint_store_authzs_of_order(struct flint_store *st, const char *order_id, char *const *ids,

@@ -113,7 +113,7 @@ struct flint_claim {
 };
 
 /* The reads a request makes first after authenticating, named before it
- * authenticates (flint_store_read_ahead). */
+ * authenticates (flint_store_read_ahead, flint_store_read_ahead_calls). */
 enum flint_store_read {
 	FLINT_READ_NONE,
 	FLINT_READ_AUTHZ,		  /* authz_get(id) */
@@ -121,7 +121,25 @@ enum flint_store_read {
 	FLINT_READ_ORDER,		  /* order_get(id) */
 	FLINT_READ_ORDER_AND_AUTHZS,	  /* order_get(id), then flint_store_authzs_of_order */
 	FLINT_READ_CERT,		  /* cert_get(id) */
+	/* newOrder's checks (flint_store_read_call holds their arguments) */
+	FLINT_READ_AUTHZ_FIND_VALID,	  /* authz_find_valid(id, type, value, wildcard, time) */
+	FLINT_READ_AUTHZ_COUNT_PENDING,  /* authz_count_pending(id, time) */
+	FLINT_READ_COUNT_ORDERS,	  /* count_orders_since(id, time) */
+	FLINT_READ_COUNT_CERT_DOMAIN,	  /* count_certs_for_domain_since(id, time) */
+	FLINT_READ_COUNT_FAILED,	  /* count_failed_validations_since(id, type, value, time) */
 };
+
+/* One read named ahead: the call and the arguments its kind uses. */
+struct flint_store_read_call {
+	enum flint_store_read what;
+	const char *id; /* the row's id; the account's; the domain */
+	const char *type, *value;
+	bool wildcard;
+	int64_t time;
+};
+
+/* At most this many reads go ahead with one statement; more are not named. */
+#define FLINT_STORE_AHEAD_MAX 8
 
 struct flint_store_ops {
 	const char *name;
@@ -142,14 +160,16 @@ struct flint_store_ops {
 	 * account, or NULL when there is no such account. */
 	int (*nonce_use_account_get)(struct flint_store *st, const char *nonce, int64_t expires,
 				     const char *account_id, struct flint_account **ret);
-	/* Optional (NULL where it would gain nothing). The reads `what` names
-	 * (of id) may go out with the next statement (on PostgreSQL, in its
-	 * round trip: a request's reads with its nonce's redemption); their
-	 * answers are kept for the calls that make exactly those reads next, in
-	 * that order, and forgotten by any other call or by FLINT_READ_NONE.
-	 * What those calls return is the same either way, read a statement or
-	 * two earlier. */
-	void (*read_ahead)(struct flint_store *st, enum flint_store_read what, const char *id);
+	/* Optional (NULL where it would gain nothing). The reads calls[0..n)
+	 * name (copied) may go out with the next statement (on PostgreSQL, in
+	 * its round trip: a request's reads with its nonce's redemption);
+	 * their answers are kept for the calls that make exactly those reads,
+	 * in any order, each once. A read of another kind leaves them; any
+	 * other call (a write, a transaction, a batch) forgets them, as does
+	 * n == 0. What those calls return is the same either way, read a
+	 * statement or a few earlier. */
+	void (*read_ahead)(struct flint_store *st, const struct flint_store_read_call *calls,
+			   size_t n);
 	/* Optional (NULL: flint_store_authzs_of_order reads them one by one).
 	 * The authorizations of order order_id, each with its challenges, in
 	 * one statement: each into the still-empty ret[i] (ret zeroed by the
@@ -329,7 +349,15 @@ const char *flint_store_dsn_redacted(const char *dsn, char *buf, size_t cap);
 
 /* Convenience: opens dsn with the right backend. */
 int flint_store_open(const char *dsn, struct flint_store **ret);
-/* ops->read_ahead when the backend has one. */
+/* Whether st reads ahead (ops->read_ahead): naming reads costs nothing
+ * where it does not. */
+bool flint_store_reads_ahead(const struct flint_store *st);
+/* ops->read_ahead of calls[0..n) (the first FLINT_STORE_AHEAD_MAX) when the
+ * backend has one. */
+void flint_store_read_ahead_calls(struct flint_store *st, const struct flint_store_read_call *calls,
+				  size_t n);
+/* The same for one read keyed by id alone (FLINT_READ_NONE, or a NULL id:
+ * forgets what was named). */
 void flint_store_read_ahead(struct flint_store *st, enum flint_store_read what, const char *id);
 /* The authorizations ids[0..n) of order order_id into ret[0..n), in that
  * order: ops->authzs_of_order, then authz_get for each it did not give (all
