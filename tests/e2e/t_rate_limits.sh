@@ -25,7 +25,9 @@ for section in ${RATE_SECTIONS:-accounts orders certs failed}; do
 	if [ -n "${FLINT_PG_URI:-}" ]; then
 		timeout 20 psql -X -q "$FLINT_PG_URI" -c "CREATE DATABASE rl_$section" >/dev/null ||
 			fail "CREATE DATABASE rl_$section failed"
-		db=(--database "${FLINT_PG_URI/\/flint\?//rl_$section?}")
+		uri=${FLINT_PG_URI/\/flint\?//rl_$section?}
+		[ "$uri" != "$FLINT_PG_URI" ] || fail "FLINT_PG_URI names no /flint? database: $FLINT_PG_URI"
+		db=(--database "$uri")
 	fi
 	start_flintd "$PORT" "$HTTP01" "$DNS" "${db[@]}"
 	if run_tool "rl-$section" 300 "$PY" "$TOOLS_DIR/rate_limits.py" --dir "$DIR_URL" --ca "$ROOT" \

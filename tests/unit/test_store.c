@@ -1442,7 +1442,6 @@ static void valid_order(const char *name, int64_t authz_expires)
 	CHECK_INT(OPS->challenge_finish(st, cid, true, 2000, NULL, authz_expires), 0);
 }
 
-/* Finalization keeps the CSR and a claim, so another node can finish it. */
 /* What newOrder's checks read (test_authz_find_valid's and test_rate_counts'
  * rows), each asked for itself: the answers the reads named ahead must give. */
 struct order_reads {
@@ -1483,28 +1482,61 @@ static bool order_reads_same(const struct order_reads *a, const struct order_rea
 	       a->valid_wc && b->valid_wc && !strcmp(a->valid_wc, b->valid_wc);
 }
 
-/* A pending authorization for acct2 inserted through s. */
-static void insert_pending_through(struct flint_store *s, const char *id)
+/* An order of acct with one authorization for value, inserted through s:
+ * with a challenge that failed at 5000 when status is "invalid". */
+static void insert_authz_through(struct flint_store *s, const char *id, const char *acct,
+				 const char *value, const char *status, int64_t expires)
 {
-	struct flint_authz az = {.id = (char *)id, .account_id = "acct2", .ident_type = "dns",
-				 .ident_value = "pend.example", .status = "pending",
-				 .expires = 9990, .created = 1000};
-	char oid[64];
-	struct flint_order o = {.id = oid, .account_id = "acct2", .status = "pending",
-				.expires = 9990, .created = 1000, .identifiers_json = "[]",
+	char cid[64], oid[64];
+	struct flint_challenge ch = {.id = cid, .type = "http-01", .token = "tok-through",
+				     .status = strcmp(status, "invalid") ? "pending" : "invalid",
+				     .validated = strcmp(status, "invalid") ? 0 : 5000};
+	struct flint_authz az = {.id = (char *)id, .account_id = (char *)acct,
+				 .ident_type = "dns", .ident_value = (char *)value,
+				 .status = (char *)status, .expires = expires, .created = 1000,
+				 .challenges = &ch, .n_challenges = 1};
+	struct flint_order o = {.id = oid, .account_id = (char *)acct, .status = "pending",
+				.expires = expires, .created = 1000, .identifiers_json = "[]",
 				.authz_ids = (char **)&az.id, .n_authz = 1};
 
+	snprintf(cid, sizeof(cid), "%s-0", id);
 	snprintf(oid, sizeof(oid), "o-%s", id);
 	CHECK_INT(s->ops->order_insert(s, &o, &az, 1), 0);
+}
+
+/* Through s, a row that changes the answer of every read order_reads_get
+ * makes: an order of acct1 (orders), a certificate under rl.example
+ * (certs), a failed validation of example.org by acct1 (failed), a pending
+ * authorization of acct2 (pending), a valid one of acct2 for find.example
+ * that outlives f2 (valid). */
+static void change_order_reads_through(struct flint_store *s, const char *tag)
+{
+	unsigned char der[] = {0x30, 0x03, 0x02, 0x01, 0x01};
+	char *doms[] = {"rl.example"};
+	char id[64], serial[64];
+	struct flint_cert c = {.id = id, .serial = serial, .account_id = "acct1", .der = der,
+			       .der_len = sizeof(der), .chain_pem = "x", .not_before = 7000,
+			       .not_after = 9000, .names_json = "[]", .rate_domains = doms,
+			       .n_rate_domains = 1};
+
+	snprintf(id, sizeof(id), "%s-failed", tag);
+	insert_authz_through(s, id, "acct1", "example.org", "invalid", 9990);
+	snprintf(id, sizeof(id), "%s-pending", tag);
+	insert_authz_through(s, id, "acct2", "pend.example", "pending", 9990);
+	snprintf(id, sizeof(id), "%s-valid", tag);
+	insert_authz_through(s, id, "acct2", "find.example", "valid", 9991);
+	snprintf(id, sizeof(id), "%s-cert", tag);
+	snprintf(serial, sizeof(serial), "7b%02x", (unsigned)strlen(tag) * 7u);
+	CHECK_INT(s->ops->cert_insert(s, &c), 0);
 }
 
 /* flint_store_read_ahead_calls: newOrder's reads named together before the
  * nonce's redemption are what its calls return, in any order, with a read
  * of another kind between them; a write between them is seen; a call whose
  * arguments differ reads for itself. On PostgreSQL they went out with the
- * redemption, which a row another connection inserts right after it shows:
- * those reads (a statement earlier) do not see it, a later one does. Runs
- * after test_authz_find_valid and test_rate_counts. */
+ * redemption, which rows another connection inserts right after it show:
+ * every one of those reads (a statement earlier) misses them, a later read
+ * sees them. Runs after test_authz_find_valid and test_rate_counts. */
 static void test_read_ahead_calls(void)
 {
 	const struct flint_store_read_call calls[] = {
@@ -1556,21 +1588,45 @@ static void test_read_ahead_calls(void)
 	CHECK_INT(OPS->authz_count_pending(st, "acct2", 9995, &pending), 0);
 	CHECK_INT(pending, 0);
 	flint_store_read_ahead(st, FLINT_READ_NONE, NULL);
-	/* another connection inserts just after the redemption */
+	/* another connection changes every answer just after the redemption:
+	 * on PostgreSQL the reads went out with it and do not see that (a read
+	 * of another kind between them leaves them); SQLite reads now */
 	CHECK_INT(flint_store_open(dsn, &other), 0);
 	if (other) {
+		struct order_reads now = {0};
+
 		flint_store_read_ahead_calls(st, calls, n_calls);
 		redeem("rac5");
-		insert_pending_through(other, "rac-p2");
+		change_order_reads_through(other, "rac5");
 		CHECK_INT(OPS->authz_get(st, "f1", &a), 0); /* a read between */
 		flint_authz_free(a);
 		a = NULL;
-		CHECK_INT(OPS->authz_count_pending(st, "acct2", 6000, &pending), 0);
-		CHECK_INT(pending, want.pending + (pg ? 1 : 2));
-		/* handed out once: asked again, it reads anew */
-		CHECK_INT(OPS->authz_count_pending(st, "acct2", 6000, &pending), 0);
-		CHECK_INT(pending, want.pending + 2);
+		order_reads_get(&got);
 		flint_store_read_ahead(st, FLINT_READ_NONE, NULL);
+		order_reads_get(&now); /* every answer changed */
+		CHECK(now.pending == want.pending + 2 && now.orders == want.orders + 1 &&
+		      now.certs == want.certs + 1 && now.failed == want.failed + 1 &&
+		      now.valid && !strcmp(now.valid, "rac5-valid") && now.valid_wc &&
+		      !strcmp(now.valid_wc, want.valid_wc));
+		if (pg) {
+			want.pending++; /* rac-p1, inserted through st before */
+			CHECK(order_reads_same(&got, &want));
+		} else {
+			CHECK(got.pending == now.pending && got.orders == now.orders &&
+			      got.certs == now.certs && got.failed == now.failed && got.valid &&
+			      now.valid && !strcmp(got.valid, now.valid));
+		}
+		/* handed out once: asked again, they read anew */
+		flint_store_read_ahead_calls(st, calls, n_calls);
+		redeem("rac7");
+		CHECK_INT(OPS->authz_count_pending(st, "acct2", 6000, &pending), 0);
+		CHECK_INT(pending, now.pending);
+		CHECK_INT(OPS->authz_count_pending(st, "acct2", 6000, &pending), 0);
+		CHECK_INT(pending, now.pending);
+		flint_store_read_ahead(st, FLINT_READ_NONE, NULL);
+		order_reads_clear(&got);
+		order_reads_clear(&want);
+		want = now;
 		flint_store_close(other);
 	}
 	/* more than FLINT_STORE_AHEAD_MAX: the rest are not named, and all
@@ -1583,13 +1639,14 @@ static void test_read_ahead_calls(void)
 		flint_store_read_ahead_calls(st, many, sizeof(many) / sizeof(many[0]));
 		redeem("rac6");
 		order_reads_get(&got);
-		want.pending += 2;
 		CHECK(order_reads_same(&got, &want));
 		order_reads_clear(&got);
+		flint_store_read_ahead(st, FLINT_READ_NONE, NULL);
 	}
 	order_reads_clear(&want);
 }
 
+/* Finalization keeps the CSR and a claim, so another node can finish it. */
 static void test_finalize_claims(void)
 {
 	struct flint_challenge ch = chal("fin-c1", "http-01", "fin-tok");

@@ -369,22 +369,23 @@ static void new_order_reads(struct flint_req *r, const json_t *payload, const ch
 		flint_problem_free(prob); /* the handler replies with it, once authentic */
 		return;
 	}
+	/* what every newOrder asks first: past eight, the rest are not named */
+	add_read(calls, &n, FLINT_READ_AUTHZ_COUNT_PENDING, account_id, NULL, now);
 	if (cfg->rate_new_orders.limit)
 		add_read(calls, &n, FLINT_READ_COUNT_ORDERS, account_id, NULL,
 			 now - cfg->rate_new_orders.window);
+	for (size_t i = 0; i < body->n_ids; i++)
+		add_read(calls, &n, FLINT_READ_AUTHZ_FIND_VALID, account_id, &body->ids[i],
+			 now + cfg->order_lifetime);
 	if (cfg->rate_certs_per_domain.limit &&
 	    flint_rate_domains(body->ids, body->n_ids, &domains, &n_domains) == 0)
 		for (size_t i = 0; i < n_domains; i++)
 			add_read(calls, &n, FLINT_READ_COUNT_CERT_DOMAIN, domains[i], NULL,
 				 now - cfg->rate_certs_per_domain.window);
-	for (size_t i = 0; i < body->n_ids; i++) {
-		add_read(calls, &n, FLINT_READ_AUTHZ_FIND_VALID, account_id, &body->ids[i],
-			 now + cfg->order_lifetime);
-		if (cfg->rate_failed_validations.limit)
-			add_read(calls, &n, FLINT_READ_COUNT_FAILED, account_id, &body->ids[i],
-				 now - cfg->rate_failed_validations.window);
-	}
-	add_read(calls, &n, FLINT_READ_AUTHZ_COUNT_PENDING, account_id, NULL, now);
+	/* asked only for names with no authorization to reuse */
+	for (size_t i = 0; cfg->rate_failed_validations.limit && i < body->n_ids; i++)
+		add_read(calls, &n, FLINT_READ_COUNT_FAILED, account_id, &body->ids[i],
+			 now - cfg->rate_failed_validations.window);
 	flint_store_read_ahead_calls(r->store, calls, n);
 	for (size_t i = 0; i < n_domains; i++)
 		free(domains[i]);

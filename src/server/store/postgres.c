@@ -540,7 +540,6 @@ static int exec_simple(struct pg_store *p, const char *sql)
 	return err;
 }
 
-
 #define MAX_PARAMS 16
 
 /* Prepares statement id on the connection (named "s<id>"), once. */
@@ -640,11 +639,39 @@ static PGresult *ahead_take(struct pg_store *q, size_t i)
 	return res;
 }
 
-/* Whether statement id only reads: the reads named ahead stay past it. */
-static bool reads_only(enum stmt_id id)
-{
-	return strncmp(stmt_sql[id], "SELECT ", 7) == 0;
-}
+/* The statements that only read: the reads named ahead stay past them.
+ * Any other (and any added without a place here) forgets them. */
+static const bool stmt_reads_only[S_COUNT] = {
+	[S_SECRET_GET] = true,
+	[S_ACCOUNT_GET] = true,
+	[S_ACCOUNT_BY_THUMBPRINT] = true,
+	[S_ACCOUNT_EXISTS] = true,
+	[S_COUNT_ORDERS] = true,
+	[S_COUNT_CERT_DOMAIN] = true,
+	[S_COUNT_FAILED_VALIDATIONS] = true,
+	[S_COUNT_ACCOUNTS_IP] = true,
+	[S_ORDER_GET] = true,
+	[S_ORDER_EXISTS] = true,
+	[S_ORDERS_FIRST] = true,
+	[S_ORDERS_AFTER] = true,
+	[S_ORDER_CURSOR] = true,
+	[S_AUTHZ_GET] = true,
+	[S_ORDER_AUTHZS] = true,
+	[S_AUTHZ_COUNT_PENDING] = true,
+	[S_AUTHZ_FIND_VALID] = true,
+	[S_AUTHZ_EXISTS] = true,
+	[S_CHALLENGE_GET] = true,
+	[S_CHALLENGE_WITH_AUTHZ] = true,
+	[S_CHALLENGE_EXISTS] = true,
+	[S_ORDER_CSR] = true,
+	[S_CERT_GET] = true,
+	[S_CERT_BY_SERIAL] = true,
+	[S_CERT_EXISTS] = true,
+	[S_CERTS_REVOKED] = true,
+	[S_EAB_GET] = true,
+	[S_EAB_LIST] = true,
+	[S_EAB_EXISTS] = true,
+};
 
 /* values, lengths and formats binding p[0..n): integers as text (in nums),
  * BYTEA in binary. FLINT_ETOOBIG for a blob libpq cannot take. */
@@ -715,8 +742,11 @@ static int pipeline_leave(struct pg_store *q, bool synced)
 
 /* Sends the statement `name` and the reads ahead in one pipeline: one round
  * trip for all. The server runs them as one implicit transaction, so when
- * any fails none took effect: then FLINT_EAGAIN, and the caller runs its
- * statement alone (the reads are forgotten). */
+ * any fails none took effect. When the statement itself failed (a used
+ * nonce) its error is the answer, as it would be alone; when a read failed,
+ * the statement meets a serialization failure or the pipeline broke,
+ * FLINT_EAGAIN, and the caller runs its statement alone (the reads are
+ * forgotten). */
 #define FLINT_EAGAIN 1
 static int run_with_ahead(struct pg_store *q, const char *name, int n, const char *const *values,
 			  const int *lengths, const int *formats, PGresult **ret)
@@ -759,6 +789,14 @@ static int run_with_ahead(struct pg_store *q, const char *name, int n, const cha
 	/* the sync, or a commit's failure before it */
 	if (pipeline_leave(q, synced) < 0)
 		ok = false;
+	if (ok && map_result(res[0]) < 0 && !is_retryable(res[0])) {
+		int err = map_result(res[0]);
+
+		for (size_t i = 0; i < total; i++)
+			PQclear(res[i]);
+		q->retry = false;
+		return err;
+	}
 	for (size_t i = 0; ok && i < total; i++)
 		ok = map_result(res[i]) == 0;
 	if (!ok) {
@@ -799,7 +837,7 @@ static int run(struct pg_store *q, enum stmt_id id, const struct param *p, size_
 			*ret = ahead_take(q, (size_t)i);
 			return 0;
 		}
-		if (i >= 0 || !reads_only(id)) /* after a write, what was read may be stale */
+		if (i >= 0 || !stmt_reads_only[id]) /* after a write, what was read may be stale */
 			ahead_drop(q);
 	}
 	snprintf(name, sizeof(name), "s%d", (int)id);
@@ -822,8 +860,11 @@ static int run(struct pg_store *q, enum stmt_id id, const struct param *p, size_
 	if (q->ahead.n > 0 && !q->ahead.sent) {
 		/* the reads ahead go with this statement, or not at all */
 		if (alone && ahead_find(q, id, p, n) < 0 &&
-		    run_with_ahead(q, name, (int)n, values, lengths, formats, ret) == 0)
-			return 0;
+		    (err = run_with_ahead(q, name, (int)n, values, lengths, formats, ret)) <= 0) {
+			if (err < 0)
+				ahead_drop(q);
+			return err;
+		}
 		ahead_drop(q);
 		if ((err = prepare(q, id)) < 0) /* again, if the failure reset the connection */
 			return err;

@@ -488,7 +488,6 @@ static void done(struct sq_store *q, sqlite3_stmt *s)
 	pthread_mutex_unlock(&q->c->lock);
 }
 
-
 /* Reads the current row of s into *ret, whose type each reader names, and
  * leaves nothing to free on failure. q serves readers that load more rows. */
 typedef int (*row_reader)(struct sq_store *q, sqlite3_stmt *s, void *ret);
