@@ -178,9 +178,12 @@ clear_txt() {
 # ---------------------------------------------------------------------- flintd
 # start_flintd PORT HTTP01_PORT DNS_PORT [extra flintd args...]
 # Uses DATA (default $T/data). Sets FLINTD_PORT BASE_URL DIR_URL ROOT FLINTD_PID.
+# DNS_PORT "system": no --dns-server (the resolvers of /etc/resolv.conf).
 start_flintd() {
 	local port=$1 http01=$2 dns=$3
+	local -a dns_server=(--dns-server "127.0.0.1:$dns")
 	shift 3
+	[ "$dns" = system ] && dns_server=()
 	DATA=${DATA:-$T/data}
 	mkdir -p "$DATA"
 	wait_port_free "$port" || fail "port $port busy"
@@ -193,9 +196,9 @@ start_flintd() {
 	local -a rates=(${RATE_LIMITS:---rate-new-orders off --rate-certs-per-domain off
 		--rate-failed-validations off --rate-new-accounts-per-ip off})
 	echo "+ $FLINTD --listen 127.0.0.1:$port --data-dir $DATA --http01-port $http01" \
-		"--dns-server 127.0.0.1:$dns --allow-loopback-targets ${rates[*]} $*" >>"$T/flintd.log"
+		"${dns_server[*]} --allow-loopback-targets ${rates[*]} $*" >>"$T/flintd.log"
 	timeout -k 5 "$E2E_LIFETIME" "$FLINTD" --listen "127.0.0.1:$port" --data-dir "$DATA" \
-		--http01-port "$http01" --dns-server "127.0.0.1:$dns" --allow-loopback-targets \
+		--http01-port "$http01" "${dns_server[@]}" --allow-loopback-targets \
 		"${rates[@]}" "$@" >>"$T/flintd.out" 2>>"$T/flintd.log" </dev/null &
 	FLINTD_PID=$!
 	PIDS+=("$FLINTD_PID")
