@@ -1,165 +1,74 @@
-/* DNS lookups for challenge validation (RFC 8555 §8.3, §8.4): asked of a configured
- * recursive resolver through libflint's stub, or through libunbound (the system's
- * resolvers, DNSSEC validated here); and the address policy that keeps validation
- * off non-public networks (§10.2). */
+/* DNS lookups for challenge validation (RFC 8555 §8.3, §8.4): queries started
+ * ahead, answers bounded in time and size, CNAMEs followed, records parsed; asked
+ * of a configured recursive resolver through libflint's stub (resolver_stub.c) or
+ * of the system's resolvers through libunbound, DNSSEC validated here
+ * (resolver_unbound.c); and the address policy that keeps validation off
+ * non-public networks (§10.2). */
 #include "resolver.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
-#include <event2/event.h>
-#include <unbound-event.h>
-#include <unbound.h>
-#include <unistd.h>
 
 #include "dnsmsg.h"
-#include "dnsstub.h"
 #include "error.h"
-#include "timefmt.h"
+#include "validate/resolver_backend.h"
 
-#define ROOT_KEY_FILE "/usr/share/dns/root.key"
 #define RR_TYPE_A 1
 #define RR_TYPE_TXT 16
 #define RR_TYPE_AAAA 28
-#define RR_CLASS_IN 1
 /* Hard caps on what one answer may make us allocate. */
 #define MAX_RECORDS 64
 #define DEFAULT_TIMEOUT_MS 10000
-/* beyond unbound's own error codes */
-#define RESOLVE_TIMEOUT (-1000)
-#define RESOLVE_REFUSED (-1001) /* the configured server's port is closed */
-#define RESOLVE_FAILED (-1002)  /* another socket error talking to it */
-#define RESOLVE_BADNAME (-1003) /* no query can carry the name */
-#define RESOLVE_BUSY (-1004)    /* every slot of the stub in flight */
 
 #define MAX_PREFETCHED 16
-
-struct pending;
 
 /* A query started ahead of the lookup that will want its answer. */
 struct prefetched {
 	char *name;
 	int type;
-	int id; /* unbound's, to cancel it */
-	struct pending *p;
+	struct flint_dns_pending *p;
 };
 
 struct flint_resolver {
-	/* A configured server: one UDP socket for all the queries of a lookup
-	 * (unbound opens one per query, a dozen system calls each). */
-	struct flint_dns_stub *stub;
-	/* Otherwise unbound, run on the owning thread's own event base. */
-	struct event_base *base;
-	struct ub_ctx *ub;
-	struct event *deadline;
-	bool timed_out;
-	int timeout_ms; /* per query, across unbound's own retries */
+	const struct flint_resolver_backend *be; /* resolver_backend.h */
+	void *be_ctx;
+	int timeout_ms; /* per query, across resends */
 	struct prefetched pre[MAX_PREFETCHED];
 	size_t n_pre;
 };
 
-static void deadline_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd, (void)what;
-	struct flint_resolver *r = arg;
-	r->timed_out = true;
-}
-
 int flint_resolver_new(const char *forwarder, struct flint_resolver **ret)
 {
 	struct flint_resolver *r = NULL;
-	struct sockaddr_storage server;
-	socklen_t server_len;
-	int err = FLINT_ENOMEM;
+	int err;
 
 	if (!ret)
 		return FLINT_EINVAL;
-	r = calloc(1, sizeof(*r));
-	if (!r)
-		goto out;
+	if (!(r = calloc(1, sizeof(*r))))
+		return FLINT_ENOMEM;
 	r->timeout_ms = DEFAULT_TIMEOUT_MS;
-	if (forwarder) {
-		/* Trusted to recurse and to validate DNSSEC, as Boulder trusts its
-		 * unbound: flintd asks it directly. */
-		err = flint_dns_server_addr(forwarder, &server, &server_len);
-		if (err < 0)
-			goto out;
-		err = flint_dns_stub_new((struct sockaddr *)&server, server_len, &r->stub);
-		if (err < 0)
-			goto out;
-		goto done;
+	r->be = forwarder ? &flint_resolver_stub : &flint_resolver_unbound;
+	err = forwarder ? flint_resolver_stub_new(forwarder, &r->be_ctx)
+			: flint_resolver_unbound_new(&r->be_ctx);
+	if (err < 0) {
+		free(r);
+		return err;
 	}
-	/* Event mode: unbound runs its queries on our own event base, in the
-	 * calling thread, while we wait for the answer. Its asynchronous mode
-	 * instead hands every query to a resolver thread and the answer back
-	 * through pipes, about three times the CPU per query (and a synchronous
-	 * ub_resolve builds a whole new worker for every query). */
-	if (!(r->base = event_base_new()) || !(r->deadline = evtimer_new(r->base, deadline_cb, r)))
-		goto out;
-	r->ub = ub_ctx_create_event(r->base);
-	if (!r->ub)
-		goto out;
-	err = FLINT_EINVAL;
-	/* Challenge records are usually just changed by the applicant: never answer
-	 * from our own cache; the upstream resolver caches. */
-	if (ub_ctx_set_option(r->ub, "cache-max-ttl:", "0") != 0 ||
-	    ub_ctx_set_option(r->ub, "cache-max-negative-ttl:", "0") != 0 ||
-	    /* Loopback resolvers: systemd-resolved's 127.0.0.53. */
-	    ub_ctx_set_option(r->ub, "do-not-query-localhost:", "no") != 0)
-		goto out;
-	err = FLINT_EIO;
-	if (ub_ctx_resolvconf(r->ub, NULL) != 0)
-		goto out;
-	if (access(ROOT_KEY_FILE, R_OK) == 0 && ub_ctx_add_ta_file(r->ub, ROOT_KEY_FILE) != 0)
-		goto out;
-done:
 	*ret = r;
-	r = NULL;
-	err = 0;
-out:
-	flint_resolver_free(r);
-	return err;
+	return 0;
 }
 
-/* One query's outcome, filled in by unbound's callback. */
-struct pending {
-	bool done;
-	int slot;      /* the stub's, while in flight there */
-	int rcode;     /* the answer's, or SERVFAIL when unbound failed */
-	int sec;       /* 0 insecure, 1 bogus, 2 secure */
-	char *why_bogus;
-	uint8_t *packet; /* the answer message as unbound built it */
-	size_t len;
-};
-
-static void pending_free(struct pending *p)
+static void pending_free(struct flint_dns_pending *p)
 {
 	if (!p)
 		return;
 	free(p->why_bogus);
 	free(p->packet);
 	free(p);
-}
-
-static void query_done(void *arg, int rcode, void *packet, int len, int sec, char *why_bogus,
-		       int was_ratelimited)
-{
-	(void)was_ratelimited;
-	struct pending *p = arg;
-	p->done = true;
-	p->rcode = rcode;
-	p->sec = sec;
-	if (why_bogus)
-		p->why_bogus = strdup(why_bogus);
-	if (packet && len > 0 && (p->packet = malloc((size_t)len))) {
-		memcpy(p->packet, packet, (size_t)len);
-		p->len = (size_t)len;
-	}
 }
 
 /* The records of the queried type that answer name: those at name, or at
@@ -182,7 +91,8 @@ static void answer_free(struct answer *a)
 
 #define MAX_CNAMES 16
 
-static int answer_from(struct pending *p, const char *name, int type, struct answer **ret)
+static int answer_from(struct flint_dns_pending *p, const char *name, int type,
+		       struct answer **ret)
 {
 	struct answer *a = calloc(1, sizeof(*a));
 	char cur[FLINT_DNS_NAME_BUF], target[FLINT_DNS_NAME_BUF];
@@ -228,45 +138,21 @@ out:
 	return err;
 }
 
-/* Starts a query: on the stub, or on the resolver's event base, where *ret_p
- * is filled in when unbound calls back (while the base runs). */
-static int start(struct flint_resolver *r, const char *name, int type, struct pending **ret_p,
-		 int *ret_id)
+/* Starts a query on the backend into a new *ret_p. */
+static int start(struct flint_resolver *r, const char *name, int type,
+		 struct flint_dns_pending **ret_p)
 {
-	struct pending *p = calloc(1, sizeof(*p));
-	int ub_err;
+	struct flint_dns_pending *p = calloc(1, sizeof(*p));
+	int err;
 
 	if (!p)
-		return UB_NOMEM;
-	if (r->stub) {
-		int err = flint_dns_stub_query(r->stub, name, (uint16_t)type, &p->slot);
-		if (err < 0) {
-			pending_free(p);
-			return err == FLINT_ENOMEM	 ? UB_NOMEM
-			       : err == FLINT_EINVAL	 ? RESOLVE_BADNAME
-			       : err == FLINT_ETOOBIG ? RESOLVE_BUSY
-						      : RESOLVE_FAILED;
-		}
-		*ret_id = -1;
-		*ret_p = p;
-		return 0;
-	}
-	ub_err = ub_resolve_event(r->ub, name, type, RR_CLASS_IN, p, query_done, ret_id);
-	if (ub_err != 0) {
+		return RESOLVE_NOMEM;
+	if ((err = r->be->start(r->be_ctx, name, type, p)) != 0) {
 		pending_free(p);
-		return ub_err;
+		return err;
 	}
 	*ret_p = p;
 	return 0;
-}
-
-/* Forgets a query still in flight. */
-static void cancel(struct flint_resolver *r, struct pending *p, int id)
-{
-	if (r->stub)
-		flint_dns_stub_cancel(r->stub, p->slot);
-	else if (!p->done)
-		(void)ub_cancel(r->ub, id); /* unbound drops it without calling back */
 }
 
 static int find_prefetched(const struct flint_resolver *r, const char *name, int type)
@@ -286,7 +172,7 @@ void flint_resolver_prefetch(struct flint_resolver *r, const char *name, int typ
 	e = &r->pre[r->n_pre];
 	if (!(e->name = strdup(name)))
 		return;
-	if (start(r, name, type, &e->p, &e->id) != 0) {
+	if (start(r, name, type, &e->p) != 0) {
 		free(e->name);
 		return; /* the lookup itself will start it, and report */
 	}
@@ -299,7 +185,7 @@ void flint_resolver_prefetch_drop(struct flint_resolver *r)
 	if (!r)
 		return;
 	for (size_t i = 0; i < r->n_pre; i++) {
-		cancel(r, r->pre[i].p, r->pre[i].id);
+		r->be->cancel(r->be_ctx, r->pre[i].p);
 		pending_free(r->pre[i].p);
 		free(r->pre[i].name);
 	}
@@ -311,67 +197,30 @@ size_t flint_resolver_prefetched(const struct flint_resolver *r)
 	return r ? r->n_pre : 0;
 }
 
-/* The stub's answer to p (started by start()) within timeout_ms. */
-static int stub_wait(struct flint_resolver *r, struct pending *p)
-{
-	long long deadline = flint_now_ms() + r->timeout_ms;
-	int err = flint_dns_stub_wait(r->stub, p->slot, deadline, &p->packet, &p->len);
-
-	if (err < 0)
-		return err == FLINT_ENOMEM ? UB_NOMEM
-		       : errno == ETIMEDOUT ? RESOLVE_TIMEOUT
-		       : errno == ECONNREFUSED ? RESOLVE_REFUSED
-					      : RESOLVE_FAILED;
-	p->done = true;
-	p->rcode = p->packet[3] & 0x0f;
-	return 0;
-}
-
-/* A query with a deadline (the one prefetched for name and type, or a new
- * one): on the stub, or on the resolver's event base until unbound calls back
- * or the deadline passes (then the query is cancelled). */
+/* A query with a deadline: the one prefetched for name and type, or a new
+ * one. */
 static int resolve_bounded(struct flint_resolver *r, const char *name, int type,
-			   struct pending **ret)
+			   struct flint_dns_pending **ret)
 {
-	struct pending *p = NULL;
-	struct timeval tv = {r->timeout_ms / 1000, (r->timeout_ms % 1000) * 1000};
-	int id = 0, i = find_prefetched(r, name, type), err;
+	struct flint_dns_pending *p = NULL;
+	int i = find_prefetched(r, name, type), err;
 
 	if (i >= 0) {
 		p = r->pre[i].p;
-		id = r->pre[i].id;
 		free(r->pre[i].name);
 		r->pre[i] = r->pre[--r->n_pre];
-	} else {
-		err = start(r, name, type, &p, &id);
-		if (err != 0)
-			return err;
+	} else if ((err = start(r, name, type, &p)) != 0) {
+		return err;
 	}
-	if (r->stub) {
-		err = stub_wait(r, p); /* the slot is released either way */
-		if (err != 0) {
-			pending_free(p);
-			return err;
-		}
-		*ret = p;
-		return 0;
-	}
-	r->timed_out = false;
-	evtimer_add(r->deadline, &tv);
-	while (!p->done && !r->timed_out)
-		if (event_base_loop(r->base, EVLOOP_ONCE) < 0)
-			break;
-	evtimer_del(r->deadline);
-	if (!p->done) {
-		cancel(r, p, id);
-		pending_free(p);
-		return r->timed_out ? RESOLVE_TIMEOUT : UB_SERVFAIL;
+	if ((err = r->be->wait(r->be_ctx, p, r->timeout_ms)) != 0) {
+		pending_free(p); /* no longer in flight */
+		return err;
 	}
 	*ret = p;
 	return 0;
 }
 
-static const char *resolve_strerror(int err)
+static const char *resolve_strerror(const struct flint_resolver *r, int err)
 {
 	switch (err) {
 	case RESOLVE_TIMEOUT: return "query timed out";
@@ -379,7 +228,8 @@ static const char *resolve_strerror(int err)
 	case RESOLVE_FAILED: return "the DNS server could not be reached";
 	case RESOLVE_BADNAME: return "the name cannot be put in a query";
 	case RESOLVE_BUSY: return "too many queries in flight";
-	default: return ub_strerror(err);
+	case RESOLVE_NOMEM: return "out of memory";
+	default: return r->be->strerror(err);
 	}
 }
 
@@ -388,13 +238,7 @@ void flint_resolver_free(struct flint_resolver *r)
 	if (!r)
 		return;
 	flint_resolver_prefetch_drop(r);
-	flint_dns_stub_free(r->stub);
-	if (r->ub)
-		ub_ctx_delete(r->ub); /* drops queries still running, calling nobody back */
-	if (r->deadline)
-		event_free(r->deadline);
-	if (r->base)
-		event_base_free(r->base);
+	r->be->free(r->be_ctx);
 	free(r);
 }
 
@@ -409,15 +253,15 @@ void flint_resolver_set_timeout(struct flint_resolver *r, int seconds)
 static int query(struct flint_resolver *r, const char *name, int type, const char *tname,
 		 struct answer **ret, struct flint_problem **ret_problem)
 {
-	struct pending *res = NULL;
+	struct flint_dns_pending *res = NULL;
 	struct answer *a = NULL;
 	struct flint_problem *p = NULL;
-	int ub_err, err = FLINT_EIO;
+	int lookup_err, err = FLINT_EIO;
 
-	ub_err = resolve_bounded(r, name, type, &res);
-	if (ub_err != 0) {
+	lookup_err = resolve_bounded(r, name, type, &res);
+	if (lookup_err != 0) {
 		p = flint_problem_new(FLINT_PROB_DNS, "DNS problem: %s looking up %s for %s",
-				      resolve_strerror(ub_err), tname, name);
+				      resolve_strerror(r, lookup_err), tname, name);
 		goto out;
 	}
 	if (res->sec == 1) {
