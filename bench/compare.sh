@@ -14,6 +14,7 @@ set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # BENCH_DIR REPO FLINTD ACME_LOAD, process control
 CONFIGS=${CONFIGS:-flintd-sqlite flintd-pg1 flintd-pg2 pebble}
 PEBBLE_RETRY=${PEBBLE_RETRY:-1}
+ROUNDS=${ROUNDS:-1}        # the configurations this many times over, alternated (medians reported)
 DURATION=${DURATION:-30}   # seconds of acme-load per configuration (0: only COUNT limits)
 COUNT=${COUNT:-0}          # issuances per configuration (0: only DURATION limits)
 CLIENTS=${CLIENTS:-16}
@@ -48,11 +49,12 @@ CTS_MGMT_PORT=$((PORT_BASE + 55))
 say() { echo "[compare $(date +%T)] $*" >&2; }
 usage_fail() { echo "bench/compare.sh: $*" >&2; exit 2; }
 
-for v in DURATION COUNT CLIENTS BURST PEAK PEAK_DURATION PEBBLE_RETRY THREADS MAX_RETRY_AFTER_MS POLL_MS WRK WRK_DURATION \
+for v in DURATION COUNT CLIENTS BURST PEAK PEAK_DURATION PEBBLE_RETRY ROUNDS THREADS MAX_RETRY_AFTER_MS POLL_MS WRK WRK_DURATION \
 	WRK_CONNECTIONS WRK_THREADS PORT_BASE READY_TIMEOUT; do
 	[[ ${!v} =~ ^[0-9]+$ ]] || usage_fail "$v must be a non-negative integer (got '${!v}')"
 done
 [ "$COUNT" -gt 0 ] || [ "$DURATION" -gt 0 ] || usage_fail "set COUNT or DURATION (or both)"
+if [ "$ROUNDS" -lt 1 ] || [ "$ROUNDS" -gt 20 ]; then usage_fail "ROUNDS must be 1-20"; fi
 [ "$DURATION" -le 600 ] || usage_fail "DURATION is capped at 600 s"
 [ "$PEAK_DURATION" -le 600 ] || usage_fail "PEAK_DURATION is capped at 600 s"
 if [ "$WRK_DURATION" -lt 1 ] || [ "$WRK_DURATION" -gt 600 ]; then usage_fail "WRK_DURATION must be 1-600"; fi
@@ -245,6 +247,8 @@ run_wrk() {
 
 # ------------------------------------------------------------------- one run
 declare -A R_NODES R_ISSUED R_RATE R_CPU R_DB R_GEN R_DNS R_SLOW R_P50 R_P99 R_ERR R_RSS R_STATUS
+declare -A ROUND_CPU # "config round" -> cpu ms per issuance of that round (ROUNDS > 1)
+ROUND=1
 FAILED=()
 
 # run_config CONFIG [LABEL]: one acme-load run (CLIENTS, COUNT, DURATION) against a freshly
@@ -318,7 +322,8 @@ run_config() {
 	R_SLOW[$cfg]=${slow:--}
 	R_P50[$cfg]=$(kv "$r" "latency_ms.$slow.p50")
 	R_P99[$cfg]=$(kv "$r" "latency_ms.$slow.p99")
-	if [ "$WRK" = 1 ] && [ "$cfg" = "$srv" ] && { [ "$cfg" = flintd-sqlite ] || [ "$cfg" = pebble ]; } &&
+	if [ "$WRK" = 1 ] && [ "$ROUND" = 1 ] && [ "$cfg" = "$srv" ] &&
+		{ [ "$cfg" = flintd-sqlite ] || [ "$cfg" = pebble ]; } &&
 		[ "${R_STATUS[$cfg]}" = ok ]; then
 		nonce_url=$(curl -sf --max-time 5 --cacert "$CA_BUNDLE" "$DIR_URL" |
 			awk -F'"' '{ for (i = 1; i < NF; i++) if ($i == "newNonce") { print $(i + 2); exit } }')
@@ -335,21 +340,26 @@ run_config() {
 
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 T0=$(date +%s)
-for c in $CONFIGS; do
-	n_failed=${#FAILED[@]}
-	run_config "$c"
-	# Pebble wedges under load now and then (2 of 9 runs when the scale issue
-	# was filed; requests time out and nothing is issued): its figures then
-	# come from a second run on a fresh Pebble, and its status says so.
-	# flintd's failures are never retried.
-	if [ "$c" = pebble ] && [ "${R_STATUS[$c]}" != ok ] && [ "$PEBBLE_RETRY" = 1 ]; then
-		first=${R_STATUS[$c]}
-		say "pebble: $first; once more on a fresh Pebble (PEBBLE_RETRY=0: no second run)"
-		FAILED=("${FAILED[@]:0:n_failed}")
+for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
+	[ "$ROUNDS" -gt 1 ] && say "round $ROUND of $ROUNDS"
+	for c in $CONFIGS; do
+		n_failed=${#FAILED[@]}
 		run_config "$c"
-		R_STATUS[$c]="${R_STATUS[$c]} (second run; first: $first)"
-	fi
+		# Pebble wedges under load now and then (2 of 9 runs when the scale issue
+		# was filed; requests time out and nothing is issued): its figures then
+		# come from a second run on a fresh Pebble, and its status says so.
+		# flintd's failures are never retried.
+		if [ "$c" = pebble ] && [ "${R_STATUS[$c]}" != ok ] && [ "$PEBBLE_RETRY" = 1 ]; then
+			first=${R_STATUS[$c]}
+			say "pebble: $first; once more on a fresh Pebble (PEBBLE_RETRY=0: no second run)"
+			FAILED=("${FAILED[@]:0:n_failed}")
+			run_config "$c"
+			R_STATUS[$c]="${R_STATUS[$c]} (second run; first: $first)"
+		fi
+		ROUND_CPU["$c $ROUND"]=${R_CPU[$c]:-n/a}
+	done
 done
+ROUND=1
 # the burst: BURST clients start at once (each its TLS handshake, account, order), 3 x
 # BURST issuances; peak RSS is what it measures (Pebble 2.4.0 hangs well below this)
 BURST_LABEL=
@@ -423,6 +433,28 @@ if [[ " $CONFIGS " == *" pebble "* ]]; then
 		echo "directory r/s $(ratio "${W_RPS[flintd-sqlite.dir]:-}" "${W_RPS[pebble.dir]:-}")," \
 			"newNonce r/s $(ratio "${W_RPS[flintd-sqlite.nonce]:-}" "${W_RPS[pebble.nonce]:-}")"
 	fi
+fi
+# ROUNDS > 1: each configuration's CPU per issuance in every round, and the
+# ratio to Pebble's of the same round; the median of each (the table above is
+# the last round's)
+median() { tr ' ' '\n' | grep -E '^[0-9.]+$' | sort -n |
+	awk '{ v[NR] = $1 } END { if (NR == 0) print "n/a"; else if (NR % 2) printf "%.2f", v[(NR + 1) / 2];
+		else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+if [ "$ROUNDS" -gt 1 ]; then
+	echo
+	echo "cpu ms per issuance in each of $ROUNDS rounds (the table above: the last), and the median;"
+	echo "with Pebble, each round's ratio to Pebble's of the same round, and their median"
+	for c in $CONFIGS; do
+		cpus='' ratios=''
+		for ((r = 1; r <= ROUNDS; r++)); do
+			cpus+="${ROUND_CPU["$c $r"]:-n/a} "
+			[[ " $CONFIGS " == *" pebble "* ]] && [ "$c" != pebble ] &&
+				ratios+="$(ratio "${ROUND_CPU["$c $r"]:-}" "${ROUND_CPU["pebble $r"]:-}") "
+		done
+		printf '%-14s cpu ms %s median %s' "$c" "$cpus" "$(median <<<"$cpus")"
+		[ -n "$ratios" ] && printf '   ratio %s median %s' "$ratios" "$(median <<<"$ratios")"
+		echo
+	done
 fi
 if [ ${#FAILED[@]} -gt 0 ]; then
 	say "FAILED: $(printf '%s; ' "${FAILED[@]}")"
