@@ -54,6 +54,7 @@ for v in DURATION COUNT CLIENTS BURST PEAK PEAK_DURATION PEBBLE_RETRY ROUNDS THR
 	[[ ${!v} =~ ^[0-9]+$ ]] || usage_fail "$v must be a non-negative integer (got '${!v}')"
 done
 [ "$COUNT" -gt 0 ] || [ "$DURATION" -gt 0 ] || usage_fail "set COUNT or DURATION (or both)"
+ROUNDS=$((10#$ROUNDS)) # "08" is 8, not bad octal
 if [ "$ROUNDS" -lt 1 ] || [ "$ROUNDS" -gt 20 ]; then usage_fail "ROUNDS must be 1-20"; fi
 [ "$DURATION" -le 600 ] || usage_fail "DURATION is capped at 600 s"
 [ "$PEAK_DURATION" -le 600 ] || usage_fail "PEAK_DURATION is capped at 600 s"
@@ -254,7 +255,10 @@ FAILED=()
 # run_config CONFIG [LABEL]: one acme-load run (CLIENTS, COUNT, DURATION) against a freshly
 # started CONFIG; the results go under LABEL (default CONFIG); wrk only without a LABEL
 run_config() {
-	local cfg=${2:-$1} srv=$1 r=$T/result-${2:-$1}.txt rc args c0 c1 d0 d1 p0 p1 rss=0 kb p slow nonce_url
+	local cfg=${2:-$1} srv=$1 r=$T/result-${2:-$1}-$ROUND.txt rc args c0 c1 d0 d1 p0 p1 rss=0 kb p slow nonce_url
+	# nothing from an earlier run of this configuration (a round, Pebble's first try) stays
+	unset "R_NODES[$cfg]" "R_ISSUED[$cfg]" "R_RATE[$cfg]" "R_CPU[$cfg]" "R_DB[$cfg]" "R_GEN[$cfg]" \
+		"R_DNS[$cfg]" "R_SLOW[$cfg]" "R_P50[$cfg]" "R_P99[$cfg]" "R_ERR[$cfg]" "R_RSS[$cfg]"
 	R_STATUS[$cfg]=ok
 	START_ERR=
 	say "$cfg: starting"
@@ -340,9 +344,13 @@ run_config() {
 
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 T0=$(date +%s)
+read -ra CONFIG_LIST <<<"$CONFIGS"
 for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
-	[ "$ROUNDS" -gt 1 ] && say "round $ROUND of $ROUNDS"
-	for c in $CONFIGS; do
+	# each round starts one configuration further on: none always runs first or last
+	k=$(((ROUND - 1) % ${#CONFIG_LIST[@]}))
+	round_configs=("${CONFIG_LIST[@]:k}" "${CONFIG_LIST[@]:0:k}")
+	[ "$ROUNDS" -gt 1 ] && say "round $ROUND of $ROUNDS: ${round_configs[*]}"
+	for c in "${round_configs[@]}"; do
 		n_failed=${#FAILED[@]}
 		run_config "$c"
 		# Pebble wedges under load now and then (2 of 9 runs when the scale issue
@@ -356,7 +364,9 @@ for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
 			run_config "$c"
 			R_STATUS[$c]="${R_STATUS[$c]} (second run; first: $first)"
 		fi
-		ROUND_CPU["$c $ROUND"]=${R_CPU[$c]:-n/a}
+		# a round counts only when its run was measured whole
+		ROUND_CPU["$c $ROUND"]=n/a
+		[ "${R_STATUS[$c]%% *}" = ok ] && ROUND_CPU["$c $ROUND"]=${R_CPU[$c]:-n/a}
 	done
 done
 ROUND=1
@@ -437,13 +447,15 @@ fi
 # ROUNDS > 1: each configuration's CPU per issuance in every round, and the
 # ratio to Pebble's of the same round; the median of each (the table above is
 # the last round's)
-median() { tr ' ' '\n' | grep -E '^[0-9.]+$' | sort -n |
-	awk '{ v[NR] = $1 } END { if (NR == 0) print "n/a"; else if (NR % 2) printf "%.2f", v[(NR + 1) / 2];
-		else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# median: of the numbers on stdin, with how many of ROUNDS there were ("1.23 (2/3)")
+median() { tr ' ' '\n' | grep -E '^[0-9.]+$' | sort -n | awk -v all="$ROUNDS" '{ v[NR] = $1 }
+	END { if (NR == 0) { print "n/a"; exit } if (NR % 2) m = v[(NR + 1) / 2]; else m = (v[NR / 2] + v[NR / 2 + 1]) / 2
+		printf "%.2f", m; if (NR < all) printf " (%d/%d)", NR, all }'; }
 if [ "$ROUNDS" -gt 1 ]; then
 	echo
 	echo "cpu ms per issuance in each of $ROUNDS rounds (the table above: the last), and the median;"
-	echo "with Pebble, each round's ratio to Pebble's of the same round, and their median"
+	echo "with Pebble, each round's ratio to Pebble's of the same round, and their median (n/a: a"
+	echo "round not measured whole, left out of the median, which then says how many it counts)"
 	for c in $CONFIGS; do
 		cpus='' ratios=''
 		for ((r = 1; r <= ROUNDS; r++)); do

@@ -202,6 +202,9 @@ int main(int argc, char **argv)
 	if (cfg.dns_server)
 		printf("flintd: validation asks the DNS resolver at %s (trusted to validate DNSSEC)\n",
 		       cfg.dns_server);
+	else
+		printf("flintd: validation asks the resolvers of /etc/resolv.conf through libunbound "
+		       "(DNSSEC validated when a root trust anchor is installed)\n");
 	fflush(stdout);
 	rc = flintd_http_run(http);
 	exit_code = rc < 0 ? 1 : 0;

@@ -44,22 +44,23 @@ struct flint_resolver {
 int flint_resolver_new(const char *forwarder, struct flint_resolver **ret)
 {
 	struct flint_resolver *r = NULL;
-	int err;
+	int err = FLINT_ENOMEM;
 
 	if (!ret)
 		return FLINT_EINVAL;
 	if (!(r = calloc(1, sizeof(*r))))
-		return FLINT_ENOMEM;
+		goto out;
 	r->timeout_ms = DEFAULT_TIMEOUT_MS;
 	r->be = forwarder ? &flint_resolver_stub : &flint_resolver_unbound;
 	err = forwarder ? flint_resolver_stub_new(forwarder, &r->be_ctx)
 			: flint_resolver_unbound_new(&r->be_ctx);
-	if (err < 0) {
-		free(r);
-		return err;
-	}
+	if (err < 0)
+		goto out;
 	*ret = r;
-	return 0;
+	r = NULL;
+out:
+	free(r); /* its backend never started */
+	return err;
 }
 
 static void pending_free(struct flint_dns_pending *p)

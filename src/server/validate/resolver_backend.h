@@ -1,7 +1,9 @@
-/* The two ways resolver.c reaches the DNS, a file each: a configured
- * recursive resolver asked through libflint's stub (resolver_stub.c), or the
- * system's resolvers through libunbound, which validates DNSSEC here when a
- * root trust anchor is installed (resolver_unbound.c). */
+/* The backends of validation's DNS (RFC 8555 §8.4): a table of functions
+ * and a file each, as the store's backends.
+ * A configured recursive resolver asked through libflint's stub
+ * (resolver_stub.c), or the system's resolvers through libunbound, which
+ * validates DNSSEC here when a root trust anchor is installed
+ * (resolver_unbound.c). */
 #ifndef FLINT_RESOLVER_BACKEND_H
 #define FLINT_RESOLVER_BACKEND_H
 
@@ -21,7 +23,7 @@
  * and why_bogus are malloc'd, and the resolver frees them. */
 struct flint_dns_pending {
 	bool done;
-	int id;        /* the backend's handle while in flight */
+	int id;        /* the backend's handle while in flight; -1 once not */
 	int rcode;     /* the answer's */
 	int sec;       /* 0 insecure, 1 bogus, 2 secure */
 	char *why_bogus;
@@ -33,10 +35,10 @@ struct flint_resolver_backend {
 	/* Starts the query for type records at name into p (zeroed): 0, or a
 	 * negative code strerror names. */
 	int (*start)(void *ctx, const char *name, int type, struct flint_dns_pending *p);
-	/* Waits at most timeout_ms for p's answer (p->done then); on failure p
-	 * is no longer in flight. */
+	/* Waits at most timeout_ms for p's answer (p->done then); either way p
+	 * is no longer in flight after it. */
 	int (*wait)(void *ctx, struct flint_dns_pending *p, int timeout_ms);
-	/* Forgets p, in flight or answered. */
+	/* Forgets p if it is still in flight (nothing otherwise). */
 	void (*cancel)(void *ctx, struct flint_dns_pending *p);
 	const char *(*strerror)(int err);
 	void (*free)(void *ctx);

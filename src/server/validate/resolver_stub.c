@@ -1,8 +1,8 @@
-/* The resolver's way to a configured recursive resolver (resolver_backend.h):
- * libflint's DNS stub, one UDP socket for all the queries of a lookup
- * (libunbound opens one per query, a dozen system calls each). The server
- * is trusted to recurse and to validate DNSSEC, as Boulder trusts its
- * unbound. */
+/* Validation's DNS through a configured recursive resolver (RFC 8555 §8.4,
+ * RFC 8659): libflint's stub behind resolver_backend.h.
+ * One UDP socket for all the queries of a lookup (libunbound opens one per
+ * query, a dozen system calls each). The server is trusted to recurse and
+ * to validate DNSSEC, as Boulder trusts its unbound. */
 #include <errno.h>
 #include <stdlib.h>
 
@@ -42,6 +42,7 @@ static int stub_wait(void *ctx, struct flint_dns_pending *p, int timeout_ms)
 	long long deadline = flint_now_ms() + timeout_ms;
 	int err = flint_dns_stub_wait(ctx, p->id, deadline, &p->packet, &p->len);
 
+	p->id = -1; /* released: never cancelled, whatever takes the slot next */
 	if (err < 0)
 		return err == FLINT_ENOMEM    ? RESOLVE_NOMEM
 		       : errno == ETIMEDOUT    ? RESOLVE_TIMEOUT
@@ -54,8 +55,9 @@ static int stub_wait(void *ctx, struct flint_dns_pending *p, int timeout_ms)
 
 static void stub_cancel(void *ctx, struct flint_dns_pending *p)
 {
-	if (!p->done)
+	if (p->id >= 0)
 		flint_dns_stub_cancel(ctx, p->id);
+	p->id = -1;
 }
 
 static const char *stub_strerror(int err)

@@ -1,5 +1,6 @@
-/* The resolver's way to the system's resolvers (resolver_backend.h):
- * libunbound in event mode, on an event base of the resolver's own, run in
+/* Validation's DNS through the system's resolvers (RFC 8555 §8.4, RFC 8659),
+ * DNSSEC validated here (RFC 4035): libunbound behind resolver_backend.h.
+ * libunbound runs in event mode, on an event base of the resolver's own, in
  * the calling thread while it waits for an answer. Its asynchronous mode
  * instead hands every query to a resolver thread and the answer back
  * through pipes, about three times the CPU per query (and a synchronous
@@ -106,8 +107,9 @@ static void unbound_cancel(void *ctx, struct flint_dns_pending *p)
 {
 	struct unbound_ctx *u = ctx;
 
-	if (!p->done)
+	if (!p->done && p->id >= 0)
 		(void)ub_cancel(u->ub, p->id); /* unbound drops it without calling back */
+	p->id = -1;
 }
 
 /* Runs the base until unbound calls back or the deadline passes (then the
@@ -127,6 +129,7 @@ static int unbound_wait(void *ctx, struct flint_dns_pending *p, int timeout_ms)
 		unbound_cancel(u, p);
 		return u->timed_out ? RESOLVE_TIMEOUT : UB_SERVFAIL;
 	}
+	p->id = -1; /* answered: unbound forgot it */
 	return 0;
 }
 
