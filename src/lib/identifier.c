@@ -388,6 +388,11 @@ bool flint_identifier_is_wildcard(const struct flint_identifier *id)
 	return id && id->value && strncmp(id->value, "*.", 2) == 0;
 }
 
+const char *flint_identifier_authz_value(const struct flint_identifier *id)
+{
+	return flint_identifier_is_wildcard(id) ? id->value + 2 : id->value;
+}
+
 void flint_identifier_clear(struct flint_identifier *id)
 {
 	if (!id)

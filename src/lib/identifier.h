@@ -60,6 +60,9 @@ json_t *flint_identifier_to_json(const struct flint_identifier *id);
 
 /* true when value starts with "*." */
 bool flint_identifier_is_wildcard(const struct flint_identifier *id);
+/* The value an authorization for id carries (RFC 8555 §7.1.4): a wildcard's
+ * without its "*.", id->value otherwise. */
+const char *flint_identifier_authz_value(const struct flint_identifier *id);
 
 /* Frees the members (not the struct itself) and zeroes them. */
 void flint_identifier_clear(struct flint_identifier *id);

@@ -122,6 +122,7 @@ static void test_from_json(void)
 	CHECK_STR(id.type, "dns");
 	CHECK_STR(id.value, "*.example.com");
 	CHECK(flint_identifier_is_wildcard(&id));
+	CHECK_STR(flint_identifier_authz_value(&id), "example.com");
 	json_decref(o);
 	o = flint_identifier_to_json(&id);
 	CHECK_STR(json_string_value(json_object_get(o, "value")), "*.example.com");
@@ -255,6 +256,7 @@ static void test_ip_identifiers(void)
 		CHECK_STR(id.type, "ip");
 		CHECK_STR(id.value, ok[i].out);
 		CHECK(p == NULL && !flint_identifier_is_wildcard(&id));
+		CHECK_STR(flint_identifier_authz_value(&id), ok[i].out);
 		flint_identifier_clear(&id);
 		json_decref(o);
 	}

@@ -92,7 +92,6 @@ int flint_limit_certs_per_domain(struct flint_req *r, const struct flint_identif
 int flint_limit_failed_validations(struct flint_req *r, const struct flint_identifier *id)
 {
 	const struct flint_rate *rate = &r->d->cfg->rate_failed_validations;
-	bool wc = flint_identifier_is_wildcard(id);
 	size_t n = 0;
 	int64_t oldest = 0;
 	int rc;
@@ -100,7 +99,7 @@ int flint_limit_failed_validations(struct flint_req *r, const struct flint_ident
 	if (!rate->limit)
 		return 0;
 	rc = r->store->ops->count_failed_validations_since(r->store, r->account->id, id->type,
-							   wc ? id->value + 2 : id->value,
+							   flint_identifier_authz_value(id),
 							   flint_now() - rate->window, &n, &oldest);
 	return enforce(r, rate, rc, n, oldest, "failed validations", id->value);
 }

@@ -345,7 +345,7 @@ static void add_read(struct flint_store_read_call *calls, size_t *n, enum flint_
 	if (ident) {
 		c->wildcard = flint_identifier_is_wildcard(ident);
 		c->type = ident->type;
-		c->value = c->wildcard ? ident->value + 2 : ident->value;
+		c->value = flint_identifier_authz_value(ident);
 	}
 	(*n)++;
 }
@@ -465,11 +465,11 @@ void flint_api_new_order(struct flint_req *r, const char *rest)
 		goto out;
 	}
 	for (size_t i = 0; i < n_ids; i++) {
-		bool wc = flint_identifier_is_wildcard(&ids[i]);
 		/* §7.1.3: reuse a valid authorization that outlives the order */
 		rc = r->store->ops->authz_find_valid(r->store, r->account->id, ids[i].type,
-						     wc ? ids[i].value + 2 : ids[i].value, wc,
-						     o.expires, &reused[i]);
+						     flint_identifier_authz_value(&ids[i]),
+						     flint_identifier_is_wildcard(&ids[i]), o.expires,
+						     &reused[i]);
 		if (rc == 0) {
 			o.authz_ids[i] = reused[i]->id;
 			known[i] = reused[i];

@@ -114,7 +114,10 @@ void flint_account_jwk_cache_clear(void)
 	pthread_mutex_unlock(&key_cache.lock);
 }
 
-bool flint_store_reads_ahead(const struct flint_store *st) { return st && st->ops->read_ahead; }
+bool flint_store_reads_ahead(const struct flint_store *st)
+{
+	return st && st->ops->read_ahead;
+}
 
 void flint_store_read_ahead_calls(struct flint_store *st, const struct flint_store_read_call *calls,
 				  size_t n)
